@@ -1,0 +1,51 @@
+"""Atomic file writes: an existing file is replaced whole or left untouched, never half-written."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, BinaryIO
+
+from models.errors import PercheadError
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Refuse an output path whose folder is missing, before any work is done."""
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise PercheadError(f"cannot write {p}: folder {parent} does not exist; create it first")
+    if p.is_dir():
+        raise PercheadError(f"cannot write {p}: it is a folder; give a file name")
+    return p
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Write through ``write(fileobj)`` to a temp file beside ``path``, fsync, then rename over it."""
+    p = check_output_path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except OSError as e:
+        _remove_quietly(tmp)
+        raise PercheadError(f"cannot write {p}: {e.strerror or e}; check the folder is writable and has space") from e
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+    return p
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Atomically write a bytes payload."""
+    return write_atomic(path, lambda f: f.write(data))
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

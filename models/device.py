@@ -1,0 +1,39 @@
+"""The one place that decides which torch device runs the work."""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+from models.errors import PercheadError
+
+DeviceChoice = Literal["auto", "cpu", "cuda"]
+
+
+def accelerator_available() -> bool:
+    """True when a CUDA device can be used."""
+    return torch.cuda.is_available()
+
+
+def resolve_device(choice: str = "auto") -> torch.device:
+    """Map a user's ``auto|cpu|cuda`` choice to a device, refusing an impossible one clearly."""
+    if choice == "auto":
+        return torch.device("cuda" if accelerator_available() else "cpu")
+    if choice == "cpu":
+        return torch.device("cpu")
+    if choice == "cuda":
+        if not accelerator_available():
+            raise PercheadError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu or auto")
+        return torch.device("cuda")
+    raise PercheadError(f"unknown device {choice!r}; use auto, cpu or cuda")
+
+
+def is_accelerator(device: torch.device) -> bool:
+    """True for a GPU device (the only kind gsplat runs on)."""
+    return device.type == "cuda"
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work so timings measure the work, not the launch."""
+    if is_accelerator(device):
+        torch.cuda.synchronize(device)

@@ -1,0 +1,36 @@
+"""Thin adapter over gsplat 1.5.3's ``rasterization`` (CUDA only, imported lazily)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+from torch import Tensor
+
+from models.render.projection import EPS2D, NEAR_PLANE, FAR_PLANE
+
+
+@lru_cache(maxsize=1)
+def gsplat_import_error() -> str | None:
+    """None when gsplat imports, else why not (the first call may JIT-compile its kernels)."""
+    try:
+        import gsplat  # noqa: F401
+    except Exception as e:  # ImportError, or a build failure inside gsplat
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def rasterize_gsplat(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, features: Tensor,
+                     world_to_cam: Tensor, K: Tensor, width: int, height: int) -> tuple[Tensor, Tensor]:
+    """Blend per-Gaussian ``features`` [N, D]; returns (accumulated [H*W, D], alpha [H*W]).
+
+    means [N, 3], quats [N, 4] wxyz, scales [N, 3] (activated), opacities [N] (activated).
+    """
+    from gsplat import rasterization
+
+    out, alpha, _ = rasterization(
+        means, quats, scales, opacities, features,
+        world_to_cam[None], K[None], width, height,
+        near_plane=NEAR_PLANE, far_plane=FAR_PLANE, eps2d=EPS2D,
+        sh_degree=None, packed=False, rasterize_mode="classic",
+    )
+    return out[0].reshape(height * width, -1), alpha[0].reshape(height * width)

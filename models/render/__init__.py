@@ -68,37 +68,63 @@ def choose_backend(backend: Backend, device: torch.device) -> str:
 
 def render(gaussians: Gaussians, camera: Camera, *, backend: Backend = "auto",
            background: Sequence[float] | Tensor = (0.0, 0.0, 0.0), classes: bool = True) -> RenderOutput:
-    """Render Gaussians from ``camera``; the camera is moved to the Gaussians' device."""
-    dev = gaussians.device
-    cam = camera.to(dev)
-    name = choose_backend(backend, dev)
-    h, w = cam.height, cam.width
-    dtype = gaussians.means.dtype
+    """Render Gaussians from one camera (moved to the Gaussians' device)."""
+    out = render_views(gaussians, [camera], backend=backend, background=background, classes=classes)
+    return RenderOutput(out.rgb[0], out.alpha[0], out.depth[0],
+                        None if out.class_weights is None else out.class_weights[0], out.backend)
 
-    rgb = gaussians.rgb_for_view(cam.position)  # [N, 3]
-    means, opac = gaussians.means, gaussians.activated_opacities()
-    cam_z = means @ cam.world_to_cam[2, :3] + cam.world_to_cam[2, 3]  # [N]
-    feats = [rgb, cam_z[:, None]]
+
+def render_views(gaussians: Gaussians, cameras: Sequence[Camera], *, backend: Backend = "auto",
+                 background: Sequence[float] | Tensor = (0.0, 0.0, 0.0), classes: bool = True) -> RenderOutput:
+    """Render V views of one set of Gaussians; outputs gain a leading view axis ([V, H, W, ...]).
+
+    All cameras must share one image size. On gsplat the views go through one kernel launch.
+    """
+    if not cameras:
+        raise ValueError("no cameras to render")
+    dev, dtype = gaussians.device, gaussians.means.dtype
+    cams = [c.to(dev) for c in cameras]
+    h, w = cams[0].height, cams[0].width
+    if any((c.height, c.width) != (h, w) for c in cams):
+        raise ValueError("render_views needs cameras of one image size")
+    name = choose_backend(backend, dev)
     labels = gaussians.labels.clamp(0, NUM_CLASSES - 1)
+    opac = gaussians.activated_opacities()
+    one_hot = torch.nn.functional.one_hot(labels, NUM_CLASSES).to(dtype) if classes else None
+    feats = [_view_features(gaussians, c) for c in cams]  # each [N, 4]: rgb, camera depth
 
     if name == "gsplat":
-        if classes:
-            feats.append(torch.nn.functional.one_hot(labels, NUM_CLASSES).to(dtype))
-        acc, alpha = rasterize_gsplat(means, gaussians.activated_quats(), gaussians.activated_scales(), opac,
-                                      torch.cat(feats, 1), cam.world_to_cam, cam.K, w, h)
-        cls = acc[:, 4:] if classes else None
+        per_view = torch.stack([torch.cat([f, one_hot], 1) if classes else f for f in feats])  # [V, N, D]
+        acc, alpha = rasterize_gsplat(gaussians.means, gaussians.activated_quats(), gaussians.activated_scales(),
+                                      opac, per_view, torch.stack([c.world_to_cam for c in cams]),
+                                      torch.stack([c.K for c in cams]), w, h)
+        cls = acc[..., 4:] if classes else None
+        acc = acc[..., :4]
     else:
-        proj = project_gaussians(means, gaussians.covariances(), opac, cam.world_to_cam, cam.K, w, h)
-        feat = torch.cat(feats, 1)[proj.index]
-        acc, alpha, cls = rasterize(proj, feat, labels[proj.index] if classes else None, NUM_CLASSES, w, h)
+        covs = gaussians.covariances()
+        accs, alphas, clss = [], [], []
+        for cam, f in zip(cams, feats):
+            proj = project_gaussians(gaussians.means, covs, opac, cam.world_to_cam, cam.K, w, h)
+            a, al, c = rasterize(proj, f[proj.index], labels[proj.index] if classes else None, NUM_CLASSES, w, h)
+            accs.append(a), alphas.append(al), clss.append(c)
+        acc, alpha = torch.stack(accs), torch.stack(alphas)
+        cls = torch.stack(clss) if classes else None
 
-    bg = torch.as_tensor(background, dtype=dtype, device=dev).reshape(1, 3)
-    color = acc[:, :3] + (1.0 - alpha)[:, None] * bg
-    depth = torch.where(alpha > 1e-6, acc[:, 3] / alpha.clamp_min(1e-10), torch.zeros_like(alpha))
+    v = len(cams)
+    bg = torch.as_tensor(background, dtype=dtype, device=dev).reshape(1, 1, 3)
+    color = acc[..., :3] + (1.0 - alpha)[..., None] * bg
+    depth = torch.where(alpha > 1e-6, acc[..., 3] / alpha.clamp_min(1e-10), torch.zeros_like(alpha))
     return RenderOutput(
-        rgb=color.reshape(h, w, 3),
-        alpha=alpha.reshape(h, w),
-        depth=depth.reshape(h, w),
-        class_weights=cls.reshape(h, w, NUM_CLASSES) if cls is not None else None,
+        rgb=color.reshape(v, h, w, 3),
+        alpha=alpha.reshape(v, h, w),
+        depth=depth.reshape(v, h, w),
+        class_weights=cls.reshape(v, h, w, NUM_CLASSES) if cls is not None else None,
         backend=name,
     )
+
+
+def _view_features(gaussians: Gaussians, camera: Camera) -> Tensor:
+    """Per-Gaussian values blended for one view: colour (SH evaluated) and camera depth. [N, 4]"""
+    rgb = gaussians.rgb_for_view(camera.position)
+    cam_z = gaussians.means @ camera.world_to_cam[2, :3] + camera.world_to_cam[2, 3]
+    return torch.cat([rgb, cam_z[:, None]], 1)

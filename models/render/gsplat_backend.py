@@ -20,17 +20,19 @@ def gsplat_import_error() -> str | None:
 
 
 def rasterize_gsplat(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, features: Tensor,
-                     world_to_cam: Tensor, K: Tensor, width: int, height: int) -> tuple[Tensor, Tensor]:
-    """Blend per-Gaussian ``features`` [N, D]; returns (accumulated [H*W, D], alpha [H*W]).
+                     world_to_cams: Tensor, Ks: Tensor, width: int, height: int) -> tuple[Tensor, Tensor]:
+    """Blend per-view features [V, N, D] for V cameras ([V, 4, 4], [V, 3, 3]) in one launch.
 
     means [N, 3], quats [N, 4] wxyz, scales [N, 3] (activated), opacities [N] (activated).
+    Returns (accumulated [V, H*W, D], alpha [V, H*W]).
     """
     from gsplat import rasterization
 
     out, alpha, _ = rasterization(
         means, quats, scales, opacities, features,
-        world_to_cam[None], K[None], width, height,
+        world_to_cams, Ks, width, height,
         near_plane=NEAR_PLANE, far_plane=FAR_PLANE, eps2d=EPS2D,
         sh_degree=None, packed=False, rasterize_mode="classic",
     )
-    return out[0].reshape(height * width, -1), alpha[0].reshape(height * width)
+    v = world_to_cams.shape[0]
+    return out.reshape(v, height * width, -1), alpha.reshape(v, height * width)

@@ -199,3 +199,14 @@ def test_gsplat_parity_on_random_scenes() -> None:
         print(f"parity seed={seed} psnr={p:.2f} dB class_agreement={agree:.5f}")
         assert p >= 40.0
         assert agree >= 0.99
+
+
+def test_soft_class_probabilities_match_one_hot_labels_and_carry_gradients() -> None:
+    g = random_scene(300, seed=5)
+    cam = canonical_view().camera(40)
+    hard = render(g, cam, backend="cpu")
+    probs = torch.nn.functional.one_hot(g.labels, 15).float().requires_grad_(True)
+    soft = render(g, cam, backend="cpu", class_probs=probs)
+    torch.testing.assert_close(soft.class_weights, hard.class_weights, atol=1e-5, rtol=1e-5)
+    soft.class_weights[..., 3].sum().backward()
+    assert probs.grad is not None and probs.grad[:, 3].abs().sum() > 0

@@ -67,18 +67,23 @@ def choose_backend(backend: Backend, device: torch.device) -> str:
 
 
 def render(gaussians: Gaussians, camera: Camera, *, backend: Backend = "auto",
-           background: Sequence[float] | Tensor = (0.0, 0.0, 0.0), classes: bool = True) -> RenderOutput:
+           background: Sequence[float] | Tensor = (0.0, 0.0, 0.0), classes: bool = True,
+           class_probs: Tensor | None = None) -> RenderOutput:
     """Render Gaussians from one camera (moved to the Gaussians' device)."""
-    out = render_views(gaussians, [camera], backend=backend, background=background, classes=classes)
+    out = render_views(gaussians, [camera], backend=backend, background=background, classes=classes,
+                       class_probs=class_probs)
     return RenderOutput(out.rgb[0], out.alpha[0], out.depth[0],
                         None if out.class_weights is None else out.class_weights[0], out.backend)
 
 
 def render_views(gaussians: Gaussians, cameras: Sequence[Camera], *, backend: Backend = "auto",
-                 background: Sequence[float] | Tensor = (0.0, 0.0, 0.0), classes: bool = True) -> RenderOutput:
+                 background: Sequence[float] | Tensor = (0.0, 0.0, 0.0), classes: bool = True,
+                 class_probs: Tensor | None = None) -> RenderOutput:
     """Render V views of one set of Gaussians; outputs gain a leading view axis ([V, H, W, ...]).
 
     All cameras must share one image size. On gsplat the views go through one kernel launch.
+    ``class_probs`` [N, C] blends soft class memberships (differentiable, for training) instead
+    of the one-hot ``labels``.
     """
     if not cameras:
         raise ValueError("no cameras to render")
@@ -90,7 +95,11 @@ def render_views(gaussians: Gaussians, cameras: Sequence[Camera], *, backend: Ba
     name = choose_backend(backend, dev)
     labels = gaussians.labels.clamp(0, NUM_CLASSES - 1)
     opac = gaussians.activated_opacities()
-    one_hot = torch.nn.functional.one_hot(labels, NUM_CLASSES).to(dtype) if classes else None
+    soft = class_probs is not None and classes
+    if soft:
+        one_hot = class_probs.to(dtype)  # [N, C]
+    else:
+        one_hot = torch.nn.functional.one_hot(labels, NUM_CLASSES).to(dtype) if classes else None
     feats = [_view_features(gaussians, c) for c in cams]  # each [N, 4]: rgb, camera depth
 
     if name == "gsplat":
@@ -105,7 +114,12 @@ def render_views(gaussians: Gaussians, cameras: Sequence[Camera], *, backend: Ba
         accs, alphas, clss = [], [], []
         for cam, f in zip(cams, feats):
             proj = project_gaussians(gaussians.means, covs, opac, cam.world_to_cam, cam.K, w, h)
-            a, al, c = rasterize(proj, f[proj.index], labels[proj.index] if classes else None, NUM_CLASSES, w, h)
+            if soft:  # soft memberships ride along as blended features
+                a, al, _ = rasterize(proj, torch.cat([f, one_hot], 1)[proj.index], None, NUM_CLASSES, w, h)
+                a, c = a[:, :4], a[:, 4:]
+            else:
+                a, al, c = rasterize(proj, f[proj.index], labels[proj.index] if classes else None,
+                                     NUM_CLASSES, w, h)
             accs.append(a), alphas.append(al), clss.append(c)
         acc, alpha = torch.stack(accs), torch.stack(alphas)
         cls = torch.stack(clss) if classes else None

@@ -1,0 +1,60 @@
+"""Options of one PercHead network, kept as YAML presets in configs/ (tiny for tests, default to ship)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from models.errors import PercheadError
+
+
+@dataclass
+class NetConfig:
+    kind: Literal["base", "edit"] = "edit"  # base: image -> head; edit: seg map + style -> head
+    image_size: int = 256       # input resolution (the canonical view)
+    patch_size: int = 16        # 2D patch side; 256 / 16 = a 16 x 16 token grid
+    enc_dim: int = 192
+    enc_depth: int = 4
+    enc_heads: int = 3
+    dec_dim: int = 256
+    dec_depth: int = 4          # blocks of self-attention (3D) + cross-attention (2D) + MLP
+    dec_heads: int = 4
+    mlp_ratio: float = 4.0
+    num_classes: int = 15       # assets/classes.yaml
+    style_dim: int = 256        # size of the style space (models/style)
+    dino_dim: int = 0           # > 0: a frozen DINOv2 branch's per-patch features join the encoder
+    num_tokens: int = 512       # 3D patches of the template (set from the template when built)
+    points_per_token: int = 48  # template points, so Gaussians, per 3D patch
+    offset_scale: float = 0.03  # metres per unit of raw offset output; hair shells sit near template
+    max_log_scale_delta: float = 3.0  # predicted log-scale stays within +-this of the template's
+    init_opacity: float = 0.6   # opacity of every Gaussian before training
+    fg_threshold: float = 0.02  # share of foreground pixels a 2D patch needs to be kept
+
+    @property
+    def grid(self) -> int:
+        return self.image_size // self.patch_size
+
+    @property
+    def num_gaussians(self) -> int:
+        return self.num_tokens * self.points_per_token
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "NetConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise PercheadError(f"unknown network options {sorted(unknown)}; known: {sorted(known)}")
+        cfg = cls(**data)
+        if cfg.image_size % cfg.patch_size:
+            raise PercheadError(f"image_size {cfg.image_size} is not a multiple of patch_size {cfg.patch_size}")
+        return cfg
+
+
+def load_net_config(path: str | Path) -> NetConfig:
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    return NetConfig.from_dict(data.get("net", data))

@@ -1,0 +1,88 @@
+"""The head template: points where Gaussians start, grouped into equal-size 3D patches.
+
+PercHead starts from an upsampled FLAME mesh; we have no FLAME, so the template is sampled from
+the procedural engine's heads (a pool of many heads, so hair volumes are covered, not only a
+bald skull). Points are thinned on a voxel grid to an even density, ordered along a Morton
+(Z-order) curve and cut into consecutive groups: each group is one 3D token's patch, compact in
+space and of one size, so the Gaussian head is a plain reshape.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from models.errors import PercheadError
+
+
+@dataclass
+class Template:
+    points: Tensor          # [T * K, 3] ordered so points [t*K:(t+1)*K] form patch t
+    base_log_scale: Tensor  # [T * K] log std of a Gaussian that tiles the surface at this density
+    points_per_token: int
+
+    @property
+    def num_tokens(self) -> int:
+        return self.points.shape[0] // self.points_per_token
+
+    def centres(self) -> Tensor:
+        """Patch centres [T, 3]."""
+        return self.points.view(self.num_tokens, self.points_per_token, 3).mean(1)
+
+
+def morton_order(points: Tensor, bits: int = 10) -> Tensor:
+    """Indices sorting points [N, 3] along a Z-order curve (spatially coherent runs)."""
+    lo, hi = points.min(0).values, points.max(0).values
+    q = ((points - lo) / (hi - lo).clamp_min(1e-9) * (2**bits - 1)).long()  # [N, 3]
+    code = torch.zeros(points.shape[0], dtype=torch.long)
+    for b in range(bits):
+        for axis in range(3):
+            code |= ((q[:, axis] >> b) & 1) << (3 * b + axis)
+    return torch.argsort(code)
+
+
+def build_template(cloud: Tensor, num_tokens: int, points_per_token: int, seed: int = 0) -> Template:
+    """Thin a point cloud [M, 3] to num_tokens * points_per_token evenly spread points."""
+    target = num_tokens * points_per_token
+    if cloud.shape[0] < target:
+        raise ValueError(f"cloud has {cloud.shape[0]} points, need at least {target}")
+    gen = torch.Generator().manual_seed(seed)
+    cloud = cloud[torch.randperm(cloud.shape[0], generator=gen)]
+    extent = (cloud.max(0).values - cloud.min(0).values).prod().item()
+    # search the voxel size whose occupied-voxel count is just above the target
+    voxel = (extent / target) ** (1 / 3)
+    for _ in range(40):
+        keys = torch.unique(torch.floor(cloud / voxel).long(), dim=0, return_inverse=True)[1]
+        occupied = int(keys.max()) + 1
+        if occupied < target:
+            voxel *= 0.93
+            continue
+        break
+    first = torch.full((occupied,), cloud.shape[0], dtype=torch.long)
+    first.scatter_reduce_(0, keys, torch.arange(cloud.shape[0]), reduce="amin")
+    chosen = cloud[first[torch.randperm(occupied, generator=gen)[:target]]]
+    chosen = chosen[morton_order(chosen)]
+    spacing = voxel * math.sqrt(occupied / target)
+    base = torch.full((target,), math.log(0.5 * spacing))
+    return Template(chosen.contiguous(), base, points_per_token)
+
+
+def save_template(path: str | Path, template: Template) -> None:
+    save_file({"points": template.points.float(), "base_log_scale": template.base_log_scale.float()}, str(path),
+              metadata={"points_per_token": str(template.points_per_token), "format": "perchead-template-v1"})
+
+
+def load_template(path: str | Path) -> Template:
+    p = Path(path)
+    if not p.is_file():
+        raise PercheadError(f"template {p} is missing; rebuild it with scripts/build_template.py")
+    from safetensors import safe_open
+
+    with safe_open(str(p), "pt") as f:
+        meta = f.metadata() or {}
+    t = load_file(str(p))
+    return Template(t["points"], t["base_log_scale"], int(meta["points_per_token"]))

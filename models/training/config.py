@@ -1,0 +1,56 @@
+"""Training options, read from a YAML file in configs/ (``perchead train CONFIG.yaml``)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from models.errors import PercheadError
+
+
+@dataclass
+class TrainConfig:
+    stage: str = "edit"            # base | edit (reconstruction tasks); more stages register in tasks.py
+    net: dict[str, Any] = field(default_factory=dict)  # NetConfig fields
+    template: str = "assets/template.safetensors"
+    init_from: str = ""            # checkpoint whose matching weights start this run (edit <- base)
+    style_checkpoint: str = ""     # style model giving the edit model its style vectors
+    steps: int = 1000
+    batch_size: int = 4            # heads per step per process
+    views: int = 3                 # rendered views per head; view 0 is the canonical input view
+    image_size: int = 256
+    lr: float = 3e-4
+    weight_decay: float = 0.05
+    warmup: int = 100
+    grad_clip: float = 1.0
+    log_every: int = 20
+    eval_every: int = 500
+    ckpt_every: int = 500
+    out_dir: str = "runs/default"
+    export: str = ""               # fp16 checkpoint written at the end (and at each eval)
+    seed: int = 0
+    device: str = "auto"
+    bf16: bool = True              # autocast on GPU; ignored on CPU
+    max_minutes: float = 0.0       # stop cleanly (state saved, exported) after this wall time
+    loss: dict[str, float] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # engine sampler options
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        p = Path(path)
+        if not p.is_file():
+            raise PercheadError(f"training config {p} not found; see configs/ for examples")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise PercheadError(f"{p} is not valid YAML: {e}") from e
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise PercheadError(f"{p}: unknown options {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

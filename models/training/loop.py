@@ -1,0 +1,122 @@
+"""The one training loop: any task, one or many processes, CPU or GPU, resumable."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Iterator, Protocol
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from models.training.config import TrainConfig
+from models.training.distributed import DistInfo, all_reduce_mean, barrier, init_distributed, shutdown
+from models.training.state import load_state, save_state
+
+log = logging.getLogger(__name__)
+
+
+class Task(Protocol):
+    """What a training stage supplies to the loop."""
+
+    def build_model(self) -> nn.Module: ...
+    def batches(self) -> Iterator[Any]: ...
+    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, float]]: ...
+    def evaluate(self, model: nn.Module) -> dict[str, float]: ...
+    def export(self, model: nn.Module, path: Path, metrics: dict[str, float]) -> None: ...
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up then cosine decay to 5% of the peak."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
+    """Train ``make_task(cfg, dist)``'s model for cfg.steps; returns the last eval metrics."""
+    dist = init_distributed(cfg.device)
+    torch.manual_seed(cfg.seed + dist.rank)
+    task: Task = make_task(cfg, dist)
+    model = task.build_model().to(dist.device)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                  weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / "state.safetensors"
+    step = 0
+    if state_path.exists():
+        step, _ = load_state(state_path, model, optimizer)
+        log.warning("resumed %s at step %d", state_path, step)
+    train_model: nn.Module = model
+    if dist.world > 1:
+        train_model = DistributedDataParallel(model, device_ids=[dist.local_rank] if dist.device.type == "cuda" else None)
+    autocast = (torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+                if cfg.bf16 and dist.device.type == "cuda" else nullcontext())
+    metrics_log = (out / "metrics.jsonl").open("a") if dist.is_main else None
+    batches = task.batches()
+    bar = tqdm(total=cfg.steps, initial=step, disable=not dist.is_main, dynamic_ncols=True, desc=cfg.stage)
+    t_start, last_eval = time.time(), {}
+    seen, t_window = 0, time.time()
+    stop_reason = "steps"
+    try:
+        while step < cfg.steps:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, cfg)
+            batch = next(batches)
+            train_model.train()
+            with autocast:
+                loss, terms = task.loss(train_model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            step += 1
+            seen += cfg.batch_size * dist.world
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                loss_mean = all_reduce_mean(loss.detach().float()).item()
+                rate = seen / max(1e-9, time.time() - t_window)
+                seen, t_window = 0, time.time()
+                if dist.is_main:
+                    bar.set_postfix(loss=f"{loss_mean:.4f}", heads_s=f"{rate:.1f}")
+                    row = {"step": step, "loss": loss_mean, "lr": lr_at(step, cfg), "grad_norm": float(grad_norm),
+                           "heads_per_s": rate, "elapsed_s": time.time() - t_start, **terms}
+                    metrics_log.write(json.dumps(row) + "\n")
+                    metrics_log.flush()
+            bar.update(1)
+            if step % cfg.ckpt_every == 0 and dist.is_main:
+                save_state(state_path, model, optimizer, step)
+            if step % cfg.eval_every == 0 and dist.is_main:
+                last_eval = _evaluate_and_export(task, model, cfg, step, metrics_log)
+            if cfg.max_minutes and (time.time() - t_start) / 60 > cfg.max_minutes:
+                stop_reason = "time"
+                break
+        if dist.is_main:
+            save_state(state_path, model, optimizer, step)
+            last_eval = _evaluate_and_export(task, model, cfg, step, metrics_log)
+            last_eval.update({"steps_done": step, "stop_reason": stop_reason,
+                              "train_minutes": (time.time() - t_start) / 60})
+        barrier()
+    finally:
+        bar.close()
+        if metrics_log:
+            metrics_log.close()
+        shutdown()
+    return last_eval
+
+
+def _evaluate_and_export(task: Task, model: nn.Module, cfg: TrainConfig, step: int, metrics_log) -> dict[str, float]:
+    model.eval()
+    with torch.no_grad():
+        metrics = task.evaluate(model)
+    metrics_log.write(json.dumps({"step": step, "eval": metrics}) + "\n")
+    metrics_log.flush()
+    if cfg.export:
+        task.export(model, Path(cfg.export), {**metrics, "step": step})
+    return metrics

@@ -1,0 +1,136 @@
+"""PercHead networks: shapes, background-patch dropping, template, checkpoint round trips."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from models.errors import PercheadError
+from models.networks.checkpoint import checkpoint_bytes, load_checkpoint, save_checkpoint
+from models.networks.config import NetConfig
+from models.networks.perchead import PercHeadNet
+from models.networks.template import build_template, load_template, morton_order, save_template
+
+TINY = dict(image_size=64, patch_size=16, enc_dim=32, enc_depth=1, enc_heads=2, dec_dim=32, dec_depth=1,
+            dec_heads=2, style_dim=16)
+
+
+def tiny_template(tokens: int = 16, k: int = 8):
+    g = torch.Generator().manual_seed(0)
+    cloud = torch.nn.functional.normalize(torch.randn(5000, 3, generator=g), dim=1) * torch.tensor([0.08, 0.11, 0.1])
+    return build_template(cloud, tokens, k)
+
+
+def seg_input(b: int = 1, size: int = 64) -> torch.Tensor:
+    lab = torch.zeros(b, size, size, dtype=torch.long)
+    lab[:, 10:50, 16:48] = 1
+    lab[:, 10:20, 16:48] = 9
+    lab[:, 30:34, 22:28] = 3
+    return lab
+
+
+def test_template_has_equal_compact_patches() -> None:
+    t = tiny_template(32, 16)
+    assert t.points.shape == (512, 3) and t.num_tokens == 32
+    # patches from the Morton order are compact: mean spread well below the whole cloud's
+    per_patch = t.points.view(32, 16, 3)
+    spread = (per_patch - per_patch.mean(1, keepdim=True)).norm(dim=-1).mean()
+    whole = (t.points - t.points.mean(0)).norm(dim=-1).mean()
+    assert spread < 0.5 * whole
+    assert torch.isfinite(t.base_log_scale).all()
+
+
+def test_morton_order_is_a_permutation() -> None:
+    pts = torch.rand(1000, 3)
+    order = morton_order(pts)
+    assert torch.equal(order.sort().values, torch.arange(1000))
+
+
+@pytest.mark.parametrize("kind", ["base", "edit"])
+def test_forward_shapes_and_initial_state_is_the_template(kind: str) -> None:
+    t = tiny_template()
+    model = PercHeadNet(NetConfig(kind=kind, **TINY), t).eval()
+    inputs = (seg_input(2), torch.randn(2, 16)) if kind == "edit" else (torch.rand(2, 3, 64, 64), torch.ones(2, 64, 64))
+    pred = model(*inputs)
+    n = 16 * 8
+    assert pred.means.shape == (2, n, 3) and pred.class_logits.shape == (2, n, 15)
+    # the head starts near the template (tiny weights), so training starts from a head shape
+    assert (pred.means - t.points).abs().max() < 0.01
+    head = pred.head(0)
+    assert len(head) == n and head.labels.dtype == torch.long
+
+
+def test_dropping_background_patches_equals_masking_them() -> None:
+    """B = 1 removes background tokens; a batch masks them: the same head must come out."""
+    model = PercHeadNet(NetConfig(kind="edit", **TINY), tiny_template()).eval()
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.2)  # make outputs depend on the inputs
+    lab = seg_input(1)
+    other = torch.zeros_like(lab)
+    other[:, 5:60, 5:60] = 12
+    style = torch.randn(2, 16)
+    with torch.no_grad():
+        single = model(lab, style[:1])
+        batch = model(torch.cat([lab, other]), style)
+    torch.testing.assert_close(single.means[0], batch.means[0], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(single.class_logits[0], batch.class_logits[0], atol=1e-4, rtol=1e-4)
+
+
+def test_style_changes_the_head() -> None:
+    model = PercHeadNet(NetConfig(kind="edit", **TINY), tiny_template()).eval()
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.2)
+    with torch.no_grad():
+        a = model(seg_input(), torch.zeros(1, 16)).sh_dc
+        b = model(seg_input(), torch.ones(1, 16)).sh_dc
+    assert (a - b).abs().max() > 1e-3
+
+
+def test_checkpoint_round_trip_rebuilds_the_model(tmp_path: Path) -> None:
+    model = PercHeadNet(NetConfig(kind="edit", **TINY), tiny_template()).eval()
+    path = save_checkpoint(tmp_path / "edit.safetensors", model, extra={"note": "test"})
+    loaded, extra = load_checkpoint(path)
+    assert extra == {"note": "test"} and loaded.cfg == model.cfg
+    with torch.no_grad():
+        a = model(seg_input(), torch.ones(1, 16)).means
+        b = loaded(seg_input(), torch.ones(1, 16)).means
+    torch.testing.assert_close(a, b, atol=2e-3, rtol=1e-3)  # fp16 storage
+
+
+def test_compiled_and_ddp_prefixes_are_stripped(tmp_path: Path) -> None:
+    model = PercHeadNet(NetConfig(kind="base", **TINY), tiny_template())
+    wrapped = torch.nn.Module()
+    wrapped._orig_mod = model  # what torch.compile's wrapper looks like to state_dict
+    data = checkpoint_bytes(model)
+    (tmp_path / "m.safetensors").write_bytes(data)
+    loaded, _ = load_checkpoint(tmp_path / "m.safetensors")
+    assert isinstance(loaded, PercHeadNet)
+
+
+def test_missing_corrupt_and_foreign_checkpoints_give_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PercheadError, match="missing"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00\x01garbage" * 10)
+    with pytest.raises(PercheadError, match="corrupt|unreadable"):
+        load_checkpoint(bad)
+    model = PercHeadNet(NetConfig(kind="base", **TINY), tiny_template())
+    data = checkpoint_bytes(model)
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(PercheadError):
+        load_checkpoint(cut)
+    from safetensors.torch import save_file
+    save_file({"x": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(PercheadError, match="not a PercHead"):
+        load_checkpoint(tmp_path / "other.safetensors")
+
+
+def test_template_file_round_trip(tmp_path: Path) -> None:
+    t = tiny_template()
+    save_template(tmp_path / "t.safetensors", t)
+    u = load_template(tmp_path / "t.safetensors")
+    assert torch.equal(t.points, u.points) and u.points_per_token == t.points_per_token
+    with pytest.raises(PercheadError, match="missing"):
+        load_template(tmp_path / "none.safetensors")

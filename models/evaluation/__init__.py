@@ -1,0 +1,1 @@
+"""Evaluation on the engine's fixed benchmark (``perchead eval``)."""

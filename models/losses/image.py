@@ -1,0 +1,152 @@
+"""Pixel losses on rendered vs target images: L1, SSIM, and class-map cross-entropy.
+
+Layout: images are channels-last ``[..., H, W, C]`` by default, as ``RenderOutput.rgb`` is;
+pass ``layout="chw"`` for channels-first ``[..., C, H, W]``. Leading dims are any batch/view
+axes. Values are linear 0..1 (SSIM's constants assume ``data_range`` = 1 unless told).
+Everything is plain torch and differentiable with respect to the prediction.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+Layout = Literal["hwc", "chw"]
+Reduction = Literal["mean", "none"]
+
+SSIM_WINDOW = 11    # Wang et al. 2004: 11x11 Gaussian window, sigma 1.5
+SSIM_SIGMA = 1.5
+SSIM_K1 = 0.01      # C1 = (K1 * L)^2, C2 = (K2 * L)^2 with L the data range
+SSIM_K2 = 0.03
+CE_EPS = 1e-4       # added to every class weight before normalising: keeps log finite and gives
+                    # a zero-weight target class a gradient (a clamp would give it none)
+
+
+def to_chw(image: Tensor, layout: Layout) -> Tensor:
+    """[..., H, W, C] (hwc) or [..., C, H, W] (chw) -> [N, C, H, W] with N the product of leading dims."""
+    if layout == "hwc":
+        if image.dim() < 3:
+            raise ValueError(f"expected an image [..., H, W, C], got shape {tuple(image.shape)}")
+        image = image.movedim(-1, -3)
+    elif layout != "chw":
+        raise ValueError(f"unknown layout {layout!r}; use 'hwc' or 'chw'")
+    if image.dim() < 3:
+        raise ValueError(f"expected an image [..., C, H, W], got shape {tuple(image.shape)}")
+    return image.reshape(-1, *image.shape[-3:])
+
+
+def l1_loss(pred: Tensor, target: Tensor, mask: Tensor | None = None, *, layout: Layout = "hwc") -> Tensor:
+    """Mean absolute error, optionally weighted per pixel.
+
+    pred, target: [..., H, W, C] (or [..., C, H, W] with layout="chw")
+    mask:         [..., H, W] weights in 0..1 (e.g. target alpha), shared by the channels.
+    A masked mean is the weighted sum over the mask's total weight; an all-zero mask gives 0.
+    """
+    diff = (pred - target).abs()
+    if mask is None:
+        return diff.mean()
+    m = mask.unsqueeze(-1 if layout == "hwc" else -3).to(diff.dtype).expand_as(diff)
+    # clamp: an empty mask gives 0 and a zero gradient instead of 0/0
+    return (diff * m).sum() / m.sum().clamp_min(1e-8)
+
+
+@lru_cache(maxsize=16)
+def _gaussian_1d(size: int, sigma: float, device: torch.device, dtype: torch.dtype) -> Tensor:
+    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(x ** 2) / (2 * sigma ** 2))
+    return (g / g.sum()).to(device=device, dtype=dtype)
+
+
+def _blur(x: Tensor, window: Tensor) -> Tensor:
+    """Separable 'valid' Gaussian filter of every channel. [N, C, H, W] -> [N, C, H-k+1, W-k+1]"""
+    c, k = x.shape[1], window.numel()
+    x = F.conv2d(x, window.view(1, 1, k, 1).expand(c, 1, k, 1), groups=c)
+    return F.conv2d(x, window.view(1, 1, 1, k).expand(c, 1, 1, k), groups=c)
+
+
+def ssim(pred: Tensor, target: Tensor, *, layout: Layout = "hwc", data_range: float = 1.0,
+         window_size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA, reduction: Reduction = "mean") -> Tensor:
+    """Structural similarity (Wang et al. 2004), the standard Gaussian-window definition.
+
+    Local statistics use an ``window_size`` Gaussian (sigma 1.5) over the 'valid' region (no
+    padding, as skimage ``gaussian_weights=True, use_sample_covariance=False`` and
+    pytorch-msssim), per channel; the SSIM map is averaged over pixels and channels.
+
+    pred, target: [..., H, W, C] (or [..., C, H, W]); H and W at least ``window_size``.
+    Returns a scalar (reduction="mean") or one value per image [...] (reduction="none").
+    """
+    if pred.shape != target.shape:
+        raise ValueError(f"ssim needs equal shapes, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    lead = pred.shape[:-3]
+    x, y = to_chw(pred, layout), to_chw(target, layout)
+    if min(x.shape[-2:]) < window_size:
+        raise ValueError(f"ssim needs images of at least {window_size}x{window_size} pixels, got "
+                         f"{x.shape[-2]}x{x.shape[-1]}")
+    dtype = torch.promote_types(x.dtype, torch.float32)  # half-precision statistics lose SSIM's small terms
+    x, y = x.to(dtype), y.to(dtype)
+    w = _gaussian_1d(window_size, float(sigma), x.device, dtype)
+    c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
+
+    mu_x, mu_y = _blur(x, w), _blur(y, w)
+    var_x = _blur(x * x, w) - mu_x ** 2
+    var_y = _blur(y * y, w) - mu_y ** 2
+    cov = _blur(x * y, w) - mu_x * mu_y
+    num = (2 * mu_x * mu_y + c1) * (2 * cov + c2)
+    den = (mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2)
+    per_image = (num / den).flatten(1).mean(1)
+    if reduction == "none":
+        return per_image.reshape(lead)
+    return per_image.mean()
+
+
+def ssim_loss(pred: Tensor, target: Tensor, *, layout: Layout = "hwc", data_range: float = 1.0) -> Tensor:
+    """1 - SSIM: 0 for identical images."""
+    return 1.0 - ssim(pred, target, layout=layout, data_range=data_range)
+
+
+def class_probabilities(class_weights: Tensor, alpha: Tensor, eps: float = CE_EPS) -> Tensor:
+    """Rendered class weights plus background -> per-pixel class probabilities.
+
+    class_weights: [..., H, W, C] accumulated blend weight per class (C = 15, id 0 background)
+    alpha:         [..., H, W] accumulated opacity; the remaining 1 - alpha counts as background
+    Returns [..., H, W, C], each pixel summing to 1. Negative weights (numerical noise from a
+    rasteriser) are clamped; ``eps`` keeps every class' probability above zero.
+    """
+    bg = (1.0 - alpha).clamp_min(0.0).unsqueeze(-1)
+    w = torch.cat([class_weights[..., :1] + bg, class_weights[..., 1:]], dim=-1).clamp_min(0.0) + eps
+    return w / w.sum(-1, keepdim=True)
+
+
+def class_cross_entropy(class_weights: Tensor, alpha: Tensor, target: Tensor, *,
+                        mask: Tensor | None = None, class_balance: Tensor | None = None,
+                        eps: float = CE_EPS) -> Tensor:
+    """Cross-entropy of the rendered class distribution against a target class map.
+
+    class_weights: [..., H, W, C] as rendered (see ``class_probabilities``)
+    alpha:         [..., H, W]
+    target:        [..., H, W] long class ids 0..C-1
+    mask:          [..., H, W] optional pixel weights
+    class_balance: [C] optional per-class weights (e.g. to lift small regions such as eyes)
+    Returns the (weighted) mean negative log-likelihood over pixels; a perfect render gives
+    about C * eps, a confidently wrong one about -log(eps).
+    """
+    num_classes = class_weights.shape[-1]
+    if target.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        raise TypeError("target must be an integer class map [..., H, W], not floats")
+    if target.numel() and (int(target.min()) < 0 or int(target.max()) >= num_classes):
+        raise ValueError(f"target class map holds ids outside 0-{num_classes - 1}")
+    logp = class_probabilities(class_weights.float(), alpha.float(), eps).log()
+    nll = -logp.gather(-1, target.long().unsqueeze(-1)).squeeze(-1)  # [..., H, W]
+    weight = torch.ones_like(nll)
+    if class_balance is not None:
+        weight = weight * class_balance.to(nll)[target.long()]
+    if mask is not None:
+        weight = weight * mask.to(nll)
+    return (nll * weight).sum() / weight.sum().clamp_min(1e-8)
+
+
+__all__ = ["Layout", "to_chw", "l1_loss", "ssim", "ssim_loss", "class_probabilities", "class_cross_entropy"]

@@ -116,8 +116,11 @@ def class_probabilities(class_weights: Tensor, alpha: Tensor, eps: float = CE_EP
     Returns [..., H, W, C], each pixel summing to 1. Negative weights (numerical noise from a
     rasteriser) are clamped; ``eps`` keeps every class' probability above zero.
     """
-    bg = (1.0 - alpha).clamp_min(0.0).unsqueeze(-1)
-    w = torch.cat([class_weights[..., :1] + bg, class_weights[..., 1:]], dim=-1).clamp_min(0.0) + eps
+    bg = (1.0 - alpha).unsqueeze(-1)
+    w = torch.cat([class_weights[..., :1] + bg, class_weights[..., 1:]], dim=-1)
+    # zero out negatives with where, not clamp: clamp's gradient vanishes at exactly 0, and a
+    # class nobody rendered yet (weight 0) must still be pushed up when it is the target
+    w = torch.where(w < 0, torch.zeros_like(w), w) + eps
     return w / w.sum(-1, keepdim=True)
 
 

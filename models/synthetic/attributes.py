@@ -191,11 +191,11 @@ SHAPE_RANGES: dict[str, tuple[float, float]] = {
     "skull_width": (0.068, 0.080),      # half-width of the cranium
     "skull_height": (0.090, 0.102),     # half-height of the cranium
     "skull_depth": (0.094, 0.106),      # half-depth of the cranium
-    "jaw_width": (0.046, 0.062),        # half-width of the lower face
+    "jaw_width": (0.050, 0.064),        # half-width of the lower face
     "face_length": (0.070, 0.086),      # half-height of the lower-face ellipsoid
     "chin": (0.0, 1.0),                 # chin prominence
     "cheeks": (0.0, 1.0),               # cheekbone fullness
-    "neck_width": (0.050, 0.064),       # neck half-width
+    "neck_width": (0.056, 0.068),       # neck half-width
     "eye_size": (0.85, 1.15),           # eye-opening scale
     "eye_spacing": (0.029, 0.035),      # half the distance between pupils
     "eye_height": (0.004, 0.016),       # eye line above the head centre
@@ -203,8 +203,8 @@ SHAPE_RANGES: dict[str, tuple[float, float]] = {
     "brow_arch": (0.0, 0.006),
     "nose_length": (0.038, 0.050),
     "nose_width": (0.013, 0.020),       # half-width at the nostrils
-    "nose_bridge": (0.004, 0.012),      # bridge height above the face
-    "nose_tip": (0.018, 0.028),         # tip height above the face
+    "nose_bridge": (0.004, 0.010),      # bridge height above the face
+    "nose_tip": (0.015, 0.022),         # tip height above the face
     "mouth_width": (0.020, 0.028),      # half-width
     "upper_lip": (0.004, 0.008),        # upper lip height
     "lower_lip": (0.006, 0.011),        # lower lip height

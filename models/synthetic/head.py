@@ -242,7 +242,7 @@ def skin_radius(d: Tensor, P: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tens
              + 0.0042 * torch.sin(math.pi * (0.15 + 0.85 * vl)) * span ** 0.4 * in_lower.float())
     muzzle = 0.006 * bump(fx, fy, 0.0, my - 0.002, 0.036, 0.03)
     seam = -0.0018 * torch.exp(-((fy - my) / 0.0009) ** 2) * inside_x
-    mouth_pit = -0.018 * smoothstep(0.0, 0.0012, torch.minimum(up_bot - fy, fy - lo_top)) * in_open.float()
+    mouth_pit = -0.014 * smoothstep(0.0, 0.002, torch.minimum(up_bot - fy, fy - lo_top)) * in_open.float()
     corners = -0.0015 * (bump(fx, fy, mw, my, 0.004, 0.004) + bump(fx, fy, -mw, my, 0.004, 0.004))
 
     # eye sockets and openings
@@ -414,7 +414,11 @@ def skin_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     e2 = torch.linalg.cross(normal, e1, dim=-1)
     s1 = a1.norm(dim=-1)
     s2 = (a2 * e2).sum(-1).abs()
-    scales = torch.stack([s1 * 0.6, s2 * 0.6, torch.full_like(s1, 4e-4)], -1).clamp(3e-4, 0.02)
+    # steep walls (eye openings, an open mouth) get stretched splats, bounded so they never spike out
+    nominal = (spacing * r).clamp_min(1e-4)
+    s1 = torch.minimum(s1, 3.0 * nominal)
+    s2 = torch.minimum(s2, 3.0 * nominal)
+    scales = torch.stack([s1 * 0.6, s2 * 0.6, torch.full_like(s1, 4e-4)], -1).clamp_min(3e-4)
 
     # labels
     az = torch.atan2(d[..., 0], d[..., 2])
@@ -454,7 +458,7 @@ def skin_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     # lash line and the eye-opening walls
     lash = info["lash"][..., None] * (~info["in_eye"])[..., None].float()
     albedo = albedo * (1 - 0.85 * lash)
-    eye_wall = torch.tensor([0.62, 0.38, 0.36], device=dev) * tone / tone.mean(-1, keepdim=True).clamp_min(0.2) * 0.5
+    eye_wall = torch.tensor([0.8, 0.55, 0.52], device=dev) * (0.35 + 0.65 * tone.mean(-1, keepdim=True))
     albedo = torch.where(info["in_eye"][..., None], eye_wall.expand_as(albedo), albedo)
     scalp_rgb = 0.55 * P["hair_rgb"] + 0.45 * tone * 0.6
     albedo = torch.where(scalp[..., None], scalp_rgb.expand_as(albedo), albedo)
@@ -462,7 +466,7 @@ def skin_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     # occlusion: creases, pits, under the hairline, under the chin
     below_hair = smoothstep(0.16, 0.0, hairline - el) * (el < hairline).float() * P["has_hair"] * (1 - P["is_buzz"])
     ao = (1 - 9.0 * info["crease"].clamp(0, 0.02)) * (1 - 0.25 * below_hair)
-    ao = ao * (1 - 0.55 * smoothstep(0.0, 0.01, info["pit"]))
+    ao = ao * (1 - 0.3 * smoothstep(0.0, 0.01, info["pit"]))
     ao = ao.clamp(0.35, 1.0)
     rgb = shade(albedo, normal, P, ao)
     opacity = torch.full((B, n), 0.98, device=dev)
@@ -506,7 +510,7 @@ def neck_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
                          -normal, normal)
     area = 2 * math.pi * 0.06 * 0.235
     spacing = math.sqrt(area / n)
-    scales = torch.stack([torch.full_like(y, spacing * 0.8), torch.full_like(y, spacing * 0.8),
+    scales = torch.stack([torch.full_like(y, spacing * 1.1), torch.full_like(y, spacing * 1.1),
                           torch.full_like(y, 4e-4)], -1)
     tone = P["skin_rgb"] * (1 + 0.03 * (noise[..., 2:3] - 0.5))
     jaw_shadow = smoothstep(-0.12, -0.06, y) * smoothstep(-0.3, 0.5, torch.cos(ang))
@@ -530,7 +534,7 @@ def eye_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     ey = L["eye_y"].expand(B, n)
     # the lid surface at the eye centre (socket included, opening excluded) sets the eyeball depth
     lid, ray = _lid_point(ex, ey, P)
-    centre = lid - ray * (EYE_RADIUS + 0.0012)
+    centre = lid - ray * (EYE_RADIUS + 0.0005)
     gaze = normalize(torch.stack([-0.08 * side, torch.full_like(side, -0.05), torch.ones_like(side)], -1))
     # cap of the sphere around the gaze: uniform in solid angle up to 62 degrees
     i = torch.arange(n, device=dev, dtype=torch.float32)[None].expand(B, n) % half
@@ -732,10 +736,10 @@ def hair_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
                                     -torch.ones_like(cy), 0.1 * torch.cos(caz) * (cy < -0.05).float()], -1))
     curt_n = normalize(curt_p - torch.stack([torch.zeros_like(cy), cy, torch.full_like(cy, c0[2])], -1))
     # --- fringe over the forehead
-    fw = 0.75
+    fw = 0.75 - 0.15 * P["is_side_part"]
     faz = fw * (2 * u1 - 1)
     sweep = torch.sign(P["hair_part"] + 1e-3) * P["is_side_part"]
-    f_el_bot = 0.4 + 0.06 * faz * sweep + 0.02 * torch.sin(faz * 40) * 0.5
+    f_el_bot = 0.42 + 0.35 * (faz / fw) * sweep + 0.12 * sweep.abs() + 0.02 * torch.sin(faz * 40) * 0.5
     f_el = f_el_bot + (0.95 - f_el_bot) * u0
     fd = dir_from_angles(faz, f_el)
     fr_r, _ = skin_radius(fd, P)
@@ -770,7 +774,7 @@ def hair_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     normal = torch.where(m(is_shell), d, torch.where(m(is_curt), curt_n, torch.where(m(is_fr), fd, tail_n)))
     depth = torch.where(is_shell, depth_w, torch.where(is_tail & (P["is_bun"] < 1), torch.sqrt(u3), u3 ** 0.6))
     # curls: rotate the strand tangent around the normal, more for afro and waves
-    curl = P["is_afro"] * 1.0 + P["is_long_wavy"] * 0.35 + 0.12
+    curl = P["is_afro"] * 1.0 + P["is_long_wavy"] * 0.1 + 0.08
     twist = (u4 - 0.5) * 2 * math.pi * curl
     bin_ = torch.linalg.cross(normal, tangent, dim=-1)
     tangent = normalize(tangent * torch.cos(twist)[..., None] + bin_ * torch.sin(twist)[..., None])
@@ -844,7 +848,7 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     u0, u1, u2 = noise[..., 0], noise[..., 1], noise[..., 2]
     t = (torch.arange(n, device=dev, dtype=torch.float32)[None] + 0.5) / n
     f_ring = 0.22 * (P["nl_collar"] + P["nl_turtleneck"])
-    f_top = (1 - f_ring) * 0.55
+    f_top = (1 - f_ring) * 0.6
     is_top = t < f_top
     is_wall = (t >= f_top) & (t < 1 - f_ring)
     y_nb = -0.158
@@ -865,7 +869,7 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     cz = -0.01
     top_p = torch.stack([rad * sa, top_y, cz + rad * ca], -1)
     # walls: round the shoulder edge into the sides
-    wy = y_nb - 0.06 - 0.34 * u0
+    wy = y_nb - 0.045 - 0.24 * u0
     edge = smoothstep(-0.26, -0.225, wy)
     wr = out_r * (1 - 0.08 * edge) + 0.004 * torch.sin(ang * 9 + u0 * 20) * (1 - edge)
     wall_p = torch.stack([wr * sa, wy + 0.012 * edge, cz + wr * ca], -1)
@@ -886,10 +890,11 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     normal = torch.where(m(is_top), top_n, torch.where(m(is_wall), wall_n, radial))
     tang = normalize(torch.linalg.cross(up, normal, dim=-1) + 1e-4)
     area_top = 0.5 * math.pi * 0.2 * 0.1
-    area_wall = 2.2 * 0.6 * 0.34
+    area_wall = 2.2 * 0.6 * 0.24
     spacing = torch.where(is_top, math.sqrt(area_top / max(1, n * 0.45)), math.sqrt(area_wall / max(1, n * 0.45)))
-    spacing = torch.where(~is_top & ~is_wall, torch.full_like(spacing, 0.0035), spacing).expand(B, n)
-    scales = torch.stack([spacing * 1.0, spacing * 1.0, torch.full_like(spacing, 6e-4)], -1)
+    ring_sp = math.sqrt(2 * math.pi * 0.068 * 0.075 / max(1.0, 0.22 * n))
+    spacing = torch.where(~is_top & ~is_wall, torch.full_like(spacing, ring_sp), spacing).expand(B, n)
+    scales = torch.stack([spacing * 1.4, spacing * 1.4, torch.full_like(spacing, 6e-4)], -1)
     col = P["cloth_rgb"] * (1 + 0.06 * (u2[..., None] - 0.5))
     folds = 1 - 0.12 * (0.5 + 0.5 * torch.sin(ang * 7 + means[..., 1] * 40))[..., None] * (~is_top)[..., None].float()
     collar_col = torch.where((P["nl_collar"] > 0)[..., None], torch.clamp(P["cloth_rgb"] * 1.25 + 0.08, 0, 1), P["cloth_rgb"] * 0.92)

@@ -1,0 +1,87 @@
+"""Natural-language captions of synthetic heads, from many templates and synonyms.
+
+``caption(attrs)`` is the head's fixed caption (the rng is seeded from the head's seed, so a
+head always reads the same); ``caption(attrs, rng)`` draws another paraphrase, which training
+uses so a text encoder sees many wordings of one head. Every caption names the hair colour and
+style (a bald head says so), so colour and style words are always grounded.
+"""
+from __future__ import annotations
+
+import random
+
+from models.synthetic.attributes import (EYE_COLOR_WORDS, FACIAL_HAIR_WORDS, GARMENT_WORDS, GLASSES_WORDS,
+                                         HAIR_COLOR_WORDS, HAIR_STYLE_WORDS, HAT_WORDS, NECKLINE_WORDS,
+                                         PERSON_WORDS, SKIN_WORDS, HeadAttributes)
+
+_TEMPLATES = (
+    "{a_person} with {hair} and {eyes} eyes{extras}",
+    "{A_person} with {hair}, {eyes} eyes and {skin} skin{extras}",
+    "portrait of {a_person} with {hair}{extras}",
+    "{Hair}, {eyes} eyes, {skin} skin: {a_person}{extras}",
+    "3D head of {a_person}: {hair}, {eyes} eyes{extras}",
+    "{a_person} who has {hair} and {skin} skin{extras}",
+    "close-up of {a_person}, {hair}, {eyes} eyes{extras}",
+    "{A_person} with {skin} skin and {hair}{extras}",
+    "head and shoulders of {a_person} with {hair}{extras}",
+    "{person}, {hair}, {eyes} eyes, {skin} skin{extras}",
+)
+_LIPSTICK = {"red": ("red lipstick", "bright red lips"), "pink": ("pink lipstick", "pink lips"),
+             "berry": ("berry lipstick", "dark berry lips"), "nude": ("nude lipstick", "nude lips")}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def hair_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
+    """'long wavy auburn hair', 'a bun of blonde hair', 'a bald head'."""
+    if attrs.hair_style == "bald":
+        return rng.choice(("a bald head", "a shaved head", "a bald, hairless head"))
+    colour = rng.choice(HAIR_COLOR_WORDS[attrs.hair_color])
+    style = rng.choice(HAIR_STYLE_WORDS[attrs.hair_style])
+    if style.endswith(" of"):
+        return f"{_article(style)} {style} {colour} hair"
+    return f"{style} {colour} hair"
+
+
+def _extras(attrs: HeadAttributes, rng: random.Random) -> str:
+    bits = []
+    if attrs.facial_hair != "none":
+        fh = rng.choice(FACIAL_HAIR_WORDS[attrs.facial_hair])
+        if attrs.facial_hair_color != attrs.hair_color or rng.random() < 0.3:
+            colour = rng.choice(HAIR_COLOR_WORDS[attrs.facial_hair_color])
+            fh = fh.replace("a ", f"{_article(colour)} {colour} ", 1) if fh.startswith("a ") else f"{colour} {fh}"
+        bits.append(("with " if rng.random() < 0.5 else "") + fh)
+    wearing = []
+    if attrs.glasses != "none":
+        wearing.append(rng.choice(GLASSES_WORDS[attrs.glasses]))
+    if attrs.hat != "none":
+        hat = rng.choice(HAT_WORDS[attrs.hat])
+        colour = rng.choice(GARMENT_WORDS[attrs.hat_color])
+        wearing.append(hat.replace("a ", f"{_article(colour)} {colour} ", 1))
+    if rng.random() < 0.8:
+        garment = rng.choice(NECKLINE_WORDS[attrs.neckline])
+        colour = rng.choice(GARMENT_WORDS[attrs.clothes_color])
+        wearing.append(f"{_article(colour)} {colour} {garment}")
+    if wearing:
+        joined = wearing[0] if len(wearing) == 1 else ", ".join(wearing[:-1]) + " and " + wearing[-1]
+        bits.append(rng.choice(("wearing ", "in ", "dressed in ")) + joined if len(wearing) > 0 else "")
+    if attrs.lip_color != "natural" and rng.random() < 0.8:
+        bits.append("with " + rng.choice(_LIPSTICK[attrs.lip_color]))
+    if attrs.mouth_open and rng.random() < 0.7:
+        bits.append(rng.choice(("mouth slightly open", "lips parted", "with an open mouth")))
+    rng.shuffle(bits)
+    return "".join(", " + b for b in bits if b)
+
+
+def caption(attrs: HeadAttributes, rng: random.Random | None = None) -> str:
+    """One caption of a head; without ``rng`` the head's own fixed caption."""
+    rng = random.Random(attrs.seed * 7 + 3) if rng is None else rng
+    person = rng.choice(PERSON_WORDS[(attrs.presentation, attrs.age)])
+    hair = hair_phrase(attrs, rng)
+    template = rng.choice(_TEMPLATES)
+    text = template.format(
+        a_person=f"{_article(person)} {person}", A_person=f"{_article(person).capitalize()} {person}", person=person,
+        hair=hair, Hair=hair[:1].upper() + hair[1:], eyes=rng.choice(EYE_COLOR_WORDS[attrs.eye_color]),
+        skin=rng.choice(SKIN_WORDS[attrs.skin_tone]), extras=_extras(attrs, rng))
+    return text[:1].upper() + text[1:]

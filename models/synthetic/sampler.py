@@ -1,0 +1,178 @@
+"""Batches of rendered synthetic heads for training, and the fixed benchmark split.
+
+Seeds: a head is a pure function of its integer seed (``sample_attributes`` + noise offset).
+- Benchmark: ``BENCHMARK_SEEDS`` = BENCHMARK_SEED_BASE .. +BENCHMARK_SEED_COUNT-1, views at yaw
+  0, +-45, +-90, 180 (pitch 0, canonical radius/fov/target).
+- Training: ``training_seed(stream, i)`` hashes (stream, i) into [0, 2^31) and then skips the
+  benchmark block, so no training stream can ever produce a benchmark seed (tested).
+Views: view 0 is always the canonical input camera; the others have yaw uniform over the full
+circle and pitch uniform in +-30 degrees, at the canonical radius, fov and target.
+Background: black by default (class 0 is black, so RGB and class renders agree and the alpha
+channel lets a trainer composite any other colour); "white" and "random" (a uniform grey per
+view) are offered for robustness training.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import torch
+from torch import Tensor
+
+from models.cameras import Camera, canonical_view, orbit_camera
+from models.device import resolve_device, synchronize
+from models.errors import PercheadError
+from models.gaussians import Gaussians
+from models.render import Backend, render_views
+from models.synthetic.attributes import HeadAttributes, sample_attributes
+from models.synthetic.captions import caption
+from models.synthetic.head import EngineConfig, build_heads
+
+Split = Literal["train", "bench"]
+BackgroundMode = Literal["black", "white", "random"]
+
+BENCHMARK_SEED_BASE = 2_000_000_000
+BENCHMARK_SEED_COUNT = 1000
+BENCHMARK_SEEDS = range(BENCHMARK_SEED_BASE, BENCHMARK_SEED_BASE + BENCHMARK_SEED_COUNT)
+BENCHMARK_YAWS = (0.0, 45.0, -45.0, 90.0, -90.0, 180.0)
+MAX_SEED = (1 << 31) - 1
+MAX_RANDOM_PITCH = 30.0
+_MASK64 = (1 << 64) - 1
+
+
+def is_benchmark_seed(seed: int) -> bool:
+    return BENCHMARK_SEED_BASE <= int(seed) < BENCHMARK_SEED_BASE + BENCHMARK_SEED_COUNT
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def training_seed(stream: int, index: int) -> int:
+    """The index-th head seed of a training stream: uniform over [0, 2^31) minus the benchmark block."""
+    h = _splitmix64(_splitmix64(int(stream) & _MASK64) ^ (int(index) & _MASK64)) % (MAX_SEED + 1 - BENCHMARK_SEED_COUNT)
+    return h + BENCHMARK_SEED_COUNT if h >= BENCHMARK_SEED_BASE else h
+
+
+def benchmark_cameras(size: int = 256) -> list[Camera]:
+    """The benchmark views (canonical framing at BENCHMARK_YAWS, pitch 0)."""
+    cv = canonical_view()
+    return [orbit_camera(cv.orbit_at(y, 0.0), size) for y in BENCHMARK_YAWS]
+
+
+@dataclass
+class Batch:
+    """B heads x V views. Images are float32 on the sampler's device."""
+
+    seeds: list[int]
+    rgb: Tensor          # [B, V, H, W, 3] in 0..1, background composited
+    alpha: Tensor        # [B, V, H, W]
+    class_map: Tensor    # [B, V, H, W] int64 palette ids (0 = background)
+    depth: Tensor        # [B, V, H, W] camera depth, 0 where empty
+    world_to_cam: Tensor  # [B, V, 4, 4]
+    K: Tensor            # [B, V, 3, 3]
+    yaw_pitch: Tensor    # [B, V, 2] degrees
+    background: Tensor   # [B, V, 3]
+    captions: list[str]
+    attributes: list[HeadAttributes]
+    gaussians: list[Gaussians] = field(repr=False, default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: generate, render
+
+
+class HeadSampler:
+    """Makes batches of synthetic heads and their renders, on any device, with no data on disk."""
+
+    def __init__(self, split: Split = "train", *, stream: int = 0, config: EngineConfig = EngineConfig(),
+                 device: str | torch.device = "auto", backend: Backend = "auto",
+                 background: BackgroundMode = "black", paraphrase: bool = True) -> None:
+        if split not in ("train", "bench"):
+            raise PercheadError(f"unknown split {split!r}; use train or bench")
+        if background not in ("black", "white", "random"):
+            raise PercheadError(f"unknown background {background!r}; use black, white or random")
+        self.split = split
+        self.stream = int(stream)
+        self.config = config
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        self.backend = backend
+        self.background = background
+        self.paraphrase = paraphrase and split == "train"
+        self._next = 0
+        self._views_rng = torch.Generator().manual_seed(_splitmix64(self.stream) & ((1 << 62) - 1))
+        self._text_rng = random.Random(self.stream)
+
+    def next_seeds(self, count: int) -> list[int]:
+        """The next ``count`` seeds: the training stream, or the benchmark list in order (cycling)."""
+        if self.split == "bench":
+            out = [BENCHMARK_SEED_BASE + (self._next + i) % BENCHMARK_SEED_COUNT for i in range(count)]
+        else:
+            out = [training_seed(self.stream, self._next + i) for i in range(count)]
+        self._next += count
+        return out
+
+    def view_angles(self, heads: int, views: int) -> Tensor:
+        """[heads, views, 2] yaw/pitch degrees: view 0 canonical, the rest random (bench: fixed)."""
+        if self.split == "bench":
+            yp = torch.tensor([[y, 0.0] for y in BENCHMARK_YAWS])
+            return yp[None].expand(heads, -1, -1).clone()
+        yp = torch.zeros(heads, views, 2)
+        if views > 1:
+            r = torch.rand(heads, views - 1, 2, generator=self._views_rng)
+            yp[:, 1:, 0] = r[..., 0] * 360.0 - 180.0
+            yp[:, 1:, 1] = (r[..., 1] * 2 - 1) * MAX_RANDOM_PITCH
+        cv = canonical_view().orbit
+        yp[:, 0] = torch.tensor([cv.yaw_deg, cv.pitch_deg])
+        return yp
+
+    def _backgrounds(self, heads: int, views: int) -> Tensor:
+        if self.background == "black":
+            return torch.zeros(heads, views, 3)
+        if self.background == "white":
+            return torch.ones(heads, views, 3)
+        return torch.rand(heads, views, 1, generator=self._views_rng).expand(-1, -1, 3).clone()
+
+    def make_batch(self, seeds: Sequence[int] | int = 8, *, views: int = 4, size: int = 256) -> Batch:
+        """Render ``seeds`` (or that many next seeds) at ``views`` views of ``size`` px.
+
+        For the bench split the views are the benchmark views and ``views`` is ignored.
+        """
+        seeds = self.next_seeds(seeds) if isinstance(seeds, int) else [int(s) for s in seeds]
+        if not seeds:
+            raise PercheadError("make_batch needs at least one seed")
+        if views < 1 or size < 8:
+            raise PercheadError("make_batch needs views >= 1 and size >= 8")
+        if any(s < 0 or s > MAX_SEED for s in seeds):
+            raise PercheadError(f"seeds must lie in 0..{MAX_SEED}")
+        t0 = time.perf_counter()
+        attrs = [sample_attributes(s) for s in seeds]
+        heads = build_heads(attrs, self.device, self.config)
+        synchronize(self.device)
+        t1 = time.perf_counter()
+        yp = self.view_angles(len(seeds), views)
+        bgs = self._backgrounds(*yp.shape[:2])
+        cv = canonical_view()
+        outs, w2c, ks = [], [], []
+        for b, g in enumerate(heads):
+            cams = [orbit_camera(cv.orbit_at(float(y), float(p)), size) for y, p in yp[b].tolist()]
+            outs.append(render_views(g, cams, backend=self.backend, background=bgs[b, 0].to(self.device)))
+            w2c.append(torch.stack([c.world_to_cam for c in cams]))
+            ks.append(torch.stack([c.K for c in cams]))
+        if self.background == "random":  # per-view greys: re-composite from alpha
+            for b, o in enumerate(outs):
+                bg = bgs[b].to(self.device)[:, None, None, :]
+                o.rgb = o.rgb - (1 - o.alpha[..., None]) * bgs[b, 0].to(self.device) + (1 - o.alpha[..., None]) * bg
+        synchronize(self.device)
+        t2 = time.perf_counter()
+        rng = self._text_rng if self.paraphrase else None
+        return Batch(
+            seeds=list(seeds),
+            rgb=torch.stack([o.rgb for o in outs]), alpha=torch.stack([o.alpha for o in outs]),
+            class_map=torch.stack([o.class_map for o in outs]), depth=torch.stack([o.depth for o in outs]),
+            world_to_cam=torch.stack(w2c).to(self.device), K=torch.stack(ks).to(self.device), yaw_pitch=yp,
+            background=bgs, captions=[caption(a, rng) for a in attrs], attributes=attrs, gaussians=heads,
+            timings={"generate": t1 - t0, "render": t2 - t1},
+        )

@@ -393,7 +393,7 @@ def train_feature_net(batches_iter: Iterable[Any], steps: int, device: torch.dev
         if step >= steps - window:
             recent += confusion_matrix(logits.detach().argmax(1), labels, c)
         if step % train.log_every == 0 or step == steps - 1:
-            loss_val = float(loss)
+            loss_val = float(loss.detach())
             record = {"step": step, "loss": loss_val, "lr": lr_at(step, steps, train)}
             log.info("feature net step %d loss %.4f", step, loss_val)
             if on_log:

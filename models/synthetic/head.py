@@ -874,8 +874,8 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     wr = out_r * (1 - 0.08 * edge) + 0.004 * torch.sin(ang * 9 + u0 * 20) * (1 - edge)
     wall_p = torch.stack([wr * sa, wy + 0.012 * edge, cz + wr * ca], -1)
     # collar / turtleneck ring
-    ry = y_nb + 0.005 + (0.03 + 0.045 * P["nl_turtleneck"]) * u0
-    ring_r = 1.0 + 0.35 * P["nl_collar"] * u0
+    ry = y_nb + 0.005 + (0.024 + 0.051 * P["nl_turtleneck"]) * u0
+    ring_r = 1.0 + 0.15 * P["nl_collar"] * u0
     ring_scale = torch.stack([(P["neck_width"] + 0.008) * ring_r * sa, ry, -0.03 + (P["neck_width"] * 0.92 + 0.008) * ring_r * ca + 0.02 * (y_nb - ry) * (1 - P["nl_turtleneck"])], -1)
     rib = 0.0015 * torch.sin(ry * 700) * P["nl_turtleneck"]
     ring_p = ring_scale + torch.stack([sa, 0 * sa, ca], -1) * rib[..., None]
@@ -893,7 +893,8 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     area_wall = 2.2 * 0.6 * 0.24
     spacing = torch.where(is_top, math.sqrt(area_top / max(1, n * 0.45)), math.sqrt(area_wall / max(1, n * 0.45)))
     ring_sp = math.sqrt(2 * math.pi * 0.068 * 0.075 / max(1.0, 0.22 * n))
-    spacing = torch.where(~is_top & ~is_wall, torch.full_like(spacing, ring_sp), spacing).expand(B, n)
+    ring_sp = ring_sp * torch.sqrt((0.024 + 0.051 * P["nl_turtleneck"]) / 0.075)
+    spacing = torch.where(~is_top & ~is_wall, ring_sp, spacing).expand(B, n)
     scales = torch.stack([spacing * 1.4, spacing * 1.4, torch.full_like(spacing, 6e-4)], -1)
     col = P["cloth_rgb"] * (1 + 0.06 * (u2[..., None] - 0.5))
     folds = 1 - 0.12 * (0.5 + 0.5 * torch.sin(ang * 7 + means[..., 1] * 40))[..., None] * (~is_top)[..., None].float()

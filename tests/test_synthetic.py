@@ -1,0 +1,231 @@
+"""The procedural head engine: determinism, coverage, class maps, captions, benchmark split, CLI."""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from models.cameras import canonical_view
+from models.errors import PercheadError
+from models.palette import palette
+from models.render import render
+from models.synthetic import (BENCHMARK_SEEDS, BENCHMARK_YAWS, EYE_COLORS, FACIAL_HAIR, GARMENT_COLORS, GLASSES,
+                              HAIR_COLORS, HAIR_STYLES, HATS, NECKLINES, REFERENCE_COLORS, SKIN_TONES, EngineConfig,
+                              HeadSampler, build_heads, caption, is_benchmark_seed, make_head, sample_attributes,
+                              training_seed)
+from models.synthetic import head as H
+from models.synthetic.attributes import HAIR_COLOR_WORDS, HAIR_STYLE_WORDS
+from models.synthetic.sampler import BENCHMARK_SEED_BASE, BENCHMARK_SEED_COUNT, MAX_SEED
+
+SMALL = EngineConfig(gaussians=12_000)  # enough for class maps at 96 px, fast on 2 cores
+COVERAGE_SEEDS = range(3000)
+
+
+@pytest.fixture(scope="module")
+def many_attrs():
+    return [sample_attributes(s) for s in COVERAGE_SEEDS]
+
+
+def _first(attrs, pred):
+    return next(a for a in attrs if pred(a))
+
+
+def test_class_ids_match_the_palette():
+    p = palette()
+    for name, cid in [("skin", H.SKIN), ("nose", H.NOSE), ("eyes", H.EYES), ("eyebrows", H.BROWS), ("ears", H.EARS),
+                      ("mouth", H.MOUTH), ("upper_lip", H.UPPER_LIP), ("lower_lip", H.LOWER_LIP), ("hair", H.HAIR),
+                      ("facial_hair", H.FACIAL_HAIR), ("neck", H.NECK), ("clothes", H.CLOTHES),
+                      ("eyeglasses", H.GLASSES), ("hat", H.HAT)]:
+        assert p.id_of(name) == cid
+
+
+def test_same_seed_same_head_and_different_seeds_differ():
+    a, attrs_a = make_head(123, config=SMALL)
+    b, attrs_b = make_head(123, config=SMALL)
+    assert attrs_a == attrs_b
+    for name in ("means", "quats", "log_scales", "opacity_logits", "sh", "labels"):
+        assert torch.equal(getattr(a, name), getattr(b, name)), name
+    c, _ = make_head(124, config=SMALL)
+    assert len(c) != len(a) or not torch.equal(c.means, a.means)
+
+
+def test_batched_build_equals_single_builds():
+    attrs = [sample_attributes(s) for s in (5, 6, 7)]
+    cfg = EngineConfig(gaussians=6000)
+    batch = build_heads(attrs, "cpu", cfg)
+    for a, g in zip(attrs, batch):
+        single = build_heads([a], "cpu", cfg)[0]
+        torch.testing.assert_close(single.means, g.means, rtol=0, atol=1e-6)
+        assert torch.equal(single.labels, g.labels)
+
+
+def test_heads_are_valid_gaussians_of_the_configured_size():
+    g, _ = make_head(1)
+    g.validate("engine head")
+    assert 15_000 < len(g) <= EngineConfig().gaussians
+    assert g.means.abs().max() < 0.6  # nothing flies off
+    scales = g.activated_scales()
+    assert scales.max() < 0.03 and scales.min() > 0
+
+
+def test_every_attribute_value_is_reachable(many_attrs):
+    seen = {k: {getattr(a, k) for a in many_attrs} for k in
+            ("hair_style", "hair_color", "eye_color", "skin_tone", "facial_hair", "glasses", "hat", "neckline",
+             "clothes_color", "presentation", "age", "mouth_open")}
+    assert seen["hair_style"] == set(HAIR_STYLES)
+    assert seen["hair_color"] == set(HAIR_COLORS)
+    assert seen["eye_color"] == set(EYE_COLORS)
+    assert seen["skin_tone"] == set(SKIN_TONES)
+    assert seen["facial_hair"] == set(FACIAL_HAIR)
+    assert seen["glasses"] == set(GLASSES)
+    assert seen["hat"] == set(HATS)
+    assert seen["neckline"] == set(NECKLINES)
+    assert seen["clothes_color"] == set(GARMENT_COLORS)
+    assert seen["mouth_open"] == {True, False}
+    combos = {(a.hair_style, a.hair_color) for a in many_attrs}
+    assert len(combos) > 0.8 * len(HAIR_STYLES) * len(HAIR_COLORS)
+
+
+def test_reference_colours_cover_every_vocabulary_value():
+    assert set(REFERENCE_COLORS["hair"]) == set(HAIR_COLORS)
+    assert set(REFERENCE_COLORS["eyes"]) == set(EYE_COLORS)
+    assert set(REFERENCE_COLORS["skin"]) == set(SKIN_TONES)
+    assert set(REFERENCE_COLORS["garment"]) == set(GARMENT_COLORS)
+    a = sample_attributes(3)
+    for part in ("hair", "eyebrows", "facial_hair", "eyes", "skin", "clothes", "hat", "frame", "lips"):
+        assert len(a.color_of(part)) == 3
+
+
+def test_every_class_is_reachable(many_attrs):
+    """Each class appears in the labels of some head; a head with every accessory has all 14."""
+    full = _first(many_attrs, lambda a: a.hair_style not in ("bald",) and a.facial_hair == "full_beard"
+                  and a.glasses in ("round", "rectangular") and a.hat != "none" and a.mouth_open)
+    g = build_heads([full], "cpu", SMALL)[0]
+    assert set(g.labels.unique().tolist()) == set(range(1, 15))
+
+
+@pytest.mark.parametrize("style", HAIR_STYLES)
+def test_every_hairstyle_builds_with_hair_where_expected(many_attrs, style):
+    a = _first(many_attrs, lambda a: a.hair_style == style and a.hat == "none")
+    g = build_heads([a], "cpu", EngineConfig(gaussians=6000))[0]
+    hair = int((g.labels == H.HAIR).sum())
+    if style == "bald":
+        assert hair == 0
+    else:
+        assert hair > 300
+        if style in ("long_straight", "long_wavy"):
+            assert g.means[g.labels == H.HAIR][:, 1].min() < -0.15  # falls past the chin
+        if style == "afro":
+            top = g.means[g.labels == H.HAIR][:, 1].max()
+            assert top > 0.15  # voluminous
+
+
+def test_canonical_class_map_shows_the_face(many_attrs):
+    picks = [_first(many_attrs, lambda a, s=s: a.hair_style == s and a.glasses != "sunglasses")
+             for s in ("bald", "short", "long_wavy", "afro", "bun")]
+    cam = canonical_view().camera(96)
+    for a in picks:
+        g = build_heads([a], "cpu", SMALL)[0]
+        present = set(render(g, cam, backend="cpu").class_map.unique().tolist())
+        needed = {H.SKIN, H.EYES, H.NOSE, H.UPPER_LIP, H.LOWER_LIP} | (set() if a.hair_style == "bald" else {H.HAIR})
+        assert needed <= present, (a.seed, a.hair_style, needed - present)
+
+
+def test_captions_name_hair_colour_and_style(many_attrs):
+    import random
+
+    for a in many_attrs[:400]:
+        for text in (caption(a), caption(a, random.Random(a.seed + 1))):
+            low = text.lower()
+            if a.hair_style == "bald":
+                assert any(w in low for w in ("bald", "shaved", "hairless")), text
+                continue
+            assert any(w in low for w in HAIR_COLOR_WORDS[a.hair_color]), text
+            assert any(w.replace(" of", "") in low for w in HAIR_STYLE_WORDS[a.hair_style]), text
+    assert len({caption(a) for a in many_attrs[:400]}) == 400  # no two heads read the same
+
+
+def test_fixed_caption_is_stable():
+    a = sample_attributes(77)
+    assert caption(a) == caption(sample_attributes(77))
+
+
+@settings(max_examples=300, deadline=None)
+@given(stream=st.integers(0, 2 ** 63), index=st.integers(0, 2 ** 40))
+def test_training_seeds_never_hit_the_benchmark(stream, index):
+    s = training_seed(stream, index)
+    assert 0 <= s <= MAX_SEED
+    assert not is_benchmark_seed(s)
+
+
+def test_training_seed_mapping_skips_the_benchmark_block(monkeypatch):
+    import models.synthetic.sampler as S
+
+    # force the hash to land on each edge of the block: the map must step over it
+    for h in (BENCHMARK_SEED_BASE - 1, BENCHMARK_SEED_BASE, BENCHMARK_SEED_BASE + 5, MAX_SEED - BENCHMARK_SEED_COUNT):
+        monkeypatch.setattr(S, "_splitmix64", lambda x, h=h: h)
+        assert not is_benchmark_seed(S.training_seed(0, 0))
+    monkeypatch.undo()
+    sampler = HeadSampler("train", stream=3, device="cpu")
+    assert not any(is_benchmark_seed(s) for s in sampler.next_seeds(20_000))
+    assert list(HeadSampler("bench", device="cpu").next_seeds(3)) == list(BENCHMARK_SEEDS[:3])
+
+
+def test_make_batch_shapes_views_and_determinism():
+    sampler = HeadSampler("train", stream=1, device="cpu", config=EngineConfig(gaussians=4000))
+    b = sampler.make_batch(2, views=3, size=32)
+    assert b.rgb.shape == (2, 3, 32, 32, 3) and b.alpha.shape == (2, 3, 32, 32)
+    assert b.class_map.shape == (2, 3, 32, 32) and b.class_map.dtype == torch.int64
+    assert b.depth.shape == (2, 3, 32, 32) and b.world_to_cam.shape == (2, 3, 4, 4) and b.K.shape == (2, 3, 3, 3)
+    assert torch.equal(b.yaw_pitch[:, 0], torch.zeros(2, 2))
+    assert b.yaw_pitch[..., 1].abs().max() <= 30 and b.yaw_pitch[..., 0].abs().max() <= 180
+    assert len(b.captions) == 2 and len(b.attributes) == 2
+    canon = canonical_view().camera(32)
+    torch.testing.assert_close(b.world_to_cam[0, 0], canon.world_to_cam)
+    again = HeadSampler("train", stream=1, device="cpu", config=EngineConfig(gaussians=4000)).make_batch(2, views=3, size=32)
+    assert again.seeds == b.seeds and torch.equal(again.rgb, b.rgb) and torch.equal(again.yaw_pitch, b.yaw_pitch)
+    bench = HeadSampler("bench", device="cpu", config=EngineConfig(gaussians=3000)).make_batch(1, size=24)
+    assert bench.yaw_pitch[0, :, 0].tolist() == list(BENCHMARK_YAWS)
+
+
+def test_random_background_is_composited_under_alpha():
+    sampler = HeadSampler("train", device="cpu", background="random", config=EngineConfig(gaussians=4000))
+    b = sampler.make_batch([11], views=2, size=32)
+    empty = b.alpha[0, 0] < 1e-6
+    torch.testing.assert_close(b.rgb[0, 0][empty], b.background[0, 0].expand(int(empty.sum()), 3))
+
+
+def test_synth_command_writes_everything(tmp_path):
+    from models.ply import read_ply
+    from perchead_gui.commands.synth import register, run
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    out = tmp_path / "head"
+    args = parser.parse_args(["synth", "--seed", "42", "-o", str(out), "--size", "48", "--device", "cpu"])
+    assert args.func(args) == 0
+    names = ["front", "yaw_p45", "yaw_m45", "yaw_p90", "yaw_m90", "back"]
+    for n in names:
+        assert Image.open(out / f"view_{n}.png").size == (48, 48)
+        cls = np.asarray(Image.open(out / f"classes_{n}.png").convert("RGB"))
+        assert set(map(tuple, cls.reshape(-1, 3))) <= set(map(tuple, palette().colors))
+    assert Image.open(out / "contact_sheet.png").size == (48 * 6, 96)
+    text = (out / "caption.txt").read_text().strip()
+    attrs = json.loads((out / "attributes.json").read_text())
+    assert attrs["seed"] == 42 and text == caption(sample_attributes(42))
+    g = read_ply(out / "gt.ply")
+    assert len(g) == attrs["gaussians"] and set(g.labels.unique().tolist()) <= set(range(15))
+    with pytest.raises(PercheadError):
+        run(argparse.Namespace(seed=-1, output=tmp_path / "x", size=48, device="cpu"))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(PercheadError):
+        run(argparse.Namespace(seed=1, output=blocker, size=48, device="cpu"))
+    with pytest.raises(PercheadError):
+        run(argparse.Namespace(seed=1, output=blocker / "sub", size=48, device="cpu"))

@@ -166,3 +166,13 @@ def test_batches_may_be_render_outputs_with_class_weights() -> None:
     assert images.shape == (1, 3, 2, 2) and torch.equal(got[0], labels)
     with pytest.raises(ValueError, match="class_map"):
         batch_to_tensors({"rgb": torch.rand(1, 2, 2, 3)})
+
+
+def test_engine_batches_feed_the_trainer() -> None:
+    from models.losses.feature_net import engine_batches
+
+    batches = engine_batches(heads=1, views=1, size=32, device="cpu")
+    images, labels = batch_to_tensors(next(batches))
+    assert images.shape == (1, 3, 32, 32) and labels.shape == (1, 32, 32) and (labels > 0).any()
+    _, metrics = train_feature_net(batches, steps=1, device="cpu", config=TINY)
+    assert metrics["steps"] == 1 and math.isfinite(metrics["final_loss"])

@@ -337,6 +337,21 @@ def evaluate_feature_net(model: FeatureNet, batches: Iterable[Any], device: torc
     return segmentation_metrics(conf)
 
 
+def engine_batches(heads: int = 8, views: int = 4, size: int = 256, *, device: torch.device | str = "auto",
+                   stream: int = 7, background: str = "random", split: str = "train") -> Iterator[Any]:
+    """Endless engine renders for ``train_feature_net``: ``HeadSampler.make_batch`` batches
+    (rgb [heads, views, H, W, 3], exact class_map [heads, views, H, W]).
+
+    ``background="random"`` (a grey per view) keeps the net from reading "black" as "background";
+    ``split="bench"`` gives held-out heads (the benchmark seeds, never trained on) for evaluation.
+    """
+    from models.synthetic import HeadSampler
+
+    sampler = HeadSampler(split, stream=stream, device=device, background=background)  # type: ignore[arg-type]
+    while True:
+        yield sampler.make_batch(heads, views=views, size=size)
+
+
 def lr_at(step: int, steps: int, cfg: FeatureNetTrainConfig) -> float:
     """Linear warm-up then cosine decay to final_lr_frac * lr."""
     warm = max(1, int(cfg.warmup_frac * steps))
@@ -412,5 +427,5 @@ def train_feature_net(batches_iter: Iterable[Any], steps: int, device: torch.dev
 __all__ = [
     "DEFAULT_FEATURE_NET_PATH", "FeatureNetConfig", "PRESETS", "FeatureNet", "FeatureLoss", "count_parameters",
     "save_feature_net", "load_feature_net", "checkpoint_metadata", "FeatureNetTrainConfig", "batch_to_tensors",
-    "evaluate_feature_net", "train_feature_net",
+    "evaluate_feature_net", "engine_batches", "train_feature_net",
 ]

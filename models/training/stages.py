@@ -1,0 +1,166 @@
+"""``perchead train`` stages: feature (perceptual net), style (text/image style space),
+base (image -> head) and edit (seg map + style -> head, fine-tuned from base).
+
+feature and style train in one process (small models, minutes); base and edit go through
+models.training.loop and so run under torchrun with DDP.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.errors import PercheadError
+from models.training.config import TrainConfig
+from models.training.distributed import DistInfo
+
+log = logging.getLogger(__name__)
+STAGES = ("feature", "style", "base", "edit")
+
+
+def run_stage(cfg: TrainConfig) -> dict[str, Any]:
+    if cfg.stage not in STAGES:
+        raise PercheadError(f"unknown stage {cfg.stage!r}; use one of {', '.join(STAGES)}")
+    if cfg.stage == "feature":
+        return _train_feature(cfg)
+    if cfg.stage == "style":
+        return _train_style(cfg)
+    from models.training.loop import run_training
+
+    return run_training(cfg, make_reconstruction_task)
+
+
+def _train_feature(cfg: TrainConfig) -> dict[str, Any]:
+    from models.device import resolve_device
+    from models.losses.feature_net import engine_batches, save_feature_net, train_feature_net
+
+    device = resolve_device(cfg.device)
+    size = cfg.image_size
+    batches = engine_batches(cfg.batch_size, cfg.views, size, device=device, stream=cfg.seed + 101)
+    held_out = engine_batches(8, cfg.views, size, device=device, split="bench")
+    model, metrics = train_feature_net(batches, cfg.steps, device, eval_batches=[next(held_out) for _ in range(2)],
+                                       seed=cfg.seed)
+    if cfg.export:
+        save_feature_net(model, cfg.export, metrics=metrics)
+    return metrics
+
+
+def _train_style(cfg: TrainConfig) -> dict[str, Any]:
+    from models.device import resolve_device
+    from models.style.bank import load_bank
+    from models.style.checkpoint import save_style_model
+    from models.style.contrastive import TrainStyleConfig, train_style
+    from models.style.paraphrases import paraphrase_set
+
+    device = resolve_device(cfg.device)
+    bank = load_bank(_required(cfg, "bank"))
+    para = paraphrase_set()
+    table = {c: e for c, e in zip(bank.captions, bank.embeddings)}
+    para_emb = None
+    if all(p.text in table for p in para):  # paraphrases ride along as the bank's extra prompts
+        para_emb = torch.stack([table[p.text] for p in para]).float()
+    train_cfg = TrainStyleConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed,
+                                 **cfg.data.get("style", {}))
+    model, metrics = train_style(bank, train_cfg, device, eval_embeddings=para_emb,
+                                 eval_paraphrases=para if para_emb is not None else None)
+    if cfg.export:
+        save_style_model(cfg.export, model, extra={"metrics": metrics, "train": cfg.to_dict()})
+    return metrics
+
+
+def _required(cfg: TrainConfig, key: str) -> str:
+    value = cfg.data.get(key)
+    if not value:
+        raise PercheadError(f"stage {cfg.stage} needs data.{key} in the config")
+    if not Path(value).exists():
+        raise PercheadError(f"data.{key} file {value} not found")
+    return value
+
+
+class _EditHeads:
+    """Heads for the edit stage: seeds from the caption bank, so each has a text embedding;
+    the style vector is the caption's text style or (sometimes) the image style of another view."""
+
+    def __init__(self, cfg: TrainConfig, dist: DistInfo, sampler) -> None:
+        from models.style.bank import load_bank
+        from models.style.checkpoint import load_style_model
+
+        self.cfg, self.dist, self.sampler = cfg, dist, sampler
+        self.style_model, _ = load_style_model(_required_style(cfg), dist.device)
+        self.style_model.requires_grad_(False)
+        bank = load_bank(_required(cfg, "bank"))
+        rows = bank.seed_rows()
+        self.seeds = bank.seeds[rows]
+        self.emb = bank.embeddings[rows].float().to(dist.device)
+        self.rng = random.Random(cfg.seed * 7919 + dist.rank)
+        self.image_prob = float(cfg.data.get("image_style_prob", 0.3))
+
+    def __call__(self, count: int):
+        from models.training.reconstruction import HeadBatch
+
+        rows = [self.rng.randrange(len(self.seeds)) for _ in range(count)]
+        batch = self.sampler.make_batch([int(self.seeds[r]) for r in rows], views=self.cfg.views,
+                                        size=self.cfg.image_size)
+        with torch.no_grad():
+            style = self.style_model.encode_text_embeddings(self.emb[rows])
+            if self.cfg.views > 1:
+                use_image = torch.tensor([self.rng.random() < self.image_prob for _ in rows], device=style.device)
+                if use_image.any():
+                    img = batch.rgb[:, -1].permute(0, 3, 1, 2)
+                    image_style = self.style_model.encode_images(img, batch.alpha[:, -1, None])
+                    style = torch.where(use_image[:, None], image_style, style)
+        return _to_head_batch(batch, style)
+
+
+def _required_style(cfg: TrainConfig) -> str:
+    if not cfg.style_checkpoint or not Path(cfg.style_checkpoint).exists():
+        raise PercheadError(f"stage edit needs style_checkpoint (got {cfg.style_checkpoint!r}); train the style stage first")
+    return cfg.style_checkpoint
+
+
+def _to_head_batch(batch, style):
+    from models.cameras import Camera
+    from models.training.reconstruction import HeadBatch
+
+    size = batch.rgb.shape[-2]
+    cams = [[Camera(batch.world_to_cam[b, v], batch.K[b, v], size, size) for v in range(batch.rgb.shape[1])]
+            for b in range(len(batch.seeds))]
+    return HeadBatch(batch.rgb, batch.alpha, batch.class_map, cams, style, batch.background[0, 0].to(batch.rgb.device))
+
+
+def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
+    from models.evaluation.benchmark import benchmark_batches, evaluate_base, evaluate_edit
+    from models.losses.combined import LossConfig, ReconstructionLoss
+    from models.synthetic.head import EngineConfig
+    from models.synthetic.sampler import HeadSampler
+    from models.training.reconstruction import ReconstructionTask
+
+    engine = EngineConfig(gaussians=int(cfg.data.get("engine_gaussians", EngineConfig().gaussians)))
+    sampler = HeadSampler("train", stream=cfg.seed * 1000 + dist.rank + 1, device=dist.device, config=engine,
+                          background=cfg.data.get("background", "black"))
+    eval_heads = int(cfg.data.get("eval_heads", 8))
+    cached: list = []
+
+    def bench():
+        if not cached:
+            cached.extend(benchmark_batches(eval_heads, cfg.image_size, dist.device, engine=engine))
+        return cached
+
+    if cfg.stage == "base":
+        heads = lambda n: _to_head_batch(sampler.make_batch(n, views=cfg.views, size=cfg.image_size), None)  # noqa: E731
+        evaluate = lambda model: evaluate_base(model, bench())  # noqa: E731
+    else:
+        edit_heads = _EditHeads(cfg, dist, sampler)
+        heads = edit_heads
+        from models.evaluation.text import TextEmbedder
+        from models.style.bank import load_bank
+
+        banks = [load_bank(p) for p in cfg.data.get("eval_banks", [])]
+        embedder = TextEmbedder(banks, live=None if not banks else False)
+        style_of = lambda caps: edit_heads.style_model.encode_text_embeddings(embedder(caps).to(dist.device))  # noqa: E731
+        evaluate = lambda model: evaluate_edit(model, style_of, bench())  # noqa: E731
+    loss_fn = ReconstructionLoss(LossConfig.from_dict(cfg.loss))
+    return ReconstructionTask(cfg, dist, heads, loss_fn, evaluate)

@@ -32,11 +32,17 @@ class Task(Protocol):
     def export(self, model: nn.Module, path: Path, metrics: dict[str, float]) -> None: ...
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up then cosine decay to 5% of the peak."""
+def lr_at(step: int, cfg: TrainConfig, elapsed_min: float = 0.0) -> float:
+    """Linear warm-up then cosine decay to 5% of the peak.
+
+    With a wall-time budget (max_minutes) the decay follows whichever of steps and time runs
+    out first, so a run stopped by the clock still ends annealed.
+    """
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    if cfg.max_minutes:
+        t = max(t, elapsed_min / cfg.max_minutes)
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
@@ -68,8 +74,9 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
     stop_reason = "steps"
     try:
         while step < cfg.steps:
+            elapsed_min = (time.time() - t_start) / 60
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg)
+                group["lr"] = lr_at(step, cfg, elapsed_min)
             batch = next(batches)
             train_model.train()
             with autocast:
@@ -86,7 +93,7 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
                 seen, t_window = 0, time.time()
                 if dist.is_main:
                     bar.set_postfix(loss=f"{loss_mean:.4f}", heads_s=f"{rate:.1f}")
-                    row = {"step": step, "loss": loss_mean, "lr": lr_at(step, cfg), "grad_norm": float(grad_norm),
+                    row = {"step": step, "loss": loss_mean, "lr": optimizer.param_groups[0]["lr"], "grad_norm": float(grad_norm),
                            "heads_per_s": rate, "elapsed_s": time.time() - t_start, **terms}
                     metrics_log.write(json.dumps(row) + "\n")
                     metrics_log.flush()

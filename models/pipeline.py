@@ -1,0 +1,146 @@
+"""Decode heads with the shipped networks: seg map + style -> head, image -> head.
+
+The one place that finds checkpoints (``checkpoints/`` or a folder the user gives), loads them
+once, and turns user inputs into network inputs. The CLI and the app's engine both use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from models.cameras import canonical_view
+from models.device import resolve_device
+from models.errors import PercheadError
+from models.gaussians import Gaussians
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+PRUNE_OPACITY = 0.005  # Gaussians fainter than this are dropped from decoded heads (invisible)
+MAX_PROMPT_CHARS = 2000  # longer prompts are cut (the backbone reads 512 tokens at most anyway)
+
+
+@dataclass(frozen=True)
+class CheckpointSet:
+    folder: Path
+
+    @property
+    def base(self) -> Path:
+        return self.folder / "base.safetensors"
+
+    @property
+    def edit(self) -> Path:
+        return self.folder / "edit.safetensors"
+
+    @property
+    def style(self) -> Path:
+        return self.folder / "style.safetensors"
+
+
+class HeadPipeline:
+    """Loads networks lazily (the first edit does not pay for the base model) and keeps them."""
+
+    def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto") -> None:
+        folder = Path(checkpoint_dir) if checkpoint_dir else CHECKPOINT_DIR
+        if not folder.is_dir():
+            raise PercheadError(f"checkpoint folder {folder} does not exist; pass --checkpoint DIR")
+        self.files = CheckpointSet(folder)
+        self.device = resolve_device(device)
+        self._nets: dict[str, torch.nn.Module] = {}
+        self._style = None
+        self._text = None
+
+    # ---- networks ---------------------------------------------------------------------------
+    def net(self, kind: str):
+        if kind not in self._nets:
+            from models.networks.checkpoint import load_checkpoint
+
+            self._nets[kind], _ = load_checkpoint(getattr(self.files, kind), self.device)
+        return self._nets[kind]
+
+    def style_model(self):
+        if self._style is None:
+            from models.style.checkpoint import load_style_model
+
+            self._style, _ = load_style_model(self.files.style, self.device)
+        return self._style
+
+    @property
+    def image_size(self) -> int:
+        return canonical_view().image_size
+
+    # ---- style ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def style_from_text(self, prompt: str) -> Tensor:
+        """A text prompt -> style vector [1, D]."""
+        from models.style.text_backbone import clean_prompt, get_backbone
+
+        text = clean_prompt(prompt)
+        if not text:
+            raise PercheadError("the prompt is empty; type a few words, e.g. 'long red hair, green eyes'")
+        if self._text is None:
+            self._text = get_backbone()
+        emb = self._text.embed(text[:MAX_PROMPT_CHARS]).to(self.device)
+        return self.style_model().encode_text_embeddings(emb)
+
+    @torch.no_grad()
+    def style_from_image(self, rgba: np.ndarray) -> Tensor:
+        """A reference image RGBA [H, W, 4] in 0..1 -> style vector [1, D]."""
+        t = torch.from_numpy(np.ascontiguousarray(rgba)).float().to(self.device)
+        if float(t[..., 3].max()) <= 0.0:
+            raise PercheadError("the style image is fully transparent; use an image with visible content")
+        img = t[..., :3].permute(2, 0, 1)[None]
+        alpha = t[..., 3][None, None]
+        return self.style_model().encode_images(img, alpha)
+
+    # ---- decoding ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def edit(self, labels: np.ndarray | Tensor, style: Tensor) -> Gaussians:
+        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head."""
+        lab = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=self.device)
+        if int((lab > 0).sum()) == 0:
+            raise PercheadError("the seg map has no head: it is all background; paint skin, hair, eyes, ...")
+        net = self.net("edit")
+        if lab.shape != (net.cfg.image_size, net.cfg.image_size):
+            raise PercheadError(f"seg map is {tuple(lab.shape)}, the model needs {net.cfg.image_size}^2; "
+                                "load it through models.segmap.load_segmap")
+        return _prune(net(lab[None], style).head(0))
+
+    @torch.no_grad()
+    def reconstruct(self, rgba: np.ndarray) -> Gaussians:
+        """An image in the canonical framing, RGBA [H, W, 4] (alpha = foreground) -> one head."""
+        net = self.net("base")
+        t = torch.from_numpy(np.ascontiguousarray(rgba)).float().permute(2, 0, 1)[None].to(self.device)
+        size = net.cfg.image_size
+        t = _fit_square(t, size)
+        image, alpha = t[:, :3] * t[:, 3:], t[:, 3]
+        if float(alpha.sum()) == 0:
+            raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
+        return _prune(net(image.contiguous(), alpha).head(0))
+
+
+def _fit_square(t: Tensor, size: int) -> Tensor:
+    """Pad [1, C, H, W] to a square (transparent) and resize to size x size."""
+    _, _, h, w = t.shape
+    s = max(h, w)
+    t = torch.nn.functional.pad(t, ((s - w) // 2, s - w - (s - w) // 2, (s - h) // 2, s - h - (s - h) // 2))
+    if s != size:
+        t = torch.nn.functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False,
+                                            antialias=s > size)
+    return t
+
+
+def _prune(g: Gaussians) -> Gaussians:
+    keep = (g.activated_opacities() > PRUNE_OPACITY) & (g.labels > 0)
+    return g[keep].to(dtype=torch.float32)
+
+
+def opaque_foreground(rgba: np.ndarray, threshold: float = 0.02) -> np.ndarray:
+    """For an opaque image on a black background (an engine render), mark non-black pixels as foreground."""
+    if rgba[..., 3].min() < 1.0:
+        return rgba
+    out = rgba.copy()
+    out[..., 3] = (rgba[..., :3].max(-1) > threshold).astype(np.float32)
+    return out

@@ -1,0 +1,70 @@
+"""``perchead edit SEG.png (--prompt TEXT | --style-image IMG) -o OUT.ply [--preview OUT.png]``."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("edit", help="make a 3D head from a seg map and a text prompt or style image",
+                       description="Decode a 3D Gaussian head from a segmentation map (drawn in the canonical "
+                                   "view) and a style: a text prompt or a reference image.")
+    p.add_argument("segmap", type=Path, metavar="SEG.png")
+    style = p.add_mutually_exclusive_group(required=True)
+    style.add_argument("--prompt", help="style words, e.g. 'long wavy red hair, green eyes, beard'")
+    style.add_argument("--style-image", type=Path, metavar="IMG", help="a reference image for the style")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.ply")
+    p.add_argument("--preview", type=Path, default=None, metavar="OUT.png", help="also write a front-view render")
+    p.add_argument("--labels", default="auto", choices=("auto", "palette", "index", "celebamask"),
+                   help="how to read the seg map (default: detect palette colours or label indices)")
+    p.add_argument("--checkpoint", type=Path, default=None, metavar="DIR", help="folder with the model files")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.set_defaults(func=run)
+
+
+def check_outputs(inputs: list[Path], outputs: list[Path]) -> None:
+    """Refuse missing folders and outputs that would overwrite an input, before any work."""
+    from models.atomic_io import check_output_path
+    from models.errors import PercheadError
+
+    for out in outputs:
+        check_output_path(out)
+        for src in inputs:
+            if out.exists() and src.exists() and os.path.samefile(out, src):
+                raise PercheadError(f"output {out} is the input file {src}; choose another name")
+
+
+def run(args: argparse.Namespace) -> int:
+    from models.image_input import load_rgba
+    from models.pipeline import HeadPipeline
+    from models.ply import write_ply
+    from models.segmap import load_segmap
+
+    inputs = [args.segmap] + ([args.style_image] if args.style_image else [])
+    outputs = [args.output] + ([args.preview] if args.preview else [])
+    check_outputs(inputs, outputs)
+    pipe = HeadPipeline(args.checkpoint, args.device)
+    seg = load_segmap(args.segmap, labels=args.labels, size=pipe.image_size)
+    for w in seg.warnings:
+        log.warning("%s: %s", args.segmap, w)
+    if args.prompt is not None:
+        style = pipe.style_from_text(args.prompt)
+    else:
+        style = pipe.style_from_image(load_rgba(args.style_image, "style image"))
+    head = pipe.edit(seg.labels, style)
+    write_ply(args.output, head)
+    if args.preview:
+        write_preview(args.preview, head)
+    return 0
+
+
+def write_preview(path: Path, head) -> None:
+    from models.cameras import canonical_view
+    from models.image_io import save_png
+    from models.render import render
+
+    save_png(path, render(head, canonical_view().camera(512), classes=False).rgb)

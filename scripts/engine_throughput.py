@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     config = EngineConfig() if args.gaussians is None else EngineConfig(gaussians=args.gaussians)
     sampler = HeadSampler("train", stream=12345, device=device, config=config, backend=args.backend)
-    warm = sampler.make_batch(args.batch, views=args.views, size=args.size)  # compile/cache warm-up
+    sampler.make_batch(args.batch, views=args.views, size=args.size)  # warm-up: caches, allocator, kernels
     gen = ren = 0.0
     heads = views = gaussians = 0
     start = time.perf_counter()
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     info = {
         "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "backend": warm.gaussians and args.backend,
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "backend": args.backend,
         "batch": args.batch, "views": args.views, "size": args.size, "slot_budget": config.gaussians,
         "mean_gaussians_per_head": round(gaussians / max(1, heads)),
         "heads": heads, "rendered_views": views, "wall_s": round(wall, 3),

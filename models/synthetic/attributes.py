@@ -220,7 +220,7 @@ SHAPE_RANGES: dict[str, tuple[float, float]] = {
     "shoulder_width": (0.17, 0.22),
     "light_yaw": (-0.9, 0.9),           # key light direction (radians about +y)
     "light_pitch": (0.25, 0.9),
-    "light_strength": (0.55, 0.8),
+    "light_strength": (0.45, 0.65),
 }
 
 _LONG_STYLES = ("bob", "long_straight", "long_wavy", "ponytail", "bun")

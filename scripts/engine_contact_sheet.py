@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 
 def parse_seeds(text: str) -> list[int]:

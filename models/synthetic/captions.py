@@ -65,7 +65,8 @@ def _extras(attrs: HeadAttributes, rng: random.Random) -> str:
         wearing.append(f"{_article(colour)} {colour} {garment}")
     if wearing:
         joined = wearing[0] if len(wearing) == 1 else ", ".join(wearing[:-1]) + " and " + wearing[-1]
-        bits.append(rng.choice(("wearing ", "in ", "dressed in ")) + joined if len(wearing) > 0 else "")
+        accessory = attrs.glasses != "none" or attrs.hat != "none"  # one is not "dressed in" glasses
+        bits.append((("wearing ", "with ") if accessory else ("wearing ", "in ", "dressed in "))[rng.randrange(2 + (not accessory))] + joined)
     if attrs.lip_color != "natural" and rng.random() < 0.8:
         bits.append("with " + rng.choice(_LIPSTICK[attrs.lip_color]))
     if attrs.mouth_open and rng.random() < 0.7:

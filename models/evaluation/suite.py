@@ -27,7 +27,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int) -> dict[s
 
     para = paraphrase_set()
     with torch.no_grad():
-        result.update(prompt_attribute_accuracy(style, embed([p.text for p in para]).to(pipe.device), para))
+        result.update(prompt_attribute_accuracy(style, embed([p.prompt for p in para]).to(pipe.device), para))
     result["prompts"] = len(para)
     result["seconds"] = round(time.time() - t0, 1)
     return result

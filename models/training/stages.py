@@ -58,12 +58,17 @@ def _train_style(cfg: TrainConfig) -> dict[str, Any]:
     device = resolve_device(cfg.device)
     bank = load_bank(_required(cfg, "bank"))
     para = paraphrase_set()
-    table = {c: e for c, e in zip(bank.captions, bank.embeddings)}
+    table = {c: e for b in [bank] + [load_bank(p) for p in cfg.data.get("eval_banks", [])]
+             for c, e in zip(b.captions, b.embeddings)}
     para_emb = None
-    if all(p.text in table for p in para):  # paraphrases ride along as the bank's extra prompts
-        para_emb = torch.stack([table[p.text] for p in para]).float()
-    train_cfg = TrainStyleConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed,
-                                 **cfg.data.get("style", {}))
+    if all(p.prompt in table for p in para):  # paraphrases ride along as the bank's extra prompts
+        para_emb = torch.stack([table[p.prompt] for p in para]).float()
+    options = dict(cfg.data.get("style", {}))
+    if "model" in options:
+        from models.style.encoders import StyleConfig
+
+        options["model"] = StyleConfig.from_dict(options["model"])
+    train_cfg = TrainStyleConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, **options)
     model, metrics = train_style(bank, train_cfg, device, eval_embeddings=para_emb,
                                  eval_paraphrases=para if para_emb is not None else None)
     if cfg.export:
@@ -159,7 +164,7 @@ def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
         from models.style.bank import load_bank
 
         banks = [load_bank(p) for p in cfg.data.get("eval_banks", [])]
-        embedder = TextEmbedder(banks, live=None if not banks else False)
+        embedder = TextEmbedder(banks)
         style_of = lambda caps: edit_heads.style_model.encode_text_embeddings(embedder(caps).to(dist.device))  # noqa: E731
         evaluate = lambda model: evaluate_edit(model, style_of, bench())  # noqa: E731
     loss_fn = ReconstructionLoss(LossConfig.from_dict(cfg.loss))

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Train every shipped model on one GPU machine, in order: feature net, style, base, edit.
+# Each stage logs to runs/<stage>.log; runs/status.txt says where it is; runs/DONE marks the end.
+# Start it detached (setsid) so it outlives the command that launched it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1
+mkdir -p runs
+status() { echo "$(date +%T) $*" >> runs/status.txt; }
+stage() {
+  status "start $1"
+  python3 -m perchead_gui.cli -v train "configs/$1.yaml" > "runs/$1.log" 2>&1
+  local rc=$?
+  status "end $1 rc=$rc"
+  return $rc
+}
+stage feature && stage style && stage base && stage edit
+status "all done rc=$?"
+touch runs/DONE

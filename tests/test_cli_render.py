@@ -142,3 +142,16 @@ def test_help_lists_only_working_commands() -> None:
     assert res.returncode == 0
     assert "render" in res.stdout and "bench" in res.stdout
     assert "gui" not in res.stdout.split("positional arguments")[1].split("options")[0]
+
+
+def test_written_files_get_normal_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    ply = write_ply(tmp_path / "head.ply", known_head())
+    out = tmp_path / "view.png"
+    assert run_cli("render", ply, "-o", out) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (ply, out):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

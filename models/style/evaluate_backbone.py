@@ -73,16 +73,22 @@ def fit_probe(bank: CaptionBank, steps: int = 300) -> dict[str, torch.nn.Linear]
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bank", required=True)
+    ap.add_argument("--paraphrase-bank", help="reuse these paraphrase embeddings instead of embedding the set again")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     torch.manual_seed(0)
     bank = load_bank(args.bank)
     bb = TextBackbone()
     paras = paraphrase_set()
-    lat = measure_latency(bb, [p.prompt for p in paras[:60]], repeats=2)
-    t = time.perf_counter()
-    pe = torch.cat([bb.embed([p.prompt for p in paras[i:i + 32]]) for i in range(0, len(paras), 32)])
-    para_rate = len(paras) / (time.perf_counter() - t)
+    lat = measure_latency(bb, [p.prompt for p in paras[:40]], repeats=2)
+    if args.paraphrase_bank:
+        from models.style.train_cli import paraphrase_embeddings  # noqa: PLC0415
+        pe, _ = paraphrase_embeddings(args.paraphrase_bank)
+        para_rate = float("nan")
+    else:
+        t = time.perf_counter()
+        pe = torch.cat([bb.embed([p.prompt for p in paras[i:i + 32]]) for i in range(0, len(paras), 32)])
+        para_rate = len(paras) / (time.perf_counter() - t)
     rows = bank.seed_rows()
     cap = bank.embeddings[rows].float()
     nn_idx = (pe @ cap.T).argmax(1)

@@ -122,11 +122,12 @@ def _band_weights(means2d: Tensor, conics: Tensor, opac: Tensor, boxes: Tensor, 
         row_term = (0.5 * con[:, 2, None] * dy * dy)[:, :, None]  # [m, S, 1]
         t = (dy[:, :, None] * dx[:, None, :]) * con[:, 1, None, None] + col_term + row_term  # [m, S, S]
         flat = torch.nonzero((t <= _LOG_255).view(-1)).squeeze(1)
+        # sort key = pixel * n + depth rank = (box corner pixel * n + rank) + (stamp offset * n):
+        # one gather per Gaussian part and one into a tiny per-stamp table
         k = flat // (s * s)
-        r = (flat // s) % s
-        c = flat % s
-        pix = (b[k, 2] + r) * width + b[k, 0] + c
-        keys.append(pix * n + ids[k])  # one sort key: pixel first, then depth rank
+        corner_key = (b[:, 2] * width + b[:, 0]) * n + ids  # [m]
+        offsets = ((ar[:, None] * width + ar[None, :]) * n).view(-1)  # [S*S]
+        keys.append(corner_key[k] + offsets[flat - k * (s * s)])
         ts.append(t.view(-1)[flat])
     if not keys:
         e = torch.zeros(0, dtype=torch.long, device=dev)

@@ -17,14 +17,11 @@ import logging
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make the repository importable without editing sys.path by hand elsewhere
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from models.errors import PercheadError  # noqa: E402
-from models.style.bank import build_bank, save_bank  # noqa: E402
-from models.style.captions import training_seeds  # noqa: E402
-from models.style.paraphrases import paraphrase_set  # noqa: E402
-from models.atomic_io import check_output_path  # noqa: E402
+from models.atomic_io import check_output_path
+from models.errors import PercheadError
+from models.style.bank import build_bank, save_bank
+from models.style.captions import training_seeds
+from models.style.paraphrases import paraphrase_set
 
 
 def main(argv: list[str] | None = None) -> int:

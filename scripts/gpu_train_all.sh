@@ -14,6 +14,8 @@ stage() {
   status "end $1 rc=$rc"
   return $rc
 }
-stage feature && stage style && stage base && stage edit
-status "all done rc=$?"
+stages=("${@:-feature style base edit}")
+rc=0
+for s in ${stages[@]}; do stage "$s" || { rc=$?; break; }; done
+status "all done rc=$rc"
 touch runs/DONE

@@ -73,3 +73,20 @@ def test_two_gloo_processes_keep_identical_weights(tmp_path: Path) -> None:
     metrics = json.loads(res.stdout[res.stdout.index("{"):])
     assert metrics["world_size"] == 2 and metrics["steps_done"] == 3
     assert metrics["rank_weight_spread"] == 0.0
+
+
+def test_losses_stay_finite_under_bf16_autocast(tmp_path: Path) -> None:
+    """The network runs in bf16 on GPUs; rendering and SSIM must not (they overflowed to -inf)."""
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.stages import make_reconstruction_task
+
+    cfg = TrainConfig.load(tiny_config(tmp_path))
+    task = make_reconstruction_task(cfg, DistInfo(0, 1, 0, torch.device("cpu")))
+    model = task.build_model()
+    batch = next(task.batches())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, terms = task.loss(model, batch)
+    assert torch.isfinite(loss) and all(v == v and abs(v) != float("inf") for v in terms.values())
+    loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)

@@ -82,6 +82,9 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
             with autocast:
                 loss, terms = task.loss(train_model, batch)
             optimizer.zero_grad(set_to_none=True)
+            if not torch.isfinite(loss):  # never let one bad batch poison the weights
+                log.warning("step %d: non-finite loss %s, batch skipped", step, loss.item())
+                continue
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             optimizer.step()

@@ -79,7 +79,12 @@ class ReconstructionTask:
             yield self.heads(self.cfg.batch_size)
 
     def loss(self, model: nn.Module, batch: HeadBatch) -> tuple[Tensor, dict[str, float]]:
-        pred = model(*model_inputs(self.net_cfg, batch))
+        pred = model(*model_inputs(self.net_cfg, batch))  # under the loop's autocast (bf16 on GPU)
+        # rendering and losses in float32: SSIM's E[x^2] - E[x]^2 cancels catastrophically in bf16
+        with torch.autocast(device_type=batch.rgb.device.type, enabled=False):
+            return self._render_losses(pred, batch)
+
+    def _render_losses(self, pred, batch: HeadBatch) -> tuple[Tensor, dict[str, float]]:
         total: Tensor | None = None
         terms: dict[str, float] = {}
         for i in range(len(pred)):

@@ -33,6 +33,16 @@ def is_accelerator(device: torch.device) -> bool:
     return device.type == "cuda"
 
 
+def accelerator_index(index: int) -> torch.device:
+    """The GPU with this local index (one process per GPU under torchrun)."""
+    return torch.device("cuda", index)
+
+
+def distributed_backend(device: torch.device) -> str:
+    """NCCL between GPUs, gloo between CPU processes."""
+    return "nccl" if is_accelerator(device) else "gloo"
+
+
 def synchronize(device: torch.device) -> None:
     """Wait for queued GPU work so timings measure the work, not the launch."""
     if is_accelerator(device):

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
+
+from models.device import is_accelerator
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -415,7 +417,7 @@ def train_feature_net(batches_iter: Iterable[Any], steps: int, device: torch.dev
         images, labels = augment(fresh_images, fresh_labels, train, gen)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, steps, train)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=is_accelerator(device)):
             logits = model(images)
         loss = F.cross_entropy(logits.float(), labels, weight=class_weights(freq, train.balance_power))
         opt.zero_grad(set_to_none=True)

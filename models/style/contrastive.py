@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import torch
+
+from models.device import is_accelerator
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -235,7 +237,7 @@ def train_style(bank: CaptionBank, cfg: TrainStyleConfig | None = None, device: 
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
-    use_amp = cfg.amp and device.type == "cuda"
+    use_amp = cfg.amp and is_accelerator(device)
     bsz = min(cfg.batch_size, len(train_seeds))
     metrics: dict[str, float] = {"render_seconds": render_s, "train_heads": float(len(train_seeds)),
                                  "val_heads": float(len(val_seeds)), "bank_rows": float(len(rows))}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from models.device import resolve_device
+from models.device import resolve_device, is_accelerator
 from models.errors import PercheadError
 from models.style.bank import load_bank
 from models.style.checkpoint import save_style_model
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         model, metrics = train_style(bank, cfg, device, eval_embeddings=pe, eval_paraphrases=paras)
         metrics["wall_seconds"] = time.perf_counter() - t0
-        metrics["device"] = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+        metrics["device"] = torch.cuda.get_device_name(device) if is_accelerator(device) else "cpu"
         extra = {"metrics": metrics, "bank": str(args.bank), "bank_rows": len(bank), "caption_source": bank.caption_source,
                  "paraphrases": VERSION if paras else None, "command": " ".join(sys.argv),
                  "train": {k: v for k, v in cfg.__dict__.items() if k != "model"}}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from models.device import resolve_device
+from models.device import accelerator_index, distributed_backend, is_accelerator, resolve_device
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,11 @@ def init_distributed(device_choice: str = "auto") -> DistInfo:
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(device_choice)
-    if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
+    if is_accelerator(device):
+        device = accelerator_index(local_rank)
         torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group(backend=distributed_backend(device))
     return DistInfo(rank, world, local_rank, device)
 
 

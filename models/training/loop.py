@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from models.device import is_accelerator
 from models.training.config import TrainConfig
 from models.training.distributed import (DistInfo, all_reduce_mean, barrier, init_distributed, rank_weight_spread,
                                          shutdown)
@@ -63,9 +64,9 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
         log.warning("resumed %s at step %d", state_path, step)
     train_model: nn.Module = model
     if dist.world > 1:
-        train_model = DistributedDataParallel(model, device_ids=[dist.local_rank] if dist.device.type == "cuda" else None)
-    autocast = (torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-                if cfg.bf16 and dist.device.type == "cuda" else nullcontext())
+        train_model = DistributedDataParallel(model, device_ids=[dist.local_rank] if is_accelerator(dist.device) else None)
+    autocast = (torch.autocast(device_type=dist.device.type, dtype=torch.bfloat16)
+                if cfg.bf16 and is_accelerator(dist.device) else nullcontext())
     metrics_log = (out / "metrics.jsonl").open("a") if dist.is_main else None
     batches = task.batches()
     bar = tqdm(total=cfg.steps, initial=step, disable=not dist.is_main, dynamic_ncols=True, desc=cfg.stage)

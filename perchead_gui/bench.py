@@ -80,3 +80,33 @@ def bench_render(device: torch.device, sizes: tuple[int, ...] = (256, 512), fram
 
 def rows_as_dicts(rows: list[Timing]) -> list[dict]:
     return [asdict(r) for r in rows]
+
+
+def sample_segmap(device: torch.device) -> torch.Tensor:
+    """The canonical-view class map of the sample head (assets/sample_head.ply). [S, S] long"""
+    from models.assets import ASSETS_DIR
+    from models.ply import read_ply
+
+    view = canonical_view()
+    head = read_ply(ASSETS_DIR / "sample_head.ply")
+    return render(head, view.camera(), backend="cpu").class_map.to(device)
+
+
+def bench_decode(device: torch.device, frames: int = 30, warmup: int = 3,
+                 checkpoint_dir: str | None = None) -> list[Timing]:
+    """Time of one edit decode (seg map + style vector -> Gaussians) with the shipped edit model."""
+    from models.pipeline import HeadPipeline
+
+    pipe = HeadPipeline(checkpoint_dir, str(device.type))
+    net = pipe.net("edit")
+    labels = sample_segmap(device)[None]
+    style = torch.nn.functional.normalize(torch.randn(1, net.cfg.style_dim, generator=torch.Generator().manual_seed(0)),
+                                          dim=-1).to(device)
+
+    def decode() -> None:
+        with torch.inference_mode():
+            net(labels, style)
+
+    times = time_frames(decode, device, frames, warmup)
+    return [Timing("decode", "edit-net", net.cfg.image_size, net.cfg.num_gaussians, frames,
+                   float(np.percentile(times, 50)), float(np.percentile(times, 95)))]

@@ -42,7 +42,8 @@ class CheckpointSet:
 class HeadPipeline:
     """Loads networks lazily (the first edit does not pay for the base model) and keeps them."""
 
-    def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto") -> None:
+    def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto",
+                 dino_dir: str | Path | None = None) -> None:
         folder = Path(checkpoint_dir) if checkpoint_dir else CHECKPOINT_DIR
         if not folder.is_dir():
             raise PercheadError(f"checkpoint folder {folder} does not exist; pass --checkpoint DIR")
@@ -51,13 +52,19 @@ class HeadPipeline:
         self._nets: dict[str, torch.nn.Module] = {}
         self._style = None
         self._text = None
+        self.dino_dir = dino_dir
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
         if kind not in self._nets:
             from models.networks.checkpoint import load_checkpoint
 
-            self._nets[kind], _ = load_checkpoint(getattr(self.files, kind), self.device)
+            net, _ = load_checkpoint(getattr(self.files, kind), self.device)
+            if kind == "base" and net.cfg.dino_dim > 0 and self.dino_dir:
+                from models.networks.dino_branch import DinoPatchFeatures
+
+                net.attach_dino(DinoPatchFeatures.from_folder(self.dino_dir, net.cfg.grid).to(self.device))
+            self._nets[kind] = net
         return self._nets[kind]
 
     def style_model(self):

@@ -64,7 +64,15 @@ class ReconstructionTask:
         self._evaluate = evaluate
 
     def build_model(self) -> PercHeadNet:
+        branch = None
+        if self.net_cfg.kind == "base" and self.cfg.data.get("dino_dir"):
+            from models.networks.dino_branch import DinoPatchFeatures
+
+            branch = DinoPatchFeatures.from_folder(self.cfg.data["dino_dir"], self.net_cfg.grid)
+            self.net_cfg.dino_dim = branch.out_dim
         model = PercHeadNet(self.net_cfg, load_template(self.cfg.template))
+        if branch is not None:
+            model.attach_dino(branch)
         if self.cfg.init_from:
             source, _ = load_checkpoint(self.cfg.init_from)
             src = clean_state_dict(source.state_dict())

@@ -14,6 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.ply")
     p.add_argument("--preview", type=Path, default=None, metavar="OUT.png")
     p.add_argument("--checkpoint", type=Path, default=None, metavar="DIR")
+    p.add_argument("--dino", type=Path, default=None, metavar="DIR",
+                   help="local DINOv2 weights folder, for base models trained with the DINOv2 branch")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.set_defaults(func=run)
 
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     outputs = [args.output] + ([args.preview] if args.preview else [])
     check_outputs([args.image], outputs)
-    pipe = HeadPipeline(args.checkpoint, args.device)
+    pipe = HeadPipeline(args.checkpoint, args.device, dino_dir=args.dino)
     head = pipe.reconstruct(opaque_foreground(load_rgba(args.image, "image")))
     write_ply(args.output, head)
     if args.preview:

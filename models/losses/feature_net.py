@@ -24,6 +24,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
+from models.state_dict import clean_key
+
 from models.device import is_accelerator
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -39,7 +41,6 @@ CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 DEFAULT_FEATURE_NET_PATH = CHECKPOINTS_DIR / "feature_net.safetensors"
 CHECKPOINT_FORMAT = "perchead.feature_net"
 CHECKPOINT_VERSION = "1"
-COMPILE_PREFIX = "_orig_mod."  # torch.compile wraps modules and prefixes their state keys
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def save_feature_net(model: FeatureNet, path: str | os.PathLike = DEFAULT_FEATUR
     """Write fp16 weights + the config (and training metrics) as safetensors metadata, atomically."""
     from safetensors.torch import save
 
-    state = {k.removeprefix(COMPILE_PREFIX): v.detach().to("cpu", torch.float16).contiguous()
+    state = {clean_key(k): v.detach().to("cpu", torch.float16).contiguous()
              for k, v in model.state_dict().items()}
     meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "config": model.config.to_json()}
     if metrics:
@@ -228,7 +229,7 @@ def load_feature_net(path: str | os.PathLike = DEFAULT_FEATURE_NET_PATH, *,
             raise PercheadError(f"{p} has feature-net format version {meta.get('format_version')!r}, "
                                 f"this code reads {CHECKPOINT_VERSION}; {redo}")
         config = FeatureNetConfig.from_json(meta["config"])
-        state = {k.removeprefix(COMPILE_PREFIX): v.float() for k, v in load_file(str(p)).items()}
+        state = {clean_key(k): v.float() for k, v in load_file(str(p)).items()}
         model = FeatureNet(config)
         model.load_state_dict(state, strict=True)
     except PercheadError:

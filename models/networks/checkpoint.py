@@ -18,21 +18,9 @@ from models.errors import PercheadError
 from models.networks.config import NetConfig
 from models.networks.perchead import PercHeadNet
 from models.networks.template import Template
+from models.state_dict import clean_state_dict
 
 FORMAT = "perchead-net-v1"
-_COMPILE_PREFIX = "_orig_mod."  # added by torch.compile; stripped in this one place
-
-
-def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Strip torch.compile / DDP prefixes so keys match a plain module."""
-    out = {}
-    for k, v in state.items():
-        for prefix in (_COMPILE_PREFIX, "module."):
-            k = k.replace(prefix, "")
-        out[k] = v
-    return out
-
-
 def checkpoint_bytes(model: PercHeadNet, extra: dict[str, Any] | None = None,
                      dtype: torch.dtype = torch.float16) -> bytes:
     state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from models.state_dict import clean_state_dict
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 
@@ -14,16 +16,12 @@ from models.errors import PercheadError
 from models.style.encoders import StyleConfig, StyleModel
 
 FORMAT = "perchead-style-v1"
-_PREFIXES = ("_orig_mod.", "module.")  # torch.compile / DDP wrappers, stripped in this one place
 
 
 def style_checkpoint_bytes(model: StyleModel, extra: dict[str, Any] | None = None,
                            dtype: torch.dtype = torch.float16) -> bytes:
-    state = {}
-    for k, v in model.state_dict().items():
-        for p in _PREFIXES:
-            k = k.replace(p, "")
-        state[k] = v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in clean_state_dict(model.state_dict()).items()}
     # the temperature is a log-scale: fp16 keeps it to ~3 decimals, plenty for a softmax scale
     meta = {"format": FORMAT, "config": json.dumps(model.cfg.to_dict()), "extra": json.dumps(extra or {})}
     return save(state, metadata=meta)

@@ -11,7 +11,8 @@ import torch
 from torch import Tensor, nn
 
 from models.cameras import Camera
-from models.networks.checkpoint import clean_state_dict, load_checkpoint, save_checkpoint
+from models.networks.checkpoint import load_checkpoint, save_checkpoint
+from models.state_dict import clean_state_dict
 from models.networks.config import NetConfig
 from models.networks.perchead import PercHeadNet
 from models.networks.template import load_template

@@ -14,7 +14,7 @@ from safetensors.torch import load_file, save
 
 from models.atomic_io import write_bytes_atomic
 from models.errors import PercheadError
-from models.networks.checkpoint import clean_state_dict
+from models.state_dict import clean_state_dict
 
 
 def state_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> bytes:

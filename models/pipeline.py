@@ -109,6 +109,9 @@ class HeadPipeline:
         lab = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=self.device)
         if int((lab > 0).sum()) == 0:
             raise PercheadError("the seg map has no head: it is all background; paint skin, hair, eyes, ...")
+        if int((lab == 0).sum()) == 0:  # a blank canvas: white and light colours read as skin everywhere
+            raise PercheadError("the seg map has no background: no pixel is black (0,0,0), so it is a blank or "
+                                "filled canvas, not a head; paint the background black or transparent")
         net = self.net("edit")
         if lab.shape != (net.cfg.image_size, net.cfg.image_size):
             raise PercheadError(f"seg map is {tuple(lab.shape)}, the model needs {net.cfg.image_size}^2; "

@@ -19,7 +19,6 @@ from models.gaussians import Gaussians
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 PRUNE_OPACITY = 0.005  # Gaussians fainter than this are dropped from decoded heads (invisible)
-MAX_PROMPT_CHARS = 2000  # longer prompts are cut (the backbone reads 512 tokens at most anyway)
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class HeadPipeline:
             raise PercheadError("the prompt is empty; type a few words, e.g. 'long red hair, green eyes'")
         if self._text is None:
             self._text = get_backbone()
-        emb = self._text.embed(text[:MAX_PROMPT_CHARS]).to(self.device)
+        emb = self._text.embed(text).to(self.device)  # the backbone cuts to its token limit, with a warning
         return self.style_model().encode_text_embeddings(emb)
 
     @torch.no_grad()

@@ -20,6 +20,15 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return p
 
 
+def check_outputs(inputs: list[Path], outputs: list[Path]) -> None:
+    """Refuse outputs in missing folders and outputs that would overwrite an input, before any work."""
+    for out in outputs:
+        check_output_path(out)
+        for src in inputs:
+            if out.exists() and src.exists() and os.path.samefile(out, src):
+                raise PercheadError(f"output {out} is the input file {src}; choose another name")
+
+
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
     """Write through ``write(fileobj)`` to a temp file beside ``path``, fsync, then rename over it."""
     p = check_output_path(path)

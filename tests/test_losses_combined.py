@@ -13,13 +13,7 @@ from models.losses.feature_net import PRESETS, FeatureNet
 from models.render import render_views
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is fastest and does not spin-wait on a busy 2-core CI box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def random_pred_target(v: int = 2, size: int = 24):

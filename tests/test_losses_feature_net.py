@@ -16,14 +16,7 @@ from models.losses.feature_net import (DEFAULT_FEATURE_NET_PATH, PRESETS, Featur
                                        train_feature_net)
 from models.render import RenderOutput
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These tensors are tiny: one thread is fastest, and on a busy 2-core CI box a second
-    OpenMP thread spin-waits for a core (measured: 8 ms vs 1.4 s per training step)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = PRESETS["tiny"]

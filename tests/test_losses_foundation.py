@@ -14,13 +14,7 @@ from models.losses.foundation import (DinoFeatureLoss, SamFeatureLoss, load_dino
                                       target_size)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is fastest and does not spin-wait on a busy 2-core CI box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_dinov2(registers: int = 0):

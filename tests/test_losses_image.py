@@ -10,14 +10,7 @@ import torch
 
 from models.losses.image import class_cross_entropy, class_probabilities, l1_loss, ssim, ssim_loss
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These tensors are tiny: one thread is fastest, and on a busy 2-core CI box a second
-    OpenMP thread spin-waits for a core (measured: 8 ms vs 1.4 s per training step)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 C1, C2 = 0.01 ** 2, 0.03 ** 2

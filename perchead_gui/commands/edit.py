@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -26,19 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def check_outputs(inputs: list[Path], outputs: list[Path]) -> None:
-    """Refuse missing folders and outputs that would overwrite an input, before any work."""
-    from models.atomic_io import check_output_path
-    from models.errors import PercheadError
-
-    for out in outputs:
-        check_output_path(out)
-        for src in inputs:
-            if out.exists() and src.exists() and os.path.samefile(out, src):
-                raise PercheadError(f"output {out} is the input file {src}; choose another name")
-
-
 def run(args: argparse.Namespace) -> int:
+    from models.atomic_io import check_outputs
     from models.image_input import load_rgba
     from models.pipeline import HeadPipeline
     from models.ply import write_ply

@@ -21,10 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from models.atomic_io import check_outputs
     from models.image_input import load_rgba
     from models.pipeline import HeadPipeline, opaque_foreground
     from models.ply import write_ply
-    from perchead_gui.commands.edit import check_outputs, write_preview
+    from perchead_gui.commands.edit import write_preview
 
     outputs = [args.output] + ([args.preview] if args.preview else [])
     check_outputs([args.image], outputs)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 
@@ -38,7 +37,7 @@ def parse_rgb(text: str) -> tuple[float, float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.atomic_io import check_output_path
+    from models.atomic_io import check_outputs
     from models.cameras import canonical_view, orbit_camera
     from models.device import resolve_device
     from models.errors import PercheadError
@@ -47,9 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from models.ply import read_ply
     from models.render import render
 
-    out = check_output_path(args.output)
-    if out.exists() and args.ply.exists() and os.path.samefile(out, args.ply):
-        raise PercheadError(f"output {out} is the input file; choose another name")
+    check_outputs([args.ply], [args.output])
     if args.size is not None and not 8 <= args.size <= 4096:
         raise PercheadError(f"--size {args.size} is out of range; use 8 to 4096 pixels")
     background = parse_rgb(args.background)
@@ -64,5 +61,5 @@ def run(args: argparse.Namespace) -> int:
         camera = orbit_camera(view.orbit_at(args.yaw or 0.0, args.pitch or 0.0), size)
     result = render(gaussians, camera, background=background, classes=args.classes)
     image = palette().colorize(result.class_map.cpu().numpy()) if args.classes else result.rgb
-    save_png(out, image)
+    save_png(args.output, image)
     return 0

@@ -20,6 +20,7 @@ from models.palette import palette
 from models.render import render_views
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
+from models.training.reconstruction import HeadBatch, model_inputs
 from models.synthetic.sampler import BENCHMARK_SEEDS, BENCHMARK_YAWS, Batch, HeadSampler
 
 YAW_GROUPS = {"yaw0": (0.0,), "yaw45": (45.0, -45.0), "yaw90": (90.0, -90.0), "yaw180": (180.0,)}
@@ -34,15 +35,8 @@ def benchmark_batches(heads: int, size: int, device: torch.device, chunk: int = 
     return [sampler.make_batch(seeds[i:i + chunk], size=size) for i in range(0, len(seeds), chunk)]
 
 
-def _cameras(batch: Batch, b: int):
-    from models.cameras import Camera
-
-    size = batch.rgb.shape[-2]
-    return [Camera(batch.world_to_cam[b, v], batch.K[b, v], size, size) for v in range(batch.rgb.shape[1])]
-
-
 def _view_metrics(prefix: str, pred, batch: Batch, b: int, acc: dict[str, list[float]]) -> None:
-    out = render_views(pred, _cameras(batch, b), background=batch.background[b, 0].to(batch.rgb.device))
+    out = render_views(pred, batch.cameras(b), background=batch.background[b, 0].to(batch.rgb.device))
     for v, yaw in enumerate(BENCHMARK_YAWS):
         for group, yaws in YAW_GROUPS.items():
             if yaw in yaws:
@@ -65,8 +59,7 @@ def _region_delta_e(rgb: Tensor, classes: Tensor, part: str, reference: tuple[in
 def evaluate_base(model: PercHeadNet, batches: Sequence[Batch]) -> dict[str, float]:
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
-        image = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2).contiguous()
-        pred = model(image, batch.alpha[:, 0])
+        pred = model(*model_inputs(model.cfg, HeadBatch.from_engine(batch)))
         for b in range(len(batch.seeds)):
             _view_metrics("base", pred.head(b), batch, b, acc)
     return _finish(acc)
@@ -77,7 +70,7 @@ def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], b
     """style_of(captions) -> style vectors [B, D] (the style model applied to the text)."""
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
-        pred = model(batch.class_map[:, 0], style_of(batch.captions))
+        pred = model(*model_inputs(model.cfg, HeadBatch.from_engine(batch, style_of(batch.captions))))
         for b, attrs in enumerate(batch.attributes):
             out = _view_metrics("edit", pred.head(b), batch, b, acc)
             front = out.class_map[0]

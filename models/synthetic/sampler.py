@@ -83,6 +83,11 @@ class Batch:
     gaussians: list[Gaussians] = field(repr=False, default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds: generate, render
 
+    def cameras(self, b: int) -> list[Camera]:
+        """The V cameras head b was rendered from."""
+        size = self.rgb.shape[-2]
+        return [Camera(self.world_to_cam[b, v], self.K[b, v], size, size) for v in range(self.rgb.shape[1])]
+
 
 class HeadSampler:
     """Makes batches of synthetic heads and their renders, on any device, with no data on disk."""

@@ -34,6 +34,12 @@ class HeadBatch:
     style: Tensor | None  # [B, style_dim] style vectors (edit stage)
     background: Tensor   # [3] background colour the targets were rendered on
 
+    @classmethod
+    def from_engine(cls, batch, style: Tensor | None = None) -> "HeadBatch":
+        """From a models.synthetic Batch (and style vectors for the edit model)."""
+        cams = [batch.cameras(b) for b in range(len(batch.seeds))]
+        return cls(batch.rgb, batch.alpha, batch.class_map, cams, style, batch.background[0, 0].to(batch.rgb.device))
+
 
 def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
     """The network's inputs from the canonical view: RGB + alpha (base) or class map + style (edit)."""

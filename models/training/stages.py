@@ -117,7 +117,7 @@ class _EditHeads:
                     img = batch.rgb[:, -1].permute(0, 3, 1, 2)
                     image_style = self.style_model.encode_images(img, batch.alpha[:, -1, None])
                     style = torch.where(use_image[:, None], image_style, style)
-        return _to_head_batch(batch, style)
+        return HeadBatch.from_engine(batch, style)
 
 
 def _required_style(cfg: TrainConfig) -> str:
@@ -126,22 +126,12 @@ def _required_style(cfg: TrainConfig) -> str:
     return cfg.style_checkpoint
 
 
-def _to_head_batch(batch, style):
-    from models.cameras import Camera
-    from models.training.reconstruction import HeadBatch
-
-    size = batch.rgb.shape[-2]
-    cams = [[Camera(batch.world_to_cam[b, v], batch.K[b, v], size, size) for v in range(batch.rgb.shape[1])]
-            for b in range(len(batch.seeds))]
-    return HeadBatch(batch.rgb, batch.alpha, batch.class_map, cams, style, batch.background[0, 0].to(batch.rgb.device))
-
-
 def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
     from models.evaluation.benchmark import benchmark_batches, evaluate_base, evaluate_edit
     from models.losses.combined import LossConfig, ReconstructionLoss
     from models.synthetic.head import EngineConfig
     from models.synthetic.sampler import HeadSampler
-    from models.training.reconstruction import ReconstructionTask
+    from models.training.reconstruction import HeadBatch, ReconstructionTask
 
     engine = EngineConfig(gaussians=int(cfg.data.get("engine_gaussians", EngineConfig().gaussians)))
     sampler = HeadSampler("train", stream=cfg.seed * 1000 + dist.rank + 1, device=dist.device, config=engine,
@@ -155,7 +145,7 @@ def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
         return cached
 
     if cfg.stage == "base":
-        heads = lambda n: _to_head_batch(sampler.make_batch(n, views=cfg.views, size=cfg.image_size), None)  # noqa: E731
+        heads = lambda n: HeadBatch.from_engine(sampler.make_batch(n, views=cfg.views, size=cfg.image_size))  # noqa: E731
         evaluate = lambda model: evaluate_base(model, bench())  # noqa: E731
     else:
         edit_heads = _EditHeads(cfg, dist, sampler)

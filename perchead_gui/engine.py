@@ -1,0 +1,565 @@
+"""The app's inference engine: seg map + style in, a head out, rendered frames on demand. No GUI import.
+
+Why it is shaped this way (issue 6, STYLE.md "splatviz"):
+- The window must never freeze, whatever the model's speed. Decodes run on one worker thread;
+  ``set_*`` calls only record the newest request and return. While a decode runs, newer
+  requests REPLACE the pending one (latest wins): an artist painting fast gets the newest map
+  decoded next, never a queue of stale strokes. The running decode's result is still shown,
+  since it is newer than what is on screen.
+- Work happens only when inputs really change: a map is compared by content, a prompt by its
+  text, a style image by its bytes; setting the same map twice decodes once. Style vectors are
+  cached per prompt. ``render`` re-renders only when the camera, mode, background or head changed.
+- Errors are values: a failing decode becomes an "error" event and ``last_error`` (the previous
+  head stays); a failing render returns the previous image with an error string. Neither raises
+  into the UI nor kills the worker. A GPU out-of-memory reloads the models on the CPU and says so.
+- Torch's thread count is the app's or CLI's choice (it is process-wide); the engine leaves it.
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal, Protocol, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from models.cameras import Camera, canonical_view
+from models.device import is_accelerator
+from models.errors import PercheadError
+from models.gaussians import Gaussians
+from models.palette import NUM_CLASSES, palette
+from models.ply import write_ply
+from models.render import RenderOutput
+from models.render import render as render_gaussians
+from perchead_gui.timing import timed
+
+log = logging.getLogger(__name__)
+
+EventKind = Literal["head", "error", "info", "map"]
+RenderMode = Literal["rgb", "classes", "depth"]
+RENDER_MODES: tuple[str, ...] = ("rgb", "classes", "depth")
+
+# The style used until the artist sets one, so a map alone already shows a head. Plain,
+# common attributes the style model knows well; any prompt or style image replaces it.
+DEFAULT_PROMPT = "dark brown hair, brown eyes, medium skin, grey t-shirt"
+MAX_EVENTS = 256         # events kept for a UI that has not polled (the oldest are dropped)
+STYLE_CACHE_SIZE = 64    # style vectors kept (prompt history, reference images)
+DEPTH_FAR_GREY = 0.2     # grey of the farthest visible point in depth view (the nearest is 1.0)
+CLOSE_TIMEOUT_S = 5.0    # how long close() waits for a running decode before leaving the daemon thread
+
+# torch >= 2.5 names it torch.OutOfMemoryError; older versions only torch.cuda.OutOfMemoryError
+_OUT_OF_MEMORY: type[BaseException] = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+
+
+class HeadDecoder(Protocol):
+    """What the engine needs from a model: ``models.pipeline.HeadPipeline``, or a fake in tests."""
+
+    @property
+    def image_size(self) -> int: ...
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def edit(self, labels: np.ndarray, style: Tensor) -> Gaussians: ...       # labels [S, S] uint8, style [1, D]
+
+    def style_from_text(self, prompt: str) -> Tensor: ...                     # -> [1, D]
+
+    def style_from_image(self, rgba: np.ndarray) -> Tensor: ...                # rgba [H, W, 4] 0..1 -> [1, D]
+
+    def reconstruct(self, rgba: np.ndarray) -> Gaussians: ...                  # rgba [H, W, 4] 0..1
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """Something the UI should show or act on; ``poll()`` hands them out once each."""
+
+    kind: EventKind
+    message: str
+    head_version: int                   # the engine's head version when the event was made
+    labels: np.ndarray | None = None    # "map" events: [S, S] uint8, the map to paint on
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One rendered view. The same object comes back while nothing that affects it changed."""
+
+    image: np.ndarray        # [H, W, 3] float32 in 0..1
+    head_version: int        # the head shown (0: no head yet)
+    render_ms: float         # time of the render that made this image (0 for a plain background)
+    error: str | None = None  # why the render failed; the image is then the previous one
+
+
+@dataclass(frozen=True)
+class EngineStats:
+    """Last measured numbers for the status bar (same timers as ``perchead bench``)."""
+
+    device: str
+    gaussians: int
+    decode_ms: float
+    render_ms: float
+    style_ms: float
+
+
+@dataclass(frozen=True)
+class _Style:
+    """A style request: a prompt or a reference image, with a key that says when it changed."""
+
+    key: tuple
+    prompt: str | None = None
+    rgba: np.ndarray | None = None  # [H, W, 4] float32, a private copy
+
+
+@dataclass(frozen=True)
+class _DecodeJob:
+    labels: np.ndarray   # [S, S] uint8, a private copy never written after
+    labels_key: bytes
+    style: _Style
+
+
+@dataclass(frozen=True)
+class _ReconstructJob:
+    rgba: np.ndarray     # [H, W, 4] float32 private copy
+    seq: int             # request order, to tell whether the map changed after it was asked for
+    style_key: tuple     # the style current when it was asked for
+
+
+_Job = Union[_DecodeJob, _ReconstructJob]
+
+
+class InferenceEngine:
+    """Decode heads off the UI thread (latest wins) and render them on the caller's thread (cached)."""
+
+    def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto",
+                 pipeline: HeadDecoder | None = None, *,
+                 cpu_fallback: Callable[[], HeadDecoder] | None = None,
+                 default_prompt: str = DEFAULT_PROMPT, warm_up: bool = True) -> None:
+        """``pipeline`` replaces the shipped models (tests inject fakes); ``cpu_fallback`` builds
+        the decoder used after a GPU out-of-memory (default: the shipped models on the CPU)."""
+        if pipeline is None:
+            pipeline = _load_pipeline(checkpoint_dir, device)
+            if cpu_fallback is None and is_accelerator(pipeline.device):
+                cpu_fallback = lambda: _load_pipeline(checkpoint_dir, "cpu")  # noqa: E731
+        self._pipe: HeadDecoder = pipeline
+        self._cpu_fallback = cpu_fallback
+        self.image_size: int = int(pipeline.image_size)
+
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        # requests (guarded by _lock)
+        self._labels: np.ndarray | None = None  # [S, S] uint8
+        self._labels_key: bytes | None = None
+        self._labels_seq = 0
+        self._style = _text_style(default_prompt)
+        self._decoded_key: tuple | None = None  # (labels key, style key) of the last decode taken
+        self._reconstruct_job: _ReconstructJob | None = None
+        self._seq = 0
+        # worker state
+        self._running = False
+        self._warming = warm_up
+        self._closing = False
+        # results
+        self._head: Gaussians | None = None
+        self._head_version = 0
+        self._events: collections.deque[EngineEvent] = collections.deque(maxlen=MAX_EVENTS)
+        self._last_error: str | None = None
+        self._decode_ms = 0.0
+        self._style_ms = 0.0
+        self._render_ms = 0.0
+        # style vectors, touched by the worker only
+        self._style_cache: collections.OrderedDict[tuple, Tensor] = collections.OrderedDict()
+        # render cache (guarded by _render_lock: render may be called from more than one thread)
+        self._render_lock = threading.Lock()
+        self._frame: Frame | None = None
+        self._frame_key: tuple | None = None
+
+        self._thread = threading.Thread(target=self._work, args=(warm_up,), name="perchead-decode", daemon=True)
+        self._thread.start()
+
+    # ---- requests (non-blocking) ------------------------------------------------------------
+    def set_segmentation(self, labels: np.ndarray) -> None:
+        """Ask for a head from this map [S, S] of class ids; an unchanged map does nothing."""
+        arr = np.asarray(labels)
+        if arr.ndim != 2 or arr.size == 0:
+            self._report_error(f"a seg map must be a 2-D array of class ids, got shape {arr.shape}; "
+                               "load maps through models.segmap.load_segmap")
+            return
+        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.bool_)) \
+                or int(arr.min()) < 0 or int(arr.max()) >= NUM_CLASSES:
+            self._report_error(f"a seg map holds class ids 0-{NUM_CLASSES - 1}; this one holds other values "
+                               "(load it through models.segmap.load_segmap)")
+            return
+        copy = np.array(arr, dtype=np.uint8, copy=True)  # the caller keeps painting into its own array
+        key = _digest(copy)
+        with self._cond:
+            if key == self._labels_key:
+                return
+            self._seq += 1
+            self._labels, self._labels_key, self._labels_seq = copy, key, self._seq
+            self._cond.notify_all()
+
+    def set_style_text(self, prompt: str) -> None:
+        """Ask for this prompt's style (embedded on the worker, cached per prompt)."""
+        self._set_style(_text_style(prompt))
+
+    def set_style_image(self, rgba: np.ndarray) -> None:
+        """Ask for the style of a reference image RGBA [H, W, 4] in 0..1."""
+        copy = np.array(rgba, dtype=np.float32, copy=True)
+        self._set_style(_Style(("image", _digest(copy)), rgba=copy))
+
+    def reconstruct(self, rgba: np.ndarray) -> None:
+        """Ask the base model for the head in a photo RGBA [H, W, 4] (canonical framing, alpha = foreground).
+
+        When done, the head becomes current and a "map" event carries its canonical-view class
+        map. The engine already holds that map, so handing it back to ``set_segmentation``
+        does not re-decode; painting on it or changing the style does.
+        """
+        copy = np.array(rgba, dtype=np.float32, copy=True)
+        with self._cond:
+            self._seq += 1
+            self._reconstruct_job = _ReconstructJob(copy, self._seq, self._style.key)
+            self._cond.notify_all()
+
+    def _set_style(self, style: _Style) -> None:
+        with self._cond:
+            if style.key == self._style.key:
+                return
+            self._style = style
+            self._cond.notify_all()
+
+    # ---- results ----------------------------------------------------------------------------
+    def poll(self) -> list[EngineEvent]:
+        """Events since the last poll, oldest first (the UI calls this once per frame)."""
+        with self._lock:
+            events = list(self._events)
+            self._events.clear()
+        return events
+
+    @property
+    def head(self) -> Gaussians | None:
+        with self._lock:
+            return self._head
+
+    @property
+    def head_version(self) -> int:
+        with self._lock:
+            return self._head_version
+
+    @property
+    def busy(self) -> bool:
+        """True while a decode (or the start-up model load) is pending or running."""
+        with self._lock:
+            return self._busy_locked()
+
+    @property
+    def last_error(self) -> str | None:
+        """The last decode, style or reconstruct error; cleared by the next head."""
+        with self._lock:
+            return self._last_error
+
+    @property
+    def stats(self) -> EngineStats:
+        with self._lock:
+            return EngineStats(str(self._pipe.device), 0 if self._head is None else len(self._head),
+                               self._decode_ms, self._render_ms, self._style_ms)
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until nothing is pending or running; False when ``timeout_s`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy_locked(), timeout_s)
+
+    def export_ply(self, path: str | Path) -> Path:
+        """Write the current head as a standard 3DGS .ply with labels (atomic)."""
+        head = self.head
+        if head is None:
+            raise PercheadError("there is no head to export yet; paint a map or pick a sample first")
+        return write_ply(path, head)
+
+    def close(self) -> None:
+        """Stop the worker (after its running decode, if any, up to a few seconds)."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join(CLOSE_TIMEOUT_S)
+
+    def __enter__(self) -> "InferenceEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- rendering (caller's thread) --------------------------------------------------------
+    def render(self, camera: Camera, mode: RenderMode = "rgb",
+               background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Frame:
+        """The current head seen from ``camera``; the cached Frame when nothing changed. Never raises."""
+        bg = tuple(float(c) for c in background)
+        with self._lock:
+            head, version = self._head, self._head_version
+        key = (_camera_key(camera), mode, bg, version)
+        with self._render_lock:
+            if self._frame is not None and key == self._frame_key:
+                return self._frame
+            frame = self._render_frame(head, version, camera, mode, bg)
+            self._frame, self._frame_key = frame, key
+            return frame
+
+    def _render_frame(self, head: Gaussians | None, version: int, camera: Camera, mode: str,
+                      bg: tuple[float, ...]) -> Frame:
+        try:
+            if mode not in RENDER_MODES:
+                raise PercheadError(f"unknown view mode {mode!r}; use one of {', '.join(RENDER_MODES)}")
+            if len(bg) != 3:
+                raise PercheadError(f"a background colour has 3 values (r, g, b), got {len(bg)}")
+            if head is None or len(head) == 0:
+                return Frame(_filled(camera.height, camera.width, bg), version, 0.0)
+            with torch.inference_mode(), timed(head.device) as t:
+                out = render_gaussians(head, camera, background=bg, classes=mode == "classes")
+                image = _view_image(out, mode, bg).cpu().numpy()
+            with self._lock:
+                self._render_ms = t.ms
+            return Frame(np.ascontiguousarray(image, dtype=np.float32), version, t.ms)
+        except Exception as e:  # a render failure is shown over the viewport, never raised into the UI
+            log.warning("render failed: %s", e, exc_info=not isinstance(e, PercheadError))
+            message = _describe(e, "render failed")
+            prev = self._frame
+            if prev is not None and prev.image.shape[:2] == (camera.height, camera.width):
+                return Frame(prev.image, prev.head_version, prev.render_ms, message)
+            return Frame(_filled(camera.height, camera.width, _safe_bg(bg)), 0, 0.0, message)
+
+    # ---- worker -----------------------------------------------------------------------------
+    def _busy_locked(self) -> bool:
+        return self._running or self._warming or (not self._closing and self._has_work_locked())
+
+    def _has_work_locked(self) -> bool:
+        if self._reconstruct_job is not None:
+            return True
+        return self._labels is not None and (self._labels_key, self._style.key) != self._decoded_key
+
+    def _take_job_locked(self) -> _Job:
+        """The next job: a requested reconstruction first, else the newest map + style."""
+        if self._reconstruct_job is not None:
+            job: _Job = self._reconstruct_job
+            self._reconstruct_job = None
+            return job
+        assert self._labels is not None and self._labels_key is not None
+        self._decoded_key = (self._labels_key, self._style.key)
+        return _DecodeJob(self._labels, self._labels_key, self._style)
+
+    def _work(self, warm_up: bool) -> None:
+        if warm_up:
+            self._guarded(self._warm_up)
+            with self._cond:
+                self._warming = False
+                self._cond.notify_all()
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closing or self._has_work_locked())
+                if self._closing:
+                    return
+                job = self._take_job_locked()
+                self._running = True
+            try:
+                self._guarded(lambda: self._execute(job, may_fall_back=True))
+            finally:
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
+
+    def _warm_up(self) -> None:
+        """Load the models and embed the default style before the first request needs them."""
+        self._style_vector(self._style)
+        from models.pipeline import HeadPipeline
+
+        if isinstance(self._pipe, HeadPipeline):
+            self._pipe.net("edit")
+
+    def _guarded(self, fn: Callable[[], None]) -> None:
+        """Run worker code; any error becomes an event, so the worker never dies."""
+        try:
+            fn()
+        except PercheadError as e:
+            self._report_error(str(e))
+        except Exception as e:
+            log.exception("decode failed")
+            self._report_error(_describe(e, "decode failed"))
+
+    def _execute(self, job: _Job, may_fall_back: bool) -> None:
+        try:
+            if isinstance(job, _ReconstructJob):
+                self._run_reconstruct(job)
+            else:
+                self._run_decode(job)
+        except _OUT_OF_MEMORY as e:
+            if not (may_fall_back and self._fall_back_to_cpu(e)):
+                raise PercheadError("out of memory while decoding; close other programs using the GPU, "
+                                    "or start with --device cpu") from e
+            self._execute(job, may_fall_back=False)
+
+    def _run_decode(self, job: _DecodeJob) -> None:
+        style = self._style_vector(job.style)
+        with timed(self._pipe.device) as t:
+            head = self._pipe.edit(job.labels, style)
+        self._publish(head, t.ms, f"decoded {len(head):,} Gaussians in {t.ms:.0f} ms")
+
+    def _run_reconstruct(self, job: _ReconstructJob) -> None:
+        with timed(self._pipe.device) as t:
+            head = self._pipe.reconstruct(job.rgba)
+        labels = self._canonical_class_map(head)
+        self._publish(head, t.ms, f"reconstructed {len(head):,} Gaussians in {t.ms:.0f} ms")
+        with self._cond:
+            if self._labels_seq > job.seq:
+                return  # the artist set another map meanwhile: theirs wins, the photo's map is not offered
+            key = _digest(labels)
+            self._labels, self._labels_key, self._labels_seq = labels, key, job.seq
+            self._decoded_key = (key, job.style_key)  # this head already answers this map
+            self._events.append(EngineEvent("map", "the photo's class map is ready to paint on",
+                                            self._head_version, labels.copy()))
+            self._cond.notify_all()
+
+    def _canonical_class_map(self, head: Gaussians) -> np.ndarray:
+        """The head's class map at the canonical input view. [S, S] uint8"""
+        camera = canonical_view().camera(self.image_size)
+        with torch.inference_mode():
+            out = render_gaussians(head, camera, classes=True)
+            return out.class_map.to(torch.uint8).cpu().numpy()
+
+    def _style_vector(self, style: _Style) -> Tensor:
+        """Embed a style request, cached per prompt / image. [1, D]"""
+        cached = self._style_cache.get(style.key)
+        if cached is not None:
+            self._style_cache.move_to_end(style.key)
+            return cached
+        with timed(self._pipe.device) as t:
+            if style.prompt is not None:
+                vector = self._pipe.style_from_text(style.prompt)
+            else:
+                assert style.rgba is not None
+                vector = self._pipe.style_from_image(style.rgba)
+        with self._lock:
+            self._style_ms = t.ms
+        self._style_cache[style.key] = vector
+        while len(self._style_cache) > STYLE_CACHE_SIZE:
+            self._style_cache.popitem(last=False)
+        return vector
+
+    def _publish(self, head: Gaussians, decode_ms: float, message: str) -> None:
+        with self._cond:
+            self._head = head
+            self._head_version += 1
+            self._decode_ms = decode_ms
+            self._last_error = None
+            self._events.append(EngineEvent("head", message, self._head_version))
+            self._cond.notify_all()
+
+    def _report_error(self, message: str) -> None:
+        with self._cond:
+            self._last_error = message
+            self._events.append(EngineEvent("error", message, self._head_version))
+            self._cond.notify_all()
+
+    def _info(self, message: str) -> None:
+        with self._cond:
+            self._events.append(EngineEvent("info", message, self._head_version))
+
+    def _fall_back_to_cpu(self, error: BaseException) -> bool:
+        """After a GPU out-of-memory: reload the models on the CPU. True when it worked."""
+        if self._cpu_fallback is None or not is_accelerator(self._pipe.device):
+            return False
+        log.warning("out of memory on %s (%s); reloading the models on the CPU", self._pipe.device, error)
+        self._style_cache.clear()  # vectors live on the GPU; free them before the CPU copy is made
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        try:
+            cpu = self._cpu_fallback()
+        except Exception:
+            log.exception("reloading the models on the CPU failed")
+            return False
+        with self._lock:
+            old = self._pipe.device
+            self._pipe = cpu
+            if self._head is not None:
+                self._head = self._head.to(cpu.device)  # same head, so the version and frame cache stay
+        self._info(f"the GPU ({old}) ran out of memory, so the models now run on the CPU (slower); "
+                   "free GPU memory and restart the app to use the GPU again")
+        return True
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+def _load_pipeline(checkpoint_dir: str | Path | None, device: str) -> HeadDecoder:
+    """The shipped models, refusing a missing or foreign checkpoint now rather than on the first decode."""
+    from models.networks.checkpoint import read_metadata
+    from models.pipeline import HeadPipeline
+
+    pipe = HeadPipeline(checkpoint_dir, device)
+    read_metadata(pipe.files.edit)  # a cheap header read: missing, corrupt or foreign files say so here
+    if not pipe.files.style.is_file():
+        raise PercheadError(f"style checkpoint {pipe.files.style} is missing; pass --checkpoint DIR "
+                            "with the shipped files or retrain the style model")
+    return pipe
+
+
+def _text_style(prompt: str) -> _Style:
+    text = " ".join(str(prompt).split())  # spacing differences are not a new prompt
+    return _Style(("text", text), prompt=text)
+
+
+def _digest(arr: np.ndarray) -> bytes:
+    """A content key for an array: equal bytes, shape and dtype give equal keys."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((arr.shape, arr.dtype.str)).encode())
+    h.update(np.ascontiguousarray(arr).tobytes())
+    return h.digest()
+
+
+def _camera_key(camera: Camera) -> tuple:
+    """What makes two cameras see the same image: extrinsics, intrinsics and size."""
+    return (tuple(camera.world_to_cam.detach().flatten().tolist()), tuple(camera.K.detach().flatten().tolist()),
+            int(camera.width), int(camera.height))
+
+
+def _filled(height: int, width: int, bg: tuple[float, ...]) -> np.ndarray:
+    image = np.empty((height, width, 3), dtype=np.float32)  # [H, W, 3]
+    image[...] = np.asarray(bg, dtype=np.float32)
+    return image
+
+
+def _safe_bg(bg: tuple[float, ...]) -> tuple[float, ...]:
+    return bg if len(bg) == 3 else (0.0, 0.0, 0.0)
+
+
+def _view_image(out: RenderOutput, mode: str, bg: tuple[float, ...]) -> Tensor:
+    """A render as the viewport shows it. [H, W, 3] float in 0..1"""
+    if mode == "rgb":
+        return out.rgb.clamp(0.0, 1.0)
+    background = torch.tensor(bg, dtype=out.alpha.dtype, device=out.alpha.device)  # [3]
+    if mode == "classes":
+        ids = out.class_map  # [H, W]
+        colors = torch.tensor(palette().colors, device=ids.device).to(out.alpha.dtype) / 255.0  # [C, 3]
+        return torch.where((ids == 0)[..., None], background, colors[ids])
+    return _depth_image(out.depth, out.alpha, background)
+
+
+def _depth_image(depth: Tensor, alpha: Tensor, background: Tensor) -> Tensor:
+    """Depth [H, W] as grey, nearest visible point white, farthest DEPTH_FAR_GREY, over the background."""
+    covered = alpha > 1e-3  # [H, W]
+    if bool(covered.any()):
+        near, far = depth[covered].min(), depth[covered].max()
+        closeness = ((far - depth) / (far - near).clamp_min(1e-6)).clamp(0.0, 1.0)  # 1 near, 0 far
+    else:
+        closeness = torch.zeros_like(depth)
+    grey = DEPTH_FAR_GREY + (1.0 - DEPTH_FAR_GREY) * closeness  # [H, W]
+    a = alpha.clamp(0.0, 1.0)[..., None]
+    return grey[..., None] * a + (1.0 - a) * background
+
+
+def _describe(e: BaseException, what: str) -> str:
+    """One line for the UI: our own messages as they are, anything else with its type."""
+    if isinstance(e, PercheadError):
+        return str(e)
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return f"{what}: {type(e).__name__}" + (f": {text[:200]}" if text else "")

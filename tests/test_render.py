@@ -171,6 +171,19 @@ def test_cpu_backend_is_differentiable() -> None:
         assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0, name
 
 
+def test_inference_and_gradient_accumulation_paths_agree() -> None:
+    """Without gradients the weighted sums go through a sparse matrix product; with them, index_add."""
+    g = random_scene(500, seed=6)
+    cam = canonical_view().camera(48)
+    with torch.no_grad():
+        fast = render(g, cam, backend="cpu")
+    g.sh.requires_grad_(True)
+    tracked = render(g, cam, backend="cpu")
+    torch.testing.assert_close(fast.rgb, tracked.rgb.detach(), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(fast.alpha, tracked.alpha.detach(), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(fast.class_weights, tracked.class_weights.detach(), atol=1e-6, rtol=1e-5)
+
+
 def test_gaussians_behind_the_camera_are_culled() -> None:
     cam = canonical_view().camera(32)  # camera at z = 1.2 looking along -z
     out = render(one([0.0, 0.0, 2.0], [0.05, 0.05, 0.05]), cam, backend="cpu")

@@ -10,6 +10,7 @@ and is differentiable. Rows are processed in bands when the pair count would exc
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import Tensor
@@ -30,8 +31,9 @@ def rasterize(proj: Projected, features: Tensor, labels: Tensor | None, num_clas
     class weights [H*W, C] or None); background is not added here.
     """
     order = torch.argsort(proj.depths)  # front to back
-    means2d, conics, opac = proj.means2d[order], proj.conics[order], proj.opacities[order]
-    radii = proj.radii[order]
+    # index_select: on the CPU it is several times faster than advanced indexing with a tensor
+    means2d, conics = proj.means2d.index_select(0, order), proj.conics.index_select(0, order)
+    opac, radii = proj.opacities.index_select(0, order), proj.radii.index_select(0, order)
     with torch.no_grad():
         x0 = torch.floor(means2d[:, 0] - radii[:, 0]).long().clamp(0, width)
         x1 = torch.ceil(means2d[:, 0] + radii[:, 0]).long().clamp(0, width)  # exclusive
@@ -40,20 +42,42 @@ def rasterize(proj: Projected, features: Tensor, labels: Tensor | None, num_clas
         boxes = torch.stack([x0, x1, y0, y1], -1)  # [M, 4]
 
     dev, dim = means2d.device, features.shape[1]
-    # a column of ones rides along, so one gather and one index_add give colour, depth and alpha
-    acc = torch.zeros(height * width, dim + 1, device=dev, dtype=features.dtype)
-    cls = torch.zeros(height * width * num_classes, device=dev, dtype=features.dtype) if labels is not None else None
-    feats = torch.cat([features, torch.ones_like(features[:, :1])], 1)[order]
-    labs = labels[order] if labels is not None else None
+    # one table per Gaussian: blended features, a column of ones (alpha) and one-hot classes, so
+    # a single weighted sum per pixel gives colour, depth, alpha and class weights
+    parts = [features, torch.ones_like(features[:, :1])]
+    if labels is not None:
+        parts.append(torch.nn.functional.one_hot(labels, num_classes).to(features.dtype))
+    table = torch.cat(parts, 1).index_select(0, order)  # [M, D + 1 (+ C)]
+    acc = torch.zeros(height * width, table.shape[1], device=dev, dtype=features.dtype)
 
     for band in _row_bands(boxes, height):
         gid, pix, w = _band_weights(means2d, conics, opac, boxes, band, width)
         if gid.numel() == 0:
             continue
-        acc = acc.index_add(0, pix, w[:, None] * feats[gid])
-        if cls is not None:
-            cls = cls.index_add(0, pix * num_classes + labs[gid], w)
-    return acc[:, :dim], acc[:, dim], cls.reshape(-1, num_classes) if cls is not None else None
+        acc = _accumulate(acc, table, gid, pix, w, band, width)
+    cls = acc[:, dim + 1:] if labels is not None else None
+    return acc[:, :dim], acc[:, dim], cls
+
+
+def _accumulate(acc: Tensor, table: Tensor, gid: Tensor, pix: Tensor, w: Tensor, band: tuple[int, int],
+                width: int) -> Tensor:
+    """acc[pix] += w * table[gid] over a band's pairs (sorted by pixel). acc [H*W, K], table [M, K]
+
+    Without gradients the pairs of a band form a sparse matrix [band pixels, M] in CSR layout
+    (they are already sorted by pixel), and one sparse x dense product does the weighted sum
+    about 3x faster than a gather and an index_add of [P, K] rows.
+    """
+    if torch.is_grad_enabled() and (w.requires_grad or table.requires_grad):
+        return acc.index_add(0, pix, table.index_select(0, gid) * w[:, None])
+    top, bottom = band
+    lo, hi = top * width, bottom * width
+    counts = torch.bincount(pix - lo, minlength=hi - lo)  # [band pixels]
+    crow = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+    with warnings.catch_warnings():  # CSR tensors warn that they are "beta" on first use
+        warnings.simplefilter("ignore", UserWarning)
+        weights = torch.sparse_csr_tensor(crow, gid, w, size=(hi - lo, table.shape[0]), check_invariants=False)
+        acc[lo:hi] += weights @ table
+    return acc
 
 
 # Stamp sides: exact up to 8 px, then steps of about 1/4 of the size, so a box wastes at most
@@ -113,37 +137,36 @@ def _band_weights(means2d: Tensor, conics: Tensor, opac: Tensor, boxes: Tensor, 
     keys, ts = [], []
     for s in torch.unique(side).tolist():
         rank = torch.nonzero(side == s).squeeze(1)  # positions in band_ids: depth order within the band
-        ids = band_ids[rank]
-        b = boxes[ids]
+        ids = band_ids.index_select(0, rank)
+        b = boxes.index_select(0, ids)
         ar = torch.arange(s, device=dev)
         px = b[:, 0, None] + ar  # [m, S]
         py = b[:, 2, None] + ar  # [m, S]
         col_out = px >= b[:, 1, None]
         row_out = (py >= b[:, 3, None]) | (py < top) | (py >= bottom)
-        m2, con = means2d[ids], conics[ids]
+        m2, con = means2d.index_select(0, ids), conics.index_select(0, ids)
         dx = torch.where(col_out, _FAR, m2[:, 0, None] - px - 0.5)  # [m, S] centre minus pixel centre
         dy = torch.where(row_out, _FAR, m2[:, 1, None] - py - 0.5)  # [m, S]
-        col_term = (0.5 * con[:, 0, None] * dx * dx - torch.log(opac[ids])[:, None])[:, None, :]  # [m, 1, S]
+        col_term = (0.5 * con[:, 0, None] * dx * dx - torch.log(opac.index_select(0, ids))[:, None])[:, None, :]  # [m, 1, S]
         row_term = (0.5 * con[:, 2, None] * dy * dy)[:, :, None]  # [m, S, 1]
         if differentiable:
             t = (dy[:, :, None] * dx[:, None, :]) * con[:, 1, None, None] + col_term + row_term  # [m, S, S]
         else:  # inference: the same sum in place, without three temporaries of the largest size
             t = torch.mul(dy[:, :, None], dx[:, None, :]).mul_(con[:, 1, None, None]).add_(col_term).add_(row_term)
-        flat = torch.nonzero((t <= _LOG_255).view(-1)).squeeze(1)
-        # sort key = pixel * n + depth rank = (box corner pixel * n + rank) + (stamp offset * n):
-        # one gather per Gaussian part and one into a tiny per-stamp table
-        k = flat // (s * s)
+        live = t <= _LOG_255  # [m, S, S]
+        # sort key = pixel * n + depth rank = (box corner pixel * n + rank) + (stamp offset * n),
+        # built densely (cheap int32 adds) and compacted with the same mask as t
         corner_key = (((b[:, 2] - top) * width + b[:, 0]) * n_band + rank).to(key_dtype)  # [m]
-        offsets = ((ar[:, None] * width + ar[None, :]) * n_band).view(-1).to(key_dtype)  # [S*S]
-        keys.append(corner_key[k] + offsets[flat - k * (s * s)])
-        ts.append(t.view(-1)[flat])
+        offsets = ((ar[:, None] * width + ar[None, :]) * n_band).to(key_dtype)  # [S, S]
+        keys.append(torch.masked_select(corner_key[:, None, None] + offsets, live))
+        ts.append(torch.masked_select(t, live))
     if not keys:
         e = torch.zeros(0, dtype=torch.long, device=dev)
         return e, e, torch.zeros(0, device=dev, dtype=means2d.dtype)
     key, perm = torch.sort(torch.cat(keys))
-    alpha = torch.clamp(torch.exp(-torch.cat(ts)[perm]), max=MAX_ALPHA)
+    alpha = torch.clamp(torch.exp(-torch.cat(ts).index_select(0, perm)), max=MAX_ALPHA)
     key = key.long()
-    pix, gid = key // n_band + top * width, band_ids[key % n_band]
+    pix, gid = key // n_band + top * width, band_ids.index_select(0, key % n_band)
     return gid, pix, _front_to_back_weights(pix, alpha)
 
 

@@ -40,7 +40,7 @@ def project_gaussians(means: Tensor, covs: Tensor, opacities: Tensor, world_to_c
     mean_c = means @ rot.T + trans  # [N, 3]
     in_depth = (mean_c[:, 2] >= NEAR_PLANE) & (mean_c[:, 2] <= FAR_PLANE) & (opacities >= ALPHA_THRESHOLD)
     idx = torch.nonzero(in_depth, as_tuple=False).squeeze(1)
-    mean_c, covs, opac = mean_c[idx], covs[idx], opacities[idx]
+    mean_c, covs, opac = mean_c.index_select(0, idx), covs.index_select(0, idx), opacities.index_select(0, idx)
     cov_c = rot @ covs @ rot.T  # [M, 3, 3]
 
     fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
@@ -72,7 +72,9 @@ def project_gaussians(means: Tensor, covs: Tensor, opacities: Tensor, world_to_c
         keep = (det > 0) & ((rx > 0) | (ry > 0))
         keep &= (mx + rx > 0) & (mx - rx < width) & (my + ry > 0) & (my - ry < height)
         sel = torch.nonzero(keep, as_tuple=False).squeeze(1)
-    det_s = det[sel]
-    conics = torch.stack([c[sel] / det_s, -b[sel] / det_s, a[sel] / det_s], -1)
-    radii = torch.stack([rx[sel], ry[sel]], -1).long()
-    return Projected(idx[sel], means2d[sel], conics, z[sel], radii, opac[sel])
+    # one gather of the survivors' packed values (index_select beats advanced indexing on the CPU)
+    packed = torch.stack([a, b, c, det, z, opac, means2d[:, 0], means2d[:, 1]], -1).index_select(0, sel)
+    a_s, b_s, c_s, det_s, z_s, opac_s = packed[:, :6].unbind(-1)
+    conics = torch.stack([c_s / det_s, -b_s / det_s, a_s / det_s], -1)
+    radii = torch.stack([rx, ry], -1).index_select(0, sel).long()
+    return Projected(idx.index_select(0, sel), packed[:, 6:], conics, z_s, radii, opac_s)

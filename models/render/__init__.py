@@ -137,6 +137,56 @@ def render_views(gaussians: Gaussians, cameras: Sequence[Camera], *, backend: Ba
     )
 
 
+def render_batch(heads: Sequence[Gaussians], cameras: Sequence[Sequence[Camera]], *,
+                 backend: Backend = "auto", backgrounds: Tensor | None = None) -> RenderOutput:
+    """Render V views of each of B heads; outputs gain leading [B, V] axes ([B, V, H, W, ...]).
+
+    On gsplat all B x V images go through ONE kernel launch: heads are padded to the longest
+    with zero-opacity Gaussians, which gsplat culls (below the 1/255 alpha threshold), so a
+    padded head renders exactly like the head alone. Elsewhere it loops ``render_views``.
+    backgrounds: [B, V, 3] per view (default black).
+    """
+    if not heads or len(heads) != len(cameras):
+        raise ValueError("render_batch needs one camera list per head")
+    views = len(cameras[0])
+    if any(len(c) != views for c in cameras):
+        raise ValueError("render_batch needs the same number of views for every head")
+    dev, dtype = heads[0].device, heads[0].means.dtype
+    bgs = torch.zeros(len(heads), views, 3) if backgrounds is None else backgrounds
+    bgs = bgs.to(device=dev, dtype=dtype)
+    if choose_backend(backend, dev) != "gsplat":
+        outs = [render_views(g, cams, backend="cpu") for g, cams in zip(heads, cameras)]
+        rgb = torch.stack([o.rgb for o in outs])  # [B, V, H, W, 3] on black
+        alpha = torch.stack([o.alpha for o in outs])
+        rgb = rgb + (1.0 - alpha)[..., None] * bgs[:, :, None, None, :]
+        return RenderOutput(rgb, alpha, torch.stack([o.depth for o in outs]),
+                            torch.stack([o.class_weights for o in outs]), "cpu")
+    cams = [[c.to(dev) for c in row] for row in cameras]
+    h, w = cams[0][0].height, cams[0][0].width
+    n_max = max(len(g) for g in heads)
+
+    def padded(x: Tensor, fill: float = 0.0) -> Tensor:  # [N, ...] -> [n_max, ...]
+        pad = x.new_full((n_max - x.shape[0], *x.shape[1:]), fill)
+        return torch.cat([x, pad], 0)
+
+    means = torch.stack([padded(g.means) for g in heads])  # [B, N, 3]
+    quats = torch.stack([padded(g.activated_quats(), 0.5) for g in heads])  # [B, N, 4] (any unit-ish quat)
+    scales = torch.stack([padded(g.activated_scales(), 1e-4) for g in heads])  # [B, N, 3]
+    opac = torch.stack([padded(g.activated_opacities()) for g in heads])  # [B, N], padding 0 -> culled
+    feats = torch.stack([torch.stack([padded(torch.cat([
+        _view_features(g, c),
+        torch.nn.functional.one_hot(g.labels.clamp(0, NUM_CLASSES - 1), NUM_CLASSES).to(dtype)], 1))
+        for c in row]) for g, row in zip(heads, cams)])  # [B, V, N, 4 + C]
+    w2c = torch.stack([torch.stack([c.world_to_cam for c in row]) for row in cams])  # [B, V, 4, 4]
+    ks = torch.stack([torch.stack([c.K for c in row]) for row in cams])  # [B, V, 3, 3]
+    acc, alpha = rasterize_gsplat(means, quats, scales, opac, feats, w2c, ks, w, h)  # [B*V, H*W, D]
+    b, v = len(heads), views
+    acc, alpha = acc.reshape(b, v, h, w, -1), alpha.reshape(b, v, h, w)
+    rgb = acc[..., :3] + (1.0 - alpha)[..., None] * bgs[:, :, None, None, :]
+    depth = torch.where(alpha > 1e-6, acc[..., 3] / alpha.clamp_min(1e-10), torch.zeros_like(alpha))
+    return RenderOutput(rgb, alpha, depth, acc[..., 4:], "gsplat")
+
+
 def _view_features(gaussians: Gaussians, camera: Camera) -> Tensor:
     """Per-Gaussian values blended for one view: colour (SH evaluated) and camera depth. [N, 4]"""
     rgb = gaussians.rgb_for_view(camera.position)

@@ -1,6 +1,7 @@
 """Thin adapter over gsplat 1.5.3's ``rasterization`` (CUDA only, imported lazily)."""
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import torch
@@ -21,10 +22,11 @@ def gsplat_import_error() -> str | None:
 
 def rasterize_gsplat(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, features: Tensor,
                      world_to_cams: Tensor, Ks: Tensor, width: int, height: int) -> tuple[Tensor, Tensor]:
-    """Blend per-view features [V, N, D] for V cameras ([V, 4, 4], [V, 3, 3]) in one launch.
+    """Blend per-view features [..., V, N, D] for V cameras ([..., V, 4, 4], [..., V, 3, 3]) in one launch.
 
-    means [N, 3], quats [N, 4] wxyz, scales [N, 3] (activated), opacities [N] (activated).
-    Returns (accumulated [V, H*W, D], alpha [V, H*W]).
+    means [..., N, 3], quats [..., N, 4] wxyz, scales [..., N, 3] (activated), opacities [..., N]
+    (activated); leading batch axes (e.g. heads) are gsplat's batch dims.
+    Returns (accumulated [prod(..., V), H*W, D], alpha [prod(..., V), H*W]).
     """
     from gsplat import rasterization
 
@@ -34,5 +36,5 @@ def rasterize_gsplat(means: Tensor, quats: Tensor, scales: Tensor, opacities: Te
         near_plane=NEAR_PLANE, far_plane=FAR_PLANE, eps2d=EPS2D,
         sh_degree=None, packed=False, rasterize_mode="classic",
     )
-    v = world_to_cams.shape[0]
+    v = math.prod(world_to_cams.shape[:-2])
     return out.reshape(v, height * width, -1), alpha.reshape(v, height * width)

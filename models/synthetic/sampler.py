@@ -25,7 +25,7 @@ from models.cameras import Camera, canonical_view, orbit_camera
 from models.device import resolve_device, synchronize
 from models.errors import PercheadError
 from models.gaussians import Gaussians
-from models.render import Backend, render_views
+from models.render import Backend, render_batch
 from models.synthetic.attributes import HeadAttributes, sample_attributes
 from models.synthetic.captions import caption
 from models.synthetic.head import EngineConfig, build_heads
@@ -160,24 +160,17 @@ class HeadSampler:
         yp = self.view_angles(len(seeds), views)
         bgs = self._backgrounds(*yp.shape[:2])
         cv = canonical_view()
-        outs, w2c, ks = [], [], []
-        for b, g in enumerate(heads):
-            cams = [orbit_camera(cv.orbit_at(float(y), float(p)), size) for y, p in yp[b].tolist()]
-            outs.append(render_views(g, cams, backend=self.backend, background=bgs[b, 0].to(self.device)))
-            w2c.append(torch.stack([c.world_to_cam for c in cams]))
-            ks.append(torch.stack([c.K for c in cams]))
-        if self.background == "random":  # per-view greys: re-composite from alpha
-            for b, o in enumerate(outs):
-                bg = bgs[b].to(self.device)[:, None, None, :]
-                o.rgb = o.rgb - (1 - o.alpha[..., None]) * bgs[b, 0].to(self.device) + (1 - o.alpha[..., None]) * bg
+        cams = [[orbit_camera(cv.orbit_at(float(y), float(p)), size) for y, p in row] for row in yp.tolist()]
+        out = render_batch(heads, cams, backend=self.backend, backgrounds=bgs)  # [B, V, ...], one launch on gsplat
+        w2c = torch.stack([torch.stack([c.world_to_cam for c in row]) for row in cams])  # [B, V, 4, 4]
+        ks = torch.stack([torch.stack([c.K for c in row]) for row in cams])  # [B, V, 3, 3]
         synchronize(self.device)
         t2 = time.perf_counter()
         rng = self._text_rng if self.paraphrase else None
         return Batch(
             seeds=list(seeds),
-            rgb=torch.stack([o.rgb for o in outs]), alpha=torch.stack([o.alpha for o in outs]),
-            class_map=torch.stack([o.class_map for o in outs]), depth=torch.stack([o.depth for o in outs]),
-            world_to_cam=torch.stack(w2c).to(self.device), K=torch.stack(ks).to(self.device), yaw_pitch=yp,
+            rgb=out.rgb, alpha=out.alpha, class_map=out.class_map, depth=out.depth,
+            world_to_cam=w2c.to(self.device), K=ks.to(self.device), yaw_pitch=yp,
             background=bgs, captions=[caption(a, rng) for a in attrs], attributes=attrs, gaussians=heads,
             timings={"generate": t1 - t0, "render": t2 - t1},
         )

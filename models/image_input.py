@@ -2,12 +2,17 @@
 bounded cost, one PercheadError line for every refusal.
 
 EXIF rotation is applied; large images are decoded at reduced size (JPEG draft) and shrunk to
-MAX_SIDE, since every consumer resizes to 256 px or less; Pillow's decompression-bomb guard stays.
+MAX_SIDE, since every consumer resizes to 256 px or less; Pillow's decompression-bomb guard stays
+(answered with a message). Extremely thin images (a 16,000 x 16 strip) are refused rather than
+shrunk to a 1 px line.
 """
 from __future__ import annotations
 
 import os
+import re
+import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,25 +23,25 @@ from models.errors import PercheadError
 MIN_SIDE = 16             # smaller than this carries no usable style or shape
 MAX_SIDE = 1024           # decoded images are shrunk to this before anything else
 MAX_INPUT_SIDE = 16384    # a side longer than this is refused from the header, before decoding
-MAX_PIXELS = 200_000_000  # refuse to decode more than this (decompression bombs)
 
 
 def load_rgba(path: str | os.PathLike, what: str = "image") -> np.ndarray:
     """An image file -> float32 RGBA [H, W, 4] in 0..1 (alpha 1 where the file has none)."""
     p = Path(path)
+    if p.is_dir():
+        raise PercheadError(f"{what} {p} is a folder; give the path of a PNG or JPEG file")
     if not p.is_file():
         raise PercheadError(f"{what} {p} not found; give the path of a PNG or JPEG file")
     try:
+        if p.stat().st_size == 0:
+            raise PercheadError(f"{what} {p} is an empty file (0 bytes); give a PNG or JPEG image")
         with warnings.catch_warnings():
+            # Pillow's guard stays on: it raises past 2x MAX_IMAGE_PIXELS and warns past 1x;
+            # the warning is refused too (below), with the same message.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as im:
                 w, h = im.size
-                if min(w, h) < MIN_SIDE:
-                    raise PercheadError(f"{what} {p} is only {w}x{h} px; use an image at least {MIN_SIDE} px on a side")
-                if max(w, h) > MAX_INPUT_SIDE:
-                    raise PercheadError(f"{what} {p} is {w}x{h} px; shrink it below {MAX_INPUT_SIDE} px on a side")
-                if w * h > MAX_PIXELS:
-                    raise PercheadError(f"{what} {p} is {w}x{h} px, too large to read; resize it below {MAX_SIDE} px")
+                _check_size(w, h, p, what)
                 im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a fraction of the size
                 im = ImageOps.exif_transpose(im).convert("RGBA")
                 if max(im.size) > MAX_SIDE:
@@ -44,8 +49,38 @@ def load_rgba(path: str | os.PathLike, what: str = "image") -> np.ndarray:
                 return np.asarray(im, dtype=np.float32) / 255.0
     except PercheadError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise PercheadError(f"{what} {p} is not a readable image ({type(e).__name__}); use a PNG or JPEG") from e
-    except (OSError, ValueError, SyntaxError) as e:
-        raise PercheadError(f"{what} {p} is damaged or not a readable image ({type(e).__name__}); "
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise PercheadError(f"{what} {p} is too large to decode safely ({_pixels(e)}; the limit is "
+                            f"{Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels); resize it below "
+                            f"{MAX_SIDE * 4} px on a side") from e
+    except UnidentifiedImageError as e:
+        raise PercheadError(f"{what} {p} is not a readable image (no format Pillow knows); "
                             "use a PNG or JPEG") from e
+    except PermissionError as e:
+        raise PercheadError(f"cannot read {what} {p}: permission denied; check the file's permissions") from e
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error) as e:
+        raise PercheadError(f"{what} {p} is truncated or corrupt ({_one_line(e)}); "
+                            "re-export or re-download it as a PNG or JPEG") from e
+
+
+def _check_size(w: int, h: int, p: Path, what: str) -> None:
+    """Refuse from the header: too small to carry anything, too large, or so thin that the
+    shrink to MAX_SIDE would leave less than MIN_SIDE px across."""
+    if min(w, h) < MIN_SIDE:
+        raise PercheadError(f"{what} {p} is only {w}x{h} px; use an image at least {MIN_SIDE} px on a side")
+    if max(w, h) > MAX_INPUT_SIDE:
+        raise PercheadError(f"{what} {p} is {w}x{h} px; shrink it below {MAX_INPUT_SIDE} px on a side")
+    if max(w, h) > MAX_SIDE and min(w, h) * MAX_SIDE < MIN_SIDE * max(w, h):
+        raise PercheadError(f"{what} {p} is {w}x{h} px, too thin: shrunk to {MAX_SIDE} px it would be "
+                            f"under {MIN_SIDE} px across; crop it closer to a square")
+
+
+def _pixels(e: BaseException) -> str:
+    """'N pixels' from Pillow's bomb message, or a generic phrase."""
+    m = re.search(r"\((\d+) pixels\)", str(e))
+    return f"{int(m.group(1)) / 1e6:.0f} megapixels" if m else "too many pixels"
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return f"{type(e).__name__}: {text}"[:160] if text else type(e).__name__

@@ -58,7 +58,11 @@ class HeadPipeline:
         if kind not in self._nets:
             from models.networks.checkpoint import load_checkpoint
 
-            net, _ = load_checkpoint(getattr(self.files, kind), self.device)
+            path = getattr(self.files, kind)
+            net, _ = load_checkpoint(path, self.device)
+            if net.cfg.image_size != self.image_size:  # a valid network, but not for our canonical view
+                raise PercheadError(f"checkpoint {path} reads {net.cfg.image_size} px inputs but the canonical view "
+                                    f"is {self.image_size} px; restore the shipped checkpoints")
             if kind == "base" and net.cfg.dino_dim > 0 and self.dino_dir:
                 from models.networks.dino_branch import DinoPatchFeatures
 
@@ -112,6 +116,9 @@ class HeadPipeline:
             raise PercheadError("the seg map has no background: no pixel is black (0,0,0), so it is a blank or "
                                 "filled canvas, not a head; paint the background black or transparent")
         net = self.net("edit")
+        if style.shape[-1] != net.cfg.style_dim:  # style and edit files from different trainings
+            raise PercheadError(f"the style model gives {style.shape[-1]}-d styles but {self.files.edit} expects "
+                                f"{net.cfg.style_dim}-d; use style.safetensors and edit.safetensors from one release")
         if lab.shape != (net.cfg.image_size, net.cfg.image_size):
             raise PercheadError(f"seg map is {tuple(lab.shape)}, the model needs {net.cfg.image_size}^2; "
                                 "load it through models.segmap.load_segmap")

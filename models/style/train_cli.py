@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from models.atomic_io import write_bytes_atomic
 from models.device import resolve_device, is_accelerator
 from models.errors import PercheadError
 from models.style.bank import load_bank
@@ -73,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     text = json.dumps(metrics, indent=2, default=str)
     if args.metrics:
-        Path(args.metrics).write_text(text)
+        try:
+            write_bytes_atomic(args.metrics, text.encode())
+        except PercheadError as e:
+            print(f"perchead: {e}", file=sys.stderr)
+            return 2
     print(text)
     return 0
 

@@ -180,6 +180,22 @@ class PaintCanvas:
             raise ValueError(f"map shape {labels.shape} differs from the canvas {self._labels.shape}")
         self._apply(labels)
 
+    def reset(self, labels: np.ndarray) -> None:
+        """Start over from this map with no history (a project opened, New); same size.
+
+        The version still moves on, so everything keyed on it (the engine request, the
+        texture) sees a new map even when the old one had the same version number.
+        """
+        labels = _checked_map(labels)
+        if labels.shape != self._labels.shape:
+            raise ValueError(f"map shape {labels.shape} differs from the canvas {self._labels.shape}")
+        self._stroke = None
+        self._labels = _frozen(labels.copy())
+        self._undo.clear()
+        self._redo.clear()
+        self._undo_bytes = 0
+        self.version += 1
+
     # ----- undo ------------------------------------------------------------------------------
 
     def undo(self) -> bool:

@@ -126,6 +126,7 @@ class _ReconstructJob:
     rgba: np.ndarray     # [H, W, 4] float32 private copy
     seq: int             # request order, to tell whether the map changed after it was asked for
     style_key: tuple     # the style current when it was asked for
+    labels: np.ndarray | None = None  # [S, S] uint8 map to paint on (a photo's parsed map); None: the head's own
 
 
 _Job = Union[_DecodeJob, _ReconstructJob]
@@ -211,17 +212,24 @@ class InferenceEngine:
         copy = np.array(rgba, dtype=np.float32, copy=True)
         self._set_style(_Style(("image", _digest(copy)), rgba=copy))
 
-    def reconstruct(self, rgba: np.ndarray) -> None:
+    def reconstruct(self, rgba: np.ndarray, labels: np.ndarray | None = None) -> None:
         """Ask the base model for the head in a photo RGBA [H, W, 4] (canonical framing, alpha = foreground).
 
-        When done, the head becomes current and a "map" event carries its canonical-view class
-        map. The engine already holds that map, so handing it back to ``set_segmentation``
-        does not re-decode; painting on it or changing the style does.
+        When done, the head becomes current and a "map" event carries the map to paint on:
+        ``labels`` [S, S] when given (a photo's parsed seg map), else the head's canonical-view
+        class map. The engine takes that map as the one this head answers, so handing it back
+        to ``set_segmentation`` does not re-decode; painting on it or changing the style does.
         """
         copy = np.array(rgba, dtype=np.float32, copy=True)
+        paint = None
+        if labels is not None:
+            paint = np.array(labels, dtype=np.uint8, copy=True)
+            if paint.shape != (self.image_size, self.image_size) or int(paint.max(initial=0)) >= NUM_CLASSES:
+                raise PercheadError(f"a map to paint on must be {self.image_size}x{self.image_size} class ids; "
+                                    f"got shape {paint.shape}")
         with self._cond:
             self._seq += 1
-            self._reconstruct_job = _ReconstructJob(copy, self._seq, self._style.key)
+            self._reconstruct_job = _ReconstructJob(copy, self._seq, self._style.key, paint)
             self._cond.notify_all()
 
     def _set_style(self, style: _Style) -> None:
@@ -409,7 +417,7 @@ class InferenceEngine:
     def _run_reconstruct(self, job: _ReconstructJob) -> None:
         with timed(self._pipe.device) as t:
             head = self._pipe.reconstruct(job.rgba)
-        labels = self._canonical_class_map(head)
+        labels = self._canonical_class_map(head) if job.labels is None else job.labels
         self._publish(head, t.ms, f"reconstructed {len(head):,} Gaussians in {t.ms:.0f} ms")
         with self._cond:
             if self._labels_seq > job.seq:

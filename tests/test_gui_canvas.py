@@ -314,6 +314,21 @@ def test_clear_and_set_labels_are_one_step_each() -> None:
     assert not c.undo()
 
 
+def test_reset_replaces_the_map_drops_history_and_moves_the_version_on() -> None:
+    c = blank()
+    c.begin_stroke(10, 10, SKIN, 6)
+    c.end_stroke()
+    version = c.version
+    new = np.full((S, S), HAIR, dtype=np.uint8)
+    c.reset(new)
+    np.testing.assert_array_equal(c.labels, new)
+    assert c.version > version
+    assert not c.can_undo and not c.can_redo and c.undo_bytes == 0
+    assert not c.undo()
+    with pytest.raises(ValueError):
+        c.reset(np.zeros((S + 1, S + 1), np.uint8))
+
+
 # ----- undo bounds ---------------------------------------------------------------------------
 
 def test_undo_stores_only_the_changed_box() -> None:

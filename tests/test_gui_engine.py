@@ -383,6 +383,19 @@ def test_reconstruct_offers_its_class_map_and_holds_it(engine: InferenceEngine, 
     np.testing.assert_array_equal(fake.decoded[0], labels)
 
 
+def test_reconstruct_with_a_parsed_map_offers_that_map(engine: InferenceEngine, fake: FakeDecoder) -> None:
+    parsed = a_map(value=palette().id_of("hair"), row=2)
+    engine.reconstruct(np.ones((20, 20, 4), np.float32), labels=parsed)
+    events = settle(engine)
+    assert kinds(events) == ["head", "map"]
+    np.testing.assert_array_equal(events[1].labels, parsed)
+    engine.set_segmentation(parsed)  # the canvas takes it: the reconstructed head stays
+    settle(engine)
+    assert fake.decoded == [] and fake.reconstructed == 1
+    with pytest.raises(PercheadError, match="map to paint on"):
+        engine.reconstruct(np.ones((20, 20, 4), np.float32), labels=np.zeros((SIZE + 1, SIZE), np.uint8))
+
+
 # ---- export ---------------------------------------------------------------------------------------
 def test_export_ply_round_trip(engine: InferenceEngine, tmp_path) -> None:
     with pytest.raises(PercheadError, match="no head"):

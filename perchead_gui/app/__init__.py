@@ -6,3 +6,11 @@ window (display, options, shortcuts, compose, turntable) hold the logic tests dr
 Nothing here is imported eagerly, so ``perchead gui`` can check the display before loading
 Dear PyGui.
 """
+import sys
+
+# Triton ships its own LLVM. Loaded after Mesa's software GL (llvmpipe, as under Xvfb and on
+# many Linux desktops) has loaded the system LLVM, it crashes the process (seen: a segfault
+# when torch._dynamo imports it lazily on a worker thread). The window never needs Triton, so
+# it is kept out of this process: `import triton` fails and torch treats it as absent.
+if "triton" not in sys.modules:
+    sys.modules["triton"] = None  # type: ignore[assignment]

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from perchead_gui.autosave import AUTOSAVE_INTERVAL_S
+
 ViewMode = Literal["rgb", "classes", "depth"]
 
 
@@ -21,6 +23,7 @@ class GuiOptions:
     sample: str | None = None          # gallery sample by title or file name
     state_dir: Path | None = None      # autosave + settings folder; None = the per-user folder
     restore_offer: bool = True         # offer an unsaved session on start (off for --screenshot)
+    autosave_s: float = AUTOSAVE_INTERVAL_S  # seconds between autosaves of unsaved work
 
     @property
     def automated(self) -> bool:

@@ -31,9 +31,9 @@ class ToolsPanel:
     def __init__(self, app: "App") -> None:
         self.app = app
 
-    def build(self, width: int) -> None:
+    def build(self, width: int, height: int) -> None:
         pal = palette()
-        with dpg.child_window(tag=self.TAG, width=width, border=False):
+        with dpg.child_window(tag=self.TAG, width=width, height=height, border=False):
             dpg.add_text("Classes")
             for i in pal.ids:
                 with dpg.group(horizontal=True):

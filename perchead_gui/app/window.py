@@ -48,6 +48,8 @@ VIEW_DISPLAY_PX = 480
 VIEW_SIZES_CPU = (160, 320)        # (while moving, at rest): CPU renders cost ~ pixels
 VIEW_SIZES_ACCELERATOR = (480, 480)
 BOTTOM_HEIGHT = 250
+TOP_HEIGHT = CANVAS_DISPLAY_PX + 76  # canvas + its title + the view's controls under it
+MENU_BAR_HEIGHT = 14
 FPS_WINDOW_S = 1.0
 OVERLAY_BACKGROUND = (0.0, 0.0, 0.0)  # class 0's colour, so the overlay's background reads as background
 SCREENSHOT_IDLE_TIMEOUT_S = 300.0
@@ -75,7 +77,7 @@ class App(FileActions):
         self.options = options
         self.settings = UserSettings.load(options.state_dir)
         autosave_dir = None if options.state_dir is None else Path(options.state_dir) / "autosave"
-        self.autosaver = None if options.automated else Autosaver(folder=autosave_dir)
+        self.autosaver = None if options.automated else Autosaver(folder=autosave_dir, interval_s=options.autosave_s)
         self._restore_offer = self.autosaver.pending_restore() if self.autosaver and options.restore_offer else None
         self.engine = engine or InferenceEngine(options.checkpoint, options.device)
         self.samples = load_gallery() if samples is None else samples
@@ -141,8 +143,9 @@ class App(FileActions):
     def _build(self) -> None:
         self.menus.build()
         with dpg.window(tag="main", no_scrollbar=True):
+            dpg.add_spacer(height=MENU_BAR_HEIGHT)  # the viewport menu bar covers the window's first line
             with dpg.group(horizontal=True):
-                self.tools.build(TOOLS_WIDTH)
+                self.tools.build(TOOLS_WIDTH, TOP_HEIGHT)
                 self.canvas_panel.build()
                 self.view.build()
             with dpg.group(horizontal=True, height=BOTTOM_HEIGHT):

@@ -1,0 +1,393 @@
+"""The real window under Xvfb: paint, shortcuts, orbit, style, projects, exports, errors, crash recovery.
+
+One App per process (Dear PyGui's viewport cannot be created twice in a process), shared by
+the tests of this module and driven through the methods the mouse, keys and buttons call.
+It runs the shipped checkpoints on the CPU. Scenarios that need a fresh process (SIGKILL and
+restore) run ``tests/gui_driver.py`` in child processes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models.palette import palette
+from models.ply import read_ply
+from perchead_gui.app.shortcuts import Mods
+from perchead_gui.project import Project, load_project, save_project
+from tests.gui_driver import BOX, HAIR, paint_box, settle
+
+REPO = Path(__file__).resolve().parents[1]
+SKIN, EYES, EARS = 1, 3, 5
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def app(x_display, tmp_path_factory):
+    from perchead_gui.app.options import GuiOptions
+    from perchead_gui.app.window import App
+
+    state = tmp_path_factory.mktemp("state")
+    window = App(GuiOptions(state_dir=state, restore_offer=False, device="cpu"))
+    window.start()
+    settle(window)
+    yield window
+    window.shutdown()
+
+
+@pytest.fixture
+def fresh(app):
+    """Each test starts from the first sample with nothing unsaved and no dialog open."""
+    from perchead_gui.app import dialogs
+
+    if dialogs.modal_open():
+        dialogs.choose(dialogs.modal_choices()[-1])
+    app.export_job = None
+    app._new_now()
+    app.set_view_mode("rgb")
+    app.reset_view()
+    settle(app)
+    return app
+
+
+def close_modal(app) -> str:
+    """Press the last button of an open modal (OK / Cancel); returns the modal's first choice."""
+    from perchead_gui.app import dialogs
+
+    choices = dialogs.modal_choices()
+    if choices:
+        dialogs.choose(choices[-1])
+        app.step()
+    return choices[0] if choices else ""
+
+
+# ----- first start --------------------------------------------------------------------------
+
+def test_the_window_shows_a_decoded_head(fresh, tmp_path) -> None:
+    app = fresh
+    assert app.engine.head is not None and app.engine.last_error is None
+    status = app.status.text()
+    assert f"{len(app.engine.head):,} Gaussians" in status and "decode" in status
+    shown = app.view.shown_pixels()[..., :3]
+    background = np.array(app.state.background, np.float32)
+    covered = np.abs(shown - background).max(-1) > 0.05
+    assert 0.1 < covered.mean() < 0.9, "a head fills part of the viewport"
+    shot = app.take_screenshot(tmp_path / "window.png")
+    assert Image.open(shot).size[0] >= 800
+
+
+def test_the_gallery_has_varied_samples(fresh) -> None:
+    samples = fresh.samples
+    assert len(samples) >= 8
+    classes = set().union(*(np.unique(s.labels).tolist() for s in samples))
+    pal = palette()
+    for name in ("hair", "facial_hair", "eyeglasses", "hat"):
+        assert pal.id_of(name) in classes
+
+
+# ----- painting and shortcuts ---------------------------------------------------------------
+
+def test_a_stroke_paints_the_canvas_and_the_head_follows(fresh) -> None:
+    app = fresh
+    version = app.engine.head_version
+    paint_box(app, HAIR)
+    top, bottom, left, right = BOX
+    assert (app.canvas.labels[top + 4:bottom - 4, left + 4:right - 4] == HAIR).mean() > 0.95
+    settle(app)
+    assert app.engine.head_version > version, "the painted map was decoded"
+    assert app.dirty
+
+
+def test_undo_redo_keys(fresh) -> None:
+    app = fresh
+    before = app.canvas.labels.copy()
+    paint_box(app, EYES)
+    after = app.canvas.labels.copy()
+    assert app.key("Z", Mods(ctrl=True)) == "undo"
+    assert (app.canvas.labels != after).any()
+    while app.canvas.can_undo:
+        app.key("Z", Mods(ctrl=True))
+    np.testing.assert_array_equal(app.canvas.labels, before)
+    assert app.key("Y", Mods(ctrl=True)) == "redo"
+    while app.canvas.can_redo:
+        app.key("Z", Mods(ctrl=True, shift=True))
+    np.testing.assert_array_equal(app.canvas.labels, after)
+
+
+def test_class_tool_and_brush_keys(fresh) -> None:
+    app = fresh
+    app.key("9")
+    assert app.state.label == HAIR
+    app.key("3", Mods(shift=True))
+    assert app.state.label == palette().id_of("eyeglasses")
+    app.key("E")
+    assert app.state.tool == "eraser" and app.state.paint_label == 0
+    app.key("B")
+    size = app.state.brush_size
+    app.key("]")
+    assert app.state.brush_size > size
+    app.key("[")
+    app.key("[")
+    assert app.state.brush_size < size
+
+
+def test_fill_and_eyedropper(fresh) -> None:
+    app = fresh
+    labels = app.canvas.labels
+    row, col = np.argwhere(labels == SKIN)[len(np.argwhere(labels == SKIN)) // 2]
+    app.select_tool("picker")
+    app.pointer_down(app.canvas_panel.to_window(col + 0.5, row + 0.5), 0)
+    app.pointer_up(0)
+    assert app.state.label == SKIN and app.state.tool == "brush"
+    app.select_class(EARS)
+    app.select_tool("fill")
+    app.pointer_down(app.canvas_panel.to_window(col + 0.5, row + 0.5), 0)
+    app.pointer_up(0)
+    assert app.canvas.labels[row, col] == EARS
+    assert not (app.canvas.labels == SKIN).any() or (labels == SKIN).sum() > (app.canvas.labels == SKIN).sum()
+
+
+# ----- the 3D view ----------------------------------------------------------------------------
+
+def test_drag_orbits_wheel_zooms_double_click_resets(fresh) -> None:
+    app = fresh
+    first = app.view.shown_pixels()
+    cx, cy = app.view.centre()
+    yaw, radius = app.orbit.yaw, app.orbit.radius
+    app.pointer_down((cx, cy), 0)
+    for i in range(1, 11):
+        app.pointer_move((cx + 15 * i, cy))
+        app.step()
+    app.pointer_up(0)
+    app.step()
+    assert app.orbit.yaw != yaw
+    turned = app.view.shown_pixels()
+    assert np.abs(turned - first).mean() > 0.01, "the view re-rendered from the new angle"
+    app.wheel((cx, cy), 2)
+    assert app.orbit.radius < radius
+    app.pointer_down((cx, cy), 1)  # right-drag pans
+    app.pointer_move((cx + 40, cy + 10))
+    app.pointer_up(1)
+    assert app.orbit.pan != (0.0, 0.0)
+    app.double_click((cx, cy), 0)
+    assert app.orbit.yaw == yaw and app.orbit.radius == radius and app.orbit.pan == (0.0, 0.0)
+
+
+def test_view_modes_and_background(fresh) -> None:
+    app = fresh
+    app.set_view_mode("classes")
+    app.step()
+    shown = app.view.shown_pixels()[..., :3]
+    colours = {tuple(c) for c in (palette().colors.astype(np.float32) / 255.0).round(3).tolist()}
+    pixels = {tuple(p) for p in shown.reshape(-1, 3).round(3).tolist()}
+    assert len(pixels & colours) >= 4, "class view shows palette colours"
+    app.set_view_mode("depth")
+    app.set_background((1.0, 1.0, 1.0))
+    app.step()
+    corner = app.view.shown_pixels()[0, 0, :3]
+    np.testing.assert_allclose(corner, 1.0, atol=1e-3)
+    app.set_background((0.12, 0.12, 0.14))
+    app.key("T")
+    assert app.state.turntable
+    yaw = app.orbit.yaw
+    time.sleep(0.05)
+    app.step()
+    assert app.orbit.yaw != yaw
+    app.key("T")
+
+
+# ----- style ----------------------------------------------------------------------------------
+
+def test_prompt_history_and_style_image(fresh, tmp_path) -> None:
+    app = fresh
+    version = app.engine.head_version
+    app.apply_prompt("long red hair, green eyes")
+    settle(app)
+    assert app.engine.head_version > version
+    assert app.settings.prompt_history[0] == "long red hair, green eyes"
+    app.apply_prompt("   ")
+    assert "empty" in app.status.text()
+    image = np.zeros((64, 64, 4), np.uint8)
+    image[..., 0], image[..., 3] = 200, 255
+    Image.fromarray(image, "RGBA").save(tmp_path / "red.png")
+    assert app.load_style_image_file(tmp_path / "red.png")
+    assert app.style_mode == "image"
+    settle(app)
+    clear = np.zeros((64, 64, 4), np.uint8)
+    Image.fromarray(clear, "RGBA").save(tmp_path / "clear.png")
+    assert not app.load_style_image_file(tmp_path / "clear.png")
+    assert "transparent" in app.status.text()
+    close_modal(app)
+    app.set_style_mode("text")
+    assert app.style_mode == "text"
+
+
+# ----- files ----------------------------------------------------------------------------------
+
+def test_save_and_open_a_project(fresh, tmp_path) -> None:
+    app = fresh
+    paint_box(app, HAIR)
+    app.apply_prompt("short black hair")
+    app.orbit.yaw = 40.0
+    assert app.save_project_as(tmp_path / "mine")
+    path = tmp_path / "mine.perchead"
+    assert path.is_file() and not app.dirty and app.project_path == path
+    assert str(path) in app.settings.recent_files[0]
+    saved = load_project(path)
+    np.testing.assert_array_equal(saved.labels, app.canvas.labels)
+    assert saved.prompt == "short black hair" and saved.camera["yaw_deg"] == 40.0
+    app._new_now()
+    assert app.open_project(path)
+    np.testing.assert_array_equal(app.canvas.labels, saved.labels)
+    assert app.prompt == "short black hair" and app.orbit.yaw == 40.0 and not app.dirty
+    assert not app.canvas.can_undo, "an opened project starts a fresh history"
+
+
+def test_a_damaged_project_is_reported_and_the_work_stays(fresh, tmp_path) -> None:
+    app = fresh
+    paint_box(app, HAIR)
+    labels = app.canvas.labels.copy()
+    bad = tmp_path / "bad.perchead"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    assert not app.open_project(bad)
+    assert close_modal(app) == "OK"
+    np.testing.assert_array_equal(app.canvas.labels, labels)
+    assert app.dirty
+
+
+def test_opening_with_unsaved_changes_asks_first(fresh, tmp_path) -> None:
+    from perchead_gui.app import dialogs
+
+    app = fresh
+    other = tmp_path / "other.perchead"
+    save_project(other, Project(labels=np.zeros_like(app.canvas.labels), prompt="bald"))
+    paint_box(app, HAIR)
+    app.open_project_checked(other)
+    assert dialogs.modal_choices() == ["Save", "Discard", "Cancel"]
+    dialogs.choose("Cancel")
+    assert app.dirty and app.project_path is None
+    app.open_project_checked(other)
+    dialogs.choose("Discard")
+    assert app.project_path == other and app.prompt == "bald"
+
+
+def test_close_with_unsaved_changes_asks(fresh) -> None:
+    from perchead_gui.app import dialogs
+
+    app = fresh
+    paint_box(app, HAIR)
+    app.request_close()
+    assert dialogs.modal_choices() == ["Save", "Discard", "Cancel"]
+    dialogs.choose("Cancel")
+    assert app.running
+
+
+def test_load_and_save_seg_maps(fresh, tmp_path) -> None:
+    app = fresh
+    labels = np.zeros((300, 200), np.uint8)  # non-square label-index map: padded, resampled
+    labels[60:240, 40:160] = SKIN
+    labels[20:80, 40:160] = HAIR
+    Image.fromarray(labels, "L").save(tmp_path / "index.png")
+    assert app.load_segmap_file(tmp_path / "index.png", labels="index")
+    assert (app.canvas.labels == HAIR).any() and (app.canvas.labels == SKIN).any()
+    assert app.canvas.can_undo
+    assert app.save_segmap_file(tmp_path / "out.png")
+    rgb = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"))
+    assert rgb.shape[:2] == app.canvas.labels.shape
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert not app.load_segmap_file(tmp_path / "broken.png")
+    close_modal(app)
+
+
+def test_exports(fresh, tmp_path) -> None:
+    app = fresh
+    assert app.export_ply(tmp_path / "head.ply")
+    head = read_ply(tmp_path / "head.ply")
+    assert len(head) == len(app.engine.head) and int(head.labels.max()) > 0
+    assert app.export_png(tmp_path / "view.png", size=128)
+    assert Image.open(tmp_path / "view.png").size == (128, 128)
+    assert not app.export_ply(tmp_path / "missing" / "head.ply")
+    close_modal(app)
+    dpg_set = __import__("dearpygui.dearpygui", fromlist=["set_value"]).set_value
+    dpg_set("export/frames", 4)
+    dpg_set("export/size", 64)
+    assert app.start_turntable(tmp_path / "turn.gif")
+    for _ in range(10):
+        app.step()
+    assert app.export_job is None
+    gif = Image.open(tmp_path / "turn.gif")
+    assert gif.n_frames == 4 and gif.size == (64, 64)
+
+
+# ----- failures -------------------------------------------------------------------------------
+
+def test_a_failing_decode_shows_its_error_and_keeps_the_last_frame(fresh, monkeypatch) -> None:
+    app = fresh
+    before = app.view.shown_pixels()
+    version = app.engine.head_version
+
+    def broken(labels, style):
+        raise RuntimeError("the decoder blew up")
+
+    monkeypatch.setattr(app.engine._pipe, "edit", broken)
+    paint_box(app, HAIR)
+    settle(app)
+    assert app.view.error is not None and "blew up" in app.view.error
+    assert app.engine.head_version == version
+    np.testing.assert_array_equal(app.view.shown_pixels(), before)
+    monkeypatch.undo()
+    paint_box(app, EYES)
+    settle(app)
+    assert app.view.error is None and app.engine.head_version > version
+
+
+# ----- processes ------------------------------------------------------------------------------
+
+def _env(display: str) -> dict[str, str]:
+    return {**os.environ, "DISPLAY": display, "PYTHONUNBUFFERED": "1"}
+
+
+def test_gui_without_a_display_says_how_to_run_headless() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    out = subprocess.run([sys.executable, "-m", "perchead_gui.cli", "gui"], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2
+    assert "xvfb-run" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_sigkill_after_autosave_offers_the_edit_on_restart(x_display, tmp_path) -> None:
+    from perchead_gui.gallery import load_gallery
+
+    project = tmp_path / "start.perchead"
+    labels = load_gallery()[0].labels
+    assert not (labels[BOX[0]:BOX[1], BOX[2]:BOX[3]] == HAIR).any()
+    save_project(project, Project(labels=labels, prompt="bald man"))
+    state = tmp_path / "state"
+    child = subprocess.Popen([sys.executable, "-m", "tests.gui_driver", "edit", "--project", str(project),
+                              "--state-dir", str(state)], cwd=REPO, env=_env(x_display),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.startswith("AUTOSAVED"), line + child.stderr.read()
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    out = subprocess.run([sys.executable, "-m", "tests.gui_driver", "restore", "--state-dir", str(state)],
+                         cwd=REPO, env=_env(x_display), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["offered"][:2] == ["Restore", "Discard"]
+    assert report["box_hair_share"] > 0.95, "the painted hair came back"
+    assert report["dirty"], "restored work is unsaved until the artist saves it"

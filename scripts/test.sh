@@ -5,6 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 source "$root/scripts/setup_env.sh" "test"
+# The desktop window's tests run the real window on a virtual X display.
+source "$root/scripts/install_xvfb.sh"
 # The third-party reader check uses PlayCanvas' splat-transform from the npm registry.
 if command -v npm >/dev/null 2>&1 && [ ! -x .cache/npm/node_modules/.bin/splat-transform ]; then
   npm install --prefix .cache/npm --no-audit --no-fund --silent "@playcanvas/splat-transform@2" >/dev/null 2>&1 \

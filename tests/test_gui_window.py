@@ -326,6 +326,13 @@ def test_exports(fresh, tmp_path) -> None:
     assert app.export_job is None
     gif = Image.open(tmp_path / "turn.gif")
     assert gif.n_frames == 4 and gif.size == (64, 64)
+    assert app.start_turntable(tmp_path / "turn.mp4")
+    for _ in range(10):
+        app.step()
+    import imageio.v3 as iio
+
+    frames = iio.imread(tmp_path / "turn.mp4", index=None)  # [T, H, W, 3]
+    assert frames.shape[0] == 4 and frames.shape[1:3] == (64, 64)
 
 
 # ----- failures -------------------------------------------------------------------------------

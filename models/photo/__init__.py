@@ -10,11 +10,11 @@ Public API:
 MediaPipe is imported on first use, so importing this package is cheap.
 """
 from models.photo.align import apply_affine, canonical_targets, fit_similarity, invert_affine, key_points, warp
-from models.photo.detect import INSTALL_HINT, FaceBox, mediapipe_available, mediapipe_faces
+from models.photo.detect import INSTALL_HINT, FaceBox, MediaPipeMissing, mediapipe_available, mediapipe_faces
 from models.photo.pipeline import MIN_FACE_PX, SEGMAP_NOTE, PreparedPhoto, prepare_photo
 
 __all__ = [
-    "INSTALL_HINT", "MIN_FACE_PX", "SEGMAP_NOTE", "FaceBox", "PreparedPhoto", "apply_affine", "canonical_targets",
+    "INSTALL_HINT", "MIN_FACE_PX", "SEGMAP_NOTE", "FaceBox", "MediaPipeMissing", "PreparedPhoto", "apply_affine", "canonical_targets",
     "fit_similarity", "invert_affine", "key_points", "mediapipe_available", "mediapipe_faces", "prepare_photo",
     "warp",
 ]

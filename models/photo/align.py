@@ -64,9 +64,15 @@ def polygon_centroid(points: np.ndarray) -> np.ndarray:
 def key_points(landmarks: np.ndarray) -> np.ndarray:
     """Face-mesh points [478, 2+] -> [3, 2]: the eye on the image's left, the other eye, the mouth."""
     lm = landmarks[:, :2]
-    eyes = [polygon_centroid(lm[list(RIGHT_EYE)]), polygon_centroid(lm[list(LEFT_EYE)])]
-    eyes.sort(key=lambda p: p[0])  # a mirrored selfie swaps the subject's sides: order by image x
-    return np.stack([eyes[0], eyes[1], polygon_centroid(lm[list(outer_lips())])])
+    a, b = polygon_centroid(lm[list(RIGHT_EYE)]), polygon_centroid(lm[list(LEFT_EYE)])
+    mouth = polygon_centroid(lm[list(outer_lips())])
+    # Order the eyes as they appear with the face upright: left-to-right with the mouth below (y down) makes
+    # a positive cross product. Not by the subject's sides (a mirrored selfie swaps them) and not by image x
+    # (a photo turned sideways would swap them).
+    (ax, ay), (bx, by), (mx, my) = b - a, mouth - a, mouth - a
+    if ax * my - ay * mx < 0:
+        a, b = b, a
+    return np.stack([a, b, mouth])
 
 
 def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:

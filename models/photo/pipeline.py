@@ -9,6 +9,7 @@ from the face mesh (``models.photo.parse``).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,13 +46,15 @@ class PreparedPhoto:
     landmarks: np.ndarray     # [478, 2] face-mesh points in canonical px
     face: FaceBox             # the face box in photo px
     notes: list[str] = field(default_factory=list)  # one line each, for the user
+    timings_ms: dict[str, float] = field(default_factory=dict)  # wall time per stage (detect, landmarks, ...)
 
     @property
     def size(self) -> int:
         return int(self.aligned_rgba.shape[0])
 
     def rgba_float(self) -> np.ndarray:
-        """The aligned photo as float32 RGBA [S, S, 4] in 0..1 (what HeadPipeline.reconstruct reads)."""
+        """The aligned photo as float32 RGBA [S, S, 4] in 0..1: what HeadPipeline.reconstruct and
+        HeadPipeline.style_from_image read."""
         return self.aligned_rgba.astype(np.float32) / 255.0
 
 
@@ -67,14 +70,19 @@ def prepare_photo(rgba: np.ndarray, size: int | None = None, *, name: str = "the
     rgb, alpha_in = _split_rgba(rgba, name)
     mp = mediapipe_faces()
     notes: list[str] = []
-    face = _the_face(mp.detect(rgb), name, notes)
+    clock = _Stopwatch()
+    faces = mp.detect(rgb)
+    clock.lap("detect")
+    face = _the_face(faces, name, notes)
     pts = mp.landmarks(rgb, face)
+    clock.lap("landmarks")
     if pts is None:
         raise PercheadError(f"found a face in {name} but could not place its features; use a photo where the "
                             "face looks at the camera, unoccluded")
     m = fit_similarity(key_points(pts), canonical_targets().at(size))
     aligned = warp(rgb, m, size)  # [S, S, 3]
     inside = warp(np.ones(rgb.shape[:2], np.float32), m, size)  # [S, S]: 1 where the photo covers the crop
+    clock.lap("align")
     mask = _crisp(mp.person_mask(aligned)) * np.clip(inside * 2 - 1, 0, 1)
     if alpha_in is not None:  # the user's own cut-out wins where it is stricter
         mask = np.minimum(mask, warp(alpha_in, m, size))
@@ -84,13 +92,30 @@ def prepare_photo(rgba: np.ndarray, size: int | None = None, *, name: str = "the
     if float(mask[oval].mean()) < 0.5:
         raise PercheadError(f"the person mask of {name} misses the face; use a photo with the head and "
                             "shoulders in view against a plain background")
+    clock.lap("mask")
     parsed = parse_face(aligned, mask, lm)
+    clock.lap("parse")
     notes += _framing_notes(face, m, inside, lm, size) + parsed.notes
     alpha = np.round(mask * 255).astype(np.uint8)
     out = np.concatenate([aligned * (alpha[..., None] > 0), alpha[..., None]], -1).astype(np.uint8)
     for n in notes:
         log.info("%s: %s", name, n)
-    return PreparedPhoto(out, mask.astype(np.float32), parsed.labels, m, invert_affine(m), lm, face, notes)
+    log.info("%s: %s", name, ", ".join(f"{k} {v:.0f} ms" for k, v in clock.laps.items()))
+    return PreparedPhoto(out, mask.astype(np.float32), parsed.labels, m, invert_affine(m), lm, face, notes,
+                         clock.laps)
+
+
+class _Stopwatch:
+    """Wall time of consecutive stages, in ms."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = 1000.0 * (now - self._t)
+        self._t = now
 
 
 def _split_rgba(rgba: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -112,7 +137,8 @@ def _split_rgba(rgba: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray | N
 def _the_face(faces: list[FaceBox], name: str, notes: list[str]) -> FaceBox:
     """The one face to use, or the error that says why there is none."""
     if not faces:
-        raise PercheadError(f"no face found in {name}; use a photo with one face looking at the camera")
+        raise PercheadError(f"no face found in {name}; use a photo with one upright face looking at the camera, "
+                            f"at least {MIN_FACE_PX} px wide")
     main, others = faces[0], faces[1:]
     rivals = [f for f in others if f.width >= OTHER_FACE_SHARE * main.width]
     if rivals:
@@ -134,7 +160,7 @@ def _crisp(mask: np.ndarray) -> np.ndarray:
 
 def _framing_notes(face: FaceBox, m: np.ndarray, inside: np.ndarray, lm: np.ndarray, size: int) -> list[str]:
     notes = []
-    upscale = affine_scale(m) * size / max(size, 1)
+    upscale = affine_scale(m)
     if face.width < SHARP_FACE_PX * size / 256 and upscale > 1.0:
         notes.append(f"the face is only {face.width:.0f} px wide: the aligned crop is enlarged x{upscale:.1f} "
                      "and looks soft; a closer photo gives more detail")

@@ -1,4 +1,9 @@
-"""``perchead reconstruct IMAGE -o OUT.ply [--preview OUT.png]``: the base model on one image."""
+"""``perchead reconstruct IMAGE -o OUT.ply [--preview OUT.png] [--no-align]``: the base model on one image.
+
+A photograph is first brought into the canonical framing by the photo pipeline (models.photo:
+the one face found, aligned by eyes and mouth, background removed); ``--no-align`` skips that
+for an image already framed like the canonical view (an engine render, a cut-out made for it).
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,13 +11,17 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("reconstruct", help="make a 3D head from one image in the canonical framing",
-                       description="Reconstruct a 3D Gaussian head from one image framed like the canonical input "
-                                   "view. Transparent pixels (PNG alpha) are background; an opaque image is taken "
-                                   "to be on a black background.")
+    p = sub.add_parser("reconstruct", help="make a 3D head from a photo (or an image in the canonical framing)",
+                       description="Reconstruct a 3D Gaussian head from one photo. The photo's one face is found, "
+                                   "aligned to the canonical input view and cut from its background first. With "
+                                   "--no-align the image is used as it is: it must be framed like the canonical "
+                                   "view; transparent pixels (PNG alpha) are background, and an opaque image is "
+                                   "taken to be on a black background.")
     p.add_argument("image", type=Path, metavar="IMAGE")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.ply")
     p.add_argument("--preview", type=Path, default=None, metavar="OUT.png")
+    p.add_argument("--no-align", action="store_true",
+                   help="skip face alignment and background removal (image already in the canonical framing)")
     p.add_argument("--checkpoint", type=Path, default=None, metavar="DIR")
     p.add_argument("--dino", type=Path, default=None, metavar="DIR",
                    help="local DINOv2 weights folder, for base models trained with the DINOv2 branch")
@@ -22,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from models.atomic_io import check_outputs
+    from models.errors import PercheadError
     from models.image_input import load_rgba
     from models.pipeline import HeadPipeline, opaque_foreground
     from models.ply import write_ply
@@ -29,8 +39,24 @@ def run(args: argparse.Namespace) -> int:
 
     outputs = [args.output] + ([args.preview] if args.preview else [])
     check_outputs([args.image], outputs)
+    rgba = load_rgba(args.image, "image")  # [H, W, 4]
+    if float(rgba[..., 3].max()) == 0.0:
+        raise PercheadError(f"the image {args.image} has no foreground (alpha is 0 everywhere); "
+                            "use an image with a visible head")
+    if args.no_align:
+        rgba = opaque_foreground(rgba)
+    else:  # align first, so a bad photo fails before the networks load
+        from models.photo import MediaPipeMissing, prepare_photo
+
+        try:
+            photo = prepare_photo(rgba, name=str(args.image))
+        except MediaPipeMissing as e:
+            raise PercheadError(f"{e}; or pass --no-align for an image already in the canonical framing") from e
+        rgba = photo.rgba_float()
+        for note in photo.notes:
+            print(f"note: {note}")
     pipe = HeadPipeline(args.checkpoint, args.device, dino_dir=args.dino)
-    head = pipe.reconstruct(opaque_foreground(load_rgba(args.image, "image")))
+    head = pipe.reconstruct(rgba)
     write_ply(args.output, head)
     if args.preview:
         write_preview(args.preview, head)

@@ -34,6 +34,13 @@ _UMASK = _read_umask()
 def check_output_path(path: str | os.PathLike) -> Path:
     """Refuse an output path that cannot be written, before any work is done."""
     p = Path(path)
+    try:
+        return _check_output_path(p)
+    except OSError as e:  # a name too long, a loop of symlinks, an unreadable folder on the way
+        raise PercheadError(f"cannot write {p}: {e.strerror or e}; choose another file name or folder") from e
+
+
+def _check_output_path(p: Path) -> Path:
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
         raise PercheadError(f"cannot write {p}: folder {parent} does not exist; create it first")
@@ -52,9 +59,11 @@ def check_outputs(inputs: list[Path], outputs: list[Path]) -> None:
     for i, out in enumerate(outputs):
         check_output_path(out)
         for src in inputs:
-            if out.exists() and src.exists() and os.path.samefile(out, src):
+            if out.exists() and _exists(src) and os.path.samefile(out, src):
                 raise PercheadError(f"output {out} is the input file {src}; choose another name")
         for other in outputs[:i]:
+            if str(out) == str(other):
+                raise PercheadError(f"{out} is given as two outputs; give each output its own name")
             if _same_target(out, other):
                 raise PercheadError(f"outputs {other} and {out} are the same file; give each output its own name")
 
@@ -124,6 +133,14 @@ def write_path_atomic(path: str | os.PathLike, produce: Callable[[Path], None], 
 
 
 # ----- helpers -------------------------------------------------------------------------------
+
+def _exists(p: Path) -> bool:
+    """Path.exists, but False for a path the OS cannot even look up (its loader says why later)."""
+    try:
+        return p.exists()
+    except OSError:
+        return False
+
 
 def _same_target(a: Path, b: Path) -> bool:
     if a.exists() and b.exists():

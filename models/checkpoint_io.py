@@ -19,6 +19,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
 from models.errors import PercheadError
+from models.input_files import input_kind, special_file_error
 
 RESTORE = "restore it from the repository (or retrain it)"
 _PICKLE_PROTOCOL = b"\x80"       # pickle protocols 2-5 start with PROTO
@@ -27,10 +28,13 @@ _ZIP_MAGIC = b"PK\x03\x04"       # torch.save's default container is a zip of pi
 
 def read_header(path: Path, name: str) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
     """(metadata, tensor shapes) from the header alone; refuses anything that is not safetensors."""
-    if path.is_dir():
+    kind = input_kind(path, name)
+    if kind == "folder":
         raise PercheadError(f"{name} is a folder, not a checkpoint file; pass --checkpoint DIR with the shipped files")
-    if not path.is_file():
+    if kind == "missing":
         raise PercheadError(f"{name} is missing; pass --checkpoint DIR with the shipped files or retrain")
+    if kind == "special":
+        raise special_file_error(name, "a .safetensors file")
     try:
         with open(path, "rb") as f:
             start = f.read(8)

@@ -23,6 +23,7 @@ import torch
 from models.atomic_io import check_output_path, write_bytes_atomic
 from models.errors import PercheadError
 from models.gaussians import Gaussians, sh_degree_from_coeffs
+from models.input_files import input_kind, special_file_error
 
 PlySource = str | os.PathLike | bytes | bytearray | memoryview
 
@@ -140,10 +141,13 @@ def _load(source: PlySource) -> tuple[bytes | bytearray | memoryview, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return source, "PLY data"
     p = Path(source)
-    if not p.exists():
+    kind = input_kind(p, str(p))
+    if kind == "missing":
         raise PercheadError(f"{p} does not exist; check the path")
-    if p.is_dir():
+    if kind == "folder":
         raise PercheadError(f"{p} is a folder, not a .ply file; give the file itself")
+    if kind == "special":
+        raise special_file_error(str(p), "a .ply file")
     try:
         with open(p, "rb") as f:
             # The header is checked before the rest is read: a multi-gigabyte file that is not a
@@ -157,6 +161,8 @@ def _load(source: PlySource) -> tuple[bytes | bytearray | memoryview, str]:
 def _parse_header(data: bytes | bytearray | memoryview, name: str) -> tuple[str, list[_Element], int]:
     """Return (format, elements, offset of the body). Tolerates CRLF and repeated blanks."""
     head = bytes(data[:_MAX_HEADER_BYTES])
+    if not head:
+        raise PercheadError(f"{name} is empty (0 bytes), not a PLY file; re-export or re-download it")
     if not re.match(rb"ply[ \t]*\r?\n", head):
         raise PercheadError(f"{name} is not a PLY file (it does not start with 'ply'); give a .ply file")
     end = _END_HEADER.search(head)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import warnings as pywarnings
 import zlib
@@ -37,6 +38,7 @@ from PIL import Image, UnidentifiedImageError
 from models.atomic_io import write_atomic
 from models.cameras import canonical_view
 from models.errors import PercheadError
+from models.input_files import input_kind, special_file_error
 from models.palette import NUM_CELEBAMASK_LABELS, NUM_CLASSES, palette
 
 LabelsMode = Literal["auto", "palette", "index", "celebamask"]
@@ -114,10 +116,13 @@ def _read(source: Source, notes: list[str]) -> tuple[str, _Pixels]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = f"seg map {path}"
-        if not path.exists():
+        kind = input_kind(path, name)
+        if kind == "missing":
             raise PercheadError(f"{name} not found; check the path")
-        if path.is_dir():
+        if kind == "folder":
             raise PercheadError(f"{name} is a folder; give a PNG file")
+        if kind == "special":
+            raise special_file_error(name, "a PNG file")
         try:
             empty = path.stat().st_size == 0
         except OSError as e:
@@ -144,7 +149,9 @@ def _decode(open_image: Callable[[], ContextManager[Image.Image]], name: str, no
     except PercheadError:
         raise
     except Image.DecompressionBombError as e:
-        raise PercheadError(f"{name} is too large to decode safely ({_one_line(e)}); "
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "too many pixels"
+        raise PercheadError(f"{name} is too large to decode safely ({size}); "
                             f"a seg map needs at most {MAX_SIDE} px a side") from e
     except UnidentifiedImageError as e:
         raise PercheadError(f"{name} is not an image Pillow can read; save it as a PNG") from e

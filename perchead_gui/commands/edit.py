@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from models.atomic_io import check_outputs
+    from models.errors import PercheadError
     from models.image_input import load_rgba
     from models.pipeline import CHECKPOINT_DIR, CheckpointSet, HeadPipeline
     from models.ply import write_ply
@@ -43,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
     if args.prompt is not None:
         style = pipe.style_from_text(args.prompt)
     else:
-        style = pipe.style_from_image(load_rgba(args.style_image, "style image"))
+        rgba = load_rgba(args.style_image, "style image")  # [H, W, 4]
+        if float(rgba[..., 3].max()) == 0.0:
+            raise PercheadError(f"style image {args.style_image} is fully transparent (alpha 0 everywhere); "
+                                "use an image with visible content")
+        style = pipe.style_from_image(rgba)
     head = pipe.edit(seg.labels, style)
     write_ply(args.output, head)
     if args.preview:

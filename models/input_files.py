@@ -1,0 +1,34 @@
+"""What an input path is, asked once, so every loader answers odd paths with one line.
+
+``Path.exists()`` raises for a name too long for the file system, and opening a pipe or a device
+(``/dev/zero``) hangs or reads forever; loaders call ``input_kind`` first and refuse anything that
+is not a regular file with their own wording.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import Literal
+
+from models.errors import PercheadError
+
+InputKind = Literal["file", "folder", "missing", "special"]
+_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)  # ELOOP: a symlink loop resolves to nothing
+
+
+def input_kind(path: str | os.PathLike, name: str) -> InputKind:
+    """'file' (regular), 'folder', 'missing', or 'special' (a device, pipe or socket)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        if e.errno in _MISSING:
+            return "missing"
+        raise PercheadError(f"cannot read {name}: {e.strerror or e}; check the path") from e
+    if stat.S_ISREG(mode):
+        return "file"
+    return "folder" if stat.S_ISDIR(mode) else "special"
+
+
+def special_file_error(name: str, want: str) -> PercheadError:
+    return PercheadError(f"{name} is not a regular file (a device, pipe or socket); give {want}")

@@ -99,11 +99,13 @@ def test_the_gallery_has_varied_samples(fresh) -> None:
 def test_a_stroke_paints_the_canvas_and_the_head_follows(fresh) -> None:
     app = fresh
     version = app.engine.head_version
+    before = app.view.shown_pixels()
     paint_box(app, HAIR)
     top, bottom, left, right = BOX
     assert (app.canvas.labels[top + 4:bottom - 4, left + 4:right - 4] == HAIR).mean() > 0.95
     settle(app)
     assert app.engine.head_version > version, "the painted map was decoded"
+    assert np.abs(app.view.shown_pixels() - before).max() > 0.1, "the viewport shows the new head"
     assert app.dirty
 
 

@@ -61,6 +61,8 @@ MOUSE_HELP: tuple[tuple[str, str], ...] = (
     ("canvas: drag", "paint with the current tool"),
     ("canvas: Shift+click", "straight line from the last point"),
     ("canvas: Alt+click", "pick the class under the cursor"),
+    ("canvas: right-drag", "paint background (a quick eraser)"),
+    ("canvas: wheel", "brush size"),
     ("3D view: drag", "orbit"),
     ("3D view: right-drag or Shift+drag", "pan"),
     ("3D view: wheel", "zoom"),

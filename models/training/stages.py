@@ -100,24 +100,34 @@ class _EditHeads:
         rows = bank.seed_rows()
         self.seeds = bank.seeds[rows]
         self.emb = bank.embeddings[rows].float().to(dist.device)
+        self.captions = [bank.captions[i] for i in rows.tolist()]
         self.rng = random.Random(cfg.seed * 7919 + dist.rank)
         self.image_prob = float(cfg.data.get("image_style_prob", 0.3))
+        from models.training.augment import AugmentConfig, EditAugment
+
+        aug = AugmentConfig.from_dict(cfg.data.get("augment"))
+        # its own generator: training augmentation never shares a stream with the drawn eval maps
+        self.augment = EditAugment(aug, seed=cfg.seed * 7919 + dist.rank + 104_729, device=dist.device) if aug.active else None
 
     def __call__(self, count: int):
+        from models.evaluation.text import text_styles
         from models.training.reconstruction import HeadBatch
 
         rows = [self.rng.randrange(len(self.seeds)) for _ in range(count)]
         batch = self.sampler.make_batch([int(self.seeds[r]) for r in rows], views=self.cfg.views,
                                         size=self.cfg.image_size)
+        input_map = None
+        if self.augment is not None:
+            batch, input_map = self.augment(batch)  # re-framed / parts left out / rough input maps
         with torch.no_grad():
-            style = self.style_model.encode_text_embeddings(self.emb[rows])
+            style = text_styles(self.style_model, [self.captions[r] for r in rows], self.emb[rows])
             if self.cfg.views > 1:
                 use_image = torch.tensor([self.rng.random() < self.image_prob for _ in rows], device=style.device)
                 if use_image.any():
                     img = batch.rgb[:, -1].permute(0, 3, 1, 2)
                     image_style = self.style_model.encode_images(img, batch.alpha[:, -1, None])
                     style = torch.where(use_image[:, None], image_style, style)
-        return HeadBatch.from_engine(batch, style)
+        return HeadBatch.from_engine(batch, style, input_map)
 
 
 def _required_style(cfg: TrainConfig) -> str:
@@ -150,12 +160,12 @@ def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
     else:
         edit_heads = _EditHeads(cfg, dist, sampler)
         heads = edit_heads
-        from models.evaluation.text import TextEmbedder
+        from models.evaluation.text import TextEmbedder, text_styles
         from models.style.bank import load_bank
 
         banks = [load_bank(p) for p in cfg.data.get("eval_banks", [])]
         embedder = TextEmbedder(banks)
-        style_of = lambda caps: edit_heads.style_model.encode_text_embeddings(embedder(caps).to(dist.device))  # noqa: E731
+        style_of = lambda caps: text_styles(edit_heads.style_model, caps, embedder(caps).to(dist.device))  # noqa: E731
         evaluate = lambda model: evaluate_edit(model, style_of, bench())  # noqa: E731
     loss_fn = ReconstructionLoss(LossConfig.from_dict(cfg.loss))
     return ReconstructionTask(cfg, dist, heads, loss_fn, evaluate)

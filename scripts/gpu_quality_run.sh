@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Issue-7 quality run on ONE GPU machine (H100/H200): fine-tune base, then edit, inside a wall-time
+# budget, then `perchead eval --json` with the new checkpoints; everything to bring back lands in
+# runs/quality/collect (never checkpoints/: the device tool's sync would delete files there).
+#
+#   bash scripts/gpu_quality_run.sh start   # install, preflight, launch detached, then wait (<= WAIT_S)
+#   bash scripts/gpu_quality_run.sh wait    # wait until done (<= WAIT_S), printing progress
+#
+# Each verb is one device `run` call (timeout 600 s). The machine goes back ~30 s after a call
+# returns, killing the detached run, so call `wait` again right after each reply until it prints
+# "ALL DONE". Every call copies what exists so far into $OUT (<= 8 files, each <= 16 MB):
+# base.safetensors, edit.safetensors, eval.json, logs.tgz, status.txt.
+# Budgets (env, minutes): BASE_MIN=8, EDIT_MIN=11; DEADLINE_MIN=22.5 from launch to the end of the
+# eval (the edit budget shrinks to keep it): about 26 min of machine time in all. Carry: .gpu/wheels .gpu/gsplat_ext.tgz
+# .gpu/bank_train.safetensors .gpu/bank_eval.safetensors.
+set -uo pipefail
+SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+cd "$(dirname "$SELF")/.."
+export PYTHONUNBUFFERED=1 TORCH_EXTENSIONS_DIR=/tmp/torch_ext
+Q=${Q:-runs/quality}
+BASE_MIN=${BASE_MIN:-8}
+EDIT_MIN=${EDIT_MIN:-11}
+DEADLINE_MIN=${DEADLINE_MIN:-22.5}
+EVAL_RESERVE_MIN=${EVAL_RESERVE_MIN:-2.5}   # end-of-edit eval + export + perchead eval
+WAIT_S=${WAIT_S:-540}
+DEVICE=${DEVICE:-cuda}   # cpu + SMOKE=1: the CPU dry run of this whole script (3 steps a stage, 1 eval head)
+SMOKE=${SMOKE:-0}
+T_CALL=$(date +%s)
+
+status() { echo "$(date +%T) $*" | tee -a "$Q/status.txt"; }
+
+write_config() {  # write_config SRC DEST STAGE MAX_MINUTES RENDER_MODE: the recipe with run-local paths
+  python3 - "$@" "$DEVICE" "$SMOKE" <<'EOF'
+import sys, yaml
+src, dest, stage, minutes, mode, device, smoke = sys.argv[1:8]
+q = dest.rsplit("/", 1)[0]
+cfg = yaml.safe_load(open(src))
+cfg.update(out_dir=f"{q}/{stage}", export=f"{q}/ckpt/{stage}.safetensors", max_minutes=float(minutes), device=device)
+cfg.setdefault("data", {})["render_mode"] = mode
+if smoke == "1":  # same recipe, a few small steps
+    cfg.update(steps=3, batch_size=2, views=2, log_every=1, ckpt_every=2, warmup=1)
+    cfg["data"].update(eval_heads=1, engine_gaussians=8000)
+open(dest, "w").write(yaml.safe_dump(cfg, sort_keys=False))
+EOF
+}
+
+collect() {  # copy what exists into $OUT (device tool: <= 8 files, <= 16 MB each)
+  mkdir -p "$Q/collect"
+  for s in base edit; do
+    [ -f "$Q/ckpt/$s.safetensors" ] && cp "$Q/ckpt/$s.safetensors" "$Q/collect/"
+  done
+  [ -f "$Q/eval.json" ] && cp "$Q/eval.json" "$Q/collect/"
+  cp "$Q/status.txt" "$Q/collect/" 2>/dev/null
+  tar czf "$Q/collect/logs.tgz" --exclude='*.safetensors' --exclude=collect -C "$Q" . 2>/dev/null
+  if [ -n "${OUT:-}" ]; then cp "$Q"/collect/* "$OUT"/ 2>/dev/null; fi
+  ls -la "$Q/collect"
+}
+
+progress() {
+  tail -n 3 "$Q/status.txt" 2>/dev/null
+  for s in base edit; do
+    m="$Q/$s/metrics.jsonl"
+    [ -f "$m" ] && echo "$s: $(grep '"loss"' "$m" | tail -n 1 | cut -c1-400)"
+  done
+}
+
+wait_loop() {
+  while [ ! -f "$Q/DONE" ] && [ $(( $(date +%s) - T_CALL )) -lt "$WAIT_S" ]; do sleep 20; done
+  progress
+  collect
+  if [ -f "$Q/DONE" ]; then
+    echo "ALL DONE"; cat "$Q/eval.json" 2>/dev/null | head -c 6000
+  else
+    echo "STILL RUNNING: call 'bash scripts/gpu_quality_run.sh wait' again now"
+  fi
+}
+
+run_all() {  # the detached part: base, then edit, then eval
+  local t0 rc mode
+  t0=$(date +%s)
+  mode=$(cat "$Q/render_mode")
+  mkdir -p "$Q/ckpt"
+  write_config configs/base.yaml "$Q/base.yaml" base "$BASE_MIN" "$mode"
+  status "base start (max ${BASE_MIN} min, render $mode)"
+  python3 -m perchead_gui.cli -v train "$Q/base.yaml" > "$Q/base.log" 2>&1
+  rc=$?
+  status "base end rc=$rc"
+  if [ ! -f "$Q/ckpt/base.safetensors" ]; then
+    status "base produced no checkpoint: evaluating the shipped base instead"
+    cp checkpoints/base.safetensors "$Q/ckpt/base.safetensors"
+  fi
+  local edit_min
+  edit_min=$(python3 -c "import sys; e=(${DEADLINE_MIN} - (($(date +%s) - $t0) / 60) - ${EVAL_RESERVE_MIN}); print(max(1.0, min(${EDIT_MIN}, e)))")
+  write_config configs/edit.yaml "$Q/edit.yaml" edit "$edit_min" "$mode"
+  status "edit start (max $edit_min min)"
+  python3 -m perchead_gui.cli -v train "$Q/edit.yaml" > "$Q/edit.log" 2>&1
+  rc=$?
+  status "edit end rc=$rc"
+  if [ ! -f "$Q/ckpt/edit.safetensors" ]; then
+    status "edit produced no checkpoint: evaluating the shipped edit instead"
+    cp checkpoints/edit.safetensors "$Q/ckpt/edit.safetensors"
+  fi
+  cp checkpoints/style.safetensors "$Q/ckpt/style.safetensors"
+  local drawn=""
+  python3 -c "import sys; from models.style.bank import load_bank; from models.evaluation.drawn_maps import drawn_prompts
+have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(drawn_prompts()) <= have else 1)" \
+    || { drawn="--drawn 0"; status "the eval bank lacks the drawn-map prompts: edit_front_iou_drawn left to the CPU"; }
+  status "eval start"
+  [ "$SMOKE" = 1 ] && drawn="--drawn 5 --heads 1"
+  python3 -m perchead_gui.cli eval --json --device "$DEVICE" --checkpoint "$Q/ckpt" $drawn \
+    --bank .gpu/bank_eval.safetensors > "$Q/eval.json.tmp" 2> "$Q/eval.log"
+  rc=$?
+  [ $rc -eq 0 ] && mv "$Q/eval.json.tmp" "$Q/eval.json"
+  status "eval end rc=$rc; total $(( ($(date +%s) - t0) / 60 )) min"
+  touch "$Q/DONE"
+}
+
+case "${1:-start}" in
+  start)
+    if [ -f "$Q/launched" ]; then echo "already launched: waiting"; wait_loop; exit 0; fi
+    mkdir -p "$Q"
+    if [ "$DEVICE" = cuda ]; then
+      nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$Q/gpu.txt"
+      bash scripts/gpu_setup.sh 2>&1 | tee "$Q/setup.log" | tail -n 3
+    fi
+    python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$Q/gpu.txt"
+    for f in .gpu/bank_train.safetensors .gpu/bank_eval.safetensors checkpoints/style.safetensors; do
+      [ -f "$f" ] || { status "missing $f: carry it (see the header)"; exit 2; }
+    done
+    # preflight: the one-launch training render must equal the per-head path (values and gradients)
+    if python3 -m pytest -q -x -p no:cacheprovider -m gpu tests/test_training.py -k batched_gsplat > "$Q/preflight.log" 2>&1; then
+      echo batched > "$Q/render_mode"
+    else
+      echo per_head > "$Q/render_mode"
+    fi
+    status "preflight: render mode $(cat "$Q/render_mode") ($(tail -n 1 "$Q/preflight.log"))"
+    touch "$Q/launched"
+    setsid nohup bash "$SELF" _run > "$Q/runner.log" 2>&1 < /dev/null &
+    status "launched (pid $!)"
+    wait_loop
+    ;;
+  wait) wait_loop ;;
+  _run) run_all ;;
+  collect) collect ;;
+  *) echo "usage: $0 start|wait|collect" >&2; exit 2 ;;
+esac

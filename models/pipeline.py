@@ -92,8 +92,9 @@ class HeadPipeline:
             raise PercheadError("the prompt is empty; type a few words, e.g. 'long red hair, green eyes'")
         if self._text is None:
             self._text = get_backbone()
-        emb = self._text.embed(text).to(self.device)  # the backbone cuts to its token limit, with a warning
-        return self.style_model().encode_text_embeddings(emb)
+        text = self._text.fit(text)  # cut to the backbone's token limit (one warning), so both parts read the same words
+        emb = self._text.embed(text).to(self.device)
+        return self.style_model().encode_prompts([text], emb)  # embedding + colour-dictionary features
 
     @torch.no_grad()
     def style_from_image(self, rgba: np.ndarray) -> Tensor:

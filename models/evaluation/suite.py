@@ -20,7 +20,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int) -> dict[s
     from models.evaluation.text import TextEmbedder
 
     embed = TextEmbedder()
-    style_of = lambda caps: style.encode_text_embeddings(embed(caps).to(pipe.device))  # noqa: E731
+    style_of = lambda caps: style.encode_prompts(list(caps), embed(caps).to(pipe.device))  # noqa: E731
     result.update(evaluate_edit(pipe.net("edit"), style_of, batches))
     from models.style.contrastive import prompt_attribute_accuracy
     from models.style.paraphrases import paraphrase_set
@@ -29,5 +29,9 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int) -> dict[s
     with torch.no_grad():
         result.update(prompt_attribute_accuracy(style, embed([p.prompt for p in para]).to(pipe.device), para))
     result["prompts"] = len(para)
+    from models.style.contrastive import prompt_metrics_v2
+
+    with torch.no_grad():
+        result.update(prompt_metrics_v2(style, embed, pipe.device))  # second held-out set (issue 7)
     result["seconds"] = round(time.time() - t0, 1)
     return result

@@ -13,6 +13,7 @@ from models.checkpoint_io import RESTORE, check_config_counts, check_shapes, jso
 from models.errors import PercheadError
 from models.state_dict import clean_state_dict
 from models.style.encoders import StyleConfig, StyleModel
+from models.style.lexicon import ColourLexicon
 
 FORMAT = "perchead-style-v1"
 
@@ -23,6 +24,8 @@ def style_checkpoint_bytes(model: StyleModel, extra: dict[str, Any] | None = Non
              for k, v in clean_state_dict(model.state_dict()).items()}
     # the temperature is a log-scale: fp16 keeps it to ~3 decimals, plenty for a softmax scale
     meta = {"format": FORMAT, "config": json.dumps(model.cfg.to_dict()), "extra": json.dumps(extra or {})}
+    if model.lexicon is not None:  # the colour dictionary travels with the text head that reads it
+        meta["lexicon"] = model.lexicon.to_json()
     return save(state, metadata=meta)
 
 
@@ -60,6 +63,10 @@ def load_style_model(path: str | Path, device: torch.device | str = "cpu") -> tu
     try:
         model = StyleModel(cfg)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        if "lexicon" in meta:
+            model.lexicon = ColourLexicon.from_json(meta["lexicon"])
+        elif cfg.text_features:
+            raise KeyError("lexicon")
     except (KeyError, RuntimeError, ValueError, TypeError) as e:
         raise PercheadError(f"{name} does not match its network ({one_line(e)}); {RESTORE}") from e
     return model.to(device).eval(), extra

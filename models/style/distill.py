@@ -1,0 +1,265 @@
+"""Train a new text path into the existing style space (issue 7): distillation, no renders.
+
+The shipped edit decoder was trained on the style vectors of ``checkpoints/style.safetensors``. A
+new text head must land where that model puts the matching heads, so the image encoder, the
+attribute head and the temperature are copied and frozen, and only the text head learns:
+
+    student(prompt) = TextStyleHead(e5(prompt), colour_features(prompt))            [B, D]
+    target          = teacher.TextStyleHead(e5(template caption of the same head))  [B, D]
+    loss = distill_weight * (1 - cos(student, target))
+         + attr_weight * CE(frozen AttributeHead(student), the attributes the prompt names)
+
+Prompts are the head's template caption and augmented prompts (``augment.TextPathCaptions``: colour
+dictionary names, other phrasings, parts left out), embedded once on the CPU into a caption bank.
+The student starts as the teacher (same weights; the new feature inputs start at zero). Colour
+features are dropped (set to zeros) for a share of rows, so a caller with embeddings only (a caption
+bank) still gets the teacher's reading of template words.
+
+    python -m models.style.distill --teacher checkpoints/style.safetensors \\
+        --bank .cache/style/text_path_bank.safetensors \\
+        --eval-bank .cache/style/paraphrase_bank.safetensors --eval-bank-v2 .cache/style/paraphrase_v2_bank.safetensors \\
+        -o checkpoints/style.safetensors
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from models.style.augment import TextPathCaptions
+from models.style.bank import CaptionBank, load_bank
+from models.style.checkpoint import load_style_model, save_style_model
+from models.style.contrastive import prompt_attribute_accuracy
+from models.style.encoders import ATTRIBUTES, SCORED_ATTRIBUTES, StyleConfig, StyleModel
+from models.style.lexicon import ColourLexicon, build_colour_lexicon, colour_features, feature_dim, find_colours
+from models.style.paraphrases import Paraphrase
+from models.synthetic.attributes import sample_attributes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DistillConfig:
+    steps: int = 3000
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 100
+    distill_weight: float = 4.0    # (1 - cos) to the teacher's vector of the head's template caption
+    attr_weight: float = 1.0       # CE of the frozen attribute head on what the prompt names
+    feature_dropout: float = 0.15  # rows trained with colour features zeroed (bank callers without prompts)
+    emb_noise: float = 0.02        # std of noise on backbone embeddings (robustness to wording)
+    val_fraction: float = 0.1      # heads held out for the validation numbers
+    seed: int = 0
+
+
+def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon) -> StyleModel:
+    """A StyleModel with the teacher's image encoder, attribute head and temperature, and a text head
+    that reads colour features, initialised to compute exactly what the teacher's text head computes."""
+    cfg = StyleConfig.from_dict({**teacher.cfg.to_dict(), "text_features": feature_dim()})
+    student = StyleModel(cfg)
+    student.image.load_state_dict(teacher.image.state_dict())
+    student.attributes.load_state_dict(teacher.attributes.state_dict())
+    student.logit_scale.data.copy_(teacher.logit_scale.data)
+    t_mlp = teacher.text.mlp
+    if teacher.cfg.text_features:  # a student of a student: copy as is
+        student.text.load_state_dict(teacher.text.state_dict())
+    else:
+        student.text.norm.load_state_dict(t_mlp[0].state_dict())
+        for s_layer, t_layer in zip([m for m in student.text.mlp if isinstance(m, torch.nn.Linear)],
+                                    [m for m in t_mlp if isinstance(m, torch.nn.Linear)]):
+            with torch.no_grad():
+                s_layer.weight.zero_()
+                s_layer.weight[:, : t_layer.weight.shape[1]].copy_(t_layer.weight)
+                s_layer.bias.copy_(t_layer.bias)
+    student.lexicon = lexicon
+    return student
+
+
+def _targets(targets: Sequence[dict[str, str]]) -> dict[str, Tensor]:
+    """{attribute: [B] class index, -100 where the prompt does not name it}."""
+    return {a: torch.tensor([ATTRIBUTES[a].index(t[a]) if a in t else -100 for t in targets]) for a in SCORED_ATTRIBUTES}
+
+
+def _lr(step: int, cfg: DistillConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    t = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexicon,
+                    cfg: DistillConfig | None = None) -> tuple[StyleModel, dict[str, float]]:
+    """Distil a colour-aware text head from ``teacher`` on a text-path caption bank (CPU is enough)."""
+    cfg = cfg or DistillConfig()
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    t0 = time.perf_counter()
+    captions = TextPathCaptions(lexicon)
+    rows = bank.seed_rows().tolist()
+    seeds = bank.seeds.tolist()
+    variants = bank.variants.tolist()
+    attrs = {s: sample_attributes(s) for s in {seeds[r] for r in rows}}
+    targets = []
+    for r in rows:  # re-derive each prompt's named attributes; the text must match what was embedded
+        text, tg = captions.prompt(attrs[seeds[r]], variants[r])
+        if text != bank.captions[r]:
+            raise ValueError(f"bank row {r} does not match models/style/augment.py any more "
+                             f"({bank.captions[r][:60]!r} vs {text[:60]!r}); re-embed the bank")
+        targets.append(tg)
+    emb = bank.embeddings[rows].float()                                   # [N, E]
+    feats = colour_features([bank.captions[r] for r in rows], lexicon)    # [N, F]
+    y = _targets(targets)
+    teacher = teacher.eval()
+    template_row = {seeds[r]: i for i, r in enumerate(rows) if variants[r] == 0}
+    missing = {seeds[r] for r in rows} - set(template_row)
+    if missing:
+        raise ValueError(f"{len(missing)} heads have no template caption (variant 0) in the bank")
+    with torch.no_grad():
+        tgt_vec = teacher.encode_text_embeddings(emb[[template_row[seeds[r]] for r in rows]])  # [N, D]
+
+    heads = sorted(attrs)
+    random.Random(cfg.seed).shuffle(heads)
+    n_val = int(len(heads) * cfg.val_fraction)
+    val_heads = set(heads[:n_val])
+    is_val = torch.tensor([seeds[r] in val_heads for r in rows])
+    train_idx = (~is_val).nonzero().squeeze(1)
+    val_idx = is_val.nonzero().squeeze(1)
+
+    student = student_from_teacher(teacher, lexicon).train()
+    student.image.requires_grad_(False)
+    student.attributes.requires_grad_(False)
+    student.logit_scale.requires_grad_(False)
+    params = list(student.text.parameters())
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
+    history = []
+    bsz = min(cfg.batch_size, len(train_idx))
+    for step in range(cfg.steps):
+        for g in opt.param_groups:
+            g["lr"] = _lr(step, cfg)
+        b = train_idx[torch.randint(0, len(train_idx), (bsz,), generator=gen)]
+        e = emb[b]
+        if cfg.emb_noise > 0:
+            e = F.normalize(e + cfg.emb_noise * torch.randn(e.shape, generator=gen), dim=-1)
+        f = feats[b] * (torch.rand(bsz, 1, generator=gen) >= cfg.feature_dropout).float()
+        s = student.encode_text_embeddings(e, f)
+        l_dist = (1 - (s * tgt_vec[b]).sum(-1)).mean()
+        logits = student.attributes(s)
+        l_attr = torch.stack([F.cross_entropy(logits[a], y[a][b], ignore_index=-100) for a in SCORED_ATTRIBUTES
+                              if (y[a][b] >= 0).any()]).mean()
+        loss = cfg.distill_weight * l_dist + cfg.attr_weight * l_attr
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        history.append(loss.item())
+        if (step + 1) % 500 == 0:
+            log.info("step %d loss %.4f distil %.4f attr %.4f", step + 1, loss.item(), l_dist.item(), l_attr.item())
+    student.eval()
+    metrics = {"rows": float(len(rows)), "heads": float(len(heads)), "val_heads": float(n_val),
+               "loss_first": history[0], "loss_last": sum(history[-20:]) / len(history[-20:]),
+               "train_seconds": time.perf_counter() - t0}
+    with torch.no_grad():
+        for name, idx in (("val", val_idx), ("train", train_idx[:2000])):
+            if len(idx) == 0:
+                continue
+            s = student.encode_text_embeddings(emb[idx], feats[idx])
+            metrics[f"{name}_cos_to_teacher"] = (s * tgt_vec[idx]).sum(-1).mean().item()
+            tmpl = torch.tensor([variants[rows[i]] == 0 for i in idx.tolist()])
+            if tmpl.any():
+                metrics[f"{name}_template_cos_to_teacher"] = (s[tmpl] * tgt_vec[idx][tmpl]).sum(-1).mean().item()
+            logits = student.attributes(s)
+            for a in SCORED_ATTRIBUTES:
+                m = y[a][idx] >= 0
+                metrics[f"{name}_acc_{a}"] = (logits[a][m].argmax(-1) == y[a][idx][m]).float().mean().item()
+            with_t = teacher.encode_text_embeddings(emb[idx])
+            tl = teacher.attributes(with_t)
+            for a in SCORED_ATTRIBUTES:
+                m = y[a][idx] >= 0
+                metrics[f"{name}_teacher_acc_{a}"] = (tl[a][m].argmax(-1) == y[a][idx][m]).float().mean().item()
+    return student, metrics
+
+
+def held_out_report(model: StyleModel, emb: Tensor, paras: Sequence[Paraphrase]) -> dict[str, float]:
+    """prompt_attribute_accuracy overall, per language, and split by whether the colour dictionary
+    knows a colour word of the prompt (the dictionary holds some held-out words, e.g. "crimson")."""
+    out = prompt_attribute_accuracy(model, emb, paras)
+    for lang in sorted({p.language for p in paras}):
+        idx = [i for i, p in enumerate(paras) if p.language == lang]
+        r = prompt_attribute_accuracy(model, emb[idx], [paras[i] for i in idx])
+        out[f"lang_{lang}"] = r["prompt_attribute_accuracy"]
+        out[f"lang_{lang}_n"] = float(len(idx))
+    lex = model.lexicon
+    if lex is not None:
+        known = [bool(find_colours(p.prompt, lex)) for p in paras]
+        for flag, name in ((True, "in_dictionary"), (False, "not_in_dictionary")):
+            idx = [i for i, k in enumerate(known) if k == flag]
+            if idx:
+                r = prompt_attribute_accuracy(model, emb[idx], [paras[i] for i in idx])
+                out[f"{name}"] = r["prompt_attribute_accuracy"]
+                out[f"{name}_hair_color"] = r["prompt_acc_hair_color"]
+                out[f"{name}_eye_color"] = r["prompt_acc_eye_color"]
+                out[f"{name}_n"] = float(len(idx))
+    return out
+
+
+def _bank_embeddings(path: str, paras: Sequence[Paraphrase]) -> Tensor:
+    bank = load_bank(path)
+    table = dict(zip(bank.captions, bank.embeddings))
+    missing = [p.prompt for p in paras if p.prompt not in table]
+    if missing:
+        raise ValueError(f"{len(missing)} held-out prompts are not in {path} (first {missing[0]!r}); re-embed it")
+    return torch.stack([table[p.prompt].float() for p in paras])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--teacher", required=True, help="the style checkpoint whose space the new text path must land in")
+    ap.add_argument("--bank", required=True, help="text-path caption bank (scripts/embed_captions.py --text-path)")
+    ap.add_argument("--eval-bank", help="embeddings of paraphrases-v1 (scripts/embed_captions.py --paraphrases)")
+    ap.add_argument("--eval-bank-v2", help="embeddings of paraphrases-v2 (--paraphrases-v2)")
+    ap.add_argument("--steps", type=int, default=DistillConfig.steps)
+    ap.add_argument("--batch", type=int, default=DistillConfig.batch_size)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("-o", "--output", required=True)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    torch.set_num_threads(1)
+    teacher, teacher_extra = load_style_model(args.teacher)
+    lexicon = build_colour_lexicon()
+    cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed)
+    student, metrics = train_text_path(teacher, load_bank(args.bank), lexicon, cfg)
+    report: dict[str, object] = {"train": metrics}
+    from models.style.paraphrases import VERSION as V1, paraphrase_set  # noqa: PLC0415
+    from models.style.paraphrases_v2 import VERSION as V2, paraphrase_set_v2  # noqa: PLC0415
+
+    for key, path, paras in (("v1", args.eval_bank, paraphrase_set()), ("v2", args.eval_bank_v2, paraphrase_set_v2())):
+        if path:
+            e = _bank_embeddings(path, paras)
+            report[key] = {"student": held_out_report(student, e, paras), "teacher": prompt_attribute_accuracy(teacher, e, paras)}
+    extra = {"text_path": {"teacher": args.teacher, "teacher_metrics": teacher_extra.get("metrics"), "distill": asdict(cfg),
+                           "bank": args.bank, "lexicon_source": lexicon.source, "lexicon_names": len(lexicon.colours),
+                           "paraphrases": [V1, V2], "command": " ".join(["python -m models.style.distill", *(argv or sys.argv[1:])]),
+                           "report": report}}
+    extra.update({k: v for k, v in teacher_extra.items() if k != "text_path"})
+    save_style_model(args.output, student, extra)
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

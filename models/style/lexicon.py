@@ -1,0 +1,291 @@
+"""Colour words with their colours, and which part of the head each colour word in a prompt describes.
+
+Why: the frozen e5 backbone places colour words as one category, not by hue ("crimson" is as near
+*blue* as *red*), and a mean-pooled sentence vector does not bind a colour to its noun (docs/style.md).
+A colour-name dictionary knows what colour a name means; this module turns a prompt into a few
+numbers the trained text head reads beside the e5 embedding:
+
+    prompt --clauses / words--> colour mentions ("crimson", "dark blue", "jade-eyed")
+           --bind each to the nearest part noun in its clause (hair by default)-->
+           per slot (hair, eyes, beard, skin, clothes): present, CIE Lab, soft nearness to that
+           slot's reference colours  ->  features [F] (``feature_dim()``)
+
+Knowledge source: the xkcd colour-survey names (CC0, 949 names) and the CSS Color Module 4 names
+(148), as shipped in matplotlib (``matplotlib.colors.XKCD_COLORS`` / ``CSS4_COLORS``). The table is
+built once (``build_colour_lexicon``, needs matplotlib) and stored inside the style checkpoint, so
+the app reads it from the file it already loads and needs no extra import at run time.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import torch
+from torch import Tensor
+
+from models.synthetic.attributes import REFERENCE_COLORS
+
+LEXICON_SOURCE = "matplotlib XKCD_COLORS (xkcd colour survey, CC0) + CSS4_COLORS"
+
+# Slot -> the reference table its colours are compared with (same tables the engine paints from).
+SLOTS: dict[str, str] = {"hair": "hair", "eyes": "eyes", "beard": "hair", "skin": "skin", "clothes": "garment"}
+
+# Nouns that bind a colour to a slot. Hair is the default slot (most colour words in a head prompt
+# describe hair), so it needs no list; "other" swallows colours of parts we do not score (lips, hats,
+# glasses, brows) so they do not leak into hair. Base words of each language the backbone reads.
+_NOUNS: dict[str, tuple[str, ...]] = {
+    "hair": ("hair", "haired", "hairs", "hairdo", "haircut", "cheveux", "chevelure", "haare", "haaren", "haar",
+             "pelo", "cabello", "capelli", "cabelo"),
+    "eyes": ("eye", "eyes", "eyed", "iris", "irises", "yeux", "oeil", "œil", "augen", "auge", "äugig", "ojos", "ojo",
+             "occhi", "occhio", "olhos", "olho", "ogen", "oog"),
+    "beard": ("beard", "bearded", "moustache", "mustache", "moustached", "mustached", "stubble", "goatee", "sideburns",
+              "barbe", "bart", "barba", "baard", "snor", "bigote", "baffi", "bigode", "schnurrbart"),
+    "skin": ("skin", "skinned", "complexion", "peau", "haut", "piel", "pelle", "pele", "huid"),
+    "clothes": ("shirt", "t-shirt", "tshirt", "top", "sweater", "jumper", "turtleneck", "hoodie", "jacket", "dress",
+                "blouse", "coat", "suit", "collar", "scarf", "polo", "tee", "cardigan", "vest", "clothes", "outfit",
+                "wearing", "dressed"),
+    "other": ("lips", "lip", "lipstick", "hat", "beanie", "cap", "glasses", "spectacles", "frames", "sunglasses",
+              "shades", "eyebrows", "brows", "eyebrow", "brow", "background", "earrings"),
+}
+_NOUN_SLOT = {w: slot for slot, words in _NOUNS.items() for w in words}
+# Words that end a clause: a colour never binds across them.
+_CLAUSE_WORDS = {"and", "with", "but", "plus", "while", "et", "avec", "und", "mit", "y", "con", "e", "com", "en", "met"}
+# Endings that turn a colour name into an adjective of it ("reddish", "sandy", "olivey").
+_SUFFIXES = ("ish", "y")
+# Words that only say "colour" after a name ("mint-coloured"); skipped when matching names.
+_COLOUR_FILLERS = {"coloured", "colored", "colour", "color", "tinted", "toned", "hued", "shade", "shaded"}
+_MAX_WORDS = 3  # longest colour name matched, in words ("light grey blue")
+_SOFT_TEMPERATURE = 8.0  # deltaE over which nearness to a class colour fades (~ a clearly visible step)
+# Colour *names* follow hue and chroma more than lightness ("crimson" is a dark red, not a brown):
+# class distances weigh lightness by half, the lightness:chroma ratio 2:1 of the CMC formula.
+_LIGHTNESS_WEIGHT = 0.5
+
+
+# ---- colour maths --------------------------------------------------------------------------
+def srgb_to_lab(rgb: Tensor) -> Tensor:
+    """sRGB 0..255 [..., 3] -> CIE Lab (D65) [..., 3]."""
+    c = rgb.float() / 255.0
+    lin = torch.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = lin @ m.T / torch.tensor([0.95047, 1.0, 1.08883])
+    f = torch.where(xyz > (6 / 29) ** 3, xyz.clamp_min(1e-12) ** (1 / 3), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return torch.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def _reference_lab(table: str) -> tuple[list[str], Tensor]:
+    names = list(REFERENCE_COLORS[table])
+    return names, srgb_to_lab(torch.tensor([REFERENCE_COLORS[table][n] for n in names]))
+
+
+_REFS = {table: _reference_lab(table) for table in set(SLOTS.values())}
+
+
+def nearest_reference(rgb: Sequence[int], table: str) -> str:
+    """The engine reference colour name of ``table`` nearest (CIE76) to an sRGB colour."""
+    names, labs = _REFS[table]
+    d = (labs - srgb_to_lab(torch.tensor([list(rgb)]))).norm(dim=-1)
+    return names[int(d.argmin())]
+
+
+# ---- the dictionary ------------------------------------------------------------------------
+def normalise_name(name: str) -> str:
+    """'Dark-Sky Blue' -> 'dark sky blue' (the form prompts are matched in)."""
+    return " ".join(re.findall(r"[^\W_]+", name.lower().replace("'", "")))
+
+
+@dataclass
+class ColourLexicon:
+    """Colour names (normalised, 1-3 words) -> sRGB 0..255, and the colours that stand for each class.
+
+    ``prototypes[table][value]`` lists the colours that mean that attribute value: the engine's
+    reference colour plus the dictionary colours of the caption tables' own words for it (so class
+    "brown" hair is what the dictionary calls "brown" / "chestnut", not only the engine's albedo,
+    which is less saturated than any named colour).
+    """
+
+    colours: dict[str, tuple[int, int, int]]
+    prototypes: dict[str, dict[str, list[tuple[int, int, int]]]]
+    source: str = LEXICON_SOURCE
+
+    def to_json(self) -> str:
+        return json.dumps({"source": self.source, "colours": self.colours, "prototypes": self.prototypes},
+                          separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ColourLexicon":
+        d = json.loads(text)
+        protos = {t: {v: [tuple(c) for c in cs] for v, cs in vals.items()} for t, vals in d["prototypes"].items()}
+        return cls({k: tuple(v) for k, v in d["colours"].items()}, protos, d.get("source", ""))
+
+    def lookup(self, words: Sequence[str]) -> tuple[int, int, int] | None:
+        """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy')."""
+        name = " ".join(words)
+        if name in self.colours:
+            return self.colours[name]
+        last = words[-1]
+        for suf in _SUFFIXES:
+            if last.endswith(suf) and len(last) > len(suf) + 2:
+                stem = last[: -len(suf)]
+                for cand in (stem, stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else None, stem + "e"):
+                    if cand and " ".join([*words[:-1], cand]) in self.colours:
+                        return self.colours[" ".join([*words[:-1], cand])]
+        return None
+
+    def class_distances(self, lab: Tensor, table: str) -> tuple[list[str], Tensor]:
+        """Attribute values of ``table`` and the deltaE [K] from ``lab`` [3] to each one's nearest prototype."""
+        names = list(self.prototypes[table])
+        labs = _proto_labs(self, table)
+        w = torch.tensor([_LIGHTNESS_WEIGHT, 1.0, 1.0])
+        d = torch.stack([((pl - lab) * w).norm(dim=-1).min() for pl in labs])
+        return names, d
+
+    def classify_many(self, rgbs: Sequence[Sequence[int]], table: str) -> tuple[list[str], Tensor]:
+        """Nearest attribute value of ``table`` for many sRGB colours [N]: (values, deltaE [N])."""
+        names = list(self.prototypes[table])
+        lab = srgb_to_lab(torch.tensor([list(c) for c in rgbs], dtype=torch.float32))  # [N, 3]
+        w = torch.tensor([_LIGHTNESS_WEIGHT, 1.0, 1.0])
+        d = torch.stack([((lab[:, None] - pl[None]) * w).norm(dim=-1).min(dim=1).values
+                         for pl in _proto_labs(self, table)], dim=1)  # [N, K]
+        best = d.min(dim=1)
+        return [names[i] for i in best.indices.tolist()], best.values
+
+    def classify(self, rgb: Sequence[int], table: str) -> tuple[str, float]:
+        """Nearest attribute value of ``table`` for an sRGB colour, and its deltaE."""
+        names, d = self.class_distances(srgb_to_lab(torch.tensor([list(rgb)]))[0], table)
+        i = int(d.argmin())
+        return names[i], float(d[i])
+
+
+_PROTO_CACHE: dict[tuple[int, str], list[Tensor]] = {}
+
+
+def _proto_labs(lex: ColourLexicon, table: str) -> list[Tensor]:
+    key = (id(lex.prototypes), table)
+    if key not in _PROTO_CACHE:
+        _PROTO_CACHE[key] = [srgb_to_lab(torch.tensor(cs, dtype=torch.float32)) for cs in lex.prototypes[table].values()]
+    return _PROTO_CACHE[key]
+
+
+def build_colour_lexicon() -> ColourLexicon:
+    """The xkcd + CSS4 names from matplotlib (needs matplotlib; run when a style model is trained)."""
+    from models.synthetic import attributes as A  # noqa: PLC0415
+
+    try:
+        from matplotlib.colors import CSS4_COLORS, XKCD_COLORS  # noqa: PLC0415 - training-time only
+    except ImportError as e:  # pragma: no cover - matplotlib is a dependency
+        raise RuntimeError("building the colour lexicon needs matplotlib: pip install matplotlib") from e
+    out: dict[str, tuple[int, int, int]] = {}
+    for table in (CSS4_COLORS, XKCD_COLORS):  # xkcd second: its survey names win on a clash
+        for name, hexcode in table.items():
+            key = normalise_name(name.removeprefix("xkcd:"))
+            h = hexcode.lstrip("#")
+            if key and len(key.split()) <= _MAX_WORDS:
+                out[key] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
+    lex = ColourLexicon(out, {})
+    words = {"hair": A.HAIR_COLOR_WORDS, "eyes": A.EYE_COLOR_WORDS, "skin": A.SKIN_WORDS, "garment": A.GARMENT_WORDS}
+    for table, table_words in words.items():
+        lex.prototypes[table] = {}
+        for value, ref in REFERENCE_COLORS[table].items():
+            protos = [tuple(ref)]
+            for w in table_words.get(value, ()):
+                ms = find_colours(w, lex)
+                if ms:  # a two-name phrase ("copper red") stands for the mean of its names
+                    protos.append(tuple(int(round(x)) for x in torch.tensor([m.rgb for m in ms]).float().mean(0).tolist()))
+            lex.prototypes[table][value] = sorted(set(protos))
+    return lex
+
+
+# ---- prompt -> colour mentions per slot ----------------------------------------------------
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[,;.!?/+()\[\]:|\n—–]")
+
+
+@dataclass(frozen=True)
+class ColourMention:
+    words: str                      # the colour name as matched ("dark blue")
+    rgb: tuple[int, int, int]
+    slot: str                       # hair / eyes / beard / skin / clothes / other
+
+
+def _clauses(text: str) -> list[list[str]]:
+    clauses, cur = [], []
+    for tok in _TOKEN.findall(text.lower().replace("’", "'")):
+        if tok in _CLAUSE_WORDS or not tok[0].isalnum():
+            if tok == ":" and cur:  # "hair: red" stays one clause
+                continue
+            if cur:
+                clauses.append(cur)
+            cur = []
+        else:
+            cur.append(tok)
+    if cur:
+        clauses.append(cur)
+    return clauses
+
+
+def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
+    """Colour names in a prompt, each bound to the part it describes.
+
+    Within a clause a colour binds to the nearest part noun after it (English puts the adjective
+    first), else the nearest before it ("eyes: azure", "les yeux verts"), else hair.
+    """
+    out: list[ColourMention] = []
+    for words in _clauses(text):
+        nouns = [(i, _NOUN_SLOT[w]) for i, w in enumerate(words) if w in _NOUN_SLOT]
+        i = 0
+        while i < len(words):
+            hit = None
+            for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
+                span = words[i:i + n]
+                if span[-1] in _COLOUR_FILLERS or span[-1] in _NOUN_SLOT:
+                    continue
+                rgb = lexicon.lookup(span)
+                if rgb is not None:
+                    hit = (n, rgb)
+                    break
+            if hit is None:
+                i += 1
+                continue
+            n, rgb = hit
+            after = [s for j, s in nouns if j >= i + n]
+            before = [s for j, s in nouns if j < i]
+            slot = after[0] if after else (before[-1] if before else "hair")
+            out.append(ColourMention(" ".join(words[i:i + n]), rgb, slot))
+            i += n
+    return out
+
+
+def feature_dim() -> int:
+    """Width of ``colour_features``: per slot 1 (present) + 3 (Lab / 100) + one per attribute value."""
+    return sum(1 + 3 + len(REFERENCE_COLORS[table]) for table in SLOTS.values())
+
+
+def colour_features(texts: Iterable[str], lexicon: ColourLexicon) -> Tensor:
+    """Prompts -> [B, feature_dim()] float32: what colour each slot was asked to be (zeros: not said).
+
+    Per slot: 1 when a colour was named, its CIE Lab / 100 (mean of several names), and a softmax
+    over the slot's attribute values of -deltaE to each value's nearest prototype colour.
+    """
+    rows = []
+    for text in texts:
+        mentions = find_colours(text, lexicon)
+        parts = []
+        for slot, table in SLOTS.items():
+            k = len(REFERENCE_COLORS[table])
+            rgbs = [m.rgb for m in mentions if m.slot == slot]
+            if not rgbs:
+                parts.append(torch.zeros(1 + 3 + k))
+                continue
+            lab = srgb_to_lab(torch.tensor(rgbs)).mean(0)  # [3]
+            _, d = lexicon.class_distances(lab, table)
+            parts.append(torch.cat([torch.ones(1), lab / 100.0, torch.softmax(-d / _SOFT_TEMPERATURE, dim=0)]))
+        rows.append(torch.cat(parts))
+    return torch.stack(rows) if rows else torch.zeros(0, feature_dim())
+
+
+def colour_distance(a: Sequence[int], b: Sequence[int]) -> float:
+    """CIE76 deltaE between two sRGB colours."""
+    la, lb = srgb_to_lab(torch.tensor([list(a), list(b)]).float())
+    return float(math.sqrt(float(((la - lb) ** 2).sum())))

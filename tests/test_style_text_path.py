@@ -1,0 +1,130 @@
+"""The issue-7 text path: colour dictionary, colour-to-part binding, training prompts kept apart from
+the held-out sets, the distilled head, and the shipped checkpoint reading words the templates never use."""
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+import torch
+
+from models.style import lexicon as L
+from models.style.augment import FACIAL_PHRASES, FRAMES, STYLE_PHRASES, ColourNames, TextPathCaptions, held_out_tokens
+from models.style.bank import build_bank
+from models.style.captions import training_seeds
+from models.style.checkpoint import load_style_model, save_style_model
+from models.style.distill import DistillConfig, student_from_teacher, train_text_path
+from models.style.encoders import PRESETS, StyleModel
+from models.synthetic import attributes as A
+from models.synthetic.attributes import sample_attributes
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> L.ColourLexicon:
+    return L.build_colour_lexicon()
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_]+", text.lower()))
+
+
+def test_lab_and_dictionary(lexicon: L.ColourLexicon) -> None:
+    lab = L.srgb_to_lab(torch.tensor([[255, 255, 255], [0, 0, 0], [255, 0, 0]]))
+    torch.testing.assert_close(lab[0], torch.tensor([100.0, 0.0, 0.0]), atol=0.1, rtol=0)
+    torch.testing.assert_close(lab[1], torch.zeros(3), atol=0.1, rtol=0)
+    torch.testing.assert_close(lab[2], torch.tensor([53.24, 80.09, 67.20]), atol=0.2, rtol=0)  # sRGB red, D65
+    assert len(lexicon.colours) > 1000
+    assert lexicon.lookup(["teal"]) is not None and lexicon.lookup(["dark", "teal"]) is not None
+    assert "mustardy" not in lexicon.colours and lexicon.lookup(["mustardy"]) == lexicon.colours["mustard"]  # -y, -ish reach the name
+    back = L.ColourLexicon.from_json(lexicon.to_json())
+    assert back.colours == lexicon.colours and back.prototypes == lexicon.prototypes
+    assert set(lexicon.prototypes["hair"]) == set(A.HAIR_COLORS)
+
+
+def test_colours_bind_to_their_part(lexicon: L.ColourLexicon) -> None:
+    def parts(text: str) -> list[tuple[str, str]]:
+        return [(m.words, m.slot) for m in L.find_colours(text, lexicon)]
+
+    assert parts("teal hair and amber eyes") == [("teal", "hair"), ("amber", "eyes")]
+    assert parts("amber eyes, teal hair") == [("amber", "eyes"), ("teal", "hair")]
+    assert parts("Eyes should be olive. Hair: navy blue.") == [("olive", "eyes"), ("navy blue", "hair")]
+    assert parts("olive-eyed, with a salmon pink bob") == [("olive", "eyes"), ("salmon pink", "hair")]
+    assert parts("a mustard sweater and red lipstick") == [("mustard", "clothes"), ("red", "other")]
+    assert parts("tangerine") == [("tangerine", "hair")]  # a bare colour describes the hair
+    assert parts("une femme aux yeux olive") == [("olive", "eyes")]  # a colour after its noun
+    assert parts("a long bob, wavy") == []
+
+
+def test_colour_features(lexicon: L.ColourLexicon) -> None:
+    f = L.colour_features(["teal hair", "a long bob", "tangerine hair, olive eyes"], lexicon)
+    assert f.shape == (3, L.feature_dim())
+    assert f[1].abs().sum() == 0  # no colour named: all zeros, as a caption bank without prompts reads
+    hair = slice(0, 4 + len(A.HAIR_COLORS))
+    assert f[0, 0] == 1 and f[2, 0] == 1
+    near = f[0, 4:hair.stop]
+    assert A.HAIR_COLORS[int(near.argmax())] in ("blue", "green") and abs(float(near.sum()) - 1) < 1e-5
+    eyes0 = hair.stop
+    assert f[0, eyes0] == 0 and f[2, eyes0] == 1
+
+
+def test_training_prompts_never_use_held_out_words(lexicon: L.ColourLexicon) -> None:
+    """Phrases written for training avoid the descriptive words of paraphrases-v1 and -v2, and no
+    dictionary name that holds such a word is drawn in training."""
+    banned = held_out_tokens()
+    assert {"crimson", "obsidian", "pageboy", "titian"} <= banned
+    glue = {"a", "an", "the", "of", "to", "in", "on", "at", "with", "and", "into", "hair", "face", "head", "eyes", "eyed",
+            "no", "up", "without", "i", "like", "d"}
+    template = {t for n in dir(A) if n.endswith("_WORDS") for ws in getattr(A, n).values() for w in ws for t in _tokens(w)}
+    phrases = [w for tab in (STYLE_PHRASES, FACIAL_PHRASES) for ws in tab.values() for w in ws]
+    phrases += [re.sub(r"\{[^}]*\}", " ", f) for f in FRAMES]
+    clashes = {p: (_tokens(p.replace("{c}", "")) & banned) - glue - template for p in phrases}
+    assert not {k: v for k, v in clashes.items() if v}
+    names = ColourNames.build(lexicon, banned)
+    used = {n for table in names.by_class.values() for ns in table.values() for n in ns}
+    assert used and not [n for n in used if _tokens(n) & banned]
+
+
+def test_augmented_prompts_are_reproducible_and_honest(lexicon: L.ColourLexicon) -> None:
+    cap = TextPathCaptions(lexicon)
+    for s in training_seeds(40):
+        a = sample_attributes(s)
+        text, targets = cap.prompt(a, 3)
+        assert (text, targets) == cap.prompt(a, 3)
+        for k, v in targets.items():
+            assert getattr(a, k) == v
+        if "hair_color" in targets:  # the hair colour word of an augmented prompt means the head's class
+            hair = [m for m in L.find_colours(text, lexicon) if m.slot == "hair"]
+            if hair:
+                own_words = {t for w in A.HAIR_COLOR_WORDS[a.hair_color] for t in _tokens(w)}
+                assert lexicon.classify(hair[0].rgb, "hair")[0] == a.hair_color or _tokens(hair[0].words) <= own_words, text
+
+
+def test_student_starts_as_teacher_and_round_trips(lexicon: L.ColourLexicon, tmp_path, one_thread) -> None:
+    torch.manual_seed(0)
+    teacher = StyleModel(PRESETS["tiny"]).eval()
+    student = student_from_teacher(teacher, lexicon).eval()
+    emb = torch.nn.functional.normalize(torch.randn(4, 384), dim=-1)
+    prompts = ["teal hair", "amber eyes", "a bob", "tangerine bun, olive eyes"]
+    torch.testing.assert_close(student.encode_prompts(prompts, emb), teacher.encode_text_embeddings(emb))
+    for k, v in teacher.attributes.state_dict().items():
+        assert torch.equal(v, student.attributes.state_dict()[k])
+    path = save_style_model(tmp_path / "s.safetensors", student)
+    back, _ = load_style_model(path)
+    assert back.lexicon is not None and back.lexicon.colours == lexicon.colours
+    torch.testing.assert_close(back.encode_prompts(prompts, emb), student.encode_prompts(prompts, emb), atol=2e-2, rtol=0)
+
+
+def test_distillation_learns_colours_from_features(lexicon: L.ColourLexicon, one_thread) -> None:
+    """With one embedding for every prompt, hair colour can only come from the colour features."""
+    cap = TextPathCaptions(lexicon)
+    same = torch.nn.functional.normalize(torch.randn(1, 384), dim=-1)
+    bank, _ = build_bank(training_seeds(120), 3, embed=lambda t: same.expand(len(t), -1), caption_fn=cap)
+    torch.manual_seed(0)
+    teacher = StyleModel(PRESETS["tiny"]).eval()
+    with torch.no_grad():  # a trained attribute head is confident; a fresh one's logits are near zero
+        for head in teacher.attributes.heads.values():
+            head.weight.mul_(50)
+    _, m = train_text_path(teacher, bank, lexicon, DistillConfig(steps=200, batch_size=64, lr=3e-3, warmup_steps=10,
+                                                                  distill_weight=0.1, val_fraction=0.2))
+    assert m["loss_last"] < m["loss_first"]
+    assert m["val_acc_hair_color"] > 0.4 > m["val_teacher_acc_hair_color"]

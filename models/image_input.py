@@ -42,6 +42,7 @@ def load_rgba(path: str | os.PathLike, what: str = "image") -> np.ndarray:
         with warnings.catch_warnings():
             # Pillow's guard stays on: it raises past 2x MAX_IMAGE_PIXELS and warns past 1x;
             # the warning is refused too (below), with the same message.
+            warnings.simplefilter("ignore")  # Pillow's other warnings would print stray stderr lines
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(p) as im:
                 w, h = im.size

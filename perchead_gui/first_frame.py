@@ -1,0 +1,38 @@
+"""Child process of ``perchead bench``: start cold, show the first head, say so, exit.
+
+What an artist waits for after launching: imports, model loading, the first decode of a
+sample map and its first rendered frame (device work finished). ``bench`` times this process
+from outside, so interpreter start-up counts too.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--device", default="auto")
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--checkpoint", default=None)
+    args = p.parse_args(argv)
+
+    from models.cameras import canonical_view, orbit_camera
+    from perchead_gui.engine import InferenceEngine
+    from perchead_gui.gallery import load_gallery
+
+    sample = load_gallery()[0]
+    with InferenceEngine(args.checkpoint, args.device) as engine:
+        engine.set_style_text(sample.prompt)
+        engine.set_segmentation(sample.labels)
+        engine.wait_idle(600.0)
+        frame = engine.render(orbit_camera(canonical_view().orbit_at(0.0), args.size))
+        if frame.error or engine.head is None:
+            print(f"no first frame: {frame.error or engine.last_error}", file=sys.stderr)
+            return 1
+        print("FIRST_FRAME", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

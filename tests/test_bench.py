@@ -1,0 +1,44 @@
+"""``perchead bench`` reports every figure it promises (structure only: speed targets live in docs/)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from perchead_gui.bench import bench_prompts, stroke_maps
+from perchead_gui.cli import main
+
+
+def test_stroke_maps_are_successive_brush_movements() -> None:
+    start = np.zeros((64, 64), np.uint8)
+    start[16:48, 16:48] = 1
+    maps = stroke_maps(start, 12, seed=3)
+    assert len(maps) == 12
+    for a, b in zip([start] + maps[:-1], maps):
+        changed = a != b
+        assert changed.any(), "every sample is a new map"
+        assert changed.mean() < 0.2, "one brush movement changes a small area"
+
+
+def test_bench_prompts_are_distinct() -> None:
+    prompts = bench_prompts(30)
+    assert len(set(prompts)) == 30
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_bench_json_has_the_live_loop_figures(capsys) -> None:
+    assert main(["bench", "--json", "--device", "cpu", "--samples", "2", "--size", "64", "--no-render",
+                 "--no-decode", "--no-first-frame"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    for key in ("device", "gaussians", "size", "edit_to_frame_ms_p50", "edit_to_frame_ms_p95", "style_change_ms_p50",
+                "orbit_frame_ms_p50", "orbit_frame_ms_p95", "decode_ms_p50", "render_ms_p50", "peak_mem_mb"):
+        assert key in info, key
+    assert info["size"] == 64 and info["gaussians"] > 1000 and info["device"] == "cpu"
+    assert 0 < info["decode_ms_p50"] <= info["edit_to_frame_ms_p50"]
+    assert info["render_ms_p50"] > 0 and info["orbit_frame_ms_p50"] > 0
+
+
+def test_bench_refuses_bad_numbers(capsys) -> None:
+    assert main(["bench", "--samples", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err

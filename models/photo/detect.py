@@ -38,6 +38,7 @@ LOAD_HINT = ("photo support needs MediaPipe, which is installed but does not loa
 DETECTION_CONFIDENCE = 0.5   # MediaPipe's default; lower finds faces in posters and patterns
 MESH_CROP_SCALE = 2.0        # face-mesh input: a square this many face-box widths wide around the face
 MESH_CROP_SIZE = 384         # ... resized to this many px (the mesh model itself reads 192 px)
+CLOSE_UP_MARGIN = 0.5        # grey margin (share of the longer side) added when the first detection finds nothing
 MESH_PASSES = 2              # a second mesh pass when the first one's roll disagrees with the detector's
 MESH_ROLL_TOLERANCE = math.radians(5.0)
 _CHATTER = re.compile(r"^(INFO: Created TensorFlow Lite|WARNING: All log messages before absl|"
@@ -133,7 +134,8 @@ class MediaPipeFaces:
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
         """Faces in an RGB image [H, W, 3] uint8, largest first.
 
-        The detector wants faces roughly upright; when it finds none, the image is tried turned by a
+        The detector misses faces that fill the frame and faces that are not roughly upright; when it
+        finds none, the image is tried with a margin around it, then turned by a
         quarter, half and three quarters of a turn (a photo whose EXIF rotation was lost), and the boxes
         of the turn with the surest face are mapped back (a face lying on its side can give a weak,
         misplaced box at the wrong turn).
@@ -141,6 +143,13 @@ class MediaPipeFaces:
         faces = self._detect_upright(rgb)
         if faces:
             return faces
+        # a face filling the frame, cut at its edges (a close selfie), is found again with a margin around it
+        pad = int(CLOSE_UP_MARGIN * max(rgb.shape[:2]))
+        faces = self._detect_upright(np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=128))
+        if faces:
+            return [FaceBox(f.x0 - pad, f.y0 - pad, f.x1 - pad, f.y1 - pad, f.score,
+                            None if f.eyes is None else tuple((x - pad, y - pad) for x, y in f.eyes))
+                    for f in faces]
         turns = {k: self._detect_upright(np.rot90(rgb, k)) for k in (1, 2, 3)}
         best = max(turns, key=lambda k: max((f.score for f in turns[k]), default=0.0))
         return [_unturn(f, best, rgb.shape[1], rgb.shape[0]) for f in turns[best]]

@@ -112,7 +112,8 @@ def load_tensors(path: Path, name: str) -> dict[str, torch.Tensor]:
         raise PercheadError(f"{name} is unreadable or corrupt ({one_line(e)}); {RESTORE}") from e
     bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad:
-        raise PercheadError(f"{name} holds NaN or infinite weights in {_count(bad, 'tensor', 'tensors')} (e.g. {bad[0]}); "
+        raise PercheadError(f"{name} holds NaN or infinite weights in {_count(bad, 'tensor', 'tensors')} "
+                            f"(e.g. {bad[0]}); "
                             f"the file is corrupt or training diverged; {RESTORE}")
     return state
 

@@ -322,7 +322,10 @@ def _long_prompt(tmp: Path) -> tuple[str, str]:
 
 def _ckpt(tmp: Path, edit: Callable[[Path], None] | None = None,
           loader: Callable = load_checkpoint) -> tuple[str, str]:
-    path = tiny_net_file(tmp / "edit.safetensors") if loader is load_checkpoint else _tiny_style(tmp / "style.safetensors")
+    if loader is load_checkpoint:
+        path = tiny_net_file(tmp / "edit.safetensors")
+    else:
+        path = _tiny_style(tmp / "style.safetensors")
     if edit is not None:
         edit(path)
     return "refused", error_of(lambda: loader(path))
@@ -649,6 +652,7 @@ except MemoryError:
 """
 
 
+@pytest.mark.timeout(180)
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmSize from /proc (Linux)")
 def test_header_bombs_are_refused_within_a_hard_memory_limit(tmp_path: Path) -> None:
     """Files whose headers promise gigabytes (10^9 vertices: 248 GB of float32; a 20,000^2 PNG:

@@ -49,6 +49,10 @@ def is_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+def _none_or_absent(node: ast.AST | None) -> bool:
+    return node is None or (isinstance(node, ast.Constant) and node.value is None)
+
+
 def findings(tree: ast.AST) -> list[tuple[int, str]]:
     """(line, what) for every construct that can run code from a file."""
     out: list[tuple[int, str]] = []
@@ -75,8 +79,7 @@ def findings(tree: ast.AST) -> list[tuple[int, str]]:
                     out.append((node.lineno, "yaml.load without a safe Loader"))
             elif name.endswith(".from_pretrained") and not is_true(keyword(node, "use_safetensors")):
                 out.append((node.lineno, f"{name}(...) without use_safetensors=True"))
-            elif name.endswith("create_model") and keyword(node, "pretrained") is not None and not (
-                    isinstance(keyword(node, "pretrained"), ast.Constant) and keyword(node, "pretrained").value is None):
+            elif name.endswith("create_model") and not _none_or_absent(keyword(node, "pretrained")):
                 out.append((node.lineno, f"{name}(..., pretrained=...) downloads or unpickles weights"))
     return out
 

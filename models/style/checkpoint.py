@@ -9,7 +9,8 @@ import torch
 from safetensors.torch import save
 
 from models.atomic_io import write_bytes_atomic
-from models.checkpoint_io import RESTORE, check_config_counts, check_shapes, json_field, load_tensors, one_line, read_header
+from models.checkpoint_io import (RESTORE, check_config_counts, check_shapes, json_field, load_tensors, one_line,
+                                  read_header)
 from models.errors import PercheadError
 from models.state_dict import clean_state_dict
 from models.style.encoders import StyleConfig, StyleModel

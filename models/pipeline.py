@@ -5,6 +5,7 @@ once, and turns user inputs into network inputs. The CLI and the app's engine bo
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +18,11 @@ from models.device import resolve_device
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 
+log = logging.getLogger(__name__)
+
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 PRUNE_OPACITY = 0.005  # Gaussians fainter than this are dropped from decoded heads (invisible)
+TRANSPARENT_LOGIT = -30.0  # opacity logit of a Gaussian hidden on the GPU: sigmoid ~ 1e-13, culled by renderers
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class HeadPipeline:
         self.files = CheckpointSet(folder)
         self.device = resolve_device(device)
         self._nets: dict[str, torch.nn.Module] = {}
+        self.fast_decode = True  # CUDA graph + half precision for the edit net on CUDA GPUs
+        self._graphed = None
         self._style = None
         self._text = None
         self.dino_dir = dino_dir
@@ -109,21 +115,45 @@ class HeadPipeline:
     # ---- decoding ---------------------------------------------------------------------------
     @torch.no_grad()
     def edit(self, labels: np.ndarray | Tensor, style: Tensor) -> Gaussians:
-        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head."""
-        lab = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=self.device)
-        if int((lab > 0).sum()) == 0:
+        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head.
+
+        The map is checked on the host (no device sync). On a CUDA GPU the network runs as a
+        captured CUDA graph in half precision (``fast_decode``), and faint or background
+        Gaussians are made fully transparent instead of removed, so nothing waits for the GPU.
+        """
+        host = labels.detach().cpu().numpy() if isinstance(labels, Tensor) else np.asarray(labels)
+        if not (host > 0).any():
             raise PercheadError("the seg map has no head: it is all background; paint skin, hair, eyes, ...")
-        if int((lab == 0).sum()) == 0:  # a blank canvas: white and light colours read as skin everywhere
+        if (host > 0).all():  # a blank canvas: white and light colours read as skin everywhere
             raise PercheadError("the seg map has no background: no pixel is black (0,0,0), so it is a blank or "
                                 "filled canvas, not a head; paint the background black or transparent")
         net = self.net("edit")
         if style.shape[-1] != net.cfg.style_dim:  # style and edit files from different trainings
             raise PercheadError(f"the style model gives {style.shape[-1]}-d styles but {self.files.edit} expects "
                                 f"{net.cfg.style_dim}-d; use style.safetensors and edit.safetensors from one release")
-        if lab.shape != (net.cfg.image_size, net.cfg.image_size):
-            raise PercheadError(f"seg map is {tuple(lab.shape)}, the model needs {net.cfg.image_size}^2; "
+        if host.shape != (net.cfg.image_size, net.cfg.image_size):
+            raise PercheadError(f"seg map is {tuple(host.shape)}, the model needs {net.cfg.image_size}^2; "
                                 "load it through models.segmap.load_segmap")
-        return _prune(net(lab[None], style).head(0))
+        lab = torch.as_tensor(host.astype(np.int64), device=self.device)[None]  # [1, S, S]
+        graphed = self._graphed_edit(net)
+        heads = graphed(lab, style) if graphed is not None else net(lab, style)
+        return _prune(heads.head(0), hide=self.device.type != "cpu")
+
+    def _graphed_edit(self, net):
+        """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""
+        if not self.fast_decode or self.device.type != "cuda":
+            return None
+        if self._graphed is None:
+            from models.networks.graphed import GraphedEditNet
+
+            try:
+                self._graphed = GraphedEditNet(net)
+            except Exception as e:  # an older driver or a capture error: the eager path still works
+                log.warning("CUDA graph capture of the edit network failed (%s); decoding eagerly", e)
+                net.encoder.trunk.fixed_shape = False
+                self.fast_decode = False
+                return None
+        return self._graphed
 
     @torch.no_grad()
     def reconstruct(self, rgba: np.ndarray) -> Gaussians:
@@ -149,9 +179,20 @@ def _fit_square(t: Tensor, size: int) -> Tensor:
     return t
 
 
-def _prune(g: Gaussians) -> Gaussians:
-    keep = (g.activated_opacities() > PRUNE_OPACITY) & (g.labels > 0)
-    return g[keep].to(dtype=torch.float32)
+def _prune(g: Gaussians, hide: bool = False) -> Gaussians:
+    """Drop faint and background-class Gaussians. ``hide`` makes them fully transparent instead
+    (renderers cull them): selecting by a mask waits for the GPU, which the live editor avoids."""
+    keep = (g.activated_opacities() > PRUNE_OPACITY) & (g.labels > 0)  # [N]
+    g = g.to(dtype=torch.float32)
+    if not hide:
+        return g[keep]
+    hidden = torch.full_like(g.opacity_logits, TRANSPARENT_LOGIT)
+    return Gaussians(g.means, g.quats, g.log_scales, torch.where(keep, g.opacity_logits, hidden), g.sh, g.labels)
+
+
+def visible(g: Gaussians) -> Gaussians:
+    """Only the Gaussians that can be seen (for export and counting; syncs on a GPU)."""
+    return g[g.activated_opacities() > PRUNE_OPACITY]
 
 
 def opaque_foreground(rgba: np.ndarray, threshold: float = 0.02) -> np.ndarray:

@@ -165,6 +165,7 @@ class InferenceEngine:
         self._closing = False
         # results
         self._head: Gaussians | None = None
+        self._visible = 0  # Gaussians of the head that can be seen (a GPU decode hides, not drops, faint ones)
         self._head_version = 0
         self._events: collections.deque[EngineEvent] = collections.deque(maxlen=MAX_EVENTS)
         self._last_error: str | None = None
@@ -272,8 +273,7 @@ class InferenceEngine:
     @property
     def stats(self) -> EngineStats:
         with self._lock:
-            return EngineStats(str(self._pipe.device), 0 if self._head is None else len(self._head),
-                               self._decode_ms, self._render_ms, self._style_ms)
+            return EngineStats(str(self._pipe.device), self._visible, self._decode_ms, self._render_ms, self._style_ms)
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Block until nothing is pending or running; False when ``timeout_s`` passed first."""
@@ -285,7 +285,9 @@ class InferenceEngine:
         head = self.head
         if head is None:
             raise PercheadError("there is no head to export yet; paint a map or pick a sample first")
-        return write_ply(path, head)
+        from models.pipeline import visible
+
+        return write_ply(path, visible(head))  # hidden (culled) Gaussians of a GPU decode stay out
 
     def close(self) -> None:
         """Stop the worker (after its running decode, if any, up to a few seconds)."""
@@ -412,7 +414,8 @@ class InferenceEngine:
         style = self._style_vector(job.style)
         with timed(self._pipe.device) as t:
             head = self._pipe.edit(job.labels, style)
-        self._publish(head, t.ms, f"decoded {len(head):,} Gaussians in {t.ms:.0f} ms")
+        count = _visible_count(head)  # after the timer: counting waits for the GPU
+        self._publish(head, t.ms, f"decoded {count:,} Gaussians in {t.ms:.0f} ms", count)
 
     def _run_reconstruct(self, job: _ReconstructJob) -> None:
         with timed(self._pipe.device) as t:
@@ -455,9 +458,10 @@ class InferenceEngine:
             self._style_cache.popitem(last=False)
         return vector
 
-    def _publish(self, head: Gaussians, decode_ms: float, message: str) -> None:
+    def _publish(self, head: Gaussians, decode_ms: float, message: str, visible: int | None = None) -> None:
         with self._cond:
             self._head = head
+            self._visible = len(head) if visible is None else visible
             self._head_version += 1
             self._decode_ms = decode_ms
             self._last_error = None
@@ -509,6 +513,12 @@ def _load_pipeline(checkpoint_dir: str | Path | None, device: str) -> HeadDecode
         raise PercheadError(f"style checkpoint {pipe.files.style} is missing; pass --checkpoint DIR "
                             "with the shipped files or retrain the style model")
     return pipe
+
+
+def _visible_count(head: Gaussians) -> int:
+    from models.pipeline import PRUNE_OPACITY
+
+    return int((head.activated_opacities() > PRUNE_OPACITY).sum())
 
 
 def _text_style(prompt: str) -> _Style:

@@ -72,6 +72,8 @@ class GaussianHead(nn.Module):
         # start as the template: zero output except a little noise so symmetry breaks
         nn.init.normal_(self.proj.weight, std=1e-3)
         nn.init.zeros_(self.proj.bias)
+        # a buffer, not a tensor made per call: a host-to-device copy cannot be captured in a CUDA graph
+        self.register_buffer("identity_quat", torch.tensor([1.0, 0.0, 0.0, 0.0]), persistent=False)
 
     def forward(self, tokens: Tensor) -> PredictedHeads:
         """tokens [B, T, D] -> PredictedHeads with N = T*K Gaussians."""
@@ -81,7 +83,7 @@ class GaussianHead(nn.Module):
         with torch.autocast(device_type=tokens.device.type, enabled=False):
             raw = self.proj(tokens.float()).view(b, -1, _GEOMETRY + cfg.num_classes)  # [B, N, 14 + C]
         offset, dscale, rot, opac, col, cls = torch.split(raw, [3, 3, 4, 1, 3, cfg.num_classes], -1)
-        identity = torch.tensor([1.0, 0.0, 0.0, 0.0], device=raw.device, dtype=raw.dtype)
+        identity = self.identity_quat.to(raw.dtype)
         init_logit = math.log(cfg.init_opacity / (1 - cfg.init_opacity))
         lim = cfg.max_log_scale_delta
         return PredictedHeads(

@@ -36,6 +36,9 @@ class ViTTrunk(nn.Module):
         self.norm = nn.LayerNorm(cfg.enc_dim)
         self.out = nn.Linear(cfg.enc_dim, cfg.dec_dim)
         self.extra_tokens = extra_tokens
+        # True: background patches are masked out of attention even for one input, so shapes never
+        # depend on the map (what a CUDA graph needs); same result as dropping them, more work
+        self.fixed_shape = False
 
     def forward(self, x: Tensor, keep: Tensor, extra: Tensor | None = None,
                 patch_features: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
@@ -45,7 +48,7 @@ class ViTTrunk(nn.Module):
         if patch_features is not None:
             tokens = tokens + patch_features
         mask: Tensor | None
-        if tokens.shape[0] == 1:
+        if tokens.shape[0] == 1 and not self.fixed_shape:
             tokens, mask = tokens[:, keep[0]], None  # drop background patches outright
         else:
             mask = keep

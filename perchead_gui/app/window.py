@@ -54,6 +54,7 @@ MENU_BAR_HEIGHT = 14
 FPS_WINDOW_S = 1.0
 OVERLAY_BACKGROUND = (0.0, 0.0, 0.0)  # class 0's colour, so the overlay's background reads as background
 SCREENSHOT_IDLE_TIMEOUT_S = 300.0
+MAX_PROMPT_CHARS = 10_000
 SCREENSHOT_SETTLE_FRAMES = 4       # frames after the engine is idle: take the head in, render, draw
 
 _KEY_NAMES: dict[int, str] = {}
@@ -274,6 +275,9 @@ class App(FileActions):
         if not text:
             self.status.message("the prompt is empty; type a few words, e.g. 'long red hair, green eyes'", error=True)
             return
+        if len(text) > MAX_PROMPT_CHARS:  # the text model reads ~512 tokens; the project keeps a bounded prompt
+            text = text[:MAX_PROMPT_CHARS]
+            self.status.message(f"the prompt was cut to {MAX_PROMPT_CHARS:,} characters")
         self.prompt = text
         self.style_mode = "text"
         self.engine.set_style_text(text)

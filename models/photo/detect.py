@@ -39,6 +39,7 @@ DETECTION_CONFIDENCE = 0.5   # MediaPipe's default; lower finds faces in posters
 MESH_CROP_SCALE = 2.0        # face-mesh input: a square this many face-box widths wide around the face
 MESH_CROP_SIZE = 384         # ... resized to this many px (the mesh model itself reads 192 px)
 CLOSE_UP_MARGIN = 0.5        # grey margin (share of the longer side) added when the first detection finds nothing
+RETRY_MIN_SCORE = 0.6        # retries (margin, turns) look harder, so they need a surer face than the first try
 MESH_PASSES = 2              # a second mesh pass when the first one's roll disagrees with the detector's
 MESH_ROLL_TOLERANCE = math.radians(5.0)
 _CHATTER = re.compile(r"^(INFO: Created TensorFlow Lite|WARNING: All log messages before absl|"
@@ -145,12 +146,14 @@ class MediaPipeFaces:
             return faces
         # a face filling the frame, cut at its edges (a close selfie), is found again with a margin around it
         pad = int(CLOSE_UP_MARGIN * max(rgb.shape[:2]))
-        faces = self._detect_upright(np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=128))
+        padded = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), constant_values=128)
+        faces = [f for f in self._detect_upright(padded) if f.score >= RETRY_MIN_SCORE]
         if faces:
             return [FaceBox(f.x0 - pad, f.y0 - pad, f.x1 - pad, f.y1 - pad, f.score,
                             None if f.eyes is None else tuple((x - pad, y - pad) for x, y in f.eyes))
                     for f in faces]
-        turns = {k: self._detect_upright(np.rot90(rgb, k)) for k in (1, 2, 3)}
+        turns = {k: [f for f in self._detect_upright(np.rot90(rgb, k)) if f.score >= RETRY_MIN_SCORE]
+                 for k in (1, 2, 3)}
         best = max(turns, key=lambda k: max((f.score for f in turns[k]), default=0.0))
         return [_unturn(f, best, rgb.shape[1], rgb.shape[0]) for f in turns[best]]
 

@@ -20,10 +20,11 @@ from models.photo.align import (affine_scale, apply_affine, canonical_targets, f
                                 key_points, warp)
 from models.photo.detect import FaceBox, mediapipe_faces
 from models.photo.parse import fill_polygon, parse_face
-from models.photo.topology import FACE_OVAL, FACE_SIDE_LEFT, FACE_SIDE_RIGHT, NOSE_TIP
+from models.photo.topology import FACE_OVAL, FACE_SIDE_LEFT, FACE_SIDE_RIGHT, LEFT_EYE, NOSE_TIP, RIGHT_EYE
 
 log = logging.getLogger(__name__)
 
+EYES_DISAGREE = 0.75      # mesh eyes this many eye distances from the detector's: not a clear face
 MIN_FACE_PX = 40          # face box width below which landmarks are unreliable: refused
 SHARP_FACE_PX = 100       # about the canonical face's box width at 256 px: smaller faces are upscaled (soft)
 OTHER_FACE_SHARE = 0.5    # a second face at least this share of the main face's width makes the photo ambiguous
@@ -79,6 +80,9 @@ def prepare_photo(rgba: np.ndarray, size: int | None = None, *, name: str = "the
     if pts is None:
         raise PercheadError(f"found a face in {name} but could not place its features; use a photo where the "
                             "face looks at the camera, unoccluded")
+    if _eyes_disagree(face, pts):  # detector and mesh saw different things: a face-like pattern, or a misread
+        raise PercheadError(f"no clear face found in {name}; use a photo with one upright face looking at the "
+                            "camera")
     m = fit_similarity(key_points(pts), canonical_targets().at(size))
     aligned = warp(rgb, m, size)  # [S, S, 3]
     inside = warp(np.ones(rgb.shape[:2], np.float32), m, size)  # [S, S]: 1 where the photo covers the crop
@@ -149,6 +153,18 @@ def _the_face(faces: list[FaceBox], name: str, notes: list[str]) -> FaceBox:
         raise PercheadError(f"the face in {name} is only {main.width:.0f} px wide; it needs at least "
                             f"{MIN_FACE_PX} px (use a larger or closer photo)")
     return main
+
+
+def _eyes_disagree(face: FaceBox, pts: np.ndarray) -> bool:
+    """Whether the mesh's eyes [478, 2+] lie far from the detector's, in eye distances (measured on real faces:
+    <= 0.1 frontal, 0.2-0.33 turned 45 degrees; a colour wheel read as a face: 2.1)."""
+    if face.eyes is None:
+        return False
+    right, left = np.asarray(face.eyes[0]), np.asarray(face.eyes[1])
+    span = max(float(np.linalg.norm(left - right)), 1e-6)
+    mesh_right, mesh_left = pts[list(RIGHT_EYE), :2].mean(0), pts[list(LEFT_EYE), :2].mean(0)
+    off = max(np.linalg.norm(mesh_right - right), np.linalg.norm(mesh_left - left)) / span
+    return off > EYES_DISAGREE
 
 
 def _crisp(mask: np.ndarray) -> np.ndarray:

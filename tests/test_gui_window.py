@@ -359,6 +359,27 @@ def test_a_failing_decode_shows_its_error_and_keeps_the_last_frame(fresh, monkey
     assert app.view.error is None and app.engine.head_version > version
 
 
+def test_a_failing_render_shows_its_error_and_keeps_the_last_frame(fresh, monkeypatch) -> None:
+    import perchead_gui.engine as engine_module
+
+    app = fresh
+    before = app.view.shown_pixels()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the rasteriser blew up")
+
+    monkeypatch.setattr(engine_module, "render_gaussians", broken)
+    app.orbit.yaw = 30.0
+    settle(app)
+    assert app.view.error is not None and "render failed" in app.view.error and "blew up" in app.view.error
+    np.testing.assert_array_equal(app.view.shown_pixels(), before)
+    assert app.running
+    monkeypatch.undo()
+    app.orbit.yaw = 35.0
+    settle(app)
+    assert app.view.error is None
+
+
 # ----- processes ------------------------------------------------------------------------------
 
 def _env(display: str) -> dict[str, str]:

@@ -337,6 +337,33 @@ def test_exports(fresh, tmp_path) -> None:
     assert frames.shape[0] == 4 and frames.shape[1:3] == (64, 64)
 
 
+def test_open_photo_reconstructs_and_offers_its_parsed_map(fresh, tmp_path) -> None:
+    from models.photo import mediapipe_available
+
+    if not mediapipe_available():
+        pytest.skip("MediaPipe is not installed here (it is a default dependency where wheels exist)")
+    from skimage import data
+
+    app = fresh
+    Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")
+    version = app.engine.head_version
+    assert app.open_photo(tmp_path / "astronaut.png"), app.status.text()
+    assert app.style_mode == "image" and app.style_image_name == "astronaut.png"
+    settle(app)
+    assert app.engine.head_version > version and app.engine.last_error is None
+    labels = app.canvas.labels
+    pal = palette()
+    for name in ("skin", "eyes", "nose", "hair"):
+        assert (labels == pal.id_of(name)).any(), f"the parsed map has {name}"
+    assert app.canvas.can_undo, "the photo's map is one undo step"
+    settle(app)
+    assert app.engine.head_version == version + 1, "taking the photo's map does not decode it again"
+    Image.fromarray(np.full((300, 300, 3), 120, np.uint8)).save(tmp_path / "wall.png")
+    assert not app.open_photo(tmp_path / "wall.png")
+    assert "face" in app.status.text()
+    assert close_modal(app) == "OK"
+
+
 # ----- failures -------------------------------------------------------------------------------
 
 def test_a_failing_decode_shows_its_error_and_keeps_the_last_frame(fresh, monkeypatch) -> None:

@@ -53,3 +53,43 @@ def test_iou_and_psnr() -> None:
     x = torch.full((4, 4, 3), 0.5)
     assert psnr(x, x) == math.inf
     assert psnr(x, x + 0.1) == pytest.approx(20.0, abs=1e-3)
+
+
+def test_shaded_reference_is_the_mean_lab_of_the_region() -> None:
+    from types import SimpleNamespace
+
+    from models.evaluation.references import measure, region_mean_lab
+    from models.palette import palette
+    from models.synthetic.attributes import sample_attributes
+
+    pal = palette()
+    attrs = [sample_attributes(s) for s in range(40)]
+    a, b = [x for x in attrs if x.hair_style != "bald"][:2]
+    b = type(b)(**{**b.__dict__, "hair_color": a.hair_color})  # two heads, one hair colour
+    rgb = torch.zeros(2, 1, 8, 8, 3)
+    classes = torch.zeros(2, 1, 8, 8, dtype=torch.long)
+    classes[:, :, :4] = pal.id_of("hair")
+    rgb[0, 0, :4] = torch.tensor([0.6, 0.3, 0.1])
+    rgb[1, 0, :4] = torch.tensor([0.4, 0.2, 0.1])
+    table = measure([SimpleNamespace(attributes=[a, b], rgb=rgb, class_map=classes)])
+    entry = table["hair"][a.hair_color]
+    expect = (srgb_to_lab(torch.tensor([0.6, 0.3, 0.1])) + srgb_to_lab(torch.tensor([0.4, 0.2, 0.1]))) / 2
+    torch.testing.assert_close(torch.tensor(entry["lab"], dtype=torch.float64), expect, atol=1e-3, rtol=0)
+    assert entry["heads"] == 2 and entry["engine_delta_e"] > 1.0
+    assert "skin" not in table  # 32 hair pixels, no skin pixels: regions under 10 px do not count
+    assert region_mean_lab(rgb[0, 0], classes[0, 0], "eyes") is None
+
+
+def test_reference_seeds_cover_every_value_and_the_shipped_table_is_complete() -> None:
+    from models.evaluation.references import PARTS, attribute_value, load_shaded_references, missing_values, pick_seeds
+    from models.synthetic.attributes import sample_attributes
+    from models.synthetic.sampler import is_benchmark_seed
+
+    seeds = pick_seeds(2)
+    assert not any(is_benchmark_seed(s) for s in seeds)
+    seen = {(p, attribute_value(sample_attributes(s), p)) for s in seeds for p in PARTS}
+    assert all((p, v) in seen for p, (_, values) in PARTS.items() for v in values)
+    shipped = load_shaded_references()
+    table = {p: {v: {} for v in t} for p, t in shipped.items()}
+    assert missing_values(table) == []
+    assert all(r.heads >= 16 and r.engine_delta_e < 12 for t in shipped.values() for r in t.values())

@@ -106,7 +106,7 @@ def _edit_files(tmp_path: Path, style_dim: int = 32) -> dict:
     bank, _ = build_bank(training_seeds(6), embed=fake_embed)
     save_bank(tmp_path / "bank.safetensors", bank)
     save_style_model(tmp_path / "style.safetensors", StyleModel(PRESETS["tiny"]))
-    return {"stage": "edit", "style_checkpoint": str(tmp_path / "style.safetensors"),
+    return {"stage": "edit", "style_checkpoint": str(tmp_path / "style.safetensors"), "balanced_class_ce": 0.3,
             "net": {"enc_dim": 16, "enc_depth": 1, "enc_heads": 2, "dec_dim": 16, "dec_depth": 1, "dec_heads": 2,
                     "patch_size": 8, "style_dim": style_dim},
             "data": {"eval_heads": 0, "engine_gaussians": 1500, "bank": str(tmp_path / "bank.safetensors"),
@@ -121,6 +121,7 @@ def test_edit_stage_trains_on_augmented_maps_and_logs_floats(tmp_path: Path, cap
     rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     logged = [r for r in rows if "loss" in r]
     assert logged and all(isinstance(r["class_ce"], float) and 0 <= r["data_share"] <= 1 for r in logged)
+    assert all(r["class_ce_balanced"] > 0 for r in logged)
     model, _ = load_checkpoint(tmp_path / "run" / "base.safetensors")
     assert model.cfg.kind == "edit"
 
@@ -187,3 +188,15 @@ def test_batched_gsplat_render_matches_per_head_values_and_gradients(tmp_path: P
     for k in outs[0]:
         torch.testing.assert_close(outs[0][k], outs[1][k], atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-3)
+
+
+def test_class_balance_lifts_small_classes() -> None:
+    from models.training.reconstruction import class_balance
+
+    target = torch.zeros(1, 2, 10, 10, dtype=torch.long)
+    target[..., :8, :] = 1   # 80% of the pixels: class 1
+    target[0, 0, 0, 0] = 3   # one pixel: class 3
+    w = class_balance(target, 15, 0.5, 20.0)
+    share = torch.bincount(target.flatten(), minlength=15).float() / target.numel()
+    assert w[3] > w[0] > 1.0 > w[1] and w.max() <= 20.0
+    assert (share * w).sum().item() == pytest.approx(1.0, rel=0.05)  # mean pixel weight stays about 1

@@ -3,7 +3,11 @@
 Base: the canonical RGB render in, novel views out (PSNR, SSIM, class mIoU per yaw; +-k
 averaged). Edit: the canonical class map + the head's caption in; the same view metrics,
 ``edit_front_iou`` (output class map at the canonical view vs the painted input), and CIE
-Delta E 2000 of the hair/skin/eyes mean colour vs the caption's attribute reference colour.
+Delta E 2000 of the hair/skin/eyes mean colour at the canonical view vs the attribute's
+*shaded* reference (models/evaluation/references.py: what engine renders of that attribute
+look like). ``*_delta_e_*_albedo`` keep the old comparison against the albedo table for one
+release. Drawn: ``edit_front_iou_drawn``, the same front-view IoU on seg maps drawn like an
+artist draws them (models/evaluation/drawn_maps.py), per kind as well.
 """
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
+from models.evaluation.drawn_maps import DrawnMap
 from models.evaluation.metrics import delta_e_srgb, foreground_weighted_iou, mean_iou, psnr
+from models.evaluation.references import attribute_value, lab_delta_e, region_mean_lab, shaded_reference_lab
 from models.losses.image import ssim
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
@@ -21,10 +27,10 @@ from models.render import render_views
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
 from models.training.reconstruction import HeadBatch, model_inputs
-from models.synthetic.sampler import BENCHMARK_SEEDS, BENCHMARK_YAWS, Batch, HeadSampler
+from models.synthetic.sampler import BENCHMARK_SEEDS, BENCHMARK_YAWS, Batch, HeadSampler, benchmark_cameras
 
 YAW_GROUPS = {"yaw0": (0.0,), "yaw45": (45.0, -45.0), "yaw90": (90.0, -90.0), "yaw180": (180.0,)}
-DELTA_E_PARTS = {"hair": "hair", "skin": "skin", "eyes": "eyes"}
+DELTA_E_PARTS = {"hair": "hair", "skin": "skin", "eyes": "eyes"}  # part -> REFERENCE_COLORS table
 
 
 def benchmark_batches(heads: int, size: int, device: torch.device, chunk: int = 8,
@@ -75,18 +81,46 @@ def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], b
             out = _view_metrics("edit", pred.head(b), batch, b, acc)
             front = out.class_map[0]
             acc["edit_front_iou"].append(foreground_weighted_iou(front, batch.class_map[b, 0]))
-            refs = {"hair": REFERENCE_COLORS["hair"][attrs.hair_color] if attrs.hair_style != "bald" else None,
-                    "skin": REFERENCE_COLORS["skin"][attrs.skin_tone],
-                    "eyes": REFERENCE_COLORS["eyes"][attrs.eye_color]}
-            for part, ref in refs.items():
-                if ref is None:
-                    continue
-                de = _region_delta_e(out.rgb[0], front, part, ref)
-                if de is not None:
-                    acc[f"edit_delta_e_{part}"].append(de)
-                gt = _region_delta_e(batch.rgb[b, 0], batch.class_map[b, 0], part, ref)
-                if gt is not None:  # the engine's own render against the same reference: the floor
-                    acc[f"gt_delta_e_{part}"].append(gt)
+            _delta_e(acc, attrs, out.rgb[0], front, batch.rgb[b, 0], batch.class_map[b, 0])
+    return _finish(acc)
+
+
+def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, gt_rgb: Tensor,
+             gt_classes: Tensor) -> None:
+    """Delta E of hair/skin/eyes at the canonical view: output (edit_*) and the engine's own render
+    (gt_*, the floor), against the shaded reference and, as before, the albedo (*_albedo)."""
+    for part in DELTA_E_PARTS:
+        value = attribute_value(attrs, part)
+        if value is None:
+            continue
+        albedo = REFERENCE_COLORS[DELTA_E_PARTS[part]][value]
+        shaded = shaded_reference_lab(part, value)
+        for prefix, img, cls in (("edit", rgb, classes), ("gt", gt_rgb, gt_classes)):
+            de = _region_delta_e(img, cls, part, albedo)
+            if de is not None:
+                acc[f"{prefix}_delta_e_{part}_albedo"].append(de)
+            lab = region_mean_lab(img, cls, part) if shaded is not None else None
+            if lab is not None:
+                acc[f"{prefix}_delta_e_{part}"].append(lab_delta_e(lab, shaded))
+
+
+@torch.no_grad()
+def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Sequence[DrawnMap],
+                   chunk: int = 8) -> dict[str, float]:
+    """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map."""
+    acc: dict[str, list[float]] = defaultdict(list)
+    device = next(model.parameters()).device
+    size = model.cfg.image_size
+    front = benchmark_cameras(size)[:1]  # yaw 0, pitch 0: the canonical input camera
+    for i in range(0, len(maps), chunk):
+        part = maps[i:i + chunk]
+        labels = torch.stack([torch.from_numpy(m.labels.astype("int64")) for m in part]).to(device)  # [B, S, S]
+        pred = model(labels, style_of([m.prompt for m in part]))
+        for b, m in enumerate(part):
+            out = render_views(pred.head(b), front, background=torch.zeros(3, device=device))
+            iou = foreground_weighted_iou(out.class_map[0], labels[b])
+            acc["edit_front_iou_drawn"].append(iou)
+            acc[f"edit_front_iou_drawn_{m.kind}"].append(iou)
     return _finish(acc)
 
 

@@ -238,25 +238,27 @@ class EditAugment:
         return batch, maps
 
     def _rerender(self, batch, rows: list[int], d: Draws):
+        dev = batch.world_to_cam.device
+        w2c = batch.world_to_cam[rows].detach().cpu().double()  # [R, V, 4, 4]: camera maths on the host, one copy
+        fx = batch.K[rows, 0, 0, 0].detach().cpu()  # [R]
         heads: list[Gaussians] = []
-        cams: list[list[Camera]] = []
-        for i in rows:
+        for j, i in enumerate(rows):
             g = batch.gaussians[i]
             if d.drops[i]:
                 g = drop_parts(g, [p for p, _ in d.drops[i]], [m for _, m in d.drops[i]])
-            row = batch.cameras(i)
             if d.frame[i]:
-                t = frame_transform(row[0].world_to_cam, float(row[0].K[0, 0]), tuple(d.shifts[i].tolist()),
-                                    float(d.scales[i]), float(d.rolls[i]))
-                row = [Camera(moved_camera(c.world_to_cam, t), c.K, c.width, c.height) for c in row]
+                t = frame_transform(w2c[j, 0], float(fx[j]), tuple(d.shifts[i].tolist()), float(d.scales[i]),
+                                    float(d.rolls[i]))
+                w2c[j] = torch.stack([moved_camera(w, t) for w in w2c[j]])
             heads.append(g)
-            cams.append(row)
+        w2c_dev = w2c.to(device=dev, dtype=batch.world_to_cam.dtype)
+        size = batch.rgb.shape[-2]
+        cams = [[Camera(w2c_dev[j, v], batch.K[i, v], size, size) for v in range(w2c.shape[1])] for j, i in enumerate(rows)]
         out = render_batch(heads, cams, backgrounds=batch.background[rows])
-        idx = torch.tensor(rows, device=batch.rgb.device)
+        idx = torch.tensor(rows, device=dev)
         for name, value in (("rgb", out.rgb), ("alpha", out.alpha), ("class_map", out.class_map), ("depth", out.depth)):
             getattr(batch, name)[idx] = value.to(getattr(batch, name).dtype)
-        batch.world_to_cam[idx] = torch.stack([torch.stack([c.world_to_cam for c in row]) for row in cams]).to(
-            batch.world_to_cam.device)
+        batch.world_to_cam[idx] = w2c_dev
         for j, i in enumerate(rows):
             batch.gaussians[i] = heads[j]
         return batch

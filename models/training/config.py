@@ -35,6 +35,12 @@ class TrainConfig:
     bf16: bool = True              # autocast on GPU; ignored on CPU
     max_minutes: float = 0.0       # stop cleanly (state saved, exported) after this wall time
     loss: dict[str, float] = field(default_factory=dict)
+    # class CE with per-class weights share^-power (pixel share of each class in the batch's target
+    # maps, normalised to a mean pixel weight of 1, capped): small parts (eyes, lips, brows) count
+    # for more than their few pixels; 0 turns it off. Added to the models.losses terms.
+    balanced_class_ce: float = 0.0
+    class_balance_power: float = 0.5
+    class_balance_max: float = 20.0
     data: dict[str, Any] = field(default_factory=dict)  # engine sampler options
 
     @classmethod

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from models.cameras import Camera
 from models.errors import PercheadError
 from models.gaussians import Gaussians
+from models.losses.image import class_cross_entropy
 from models.networks.checkpoint import load_checkpoint, save_checkpoint
 from models.networks.config import NetConfig
 from models.networks.decoder import PredictedHeads
@@ -90,9 +91,21 @@ def render_predictions(pred: PredictedHeads, batch: HeadBatch, mode: RenderMode 
     feats = torch.cat([rgb, cam_z[..., None], probs[:, None].expand(b, v, n, probs.shape[-1])], -1)  # [B, V, N, 4 + C]
     acc, alpha = rasterize_gsplat(means, flat.activated_quats().view(b, n, 4), flat.activated_scales().view(b, n, 3),
                                   flat.activated_opacities().view(b, n), feats, w2c, ks, w, h)  # [B*V, H*W, D]
-    acc, alpha = acc.view(b, v, h, w, -1), alpha.view(b, v, h, w)
+    acc, alpha = acc.reshape(b, v, h, w, -1), alpha.reshape(b, v, h, w)
     color = acc[..., :3] + (1.0 - alpha)[..., None] * batch.background.to(acc.dtype)
     return {"rgb": color, "alpha": alpha, "class_weights": acc[..., 4:]}
+
+
+def class_balance(classes: Tensor, num_classes: int, power: float, cap: float) -> Tensor:
+    """Per-class CE weights [C] from target maps [...]: share^-power, mean pixel weight 1, at most cap.
+
+    Computed on the device from this batch's own counts (no host sync). A class absent from the
+    batch gets the cap, which no pixel uses."""
+    counts = torch.bincount(classes.reshape(-1), minlength=num_classes).float()  # [C]
+    share = counts / counts.sum()
+    w = (share + 1e-6).pow(-power)
+    w = w / (share * w).sum()
+    return w.clamp(max=cap)
 
 
 class ReconstructionTask:
@@ -145,6 +158,12 @@ class ReconstructionTask:
         out = render_predictions(pred, batch, self.render_mode)
         target = {"rgb": batch.rgb, "alpha": batch.alpha, "class_map": batch.classes}
         total, named = self.loss_fn(out, target)
+        if self.cfg.balanced_class_ce > 0:
+            weights = class_balance(batch.classes, out["class_weights"].shape[-1], self.cfg.class_balance_power,
+                                    self.cfg.class_balance_max)
+            named["class_ce_balanced"] = class_cross_entropy(out["class_weights"], out["alpha"], batch.classes,
+                                                             class_balance=weights)
+            total = total + self.cfg.balanced_class_ce * named["class_ce_balanced"]
         return total, {k: v.detach() for k, v in named.items()}
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:

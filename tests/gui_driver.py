@@ -48,8 +48,10 @@ def edit(args: argparse.Namespace) -> int:
     app.start()
     settle(app)
     paint_box(app, HAIR)
+    painted = time.time()
     deadline = time.monotonic() + 120
-    while not app.autosaver.autosave_path.exists():
+    path = app.autosaver.autosave_path
+    while not (path.exists() and path.stat().st_mtime >= painted):  # an autosave of the whole edit
         if time.monotonic() > deadline:
             print("NO AUTOSAVE", flush=True)
             return 1

@@ -220,9 +220,8 @@ class FileActions:
         photo = prepared.rgba_float()  # [S, S, 4]
         self.style_image, self.style_image_name = photo, p.name
         self.style_mode = "image"
-        self.engine.set_style_image(photo)
         try:
-            self.engine.reconstruct(photo, labels=prepared.labels)
+            self.engine.reconstruct(photo, labels=prepared.labels, style_rgba=photo)
         except PercheadError as e:
             self.report_error(str(e))
             return False

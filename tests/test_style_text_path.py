@@ -38,6 +38,8 @@ def test_lab_and_dictionary(lexicon: L.ColourLexicon) -> None:
     assert "mustardy" not in lexicon.colours and lexicon.lookup(["mustardy"]) == lexicon.colours["mustard"]  # -y, -ish reach the name
     back = L.ColourLexicon.from_json(lexicon.to_json())
     assert back.colours == lexicon.colours and back.prototypes == lexicon.prototypes
+    prompts = ["teal hair, amber eyes", "a mustard sweater", "dark red hair"]  # the file sorts keys: order must hold
+    torch.testing.assert_close(L.colour_features(prompts, back), L.colour_features(prompts, lexicon))
     assert set(lexicon.prototypes["hair"]) == set(A.HAIR_COLORS)
 
 
@@ -53,6 +55,20 @@ def test_colours_bind_to_their_part(lexicon: L.ColourLexicon) -> None:
     assert parts("tangerine") == [("tangerine", "hair")]  # a bare colour describes the hair
     assert parts("une femme aux yeux olive") == [("olive", "eyes")]  # a colour after its noun
     assert parts("a long bob, wavy") == []
+
+
+def test_other_languages_basic_colour_terms(lexicon: L.ColourLexicon) -> None:
+    def classes(text: str) -> list[tuple[str, str]]:
+        table = {"hair": "hair", "eyes": "eyes"}
+        return [(m.slot, lexicon.classify(m.rgb, table[m.slot])[0]) for m in L.find_colours(text, lexicon)]
+
+    assert classes("Eine Frau mit dunkelbraunen Augen und schwarzen Haaren") == [("eyes", "dark_brown"), ("hair", "black")]
+    assert classes("capelli biondi, occhi azzurri") == [("hair", "blonde"), ("eyes", "blue")]
+    assert classes("olhos verdes, cabelo ruivo") == [("eyes", "green"), ("hair", "red")]
+    assert classes("een vrouw met grijze ogen en wit haar") == [("eyes", "grey"), ("hair", "white")]
+    assert not set(lexicon.aliases) & set(lexicon.colours)  # aliases never shadow a dictionary name
+    names = ColourNames.build(lexicon, held_out_tokens())  # training draws dictionary names only
+    assert not {n for t in names.by_class.values() for ns in t.values() for n in ns} & set(lexicon.aliases)
 
 
 def test_colour_features(lexicon: L.ColourLexicon) -> None:

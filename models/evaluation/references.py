@@ -136,6 +136,14 @@ def lab_delta_e(lab: Tensor, reference: Tensor) -> float:
     return float(delta_e2000(lab, reference))
 
 
+def nearest_reference(part: str, lab: Tensor, path: str | Path = SHADED_REFERENCE_PATH) -> str:
+    """The attribute value whose shaded reference is nearest (Delta E 2000) to a Lab colour [3]."""
+    table = load_shaded_references(path)[part]
+    names = list(table)
+    refs = torch.tensor([table[n].lab for n in names], dtype=torch.float64)  # [K, 3]
+    return names[int(delta_e2000(lab.double().expand_as(refs), refs).argmin())]
+
+
 __all__: Sequence[str] = ("SHADED_REFERENCE_PATH", "PARTS", "ShadedReference", "attribute_value", "region_mean_lab",
                           "load_shaded_references", "shaded_reference_lab", "pick_seeds", "measure",
-                          "missing_values", "lab_delta_e")
+                          "missing_values", "lab_delta_e", "nearest_reference")

@@ -13,6 +13,7 @@ from models.style.augment import FACIAL_PHRASES, FRAMES, STYLE_PHRASES, ColourNa
 from models.style.bank import build_bank
 from models.style.captions import training_seeds
 from models.style.checkpoint import load_style_model, save_style_model
+from models.style.definitions import definition_texts
 from models.style.distill import DistillConfig, student_from_teacher, train_text_path
 from models.style.encoders import PRESETS, StyleModel
 from models.synthetic import attributes as A
@@ -89,10 +90,11 @@ def test_training_prompts_never_use_held_out_words(lexicon: L.ColourLexicon) -> 
     banned = held_out_tokens()
     assert {"crimson", "obsidian", "pageboy", "titian"} <= banned
     glue = {"a", "an", "the", "of", "to", "in", "on", "at", "with", "and", "into", "hair", "face", "head", "eyes", "eyed",
-            "no", "up", "without", "i", "like", "d"}
+            "no", "up", "without", "i", "like", "d", "or", "so", "it", "that", "is", "has", "for", "after", "one"}
     template = {t for n in dir(A) if n.endswith("_WORDS") for ws in getattr(A, n).values() for w in ws for t in _tokens(w)}
     phrases = [w for tab in (STYLE_PHRASES, FACIAL_PHRASES) for ws in tab.values() for w in ws]
     phrases += [re.sub(r"\{[^}]*\}", " ", f) for f in FRAMES]
+    phrases += definition_texts()
     clashes = {p: (_tokens(p.replace("{c}", "")) & banned) - glue - template for p in phrases}
     assert not {k: v for k, v in clashes.items() if v}
     names = ColourNames.build(lexicon, banned)
@@ -122,6 +124,8 @@ def test_student_starts_as_teacher_and_round_trips(lexicon: L.ColourLexicon, tmp
     emb = torch.nn.functional.normalize(torch.randn(4, 384), dim=-1)
     prompts = ["teal hair", "amber eyes", "a bob", "tangerine bun, olive eyes"]
     torch.testing.assert_close(student.encode_prompts(prompts, emb), teacher.encode_text_embeddings(emb))
+    with_defs = student_from_teacher(teacher, lexicon, torch.randn(len(definition_texts()), 384)).eval()
+    torch.testing.assert_close(with_defs.encode_prompts(prompts, emb), teacher.encode_text_embeddings(emb))
     for k, v in teacher.attributes.state_dict().items():
         assert torch.equal(v, student.attributes.state_dict()[k])
     path = save_style_model(tmp_path / "s.safetensors", student)

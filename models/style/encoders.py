@@ -49,6 +49,8 @@ class StyleConfig:
     text_hidden: int = 768                # projection MLP hidden width
     text_layers: int = 2                  # hidden layers in the projection MLP
     text_features: int = 0                # colour-dictionary features beside the embedding (lexicon.feature_dim(); 0 = none)
+    text_definitions: int = 0             # definitions whose cosine with the prompt joins the input (definitions.py; 0 = none)
+    definition_scale: float = 20.0        # centred cosines x this: e5 cosines differ by a few hundredths
     dropout: float = 0.1
     image_size: int = 128                 # reference images are padded square and resized to this
     image_widths: tuple[int, ...] = (32, 64, 96, 128, 160)  # CNN stage widths; each stage halves the size
@@ -88,25 +90,42 @@ class TextStyleHead(nn.Module):
     def __init__(self, cfg: StyleConfig) -> None:
         super().__init__()
         self.features = cfg.text_features
+        self.definition_scale = cfg.definition_scale
         layers: list[nn.Module] = []
-        if self.features:
+        if self.features or cfg.text_definitions:
             self.norm = nn.LayerNorm(cfg.text_embed_dim)
         else:  # the original layout (keys mlp.0 = LayerNorm ...), so older checkpoints load unchanged
             layers.append(nn.LayerNorm(cfg.text_embed_dim))
-        width = cfg.text_embed_dim + cfg.text_features
+        if cfg.text_definitions:
+            # backbone embeddings of definitions.definition_texts(), set when the head is trained
+            self.register_buffer("definitions", torch.zeros(cfg.text_definitions, cfg.text_embed_dim))
+        else:
+            self.definitions = None
+        width = cfg.text_embed_dim + cfg.text_features + cfg.text_definitions
         for _ in range(cfg.text_layers):
             layers += [nn.Linear(width, cfg.text_hidden), nn.GELU(), nn.Dropout(cfg.dropout)]
             width = cfg.text_hidden
         layers.append(nn.Linear(width, cfg.style_dim))
         self.mlp = nn.Sequential(*layers)
 
-    def forward(self, emb: Tensor, features: Tensor | None = None) -> Tensor:  # emb [B, E], features [B, F] -> [B, D]
+    def forward(self, emb: Tensor, features: Tensor | None = None,
+                hide_embedding: Tensor | None = None) -> Tensor:  # emb [B, E], features [B, F] -> [B, D]
+        """``hide_embedding`` [B] bool (training only) zeroes the embedding itself for those rows while the
+        definition cosines still come from it: the head must then read style from the cosines."""
         x = emb.float()
+        if not hasattr(self, "norm"):
+            return F.normalize(self.mlp(x), dim=-1)
+        parts = [self.norm(x)]
+        if hide_embedding is not None:
+            parts[0] = parts[0] * (~hide_embedding).float()[:, None]
         if self.features:
             if features is None:
                 features = torch.zeros(x.shape[0], self.features, device=x.device)
-            x = torch.cat([self.norm(x), features.to(x.device).float()], dim=-1)
-        return F.normalize(self.mlp(x), dim=-1)
+            parts.append(features.to(x.device).float())
+        if self.definitions is not None:
+            cos = F.normalize(x, dim=-1) @ self.definitions.T                       # [B, K]
+            parts.append((cos - cos.mean(-1, keepdim=True)) * self.definition_scale)
+        return F.normalize(self.mlp(torch.cat(parts, dim=-1)), dim=-1)
 
 
 class ConvStage(nn.Module):

@@ -139,7 +139,11 @@ case "${1:-start}" in
     status "launched (pid $!)"
     wait_loop
     ;;
-  wait) wait_loop ;;
+  wait)
+    if [ ! -f "$Q/launched" ]; then
+      echo "nothing launched on this machine (a fresh one: the last went back?): run 'start' again"; exit 3
+    fi
+    wait_loop ;;
   _run) run_all ;;
   collect) collect ;;
   *) echo "usage: $0 start|wait|collect" >&2; exit 2 ;;

@@ -169,7 +169,8 @@ def simplify_parts(maps: Tensor, parts: Sequence[str], min_pixels: int = 6) -> T
             cxy = (m * dx * dy).sum((1, 2)) / nn_
             det = (cxx * cyy - cxy * cxy).clamp_min(1e-6)
             # a uniform ellipse has covariance (axes / 2)^2: inside when the Mahalanobis radius <= 2
-            r2 = (cyy[:, None, None] * dx * dx - 2 * cxy[:, None, None] * dx * dy + cxx[:, None, None] * dy * dy) / det[:, None, None]
+            a, b, c = (t[:, None, None] for t in (cxx, cxy, cyy))
+            r2 = (c * dx * dx - 2 * b * dx * dy + a * dy * dy) / det[:, None, None]  # [B, H, W]
             inside = (r2 <= 4.0) & ok[:, None, None] & ((out == fill) | (out == cid))
             out[inside] = cid
     return out

@@ -101,7 +101,9 @@ def class_balance(classes: Tensor, num_classes: int, power: float, cap: float) -
 
     Computed on the device from this batch's own counts (no host sync). A class absent from the
     batch gets the cap, which no pixel uses."""
-    counts = torch.bincount(classes.reshape(-1), minlength=num_classes).float()  # [C]
+    flat = classes.reshape(-1)
+    ones = torch.ones_like(flat, dtype=torch.float32)
+    counts = torch.zeros(num_classes, device=classes.device).scatter_add_(0, flat, ones)  # [C]; bincount would sync
     share = counts / counts.sum()
     w = (share + 1e-6).pow(-power)
     w = w / (share * w).sum()

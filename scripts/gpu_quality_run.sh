@@ -10,6 +10,7 @@
 # returns, killing the detached run, so call `wait` again right after each reply until it prints
 # "ALL DONE". Every call copies what exists so far into $OUT (<= 8 files, each <= 16 MB):
 # base.safetensors, edit.safetensors, eval.json, logs.tgz, status.txt.
+# BASE_CFG / EDIT_CFG pick other recipes (configs/*_continue.yaml: a second, shorter fine-tune).
 # Budgets (env, minutes): BASE_MIN=8, EDIT_MIN=11; DEADLINE_MIN=22.5 from launch to the end of the
 # eval (the edit budget shrinks to keep it): about 26 min of machine time in all. Carry: .gpu/wheels .gpu/gsplat_ext.tgz
 # .gpu/bank_train.safetensors .gpu/bank_eval.safetensors.
@@ -80,7 +81,7 @@ run_all() {  # the detached part: base, then edit, then eval
   t0=$(date +%s)
   mode=$(cat "$Q/render_mode")
   mkdir -p "$Q/ckpt"
-  write_config configs/base.yaml "$Q/base.yaml" base "$BASE_MIN" "$mode"
+  write_config "${BASE_CFG:-configs/base.yaml}" "$Q/base.yaml" base "$BASE_MIN" "$mode"
   status "base start (max ${BASE_MIN} min, render $mode)"
   python3 -m perchead_gui.cli -v train "$Q/base.yaml" > "$Q/base.log" 2>&1
   rc=$?
@@ -91,7 +92,7 @@ run_all() {  # the detached part: base, then edit, then eval
   fi
   local edit_min
   edit_min=$(python3 -c "import sys; e=(${DEADLINE_MIN} - (($(date +%s) - $t0) / 60) - ${EVAL_RESERVE_MIN}); print(max(1.0, min(${EDIT_MIN}, e)))")
-  write_config configs/edit.yaml "$Q/edit.yaml" edit "$edit_min" "$mode"
+  write_config "${EDIT_CFG:-configs/edit.yaml}" "$Q/edit.yaml" edit "$edit_min" "$mode"
   status "edit start (max $edit_min min)"
   python3 -m perchead_gui.cli -v train "$Q/edit.yaml" > "$Q/edit.log" 2>&1
   rc=$?

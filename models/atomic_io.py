@@ -74,28 +74,15 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     A symlink at ``path`` is kept and the file it points to is replaced. Every OS failure
     (disk full, read-only, permission) is one PercheadError line; the old file stays as it was.
     """
-    p = check_output_path(path)
-    target = Path(os.path.realpath(p)) if p.is_symlink() else p
-    folder = target.parent if str(target.parent) else Path(".")
-    tmp: str | None = None
-    try:
-        _sweep_stale_temps(folder, target.name)
-        tmp = str(folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    def fill(tmp: str, target: Path) -> None:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         _set_mode(fd, target)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
-        tmp = None
-        _fsync_folder(folder)
-    except OSError as e:
-        raise PercheadError(f"cannot write {p}: {e.strerror or e}; check the folder is writable and has space") from e
-    finally:
-        if tmp is not None:
-            _remove_quietly(tmp)
-    return p
+
+    return _replace_through_temp(path, fill)
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
@@ -107,20 +94,30 @@ def write_path_atomic(path: str | os.PathLike, produce: Callable[[Path], None], 
     """Atomic write for encoders that insist on writing to a path themselves (ffmpeg):
     ``produce(tmp_path)`` writes a temp file beside ``path`` (ending in ``suffix``, so the encoder
     picks its format from it); that file is then fsynced and renamed over ``path``."""
-    p = check_output_path(path)
-    target = Path(os.path.realpath(p)) if p.is_symlink() else p
-    folder = target.parent if str(target.parent) else Path(".")
-    tmp: Path | None = None
-    try:
-        _sweep_stale_temps(folder, target.name)
-        tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}"
-        produce(tmp)
+    def fill(tmp: str, target: Path) -> None:
+        produce(Path(tmp))
         fd = os.open(tmp, os.O_RDWR | getattr(os, "O_BINARY", 0))
         try:
             _set_mode(fd, target)
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    return _replace_through_temp(path, fill, suffix)
+
+
+def _replace_through_temp(path: str | os.PathLike, fill: Callable[[str, Path], None], suffix: str = "") -> Path:
+    """The one atomic-replace sequence: ``fill(tmp, target)`` leaves a complete, fsynced temp file
+    beside the target; it is renamed over the target and the folder is fsynced. On any failure the
+    temp file goes and the target stays as it was."""
+    p = check_output_path(path)
+    target = Path(os.path.realpath(p)) if p.is_symlink() else p
+    folder = target.parent if str(target.parent) else Path(".")
+    tmp: str | None = None
+    try:
+        _sweep_stale_temps(folder, target.name)
+        tmp = str(folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{suffix}")
+        fill(tmp, target)
         os.replace(tmp, target)
         tmp = None
         _fsync_folder(folder)
@@ -128,7 +125,7 @@ def write_path_atomic(path: str | os.PathLike, produce: Callable[[Path], None], 
         raise PercheadError(f"cannot write {p}: {e.strerror or e}; check the folder is writable and has space") from e
     finally:
         if tmp is not None:
-            _remove_quietly(str(tmp))
+            _remove_quietly(tmp)
     return p
 
 

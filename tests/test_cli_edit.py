@@ -8,9 +8,6 @@ output paths) ends in exit 2 and ONE stderr line, with nothing written. Decodes 
 """
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import shutil
 import subprocess
 import sys
@@ -26,26 +23,13 @@ from models.pipeline import CHECKPOINT_DIR
 from models.ply import read_ply
 from models.render import RenderOutput, render
 from models.segmap import load_segmap
-from perchead_gui.cli import main
+from tests.cli_support import cli
 
 REPO = Path(__file__).resolve().parent.parent
 SKIN, HAIR = palette().id_of("skin"), palette().id_of("hair")
 SENTINEL = b"an existing output that a failed command must leave alone\n"
 
 
-def cli(*args: object) -> tuple[int, str]:
-    """Run ``perchead`` in-process; (exit code, its stderr: error lines and logged warnings, as a shell sees them)."""
-    err = io.StringIO()
-    handler = logging.StreamHandler(err)  # pytest owns the root logger here; show warnings as the CLI does
-    handler.setFormatter(logging.Formatter("perchead: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    logging.getLogger().addHandler(handler)
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            rc = main([str(a) for a in args])
-    finally:
-        logging.getLogger().removeHandler(handler)
-    return rc, err.getvalue()
 
 
 def front(ply: Path) -> tuple[int, RenderOutput]:

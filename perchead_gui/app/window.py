@@ -58,6 +58,10 @@ MAX_PROMPT_CHARS = 10_000
 SCREENSHOT_SETTLE_FRAMES = 4       # frames after the engine is idle: take the head in, render, draw
 
 _KEY_NAMES: dict[int, str] = {}
+_CTRL_KEYS = {dpg.mvKey_LControl, dpg.mvKey_RControl, getattr(dpg, "mvKey_ModCtrl", dpg.mvKey_LControl)}
+_SHIFT_KEYS = {dpg.mvKey_LShift, dpg.mvKey_RShift, getattr(dpg, "mvKey_ModShift", dpg.mvKey_LShift)}
+_ALT_KEYS = {dpg.mvKey_LAlt, dpg.mvKey_RAlt, getattr(dpg, "mvKey_ModAlt", dpg.mvKey_LAlt)}
+_MODIFIER_KEYS = _CTRL_KEYS | _SHIFT_KEYS | _ALT_KEYS
 
 
 def key_names() -> dict[int, str]:
@@ -90,7 +94,8 @@ class App(FileActions):
         self.state = EditorState()
         self.prompt = DEFAULT_PROMPT  # what the engine uses until the artist sets a style
         self.style_mode = "text"
-        self.style_image: np.ndarray | None = None   # [H, W, 4] float32 0..1
+        self._style_rev = 0                          # bumped by every new style image (dirty tracking)
+        self._style_image: np.ndarray | None = None  # [H, W, 4] float32 0..1, behind the style_image property
         self.style_image_name = ""
         self.project_path: Path | None = None
         accelerated = self.engine.stats.device != "cpu"
@@ -103,10 +108,13 @@ class App(FileActions):
         self._sent_version = -1
         self._view_key: tuple | None = None
         self._overlay: np.ndarray | None = None     # [S, S, 3] the head seen from the canonical view
+        self._overlay_rev = 0                        # bumped with each new overlay image
         self._overlay_key: tuple | None = None
         self._decode_error: str | None = None
         self._render_error: str | None = None
         self._drag: dict | None = None               # the gesture in progress: target, button, last position
+        self._pointer: tuple[float, float] | None = None  # window position of the last mouse event
+        self._keys_down: set[int] = set()            # modifier keys pressed and not yet released
         self._last_paint: tuple[float, float] | None = None
         self._frame_times: list[float] = []
         self._last_step = time.monotonic()
@@ -126,6 +134,9 @@ class App(FileActions):
     def start(self) -> None:
         """Create the window, then the first content: a project, a sample, or the first sample."""
         dpg.create_context()
+        # Dear PyGui would run mouse, key and widget callbacks on a thread of its own, at the same
+        # time as step() reads the canvas; queued instead, they run at the start of each frame.
+        dpg.configure_app(manual_callback_management=True)
         self._build()
         dpg.create_viewport(title="PercHead Studio", width=WINDOW_SIZE[0], height=WINDOW_SIZE[1],
                             min_width=800, min_height=600, disable_close=True)
@@ -164,6 +175,7 @@ class App(FileActions):
             dpg.add_mouse_wheel_handler(callback=self._on_wheel)
             dpg.add_mouse_double_click_handler(callback=self._on_double_click)
             dpg.add_key_press_handler(callback=self._on_key)
+            dpg.add_key_release_handler(callback=self._on_key_release)
 
     def _initial_content(self) -> None:
         o = self.options
@@ -205,12 +217,13 @@ class App(FileActions):
         dt, self._last_step = now - self._last_step, now
         self._frame_times = [t for t in self._frame_times if now - t < FPS_WINDOW_S] + [now]
         try:
+            dpg.run_callbacks(dpg.get_callback_queue())  # the mouse, keys and widgets, on this thread
             self._take_events()
             self._send_requests()
             if self.state.turntable and not self._dragging("view"):
                 self.orbit.advance_turntable(dt)
             self._refresh_overlay()
-            self.canvas_panel.refresh(self._overlay, id(self._overlay))
+            self.canvas_panel.refresh(self._overlay, self._overlay_rev)
             self._refresh_view()
             self._advance_export()
             self._track_changes()
@@ -423,16 +436,19 @@ class App(FileActions):
         """A modal or file dialog owns the mouse and keys."""
         return dialogs.modal_open() or self.files.is_open()
 
-    # Dear PyGui handlers: (sender, app_data, user_data)
+    # Dear PyGui handlers: (sender, app_data, user_data). They run queued, in event order, at the
+    # start of step() (manual callback management), so the pointer position comes from the move
+    # events themselves and the modifiers from the press/release events seen so far, not from the
+    # device's state when the queue is run (a fast Ctrl+Z may be over by then).
     def _mouse(self) -> tuple[float, float]:
-        x, y = dpg.get_mouse_pos(local=False)
-        return float(x), float(y)
+        if self._pointer is None:
+            x, y = dpg.get_mouse_pos(local=False)
+            self._pointer = (float(x), float(y))
+        return self._pointer
 
     def _mods(self) -> Mods:
-        down = dpg.is_key_down
-        return Mods(ctrl=down(dpg.mvKey_LControl) or down(dpg.mvKey_RControl),
-                    shift=down(dpg.mvKey_LShift) or down(dpg.mvKey_RShift),
-                    alt=down(dpg.mvKey_LAlt) or down(dpg.mvKey_RAlt))
+        down = self._keys_down
+        return Mods(ctrl=bool(down & _CTRL_KEYS), shift=bool(down & _SHIFT_KEYS), alt=bool(down & _ALT_KEYS))
 
     def _on_click(self, sender, button, user_data) -> None:
         pos = self._mouse()
@@ -442,12 +458,14 @@ class App(FileActions):
             self.pointer_down(pos, int(button), self._mods())
 
     def _on_release(self, sender, button, user_data) -> None:
-        # Within one slow frame the release can be handled before the moves that preceded it:
-        # take the pointer to where the button went up first, so a stroke ends there.
-        self.pointer_move(self._mouse())
+        self.pointer_move(self._mouse())  # a stroke ends where the button went up
         self.pointer_up(int(button))
 
     def _on_move(self, sender, app_data, user_data) -> None:
+        try:
+            self._pointer = (float(app_data[0]), float(app_data[1]))  # where the pointer was at this event
+        except (TypeError, IndexError, ValueError):
+            self._pointer = None
         self.pointer_move(self._mouse())
 
     def _on_wheel(self, sender, steps, user_data) -> None:
@@ -458,8 +476,15 @@ class App(FileActions):
     def _on_double_click(self, sender, button, user_data) -> None:
         self.double_click(self._mouse(), int(button))
 
+    def _on_key_release(self, sender, code, user_data) -> None:
+        self._keys_down.discard(int(code))
+
     def _on_key(self, sender, code, user_data) -> None:
-        name = key_names().get(int(code))
+        code = int(code)
+        if code in _MODIFIER_KEYS:
+            self._keys_down.add(code)
+            return
+        name = key_names().get(code)
         if name is None or self.style.typing() or any(dpg.is_item_active(t) for t in self.exports.INPUTS):
             return
         self.key(name, self._mods())
@@ -498,9 +523,10 @@ class App(FileActions):
             return
         frame = self.engine.render(canonical_view().camera(self.canvas.size), mode=mode,
                                    background=OVERLAY_BACKGROUND)
-        self._overlay_key = key
-        if frame.error is None:
+        if frame.error is None:  # a failed render is tried again next frame
+            self._overlay_key = key
             self._overlay = frame.image
+            self._overlay_rev += 1
 
     def _view_size(self) -> int:
         moving = self._dragging("view") or self.state.turntable
@@ -550,12 +576,27 @@ class App(FileActions):
 
     # ----- unsaved work ----------------------------------------------------------------------
 
+    @property
+    def style_image(self) -> np.ndarray | None:
+        """The reference image [H, W, 4] float32 0..1, or None; every assignment is a new revision."""
+        return self._style_image
+
+    @style_image.setter
+    def style_image(self, image: np.ndarray | None) -> None:
+        self._style_image = image
+        self._style_rev += 1
+
     def _content_key(self) -> tuple:
-        image_key = None if self.style_image is None else id(self.style_image)
+        image_key = None if self.style_image is None else self._style_rev
         return (self.canvas.version, self.prompt, self.style_mode, image_key)
 
     def _mark_saved(self) -> None:
         self._saved_key = self._content_seen = self._content_key()
+        self._show_title()
+
+    def _show_title(self) -> None:
+        if self.running:
+            dpg.set_viewport_title(f"PercHead Studio - {self._title_name()}" + (" *" if self.dirty else ""))
 
     @property
     def dirty(self) -> bool:
@@ -566,7 +607,7 @@ class App(FileActions):
         key = self._content_key()
         if key != self._content_seen:
             self._content_seen = key
-            dpg.set_viewport_title(f"PercHead Studio - {self._title_name()}" + (" *" if self.dirty else ""))
+            self._show_title()
             if self.autosaver is not None and self.dirty:
                 self.autosaver.mark_dirty()
         if self.autosaver is not None and self.dirty:

@@ -143,6 +143,11 @@ class HeadPipeline:
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         return _prune(heads.head(0), hide=self.device.type != "cpu")
 
+    def prepare_fast_decode(self) -> None:
+        """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""
+        if self.fast_decode and self.device.type == "cuda":
+            self._graphed_edit(self.net("edit"))
+
     def _graphed_edit(self, net):
         """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""
         if not self.fast_decode or self.device.type != "cuda":
@@ -151,7 +156,8 @@ class HeadPipeline:
             from models.networks.graphed import GraphedEditNet
 
             try:
-                self._graphed = GraphedEditNet(net)
+                with torch.cuda.device(self.device):
+                    self._graphed = GraphedEditNet(net)
             except Exception as e:  # an older driver or a capture error: the eager path still works
                 log.warning("CUDA graph capture of the edit network failed (%s); decoding eagerly", e)
                 net.encoder.trunk.fixed_shape = False

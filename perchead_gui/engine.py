@@ -396,12 +396,18 @@ class InferenceEngine:
                     self._cond.notify_all()
 
     def _warm_up(self) -> None:
-        """Load the models and embed the default style before the first request needs them."""
-        self._style_vector(self._style)
+        """Before the first request needs them: build the CPU rasteriser, load the edit model and
+        capture its CUDA graph (no head is on screen yet, so no render competes with the capture),
+        then embed the default style."""
         from models.pipeline import HeadPipeline
+        from models.render import native
 
+        if self._pipe.device.type == "cpu":
+            native.available()  # compiles once per machine (about a second), not inside the first render
         if isinstance(self._pipe, HeadPipeline):
             self._pipe.net("edit")
+            self._pipe.prepare_fast_decode()
+        self._style_vector(self._style)
 
     def _guarded(self, fn: Callable[[], None]) -> None:
         """Run worker code; any error becomes an event, so the worker never dies."""

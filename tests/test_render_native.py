@@ -80,3 +80,24 @@ def test_library_is_built_once_into_the_cache(monkeypatch, tmp_path) -> None:
         assert not list(tmp_path.glob(".*")), "no temp files left"
     finally:
         native._library.cache_clear()
+
+
+def test_too_many_tile_entries_fall_back_to_the_banded_torch_path(monkeypatch) -> None:
+    g = random_scene(800, seed=3)
+    cam = canonical_view().camera(48)
+    with torch.inference_mode():
+        ref = render(g, cam, backend="torch")
+        monkeypatch.setattr(native, "MAX_TILE_ENTRIES", 0)
+        bounded = render(g, cam, backend="native")
+    torch.testing.assert_close(bounded.rgb, ref.rgb, atol=1e-6, rtol=1e-6)
+
+
+def test_an_unwritable_cache_falls_back_to_a_private_temp_folder(monkeypatch, tmp_path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv(native.CACHE_ENV, str(blocker / "cache"))
+    native._library.cache_clear()
+    try:
+        assert native.available()
+    finally:
+        native._library.cache_clear()

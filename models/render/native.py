@@ -45,13 +45,17 @@ def _compiler() -> str | None:
     return cc if cc and shutil.which(cc) else (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang"))
 
 
+CFLAGS = ("-O3", "-shared", "-fPIC", "-pthread", "-std=c99")
+MAX_TILE_ENTRIES = 200_000_000  # (Gaussian, tile) pairs the C lists may hold (~0.8 GB); beyond, the banded torch path
+
+
 def _build(cc: str, target: Path) -> None:
     """Compile to a temp file beside ``target`` and rename it into place (no half-built library)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".so", dir=target.parent)
     os.close(fd)
     try:
-        cmd = [cc, "-O3", "-shared", "-fPIC", "-pthread", "-std=c99", str(SOURCE), "-o", tmp, "-lm"]
+        cmd = [cc, *CFLAGS, str(SOURCE), "-o", tmp, "-lm"]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
         if out.returncode != 0:
             raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
@@ -72,12 +76,10 @@ def _library() -> ctypes.CDLL | None:
         return None
     try:
         version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout
-        key = hashlib.sha256(SOURCE.read_bytes() + version.encode()).hexdigest()[:16]
-        target = _cache_dir() / f"raster-{key}.so"
+        ident = SOURCE.read_bytes() + version.encode() + " ".join(CFLAGS).encode() + os.uname().machine.encode()
+        name = f"raster-{hashlib.sha256(ident).hexdigest()[:16]}.so"
         with _build_lock:
-            if not target.is_file():
-                _build(cc, target)
-        lib = ctypes.CDLL(str(target))
+            lib = _load_or_build(cc, name)
     except (OSError, RuntimeError, subprocess.SubprocessError) as e:
         log.warning("could not build the native CPU rasteriser (%s); rendering with the torch rasteriser", e)
         return None
@@ -86,6 +88,26 @@ def _library() -> ctypes.CDLL | None:
     fn.argtypes = [i64, ptr, ptr, ptr, ptr, ptr, i64, ptr, i64, i64, i64, f32, f32, f32, ptr, ptr, ptr, ctypes.c_int]
     fn.restype = ctypes.c_int
     return lib
+
+
+def _load_or_build(cc: str, name: str) -> ctypes.CDLL:
+    """The cached library, else a fresh build: in the cache folder, or a private temp folder where
+    the cache cannot be written (a read-only home). A cached file that will not load is rebuilt."""
+    folders = [_cache_dir(), Path(tempfile.gettempdir()) / f"perchead-native-{os.getuid()}"]
+    last: Exception | None = None
+    for folder in folders:
+        target = folder / name
+        try:
+            if target.is_file():
+                try:
+                    return ctypes.CDLL(str(target))
+                except OSError:  # truncated or foreign: build it again
+                    target.unlink()
+            _build(cc, target)
+            return ctypes.CDLL(str(target))
+        except (OSError, RuntimeError) as e:
+            last = e
+    raise OSError(f"no usable folder for the native library ({last})")
 
 
 def available() -> bool:
@@ -103,6 +125,11 @@ def rasterize_native(proj: Projected, features: Tensor, labels: Tensor | None, n
     lib = _library()
     if lib is None:
         raise RuntimeError("the native rasteriser is not available")
+    if proj.means2d.shape[0] >= 2**31 or _tile_entries(proj, width, height) > MAX_TILE_ENTRIES:
+        from models.render.cpu_rasterizer import rasterize  # bands its rows, so memory stays bounded
+
+        with torch.no_grad():
+            return rasterize(proj, features, labels, num_classes, width, height)
     order = torch.argsort(proj.depths)  # front to back, as the torch path
     means2d = proj.means2d.index_select(0, order).float().contiguous()  # [M, 2]
     conics = proj.conics.index_select(0, order).float().contiguous()  # [M, 3]
@@ -131,3 +158,15 @@ def rasterize_native(proj: Projected, features: Tensor, labels: Tensor | None, n
         raise MemoryError("the native rasteriser ran out of memory")
     out_dtype = features.dtype
     return acc.to(out_dtype), alpha.to(out_dtype), None if cls is None else cls.to(out_dtype)
+
+
+def _tile_entries(proj: Projected, width: int, height: int, tile: int = 16) -> int:
+    """How many (Gaussian, 16 px tile) pairs the C lists would hold (an upper bound)."""
+    m, r = proj.means2d, proj.radii
+    x0 = torch.floor(m[:, 0] - r[:, 0]).clamp(0, width)
+    x1 = torch.ceil(m[:, 0] + r[:, 0]).clamp(0, width)
+    y0 = torch.floor(m[:, 1] - r[:, 1]).clamp(0, height)
+    y1 = torch.ceil(m[:, 1] + r[:, 1]).clamp(0, height)
+    tx = ((x1 - 1) // tile - x0 // tile + 1).clamp_min(0)
+    ty = ((y1 - 1) // tile - y0 // tile + 1).clamp_min(0)
+    return int((tx * ty).sum())

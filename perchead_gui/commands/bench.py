@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             raise PercheadError(str(e)) from e
     render_rows = [] if args.no_render else bench_render(device, frames=args.frames)
-    decode_rows = [] if args.no_decode else bench_decode(device, frames=args.frames)
+    decode_rows = [] if args.no_decode else bench_decode(device, frames=args.frames, checkpoint_dir=args.checkpoint)
     info["render"], info["decode"] = rows_as_dicts(render_rows), rows_as_dicts(decode_rows)
     if args.json:
         print(json.dumps(info, indent=2))

@@ -12,11 +12,13 @@ import logging
 import os
 import sys
 
-# Idle OpenMP threads sleep instead of spinning. The app runs decode, render and UI threads on
-# machines with as few as 2 cores (often shared); with spinning workers a 20 ms CPU render was
-# measured at 300 ms under load, with passive ones at 19 ms (docs/performance.md). Set before
-# torch loads; a value the user exported wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# In the window, idle OpenMP threads sleep instead of spinning: the app runs decode, render and
+# UI threads on machines with as few as 2 cores (often shared), and with spinning workers a 20 ms
+# CPU render was measured at 300 ms under load, with passive ones at 19 ms (docs/performance.md).
+# Batch commands keep OpenMP's default (spinning is faster for one busy thread: the torch
+# rasteriser 80.8 vs 104.5 ms). Set before torch loads; a value the user exported wins.
+if next((a for a in sys.argv[1:] if not a.startswith("-")), None) == "gui":
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Only subcommands that work are listed; each module is perchead_gui/commands/<name>.py.
 COMMANDS = ("gui", "render", "edit", "reconstruct", "parse", "synth", "train", "eval", "bench")

@@ -113,7 +113,7 @@ def project_bytes(project: Project) -> bytes:
 
 def load_project(path: str | os.PathLike) -> Project:
     """Open a .perchead file; every problem is one PercheadError line saying what to do."""
-    from models.input_files import input_kind
+    from models.input_files import input_kind, special_file_error
 
     p = Path(path)
     name = f"project {p}"
@@ -123,7 +123,7 @@ def load_project(path: str | os.PathLike) -> Project:
     if kind == "folder":
         raise PercheadError(f"{name} is a folder; give a {SUFFIX} file")
     if kind == "special":
-        raise PercheadError(f"{name} is not a regular file (a device or pipe); give a {SUFFIX} file")
+        raise special_file_error(name, f"a {SUFFIX} file")
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import re
 
-from models.style.paraphrases import Paraphrase
+from models.style.paraphrases import Paraphrase, _article
 
 VERSION = "paraphrases-v2"
 
@@ -135,10 +135,6 @@ _FOREIGN = {
            "facial_hair": {"full_beard": "een volle baard", "moustache": "een snor", "stubble": "een stoppelbaard",
                            "none": "gladgeschoren"}},
 }
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _english(rng: random.Random, n: int) -> list[Paraphrase]:

@@ -29,13 +29,15 @@ import torch
 from torch import Tensor
 
 from models.cameras import Camera, canonical_view
-from models.device import is_accelerator
+from models.device import is_accelerator, to_host
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.palette import NUM_CLASSES, palette
 from models.ply import write_ply
 from models.render import RenderOutput
 from models.render import render as render_gaussians
+from models.render.gsplat_backend import gsplat_import_error
+from models.render.prepared import PreparedHead, prepare_head, render_prepared_rgb
 from perchead_gui.timing import timed
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,7 @@ class InferenceEngine:
         self._render_lock = threading.Lock()
         self._frame: Frame | None = None
         self._frame_key: tuple | None = None
+        self._prepared: tuple[int, PreparedHead] | None = None  # (head version, head) for the GPU orbit path
 
         self._thread = threading.Thread(target=self._work, args=(warm_up,), name="perchead-decode", daemon=True)
         self._thread.start()
@@ -343,8 +346,11 @@ class InferenceEngine:
             if head is None or len(head) == 0:
                 return Frame(_filled(camera.height, camera.width, bg), version, 0.0)
             with torch.inference_mode(), timed(head.device) as t:
-                out = render_gaussians(head, camera, background=bg, classes=mode == "classes")
-                image = _view_image(out, mode, bg).cpu().numpy()
+                if mode == "rgb" and _fast_view(head.device):
+                    image = to_host(render_prepared_rgb(self._prepared_head(head, version), camera, bg)).numpy()
+                else:
+                    out = render_gaussians(head, camera, background=bg, classes=mode == "classes")
+                    image = to_host(_view_image(out, mode, bg)).numpy()
             with self._lock:
                 self._render_ms = t.ms
             return Frame(np.ascontiguousarray(image, dtype=np.float32), version, t.ms)
@@ -355,6 +361,15 @@ class InferenceEngine:
             if prev is not None and prev.image.shape[:2] == (camera.height, camera.width):
                 return Frame(prev.image, prev.head_version, prev.render_ms, message)
             return Frame(_filled(camera.height, camera.width, _safe_bg(bg)), 0, 0.0, message)
+
+    def _prepared_head(self, head: Gaussians, version: int) -> PreparedHead:
+        """The head activated for the fast path, once per published head (caller holds _render_lock)."""
+        if version >= 0 and self._prepared is not None and self._prepared[0] == version:
+            return self._prepared[1]
+        prepared = prepare_head(head)
+        if version >= 0:
+            self._prepared = (version, prepared)
+        return prepared
 
     # ---- worker -----------------------------------------------------------------------------
     def _busy_locked(self) -> bool:
@@ -553,6 +568,11 @@ def _digest(arr: np.ndarray) -> bytes:
     h.update(repr((arr.shape, arr.dtype.str)).encode())
     h.update(np.ascontiguousarray(arr).tobytes())
     return h.digest()
+
+
+def _fast_view(device: torch.device) -> bool:
+    """Colour views of a head on a GPU go through the prepared gsplat path (models/render/prepared.py)."""
+    return is_accelerator(device) and gsplat_import_error() is None
 
 
 def _camera_key(camera: Camera) -> tuple:

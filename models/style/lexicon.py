@@ -59,9 +59,47 @@ _SUFFIXES = ("ish", "y")
 _COLOUR_FILLERS = {"coloured", "colored", "colour", "color", "tinted", "toned", "hued", "shade", "shaded"}
 _MAX_WORDS = 3  # longest colour name matched, in words ("light grey blue")
 _SOFT_TEMPERATURE = 8.0  # deltaE over which nearness to a class colour fades (~ a clearly visible step)
-# Colour *names* follow hue and chroma more than lightness ("crimson" is a dark red, not a brown):
-# class distances weigh lightness by half, the lightness:chroma ratio 2:1 of the CMC formula.
-_LIGHTNESS_WEIGHT = 0.5
+# Weight of lightness in class distances. 0.5 (CMC's 2:1) was used while hue had no other say; with the
+# colour's category choosing the hue family first (``CATEGORY_CLASSES``), plain CIE76 inside the family
+# agrees best with hand-labelled hair names (scripts/colour_naming_check.py: 0.81 at 0.5, 0.86 at 1.0).
+_LIGHTNESS_WEIGHT = 1.0
+_OLD_LIGHTNESS_WEIGHT = 0.5  # what lexicons stored before categories were read with
+
+
+# Basic colour categories (Berlin & Kay's terms, plus the few that hair and eye talk treats as their own).
+# A name's category is its own head word when that is such a term ("sky blue" -> blue); otherwise the
+# majority of its nearest dictionary names that do end in one (k-NN over the xkcd survey's own naming).
+CATEGORY_WORDS: dict[str, str] = {
+    "red": "red", "orange": "orange", "yellow": "yellow", "green": "green", "blue": "blue", "purple": "purple",
+    "violet": "purple", "pink": "pink", "brown": "brown", "grey": "grey", "gray": "grey", "black": "black",
+    "white": "white", "teal": "teal", "turquoise": "teal", "aqua": "teal", "cyan": "teal", "magenta": "magenta",
+    "fuchsia": "magenta", "beige": "beige", "tan": "beige", "cream": "beige", "maroon": "maroon",
+    "burgundy": "maroon", "navy": "navy", "silver": "silver", "lavender": "lavender", "lilac": "lavender",
+    "olive": "olive", "khaki": "olive", "gold": "gold", "golden": "gold", "blonde": "gold", "blond": "gold",
+}
+# Which attribute values a colour of each category may mean: hair and eyes are named by hue family first
+# ("sky blue hair" is blue hair, however light; "navy hair" is blue, not black). Missing: no restriction.
+CATEGORY_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
+    "hair": {"red": ("red", "auburn"), "orange": ("red", "auburn"), "yellow": ("blonde", "platinum"),
+             "gold": ("blonde", "platinum"), "green": ("green",), "blue": ("blue",), "navy": ("blue",),
+             "teal": ("blue", "green"), "purple": ("purple",), "lavender": ("purple",),
+             "pink": ("pink",), "magenta": ("pink", "purple"), "maroon": ("auburn", "red", "purple"),
+             "brown": ("brown", "dark_brown", "auburn", "black"), "beige": ("blonde", "platinum", "brown"),
+             "olive": ("green", "brown", "blonde"), "grey": ("grey", "platinum", "white"),
+             "silver": ("grey", "platinum", "white"), "white": ("white", "platinum", "grey"),
+             "black": ("black", "dark_brown")},
+    "eyes": {"orange": ("amber", "brown"), "yellow": ("amber", "hazel"), "gold": ("amber", "hazel"),
+             "green": ("green", "hazel"), "olive": ("hazel", "green"), "blue": ("blue", "grey"), "navy": ("blue",),
+             "teal": ("blue", "green"), "purple": ("blue", "grey"), "lavender": ("blue", "grey"),
+             "brown": ("brown", "dark_brown", "amber", "hazel"), "beige": ("brown", "amber", "hazel"),
+             "maroon": ("brown", "dark_brown"), "grey": ("grey", "blue"), "silver": ("grey", "blue"),
+             "white": ("grey", "blue"), "black": ("dark_brown",)},
+}
+# Names that are shade words more than hues: "dark eyes" are dark brown, "pale hair" is platinum.
+_NAME_CATEGORIES = {"dark": "black", "pale": "white"}
+_CATEGORY_K = 5  # neighbours voting for the category of a name without a category word
+_CATEGORY_PENALTY = 100.0  # deltaE added to classes outside a colour's category (the family decides; within it, Lab)
+_MODIFIER_WEIGHT = 1 / 3  # "strawberry blonde": the head word's colour, pulled a third towards the modifier
 
 
 # ---- colour maths --------------------------------------------------------------------------
@@ -73,6 +111,20 @@ def srgb_to_lab(rgb: Tensor) -> Tensor:
     xyz = lin @ m.T / torch.tensor([0.95047, 1.0, 1.08883])
     f = torch.where(xyz > (6 / 29) ** 3, xyz.clamp_min(1e-12) ** (1 / 3), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return torch.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def lab_to_srgb(lab: Tensor) -> tuple[int, int, int]:
+    """CIE Lab (D65) [3] -> sRGB 0..255, clipped to the gamut (inverse of ``srgb_to_lab``)."""
+    L, a, b = (float(x) for x in lab)
+    fy = (L + 16) / 116
+    f = torch.tensor([fy + a / 500, fy, fy - b / 200])
+    e = 6 / 29
+    xyz = torch.where(f > e, f ** 3, 3 * e * e * (f - 4 / 29)) * torch.tensor([0.95047, 1.0, 1.08883])
+    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    lin = torch.linalg.solve(m, xyz).clamp(0, 1)
+    c = torch.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin.clamp_min(1e-12) ** (1 / 2.4) - 0.055)
+    r, g, bb = (int(round(float(x) * 255)) for x in c.clamp(0, 1))
+    return (r, g, bb)
 
 
 def _reference_lab(table: str) -> tuple[list[str], Tensor]:
@@ -113,17 +165,33 @@ class ColourLexicon:
     # colour lists lack ("blonde", "ginger"), with the colour of their English counterpart. Kept apart
     # from ``colours`` so training prompts draw only dictionary names (``augment.ColourNames``).
     aliases: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    # name or alias -> basic colour category (CATEGORY_WORDS values); empty in lexicons made before it,
+    # which then read colours by nearest class alone.
+    categories: dict[str, str] = field(default_factory=dict)
+    lightness_weight: float = _LIGHTNESS_WEIGHT  # stored, so a checkpoint reads colours as it was trained to
 
     def to_json(self) -> str:
         return json.dumps({"source": self.source, "colours": self.colours, "prototypes": self.prototypes,
-                           "aliases": self.aliases}, separators=(",", ":"), sort_keys=True)
+                           "aliases": self.aliases, "categories": self.categories,
+                           "lightness_weight": self.lightness_weight}, separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "ColourLexicon":
         d = json.loads(text)
         protos = {t: {v: [tuple(c) for c in cs] for v, cs in vals.items()} for t, vals in d["prototypes"].items()}
         return cls({k: tuple(v) for k, v in d["colours"].items()}, protos, d.get("source", ""),
-                   {k: tuple(v) for k, v in d.get("aliases", {}).items()})
+                   {k: tuple(v) for k, v in d.get("aliases", {}).items()}, d.get("categories", {}),
+                   float(d.get("lightness_weight", _OLD_LIGHTNESS_WEIGHT)))
+
+    def category(self, words: Sequence[str]) -> str:
+        """Basic colour category of a matched name ('' when the lexicon has none)."""
+        name = " ".join(words)
+        if name in self.categories:
+            return self.categories[name]
+        if words and words[-1] in CATEGORY_WORDS and self.categories:
+            return CATEGORY_WORDS[words[-1]]
+        rgb = self.lookup(words)
+        return self.categories.get(_stem_name(self, words), "") if rgb is not None else ""
 
     def lookup(self, words: Sequence[str]) -> tuple[int, int, int] | None:
         """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy') or an alias."""
@@ -141,30 +209,88 @@ class ColourLexicon:
                         return self.colours[" ".join([*words[:-1], cand])]
         return None
 
-    def class_distances(self, lab: Tensor, table: str) -> tuple[list[str], Tensor]:
+    def class_distances(self, lab: Tensor, table: str, categories: Sequence[str] = ()) -> tuple[list[str], Tensor]:
         """Attribute values of ``table`` (in ``REFERENCE_COLORS`` order, which the features keep) and the
-        deltaE [K] from ``lab`` [3] to each one's nearest prototype."""
+        deltaE [K] from ``lab`` [3] to each one's nearest prototype; values outside every one of the
+        colour's ``categories`` (when all are known) get ``_CATEGORY_PENALTY`` more."""
         names = list(REFERENCE_COLORS[table])
         labs = _proto_labs(self, table)
-        w = torch.tensor([_LIGHTNESS_WEIGHT, 1.0, 1.0])
+        w = torch.tensor([self.lightness_weight, 1.0, 1.0])
         d = torch.stack([((pl - lab) * w).norm(dim=-1).min() for pl in labs])
+        allowed = _allowed(table, categories)
+        if allowed is not None:
+            d = d + torch.tensor([0.0 if n in allowed else _CATEGORY_PENALTY for n in names])
         return names, d
 
-    def classify_many(self, rgbs: Sequence[Sequence[int]], table: str) -> tuple[list[str], Tensor]:
-        """Nearest attribute value of ``table`` for many sRGB colours [N]: (values, deltaE [N])."""
+    def classify_many(self, rgbs: Sequence[Sequence[int]], table: str,
+                      categories: Sequence[str] | None = None) -> tuple[list[str], Tensor]:
+        """Nearest attribute value of ``table`` for many sRGB colours [N] (each within its category, when
+        ``categories`` [N] is given): (values, deltaE [N], penalty included)."""
         names = list(REFERENCE_COLORS[table])
         lab = srgb_to_lab(torch.tensor([list(c) for c in rgbs], dtype=torch.float32))  # [N, 3]
-        w = torch.tensor([_LIGHTNESS_WEIGHT, 1.0, 1.0])
+        w = torch.tensor([self.lightness_weight, 1.0, 1.0])
         d = torch.stack([((lab[:, None] - pl[None]) * w).norm(dim=-1).min(dim=1).values
                          for pl in _proto_labs(self, table)], dim=1)  # [N, K]
+        if categories is not None:
+            for i, cat in enumerate(categories):
+                allowed = _allowed(table, [cat] if cat else [])
+                if allowed is not None:
+                    d[i] += torch.tensor([0.0 if n in allowed else _CATEGORY_PENALTY for n in names])
         best = d.min(dim=1)
         return [names[i] for i in best.indices.tolist()], best.values
 
-    def classify(self, rgb: Sequence[int], table: str) -> tuple[str, float]:
-        """Nearest attribute value of ``table`` for an sRGB colour, and its deltaE."""
-        names, d = self.class_distances(srgb_to_lab(torch.tensor([list(rgb)]))[0], table)
+    def classify(self, rgb: Sequence[int], table: str, categories: Sequence[str] = ()) -> tuple[str, float]:
+        """Nearest attribute value of ``table`` for an sRGB colour (within its categories), and its deltaE."""
+        names, d = self.class_distances(srgb_to_lab(torch.tensor([list(rgb)]))[0], table, categories)
         i = int(d.argmin())
         return names[i], float(d[i])
+
+
+def _allowed(table: str, categories: Sequence[str]) -> set[str] | None:
+    """Values of ``table`` that colours of these categories may mean; None = no restriction."""
+    rules = CATEGORY_CLASSES.get(table)
+    if not rules or not categories or any(c not in rules for c in categories):
+        return None
+    return {v for c in categories for v in rules[c]}
+
+
+def _stem_name(lex: "ColourLexicon", words: Sequence[str]) -> str:
+    """The dictionary name an adjective form reached ('reddish' -> 'red'), else the words as they are."""
+    last = words[-1]
+    for suf in _SUFFIXES:
+        if last.endswith(suf) and len(last) > len(suf) + 2:
+            stem = last[: -len(suf)]
+            for cand in (stem, stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else None, stem + "e"):
+                if cand and " ".join([*words[:-1], cand]) in lex.colours:
+                    return " ".join([*words[:-1], cand])
+    return " ".join(words)
+
+
+def colour_categories(colours: dict[str, tuple[int, int, int]],
+                      extra: dict[str, tuple[int, int, int]] | None = None) -> dict[str, str]:
+    """Category of every name: its head word's when that is a category word, else the majority of the
+    ``_CATEGORY_K`` nearest names (CIE76) that have one. ``extra`` (aliases) are categorised by colour only
+    unless their own words say it."""
+    named = {n: CATEGORY_WORDS[n.split()[-1]] for n in colours if n.split()[-1] in CATEGORY_WORDS}
+    named.update({n: c for n, c in _NAME_CATEGORIES.items() if n in colours})
+    ref_names = list(named)
+    ref_lab = srgb_to_lab(torch.tensor([list(colours[n]) for n in ref_names], dtype=torch.float32))  # [R, 3]
+    out: dict[str, str] = dict(named)
+    todo = {n: c for n, c in {**colours, **(extra or {})}.items() if n not in out}
+    for n in list(todo):
+        if n.split()[-1] in CATEGORY_WORDS:
+            out[n] = CATEGORY_WORDS[n.split()[-1]]
+            del todo[n]
+    if todo:
+        names = list(todo)
+        lab = srgb_to_lab(torch.tensor([list(todo[n]) for n in names], dtype=torch.float32))  # [N, 3]
+        near = torch.cdist(lab, ref_lab).topk(_CATEGORY_K, largest=False).indices                # [N, K]
+        for n, idx in zip(names, near.tolist()):
+            votes: dict[str, int] = {}
+            for i in idx:
+                votes[named[ref_names[i]]] = votes.get(named[ref_names[i]], 0) + 1
+            out[n] = max(votes, key=lambda c: (votes[c], -idx.index(next(j for j in idx if named[ref_names[j]] == c))))
+    return out
 
 
 def _proto_labs(lex: ColourLexicon, table: str) -> list[Tensor]:
@@ -178,43 +304,49 @@ def _proto_labs(lex: ColourLexicon, table: str) -> list[Tensor]:
 
 
 # ---- basic colour terms in the backbone's other languages ----------------------------------
-# English counterpart -> inflected forms. "@hair:VALUE" stands for the engine's reference colour of a
+# English counterpart -> inflected forms. "@hair:VALUE" ("@eyes:VALUE") stands for the engine's reference colour of a
 # hair value whose English word the colour lists lack. Basic vocabulary only (the words a bilingual
 # dictionary gives first); the held-out sets' foreign colour words are mostly such basic words, which
 # docs/style.md reports.
 _TERMS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {"@hair:blonde": ("blonde", "blond", "fair-haired"), "@hair:red": ("ginger", "redhead", "redheaded"),
            "@hair:platinum": ("platinum",), "@hair:dark_brown": ("brunette", "brunet")},
-    "fr": {"black": ("noir", "noire", "noirs", "noires"), "red": ("rouge", "rouges"), "@hair:red": ("roux", "rousse", "rousses"),
+    "fr": {"@eyes:hazel": ("noisette", "noisettes"), "@eyes:amber": ("ambre", "ambré", "ambrée", "ambrés", "ambrées"),
+           "black": ("noir", "noire", "noirs", "noires"), "red": ("rouge", "rouges"), "@hair:red": ("roux", "rousse", "rousses"),
            "brown": ("brun", "brune", "bruns", "brunes", "marron"), "chestnut": ("châtain", "châtains", "châtaine"),
            "@hair:blonde": ("blonds", "blondes"), "grey": ("gris", "grise", "grises", "grisonnant", "grisonnants"),
            "white": ("blanc", "blanche", "blancs", "blanches"), "blue": ("bleu", "bleue", "bleus", "bleues"),
            "green": ("vert", "verte", "verts", "vertes"), "pink": ("rose", "roses"),
            "purple": ("violet", "violette", "violets", "violettes", "mauve"), "orange": ("orange", "oranges"),
            "yellow": ("jaune", "jaunes"), "gold": ("doré", "dorée", "dorés", "dorées")},
-    "de": {"black": ("schwarz",), "red": ("rot",), "brown": ("braun",), "@hair:blonde": ("blond",), "grey": ("grau",),
+    "de": {"@eyes:hazel": ("haselnussbraun", "nussbraun", "haselnussfarben"), "@eyes:amber": ("bernsteinfarben", "bernsteinfarbig", "bernstein"),
+           "black": ("schwarz",), "red": ("rot",), "brown": ("braun",), "@hair:blonde": ("blond",), "grey": ("grau",),
            "white": ("weiß", "weiss"), "blue": ("blau",), "green": ("grün",), "pink": ("rosa",), "purple": ("lila", "violett"),
            "orange": ("orange",), "yellow": ("gelb",), "gold": ("gold", "golden")},
-    "es": {"black": ("negro", "negra", "negros", "negras"), "red": ("rojo", "roja", "rojos", "rojas"),
+    "es": {"@eyes:hazel": ("avellana", "avellanas"), "@eyes:amber": ("ámbar", "ambarino", "ambarina", "ambarinos", "ambarinas", "miel"),
+           "black": ("negro", "negra", "negros", "negras"), "red": ("rojo", "roja", "rojos", "rojas"),
            "@hair:red": ("pelirrojo", "pelirroja", "pelirrojos", "pelirrojas"),
            "brown": ("marrón", "marrones", "café", "cafés"), "chestnut": ("castaño", "castaña", "castaños", "castañas"),
            "@hair:blonde": ("rubio", "rubia", "rubios", "rubias"), "grey": ("gris", "grises", "canoso", "canosa"),
            "white": ("blanco", "blanca", "blancos", "blancas"), "blue": ("azul", "azules"), "green": ("verde", "verdes"),
            "pink": ("rosa", "rosado", "rosada"), "purple": ("morado", "morada", "morados", "moradas", "violeta"),
            "yellow": ("amarillo", "amarilla"), "gold": ("dorado", "dorada")},
-    "it": {"black": ("nero", "nera", "neri", "nere"), "red": ("rosso", "rossa", "rossi", "rosse"),
+    "it": {"@eyes:hazel": ("nocciola",), "@eyes:amber": ("ambra", "ambrato", "ambrata", "ambrati", "ambrate", "miele"),
+           "black": ("nero", "nera", "neri", "nere"), "red": ("rosso", "rossa", "rossi", "rosse"),
            "brown": ("marrone", "marroni"), "chestnut": ("castano", "castana", "castani", "castane"),
            "@hair:blonde": ("biondo", "bionda", "biondi", "bionde"), "grey": ("grigio", "grigia", "grigi", "grigie"),
            "white": ("bianco", "bianca", "bianchi", "bianche"), "blue": ("blu", "azzurro", "azzurra", "azzurri", "azzurre"),
            "green": ("verde", "verdi"), "pink": ("rosa",), "purple": ("viola",), "yellow": ("giallo", "gialla", "gialli")},
-    "pt": {"black": ("preto", "preta", "pretos", "pretas"), "red": ("vermelho", "vermelha", "vermelhos", "vermelhas"),
+    "pt": {"@eyes:hazel": ("avelã", "avelãs"), "@eyes:amber": ("âmbar", "ambarino", "ambarina", "ambarinos", "mel"),
+           "black": ("preto", "preta", "pretos", "pretas"), "red": ("vermelho", "vermelha", "vermelhos", "vermelhas"),
            "@hair:red": ("ruivo", "ruiva", "ruivos", "ruivas"), "brown": ("marrom",),
            "chestnut": ("castanho", "castanha", "castanhos", "castanhas"),
            "@hair:blonde": ("loiro", "loira", "loiros", "loiras", "louro", "loura"),
            "grey": ("cinza", "cinzento", "cinzenta", "grisalho", "grisalha"), "white": ("branco", "branca", "brancos", "brancas"),
            "blue": ("azul", "azuis"), "green": ("verde", "verdes"), "pink": ("rosa",), "purple": ("roxo", "roxa", "roxos"),
            "yellow": ("amarelo", "amarela")},
-    "nl": {"black": ("zwart", "zwarte"), "red": ("rood", "rode"), "brown": ("bruin", "bruine"), "@hair:blonde": ("blonde",),
+    "nl": {"@eyes:hazel": ("hazelnoot", "hazelnootbruin", "hazelnootbruine"), "@eyes:amber": ("amberkleurig", "amberkleurige", "barnsteen", "barnsteenkleurig", "barnsteenkleurige"),
+           "black": ("zwart", "zwarte"), "red": ("rood", "rode"), "brown": ("bruin", "bruine"), "@hair:blonde": ("blonde",),
            "grey": ("grijs", "grijze"), "white": ("wit", "witte"), "blue": ("blauw", "blauwe"), "green": ("groen", "groene"),
            "pink": ("roze",), "purple": ("paars", "paarse"), "yellow": ("geel", "gele")},
 }
@@ -232,6 +364,8 @@ _PREFIX_LIGHT = {"de": "hell", "nl": "licht"}
 def translated_colour_terms(colours: dict[str, tuple[int, int, int]]) -> dict[str, tuple[int, int, int]]:
     """Foreign (and missing English hair) colour terms -> sRGB of their English counterpart."""
     def rgb_of(base: str, shade: str = "") -> tuple[int, int, int] | None:
+        if base.startswith("@eyes:"):
+            return tuple(REFERENCE_COLORS["eyes"][base.split(":", 1)[1]])
         if base.startswith("@hair:"):
             value = base.split(":", 1)[1]
             if shade:
@@ -289,7 +423,36 @@ def build_colour_lexicon() -> ColourLexicon:
                     protos.append(tuple(int(round(x)) for x in torch.tensor([m.rgb for m in ms]).float().mean(0).tolist()))
             lex.prototypes[table][value] = sorted(set(protos))
     lex.aliases = translated_colour_terms(out)  # after the prototypes: those come from the dictionary names alone
+    lex.categories = colour_categories(out, lex.aliases)
+    for alias, category in _alias_categories().items():  # a foreign word's category is its English base word's
+        if alias in lex.aliases:
+            lex.categories[alias] = category
     return lex
+
+
+def _alias_categories() -> dict[str, str]:
+    """Category of each alias from its English counterpart in ``_TERMS`` ('@hair:red' -> red)."""
+    hair_cat = {"blonde": "gold", "red": "red", "platinum": "white", "dark_brown": "brown", "brown": "brown",
+                "hazel": "olive", "amber": "gold"}  # (the last two: "@eyes:" words)
+    out: dict[str, str] = {}
+    for lang, table in _TERMS.items():
+        for base, forms in table.items():
+            cat = hair_cat.get(base.split(":", 1)[1], "") if base.startswith("@") else CATEGORY_WORDS.get(
+                base, "brown" if base == "chestnut" else "")
+            if not cat:
+                continue
+            for form in forms:
+                for end in (_DE_ENDINGS if lang == "de" else ("",)):
+                    w = normalise_name(form + end)
+                    out.setdefault(w, cat)
+                    for mods in (_DARK.get(lang, ()), _LIGHT.get(lang, ())):
+                        for mod in mods:
+                            out.setdefault(normalise_name(f"{form} {mod}"), cat)
+                    for pre in (_PREFIX_DARK.get(lang), _PREFIX_LIGHT.get(lang)):
+                        if pre:
+                            out.setdefault(normalise_name(pre + form + end), cat)
+                            out.setdefault(normalise_name(f"{pre} {form}{end}"), cat)
+    return out
 
 
 # ---- prompt -> colour mentions per slot ----------------------------------------------------
@@ -301,6 +464,7 @@ class ColourMention:
     words: str                      # the colour name as matched ("dark blue")
     rgb: tuple[int, int, int]
     slot: str                       # hair / eyes / beard / skin / clothes / other
+    category: str = ""              # basic colour category (CATEGORY_WORDS values); '' = unknown
 
 
 def _clauses(text: str) -> list[list[str]]:
@@ -323,10 +487,13 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
     """Colour names in a prompt, each bound to the part it describes.
 
     Within a clause a colour binds to the nearest part noun after it (English puts the adjective
-    first), else the nearest before it ("eyes: azure", "les yeux verts"), else hair.
+    first), else the nearest before it ("eyes: azure", "les yeux verts"), else hair. Two names in a
+    row are one compound whose last name is the head ("strawberry blonde", "dark blonde", "apple red":
+    the head's category, its colour pulled a third towards the modifier), in lexicons with categories.
     """
     out: list[ColourMention] = []
     for words in _clauses(text):
+        last_end = -1
         nouns = [(i, _NOUN_SLOT[w]) for i, w in enumerate(words) if w in _NOUN_SLOT]
         i = 0
         while i < len(words):
@@ -346,8 +513,16 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
             after = [s for j, s in nouns if j >= i + n]
             before = [s for j, s in nouns if j < i]
             slot = after[0] if after else (before[-1] if before else "hair")
-            out.append(ColourMention(" ".join(words[i:i + n]), rgb, slot))
+            span = words[i:i + n]
+            mention = ColourMention(" ".join(span), rgb, slot, lexicon.category(span))
+            if lexicon.categories and out and last_end == i:  # compound: the earlier name modifies this one
+                prev = out.pop()
+                mix = srgb_to_lab(torch.tensor([list(prev.rgb), list(rgb)], dtype=torch.float32))
+                lab = _MODIFIER_WEIGHT * mix[0] + (1 - _MODIFIER_WEIGHT) * mix[1]
+                mention = ColourMention(f"{prev.words} {mention.words}", lab_to_srgb(lab), slot, mention.category)
+            out.append(mention)
             i += n
+            last_end = i
     return out
 
 
@@ -373,7 +548,8 @@ def colour_features(texts: Iterable[str], lexicon: ColourLexicon) -> Tensor:
                 parts.append(torch.zeros(1 + 3 + k))
                 continue
             lab = srgb_to_lab(torch.tensor(rgbs)).mean(0)  # [3]
-            _, d = lexicon.class_distances(lab, table)
+            cats = [m.category for m in mentions if m.slot == slot]
+            _, d = lexicon.class_distances(lab, table, cats if all(cats) else ())
             parts.append(torch.cat([torch.ones(1), lab / 100.0, torch.softmax(-d / _SOFT_TEMPERATURE, dim=0)]))
         rows.append(torch.cat(parts))
     return torch.stack(rows) if rows else torch.zeros(0, feature_dim())

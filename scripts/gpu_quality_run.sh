@@ -11,6 +11,8 @@
 # "ALL DONE". Every call copies what exists so far into $OUT (<= 8 files, each <= 16 MB):
 # base.safetensors, edit.safetensors, eval.json, logs.tgz, status.txt.
 # BASE_CFG / EDIT_CFG pick other recipes (configs/*_continue.yaml: a second, shorter fine-tune).
+# NPROC=N trains on N GPUs of one host (torchrun, DDP over NCCL; each rank makes its own heads, so
+# a step sees N x batch_size heads). SKIP_BASE=1 evaluates the shipped base instead of training it.
 # Budgets (env, minutes): BASE_MIN=8, EDIT_MIN=11; DEADLINE_MIN=22.5 from launch to the end of the
 # eval (the edit budget shrinks to keep it): about 26 min of machine time in all. Carry: .gpu/wheels .gpu/gsplat_ext.tgz
 # .gpu/bank_train.safetensors .gpu/bank_eval.safetensors.
@@ -26,6 +28,14 @@ EVAL_RESERVE_MIN=${EVAL_RESERVE_MIN:-2.5}   # end-of-edit eval + export + perche
 WAIT_S=${WAIT_S:-540}
 DEVICE=${DEVICE:-cuda}   # cpu + SMOKE=1: the CPU dry run of this whole script (3 steps a stage, 1 eval head)
 SMOKE=${SMOKE:-0}
+NPROC=${NPROC:-1}
+SKIP_BASE=${SKIP_BASE:-0}
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1  # never NVLink multicast here
+if [ "$NPROC" -gt 1 ]; then
+  TRAIN=(torchrun --standalone --nproc_per_node "$NPROC" -m perchead_gui.cli -v train)
+else
+  TRAIN=(python3 -m perchead_gui.cli -v train)
+fi
 T_CALL=$(date +%s)
 
 status() { echo "$(date +%T) $*" | tee -a "$Q/status.txt"; }
@@ -81,11 +91,15 @@ run_all() {  # the detached part: base, then edit, then eval
   t0=$(date +%s)
   mode=$(cat "$Q/render_mode")
   mkdir -p "$Q/ckpt"
-  write_config "${BASE_CFG:-configs/base.yaml}" "$Q/base.yaml" base "$BASE_MIN" "$mode"
-  status "base start (max ${BASE_MIN} min, render $mode)"
-  python3 -m perchead_gui.cli -v train "$Q/base.yaml" > "$Q/base.log" 2>&1
-  rc=$?
-  status "base end rc=$rc"
+  if [ "$SKIP_BASE" = 1 ]; then
+    status "base not trained (SKIP_BASE=1): the shipped base is evaluated"
+  else
+    write_config "${BASE_CFG:-configs/base.yaml}" "$Q/base.yaml" base "$BASE_MIN" "$mode"
+    status "base start (max ${BASE_MIN} min, render $mode, $NPROC GPU)"
+    "${TRAIN[@]}" "$Q/base.yaml" > "$Q/base.log" 2>&1
+    rc=$?
+    status "base end rc=$rc"
+  fi
   if [ ! -f "$Q/ckpt/base.safetensors" ]; then
     status "base produced no checkpoint: evaluating the shipped base instead"
     cp checkpoints/base.safetensors "$Q/ckpt/base.safetensors"
@@ -93,8 +107,8 @@ run_all() {  # the detached part: base, then edit, then eval
   local edit_min
   edit_min=$(python3 -c "import sys; e=(${DEADLINE_MIN} - (($(date +%s) - $t0) / 60) - ${EVAL_RESERVE_MIN}); print(max(1.0, min(${EDIT_MIN}, e)))")
   write_config "${EDIT_CFG:-configs/edit.yaml}" "$Q/edit.yaml" edit "$edit_min" "$mode"
-  status "edit start (max $edit_min min)"
-  python3 -m perchead_gui.cli -v train "$Q/edit.yaml" > "$Q/edit.log" 2>&1
+  status "edit start (max $edit_min min, $NPROC GPU)"
+  "${TRAIN[@]}" "$Q/edit.yaml" > "$Q/edit.log" 2>&1
   rc=$?
   status "edit end rc=$rc"
   if [ ! -f "$Q/ckpt/edit.safetensors" ]; then

@@ -75,6 +75,23 @@ def test_two_gloo_processes_keep_identical_weights(tmp_path: Path) -> None:
     assert metrics["rank_weight_spread"] == 0.0
 
 
+@pytest.mark.gpu
+def test_two_nccl_processes_keep_identical_weights(tmp_path: Path) -> None:
+    """The same check over NCCL on two GPUs: the first 4-GPU run died at its last step, gathering a
+    CPU tensor through NCCL."""
+    if torch.cuda.device_count() < 2:
+        pytest.skip("needs two GPUs of one host")
+    cfg = tiny_config(tmp_path, steps=3)
+    cfg.write_text(yaml.safe_dump({**yaml.safe_load(cfg.read_text()), "device": "auto"}))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1"}
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                          "--master_port", "29518", "-m", "perchead_gui.cli", "train", str(cfg)],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr[-2000:]
+    metrics = json.loads(res.stdout[res.stdout.index("{"):])
+    assert metrics["world_size"] == 2 and metrics["rank_weight_spread"] == 0.0
+
+
 def test_losses_stay_finite_under_bf16_autocast(tmp_path: Path) -> None:
     """The network runs in bf16 on GPUs; rendering and SSIM must not (they overflowed to -inf)."""
     from models.training.config import TrainConfig

@@ -56,9 +56,11 @@ def shutdown() -> None:
 
 def rank_weight_spread(model: torch.nn.Module) -> float:
     """Largest difference, across ranks, of any parameter's sum: 0.0 when DDP kept them in sync."""
-    sums = torch.stack([p.detach().double().sum() for p in model.parameters()]).cpu()
+    sums = torch.stack([p.detach().double().sum() for p in model.parameters()])  # on the model's device
     if not (dist.is_initialized() and dist.get_world_size() > 1):
         return 0.0
+    # NCCL gathers device tensors only (a CPU tensor failed the first 4-GPU run at its last step); gloo takes CPU ones
+    sums = sums.to("cpu" if dist.get_backend() == "gloo" else next(model.parameters()).device)
     gathered = [torch.zeros_like(sums) for _ in range(dist.get_world_size())]
     dist.all_gather(gathered, sums)
     stacked = torch.stack(gathered)

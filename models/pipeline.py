@@ -18,6 +18,7 @@ from models.cameras import canonical_view
 from models.device import resolve_device
 from models.errors import PercheadError
 from models.gaussians import Gaussians
+from models.segmap_framing import FRAMING_MODES, Framing, FramingMode, frame_inputs, place_head
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class HeadPipeline:
     """Loads networks lazily (the first edit does not pay for the base model) and keeps them."""
 
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto",
-                 dino_dir: str | Path | None = None) -> None:
+                 dino_dir: str | Path | None = None, framing: FramingMode = "auto") -> None:
         folder = Path(checkpoint_dir) if checkpoint_dir else CHECKPOINT_DIR
         if not folder.is_dir():
             raise PercheadError(f"checkpoint folder {folder} does not exist; pass --checkpoint DIR")
@@ -62,6 +63,12 @@ class HeadPipeline:
         self._style = None
         self._text = None
         self.dino_dir = dino_dir
+        # "auto": a seg map framed outside what the engine's maps show (moved, scaled, tilted) is decoded
+        # in the engine's framing and the head moved back onto it (models/segmap_framing.py); "off": as drawn
+        if framing not in FRAMING_MODES:
+            raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
+        self.framing: FramingMode = framing
+        self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
@@ -138,10 +145,13 @@ class HeadPipeline:
         if host.shape != (net.cfg.image_size, net.cfg.image_size):
             raise PercheadError(f"seg map is {tuple(host.shape)}, the model needs {net.cfg.image_size}^2; "
                                 "load it through models.segmap.load_segmap")
-        lab = torch.as_tensor(host.astype(np.int64), device=self.device)[None]  # [1, S, S]
+        framed, (plan,) = frame_inputs(host[None], self.framing)
+        self.last_framing = plan
+        lab = torch.as_tensor(framed.astype(np.int64), device=self.device)  # [1, S, S]
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
-        return _prune(heads.head(0), hide=self.device.type != "cpu")
+        head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
+        return _prune(head, hide=self.device.type != "cpu")
 
     def prepare_fast_decode(self) -> None:
         """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""

@@ -26,6 +26,7 @@ from models.losses.image import ssim
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
 from models.render import render_views
+from models.segmap_framing import FramingMode, frame_inputs, place_head
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
 from models.training.reconstruction import HeadBatch, model_inputs
@@ -74,13 +75,18 @@ def evaluate_base(model: PercHeadNet, batches: Sequence[Batch]) -> dict[str, flo
 
 
 @torch.no_grad()
-def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], batches: Sequence[Batch]) -> dict[str, float]:
-    """style_of(captions) -> style vectors [B, D] (the style model applied to the text)."""
+def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], batches: Sequence[Batch],
+                  framing: FramingMode = "auto") -> dict[str, float]:
+    """style_of(captions) -> style vectors [B, D] (the style model applied to the text). ``framing``:
+    the app's seg-map framing normaliser (models/segmap_framing.py), "off" to decode maps as given."""
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
-        pred = model(*model_inputs(model.cfg, HeadBatch.from_engine(batch, style_of(batch.captions))))
+        labels, style = model_inputs(model.cfg, HeadBatch.from_engine(batch, style_of(batch.captions)))
+        framed, plans = frame_inputs(labels.cpu().numpy(), framing)
+        pred = model(torch.from_numpy(framed).to(labels), style)
         for b, attrs in enumerate(batch.attributes):
-            out = _view_metrics("edit", pred.head(b), batch, b, acc)
+            head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])
+            out = _view_metrics("edit", head, batch, b, acc)
             front = out.class_map[0]
             acc["edit_front_iou"].append(foreground_weighted_iou(front, batch.class_map[b, 0]))
             _delta_e(acc, attrs, out.rgb[0], front, batch.rgb[b, 0], batch.class_map[b, 0])
@@ -111,7 +117,7 @@ def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, g
 
 @torch.no_grad()
 def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Sequence[DrawnMap],
-                   chunk: int = 8) -> dict[str, float]:
+                   chunk: int = 8, framing: FramingMode = "auto") -> dict[str, float]:
     """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map."""
     acc: dict[str, list[float]] = defaultdict(list)
     device = next(model.parameters()).device
@@ -120,9 +126,11 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
     for i in range(0, len(maps), chunk):
         part = maps[i:i + chunk]
         labels = torch.stack([torch.from_numpy(m.labels.astype("int64")) for m in part]).to(device)  # [B, S, S]
-        pred = model(labels, style_of([m.prompt for m in part]))
+        framed, plans = frame_inputs(labels.cpu().numpy(), framing)
+        pred = model(torch.from_numpy(framed).to(labels), style_of([m.prompt for m in part]))
         for b, m in enumerate(part):
-            out = render_views(pred.head(b), front, background=torch.zeros(3, device=device))
+            head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])
+            out = render_views(head, front, background=torch.zeros(3, device=device))
             iou = foreground_weighted_iou(out.class_map[0], labels[b])
             acc["edit_front_iou_drawn"].append(iou)
             acc[f"edit_front_iou_drawn_{m.kind}"].append(iou)

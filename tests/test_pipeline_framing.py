@@ -1,0 +1,53 @@
+"""HeadPipeline.edit with the framing normaliser (the path the app's engine and ``perchead edit`` use)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models.cameras import canonical_view
+from models.errors import PercheadError
+from models.evaluation.metrics import foreground_weighted_iou
+from models.pipeline import CHECKPOINT_DIR, HeadPipeline
+from models.render import render
+from models.segmap_framing import Framing, canonicalise, estimate_framing
+from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
+
+pytestmark = [pytest.mark.usefixtures("one_thread"),
+              pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")]
+
+
+@pytest.fixture(scope="module")
+def engine_map() -> np.ndarray:
+    batch = HeadSampler("bench", device="cpu").make_batch(list(BENCHMARK_SEEDS[:1]), size=256)
+    return batch.class_map[0, 0].numpy().astype(np.uint8)
+
+
+def _front_iou(pipe: HeadPipeline, labels: np.ndarray, style: torch.Tensor) -> float:
+    head = pipe.edit(labels, style)
+    cls = render(head, canonical_view().camera(), classes=True).class_map
+    return foreground_weighted_iou(cls, torch.from_numpy(labels.astype(np.int64)))
+
+
+def test_engine_maps_decode_as_before_and_moved_maps_follow_the_map(engine_map) -> None:
+    auto, off = HeadPipeline(device="cpu"), HeadPipeline(device="cpu", framing="off")
+    style = torch.zeros(1, auto.net("edit").cfg.style_dim)
+    a, b = auto.edit(engine_map, style), off.edit(engine_map, style)
+    assert auto.last_framing is None
+    torch.testing.assert_close(a.means, b.means, atol=0, rtol=0)
+    # the map moved as an artist might frame it (as a 2D similarity, not an engine render)
+    k = Framing((-10.0, 8.0), 1.07, 3.0, "landmarks", 256)
+    inverse = Framing.from_matrix(np.linalg.inv(np.vstack([k.matrix(), [0, 0, 1]]))[:2], "landmarks", 256)
+    moved = canonicalise(engine_map, inverse)
+    iou_auto, iou_off = _front_iou(auto, moved, style), _front_iou(off, moved, style)
+    assert auto.last_framing is not None and off.last_framing is None
+    # undone: the move, on top of where this head's cues sit in the engine's framing
+    own = estimate_framing(engine_map)
+    done = np.vstack([auto.last_framing.matrix(), [0, 0, 1]]) @ np.linalg.inv(np.vstack([own.matrix(), [0, 0, 1]]))
+    np.testing.assert_allclose(done[:2], k.matrix(), atol=1.0)  # px; the linear part far tighter than that
+    assert iou_auto > iou_off + 0.1, (iou_auto, iou_off)
+
+
+def test_an_unknown_framing_mode_is_refused() -> None:
+    with pytest.raises(PercheadError, match="framing mode"):
+        HeadPipeline(device="cpu", framing="always")  # type: ignore[arg-type]

@@ -65,7 +65,8 @@ class Framing:
         return np.concatenate([lin, (c + np.array(self.shift_px) - lin @ c)[:, None]], 1)
 
     @staticmethod
-    def from_matrix(m: np.ndarray, cue: Cue, size: int) -> "Framing":
+    def from_matrix(m: np.ndarray, cue: Cue, size: int) -> Framing:
+        """A [2, 3] similarity (canonical px -> map px) as shift about the centre, scale and roll."""
         scale = float(math.sqrt(abs(np.linalg.det(m[:, :2]))))
         roll = math.degrees(math.atan2(m[1, 0], m[0, 0]))
         c = np.full(2, size / 2)

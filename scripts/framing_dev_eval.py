@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from models.cameras import Camera, canonical_view
-    from models.evaluation.benchmark import benchmark_batches, evaluate_drawn, evaluate_edit
+    from models.evaluation.benchmark import (
+        benchmark_batches,
+        evaluate_drawn,
+        evaluate_edit,
+    )
     from models.evaluation.drawn_maps import drawn_maps
     from models.evaluation.metrics import foreground_weighted_iou
     from models.evaluation.text import TextEmbedder
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     pipe = HeadPipeline(args.checkpoint, "cpu")
     net, style = pipe.net("edit"), pipe.style_model()
     embed = TextEmbedder([])
-    style_of = lambda caps: style.encode_prompts(list(caps), embed(caps))  # noqa: E731
+    style_of = lambda caps: style.encode_prompts(list(caps), embed(caps))
     cam = canonical_view().camera()
     fx = float(cam.K[0, 0])
     rng = random.Random(args.stream)

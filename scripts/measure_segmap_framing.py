@@ -33,7 +33,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from models.atomic_io import write_bytes_atomic
     from models.cameras import canonical_view
-    from models.segmap_framing import FramingStats, face_cue, face_framing, landmark_framing, landmarks
+    from models.segmap_framing import (
+        FramingStats,
+        face_cue,
+        face_framing,
+        landmark_framing,
+        landmarks,
+    )
     from models.synthetic.sampler import HeadSampler
 
     size = canonical_view().image_size
@@ -81,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                        "correlation": round(float(np.corrcoef(pairs.T)[0, 1]), 3), "maps": len(pairs)},
         "limits": limits,
         "spread": report,
-        "maps": len(maps), "maps_with_landmarks": int(len(lm)), "stream": args.stream, "size": size,
+        "maps": len(maps), "maps_with_landmarks": len(lm), "stream": args.stream, "size": size,
         "quantile": args.quantile,
     }
     header = ("# How the engine frames its seg maps (canonical view, the edit model's input size): the mean\n"

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     pipe = HeadPipeline(args.checkpoint, "cpu")
     net, style = pipe.net("edit"), pipe.style_model()
     embed = TextEmbedder([])
-    style_of = lambda caps: style.encode_prompts(list(caps), embed(caps))  # noqa: E731
+    style_of = lambda caps: style.encode_prompts(list(caps), embed(caps))
     maps = drawn_maps()
     result["drawn_cleaned"] = sum(len(small_components(m.labels)) > gate for m in maps)
     for name, ms in (("raw", maps), ("clean", [m if len(small_components(m.labels)) <= gate else
@@ -93,9 +93,9 @@ def _scored_against(net, style_of, maps, reference, framing):
     import numpy as np
     import torch
 
+    from models.cameras import canonical_view
     from models.evaluation.metrics import foreground_weighted_iou
     from models.render import render
-    from models.cameras import canonical_view
     from models.segmap_framing import frame_inputs, place_head
 
     acc = defaultdict(list)

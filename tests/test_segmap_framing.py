@@ -13,8 +13,15 @@ from models.gaussians import Gaussians
 from models.palette import palette
 from models.photo.align import invert_affine
 from models.render import render
-from models.segmap_framing import (Framing, canonicalise, estimate_framing, frame_inputs, off_framing, place_head,
-                                   plan_framing)
+from models.segmap_framing import (
+    Framing,
+    canonicalise,
+    estimate_framing,
+    frame_inputs,
+    off_framing,
+    place_head,
+    plan_framing,
+)
 from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -61,7 +68,7 @@ def test_engine_maps_are_left_as_they_are(engine) -> None:
     framed, plans = frame_inputs(maps)
     assert plans == [None] * len(maps)
     np.testing.assert_array_equal(framed, maps)
-    off, off_plans = frame_inputs(_moved(maps[0], (9.0, 4.0), 1.0, 0.0)[None], mode="off")
+    _, off_plans = frame_inputs(_moved(maps[0], (9.0, 4.0), 1.0, 0.0)[None], mode="off")
     assert off_plans == [None]  # "off": nothing is estimated or moved
 
 
@@ -141,3 +148,10 @@ def test_unknown_mode_is_refused() -> None:
 
     with pytest.raises(PercheadError, match="framing mode"):
         plan_framing(np.zeros((SIZE, SIZE), np.uint8), mode="on")  # type: ignore[arg-type]
+
+
+def test_moving_keeps_colours_so_it_refuses_view_dependent_ones() -> None:
+    g = Gaussians(torch.zeros(2, 3), torch.tensor([[1.0, 0, 0, 0]] * 2), torch.zeros(2, 3), torch.zeros(2),
+                  torch.zeros(2, 4, 3), torch.ones(2, dtype=torch.long))
+    with pytest.raises(ValueError, match="degree-0"):
+        move_gaussians(g, torch.eye(4, dtype=torch.float64))

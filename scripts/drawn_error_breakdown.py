@@ -1,0 +1,62 @@
+"""Where drawn maps lose front IoU: per kind, each class's share of the error pixels and the largest
+drawn -> output confusions, for the shipped edit model with the framing normaliser as the app runs it.
+
+    python scripts/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", default=None)
+    p.add_argument("--framing", default="auto", choices=("auto", "off"))
+    args = p.parse_args(argv)
+
+    from collections import defaultdict
+
+    import numpy as np
+    import torch
+
+    from models.cameras import canonical_view
+    from models.evaluation.drawn_maps import drawn_maps
+    from models.evaluation.text import TextEmbedder
+    from models.palette import palette
+    from models.pipeline import HeadPipeline
+    from models.render import render
+    from models.segmap_framing import frame_inputs, place_head
+
+    pal = palette()
+    n = pal.num_classes
+    pipe = HeadPipeline(args.checkpoint, "cpu")
+    net, style = pipe.net("edit"), pipe.style_model()
+    cam = canonical_view().camera()
+    maps = drawn_maps()
+    prompts = [m.prompt for m in maps]
+    framed, plans = frame_inputs(np.stack([m.labels for m in maps]), args.framing)
+    with torch.no_grad():
+        pred = net(torch.from_numpy(framed.astype("int64")), style.encode_prompts(prompts, TextEmbedder([])(prompts)))
+    conf: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((n, n)))  # kind -> [drawn, output] pixel counts
+    for i, m in enumerate(maps):
+        head = pred.head(i) if plans[i] is None else place_head(pred.head(i), plans[i])
+        out = render(head, cam, classes=True).class_map.numpy()
+        np.add.at(conf[m.kind], (m.labels.ravel().astype(int), out.ravel()), 1)
+    for kind, c in conf.items():
+        inter = np.diag(c)[1:]
+        union = (c.sum(0) + c.sum(1) - np.diag(c))[1:]
+        err = union - inter
+        top = np.argsort(-err)[:4]
+        print(f"{kind}: error pixels by class: " + ", ".join(
+            f"{pal.name_of(int(j) + 1)} {err[j] / err.sum():.0%} (IoU {inter[j] / max(union[j], 1):.2f})" for j in top))
+        off = c.copy()
+        np.fill_diagonal(off, 0)
+        pairs = np.dstack(np.unravel_index(np.argsort(-off.ravel())[:4], off.shape))[0]
+        print("   largest confusions (drawn -> output, share of wrong pixels): " + ", ".join(
+            f"{pal.name_of(int(a))} -> {pal.name_of(int(b))} {off[a, b] / off.sum():.0%}" for a, b in pairs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -131,6 +131,8 @@ class HeadPipeline:
         The map is checked on the host (no device sync). On a CUDA GPU the network runs as a
         captured CUDA graph in half precision (``fast_decode``), and faint or background
         Gaussians are made fully transparent instead of removed, so nothing waits for the GPU.
+        With ``framing="auto"`` a map framed outside the engine's range is decoded in the engine's
+        framing and the head moved back onto it (models/segmap_framing.py; ``last_framing`` says how).
         """
         host = labels.detach().cpu().numpy() if isinstance(labels, Tensor) else np.asarray(labels)
         if not (host > 0).any():

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from models.cameras import canonical_view
-from models.device import resolve_device
+from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.segmap_framing import FRAMING_MODES, Framing, FramingMode, frame_inputs, place_head
@@ -157,12 +157,12 @@ class HeadPipeline:
 
     def prepare_fast_decode(self) -> None:
         """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""
-        if self.fast_decode and self.device.type == "cuda":
+        if self.fast_decode and is_accelerator(self.device):
             self._graphed_edit(self.net("edit"))
 
     def _graphed_edit(self, net):
         """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""
-        if not self.fast_decode or self.device.type != "cuda":
+        if not self.fast_decode or not is_accelerator(self.device):
             return None
         if self._graphed is None:
             from models.networks.graphed import GraphedEditNet

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from models.cameras import canonical_view, orbit_camera
-from models.device import synchronize
+from models.device import is_accelerator, synchronize
 from models.gaussians import Gaussians
 from models.render import Backend, render
 
@@ -262,7 +262,7 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
 
     e2f, decode, rend = zip(*edits)
     result = {
-        "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+        "device": str(dev), "device_name": torch.cuda.get_device_name(dev) if is_accelerator(dev) else "cpu",
         "torch": torch.__version__, "threads": torch.get_num_threads(), "gaussians": gaussians, "size": size,
         "samples": samples,
         "edit_to_frame_ms_p50": _percentiles(list(e2f))[0], "edit_to_frame_ms_p95": _percentiles(list(e2f))[1],
@@ -272,7 +272,7 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
         "decode_ms_p50": _percentiles(list(decode))[0], "render_ms_p50": _percentiles(list(rend))[0],
         "peak_mem_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
-    if dev.type == "cuda":
+    if is_accelerator(dev):
         result["gpu_peak_mem_mb"] = torch.cuda.max_memory_allocated(dev) / 2**20
     return result
 

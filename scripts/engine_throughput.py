@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from models.device import resolve_device
+    from models.device import is_accelerator, resolve_device
     from models.synthetic import EngineConfig, HeadSampler
 
     device = resolve_device(args.device)
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - start
     info = {
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": torch.cuda.get_device_name(device) if is_accelerator(device) else platform.processor() or platform.machine(),
         "torch": torch.__version__, "threads": torch.get_num_threads(), "backend": args.backend,
         "batch": args.batch, "views": args.views, "size": args.size, "slot_budget": config.gaussians,
         "mean_gaussians_per_head": round(gaussians / max(1, heads)),
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         "generate_s": round(gen, 3), "render_s": round(ren, 3),
         "generate_ms_per_head": round(1000 * gen / max(1, heads), 2),
         "render_ms_per_view": round(1000 * ren / max(1, views), 2),
-        "peak_gpu_mem_gb": round(torch.cuda.max_memory_allocated(device) / 2 ** 30, 2) if device.type == "cuda" else None,
+        "peak_gpu_mem_gb": round(torch.cuda.max_memory_allocated(device) / 2 ** 30, 2) if is_accelerator(device) else None,
     }
     print(json.dumps(info, indent=2))
     return 0

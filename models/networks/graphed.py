@@ -26,7 +26,7 @@ class GraphedEditNet:
         if net.cfg.kind != "edit":
             raise ValueError("only the edit network has inputs of a fixed shape")
         device = next(net.parameters()).device
-        if not is_accelerator(device) or device.type != "cuda":
+        if not is_accelerator(device):
             raise ValueError("CUDA graphs need the network on a CUDA device")
         self.net = net.eval()
         self.half = half
@@ -46,7 +46,7 @@ class GraphedEditNet:
             self.out = self._forward()
 
     def _forward(self) -> PredictedHeads:
-        with torch.inference_mode(), torch.autocast("cuda", dtype=self.half, cache_enabled=False):
+        with torch.inference_mode(), torch.autocast(self.labels.device.type, dtype=self.half, cache_enabled=False):
             return self.net(self.labels, self.style)
 
     def __call__(self, labels: Tensor, style: Tensor) -> PredictedHeads:

@@ -17,6 +17,34 @@ from pathlib import Path
 import torch
 
 
+def _drop_words(model, words: str) -> None:
+    """Remove every dictionary entry that holds one of ``words`` (comma-separated) from ``model``."""
+    from models.style import lexicon as L
+    from models.style.hair_words import HairLexicon, _fold, _norm
+
+    drop = {t for w in words.split(",") if w.strip() for t in _norm(w)}
+    drop |= {w.strip().lower().replace(" ", "").replace("-", "") for w in words.split(",")}  # "saltandpepper"
+    hit = lambda name: bool(set(_fold(t) for t in name.split()) & drop)  # noqa: E731
+    n = 0
+    if model.hair_lexicon is not None:
+        d = json.loads(model.hair_lexicon.to_json())
+        keep = {k: v for k, v in d["terms"].items() if not hit(k)}
+        n += len(d["terms"]) - len(keep)
+        d["terms"] = keep
+        d["nouns"] = {s: [w for w in ws if not hit(w)] for s, ws in d["nouns"].items()}
+        model.hair_lexicon = HairLexicon.from_json(json.dumps(d))
+    if model.lexicon is not None:
+        lex = model.lexicon
+        for table in (lex.colours, lex.aliases):
+            for k in [k for k in table if hit(k)]:
+                del table[k]
+                n += 1
+        for k in [k for k in L._MORE_NOUN_SLOT if hit(k)]:
+            del L._MORE_NOUN_SLOT[k]
+            n += 1
+    print(f"dropped {n} dictionary entries", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     from models.style.checkpoint import load_style_model
     from models.style.contrastive import prompt_attribute_accuracy
@@ -27,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(".cache/style"))
     ap.add_argument("--dev-only", action="store_true", help="development sets only (recipe choices)")
     ap.add_argument("--full", action="store_true", help="every key of the held-out report (languages, splits)")
+    ap.add_argument("--drop-words", default="",
+                    help="comma-separated words: every hair-word term, colour name, alias and part noun holding one "
+                         "is removed from the model's dictionaries before scoring (ablation: the held-out words "
+                         "the engineer knew of, e.g. from docs/style.md)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     sets = []
@@ -45,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     out = {}
     for ck in args.checkpoint:
         model, _ = load_style_model(ck)
+        if args.drop_words:
+            _drop_words(model, args.drop_words)
         res = {}
         for name, path, paras in sets:
             emb = _bank_embeddings(str(path), paras)

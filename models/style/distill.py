@@ -59,6 +59,8 @@ class DistillConfig:
     warmup_steps: int = 100
     distill_weight: float = 4.0    # (1 - cos) to the teacher's vector of the head's template caption
     attr_weight: float = 1.0       # CE of the frozen attribute head on what the prompt names
+    template_weight: float = 1.0   # distillation weight of template-caption rows relative to the others (the
+                                   # edit decoder was trained on the teacher's vectors of template captions)
     feature_dropout: float = 0.05  # rows trained with colour features zeroed (bank callers without prompts)
     swap_prob: float = 0.25        # rows whose embedding is another prompt's: colour must come from the features
     hide_prob: float = 0.25        # rows whose embedding is hidden but for its definition cosines (style from those)
@@ -164,6 +166,7 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
     val_heads = set(heads[:n_val])
     is_val = torch.tensor([seeds[r] in val_heads for r in rows])
     train_idx = (~is_val).nonzero().squeeze(1)
+    is_template = torch.tensor([variants[r] == 0 for r in rows])                # [N]
     val_idx = is_val.nonzero().squeeze(1)
 
     student = student_from_teacher(teacher, lexicon, definitions, hair_lexicon).train()
@@ -192,7 +195,8 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
         hide = (torch.rand(bsz, generator=gen) < cfg.hide_prob) & ~swap if definitions is not None else None
         s = F.normalize(student.text(e, f, hide), dim=-1)
         full = ~swap if hide is None else ~swap & ~hide  # rows that still carry the whole prompt
-        l_dist = ((1 - (s * tgt_vec[b]).sum(-1)) * full.float()).sum() / full.sum().clamp_min(1)
+        w_row = full.float() * (1 + (cfg.template_weight - 1) * is_template[b].float())
+        l_dist = ((1 - (s * tgt_vec[b]).sum(-1)) * w_row).sum() / full.sum().clamp_min(1)
         logits = student.attributes(s)
         terms = []
         for a in TRAINED_ATTRIBUTES:
@@ -303,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--distill-weight", type=float, default=DistillConfig.distill_weight)
     ap.add_argument("--attr-weight", type=float, default=DistillConfig.attr_weight)
     ap.add_argument("--hide-prob", type=float, default=DistillConfig.hide_prob)
+    ap.add_argument("--template-weight", type=float, default=DistillConfig.template_weight)
     ap.add_argument("--definitions", action="store_true",
                     help="also read cosines with hairstyle/facial-hair definitions (experiment; docs/style.md)")
     ap.add_argument("--seed", type=int, default=0)
@@ -313,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     teacher, teacher_extra = load_style_model(args.teacher)
     lexicon = build_colour_lexicon()
     cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed, distill_weight=args.distill_weight,
-                        attr_weight=args.attr_weight, hide_prob=args.hide_prob)
+                        attr_weight=args.attr_weight, hide_prob=args.hide_prob, template_weight=args.template_weight)
     definitions = None
     if args.definitions:
         from models.style.definitions import definition_texts  # noqa: PLC0415

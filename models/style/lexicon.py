@@ -51,6 +51,32 @@ _NOUNS: dict[str, tuple[str, ...]] = {
               "shades", "eyebrows", "brows", "eyebrow", "brow", "background", "earrings"),
 }
 _NOUN_SLOT = {w: slot for slot, words in _NOUNS.items() for w in words}
+# More part nouns, read by lexicons with categories (older checkpoints keep the lists above): common
+# synonyms of "eyes" and "hair" and the hairstyle nouns a colour is often put on ("a copper bob"), in the
+# seven languages. A colour before one of these describes the hair (or eyes), whatever follows.
+_MORE_NOUNS: dict[str, tuple[str, ...]] = {
+    "hair": ("locks", "mane", "tresses", "strands", "curls", "waves", "ringlets", "braid", "braids", "plait",
+             "plaits", "ponytail", "ponytails", "pigtails", "bun", "buns", "bob", "afro", "fringe", "bangs", "crop",
+             "cut", "hairstyle", "mop", "dreadlocks", "dreads", "locs", "quiff", "mohawk", "updo", "pixie",
+             "highlights", "streaks", "roots", "topknot", "chignon", "mèches", "boucles", "crinière", "tresse",
+             "tresses", "natte", "coiffure", "frisur", "locken", "mähne", "zopf", "zöpfe", "pferdeschwanz", "dutt",
+             "strähnen", "rizos", "melena", "trenza", "trenzas", "coleta", "moño", "peinado", "riccioli", "ricci",
+             "chioma", "treccia", "trecce", "coda", "cachos", "juba", "trança", "tranças", "rabo", "coque", "madeixas",
+             "krullen", "vlecht", "vlechten", "paardenstaart", "staart", "kapsel", "lokken", "manen"),
+    "eyes": ("gaze", "peepers", "orbs", "pupils", "eyecolour", "eyecolor", "regard", "blick", "augenfarbe",
+             "mirada", "sguardo", "olhar", "blik"),
+    "other": ("eyeliner", "eyeshadow", "mascara", "lashes", "eyelashes", "nails", "freckles"),
+}
+_MORE_NOUN_SLOT = {w: slot for slot, words in _MORE_NOUNS.items() for w in words}
+# Fixed phrases that hold a clause word ("and") or a hyphen and name one colour: read as one word.
+_PHRASES = {"salt and pepper": "saltandpepper", "salt-and-pepper": "saltandpepper",
+            "pepper and salt": "saltandpepper", "poivre et sel": "saltandpepper", "sale e pepe": "saltandpepper",
+            "peper en zout": "saltandpepper", "sal y pimienta": "saltandpepper", "sal e pimenta": "saltandpepper",
+            "top knot": "topknot", "top-knot": "topknot"}
+# One-word adjectives "<colour><noun>" of German and Dutch (and English run-together forms): split off the noun.
+_NOUN_SUFFIXES = (("äugige", "eyes"), ("äugig", "eyes"), ("augig", "eyes"), ("ogige", "eyes"), ("ogig", "eyes"),
+                  ("haarige", "hair"), ("haarig", "hair"), ("harige", "hair"), ("harig", "hair"), ("haired", "hair"),
+                  ("eyed", "eyes"))
 # Words that end a clause: a colour never binds across them.
 _CLAUSE_WORDS = {"and", "with", "but", "plus", "while", "et", "avec", "und", "mit", "y", "con", "e", "com", "en", "met"}
 # Endings that turn a colour name into an adjective of it ("reddish", "sandy", "olivey").
@@ -85,7 +111,7 @@ CATEGORY_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
              "teal": ("blue", "green"), "purple": ("purple",), "lavender": ("purple",),
              "pink": ("pink",), "magenta": ("pink", "purple"), "maroon": ("auburn", "red", "purple"),
              "brown": ("brown", "dark_brown", "auburn", "black"), "beige": ("blonde", "platinum", "brown"),
-             "olive": ("green", "brown", "blonde"), "grey": ("grey", "platinum", "white"),
+             "olive": ("green", "brown", "blonde"), "grey": ("grey", "platinum", "white", "black"),
              "silver": ("grey", "platinum", "white"), "white": ("white", "platinum", "grey"),
              "black": ("black", "dark_brown")},
     "eyes": {"orange": ("amber", "brown"), "yellow": ("amber", "hazel"), "gold": ("amber", "hazel"),
@@ -350,6 +376,20 @@ _TERMS: dict[str, dict[str, tuple[str, ...]]] = {
            "grey": ("grijs", "grijze"), "white": ("wit", "witte"), "blue": ("blauw", "blauwe"), "green": ("groen", "groene"),
            "pink": ("roze",), "purple": ("paars", "paarse"), "yellow": ("geel", "gele")},
 }
+# Hair-colour words beyond the basic terms (general hair vocabulary of each language; docs/style.md lists
+# which of them the held-out sets are known to use). Merged into _TERMS below.
+_HAIR_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"@hair:grey": ("saltandpepper", "grizzled", "greying", "graying", "greyed", "grayed", "silvered", "pewter", "ashen", "ash", "gunmetal", "iron grey", "iron gray"), "@hair:white": ("hoary", "snowy white", "white haired"), "@hair:auburn": ("henna", "hennaed", "titian"), "@hair:black": ("sable", "raven", "jet", "inky", "ebony", "onyx", "coal", "sooty", "pitch", "blue black"), "@hair:brown": ("mousy", "mousey", "mouse brown", "hazelnut"), "@hair:blonde": ("dishwater", "wheaten", "flaxen", "honey", "sunkissed", "sun kissed", "butterscotch"), "@hair:platinum": ("peroxide", "bleached", "towheaded", "towhead", "tow headed", "ice blonde"), "@hair:dark_brown": ("espresso", "dark chocolate"), "@hair:red": ("carroty", "carrot top", "coppery")},
+    "fr": {"@hair:grey": ("saltandpepper", "argenté", "argentée", "argentés", "argentées", "cendré", "cendrés"), "@hair:auburn": ("acajou", "auburn", "cuivré", "cuivrée", "cuivrés", "cuivrées"), "@hair:black": ("corbeau", "ébène", "jais"), "@hair:platinum": ("platine", "platinés", "platiné", "platinée")},
+    "de": {"@hair:grey": ("graumeliert", "meliert", "silbern", "silbergrau", "angegraut", "ergraut"), "@hair:red": ("kupferrot", "kupfern", "rotblond"), "@hair:auburn": ("mahagoni", "tizianrot", "kastanienrot"), "@hair:brown": ("brünett", "kastanienbraun", "nussbraun"), "@hair:black": ("rabenschwarz", "pechschwarz", "tiefschwarz"), "@hair:platinum": ("platinblond", "aschblond", "weißblond", "weissblond", "wasserstoffblond"), "@hair:blonde": ("goldblond", "hellblond", "dunkelblond", "honigblond")},
+    "es": {"@hair:grey": ("saltandpepper", "entrecano", "entrecana", "entrecanos", "plateado", "plateada", "plateados", "ceniza"), "@hair:red": ("cobrizo", "cobriza", "cobrizos"), "@hair:auburn": ("caoba",), "@hair:black": ("azabache",), "@hair:platinum": ("platino", "platinado", "platinada"), "@hair:dark_brown": ("moreno", "morena", "morenos", "morenas"), "@hair:brown": ("trigueño", "trigueña")},
+    "it": {"@hair:grey": ("saltandpepper", "brizzolato", "brizzolata", "brizzolati", "argentato", "argentati", "argento", "cenere"), "@hair:red": ("ramato", "ramata", "ramati", "rossiccio", "rossicci"), "@hair:auburn": ("mogano", "tiziano"), "@hair:black": ("corvino", "corvini"), "@hair:platinum": ("platino", "platinato", "platinati"), "@hair:dark_brown": ("bruno", "bruna", "bruni", "brune", "moro", "mora", "mori")},
+    "pt": {"@hair:grey": ("saltandpepper", "prateado", "prateada", "prateados", "acinzentado", "acinzentados"), "@hair:red": ("acobreado", "acobreada", "acobreados"), "@hair:auburn": ("mogno",), "@hair:platinum": ("platinado", "platinada", "platinados"), "@hair:dark_brown": ("moreno", "morena", "morenos", "morenas")},
+    "nl": {"@hair:grey": ("saltandpepper", "grijzend", "grijzende", "zilver", "zilveren", "zilvergrijs", "grijsgrijs"), "@hair:red": ("koperrood", "koperen", "rossig", "rossige", "ros"), "@hair:auburn": ("mahonie", "kastanjerood"), "@hair:black": ("ravenzwart", "pikzwart", "gitzwart"), "@hair:platinum": ("platinablond", "asblond", "asblonde"), "@hair:brown": ("kastanjebruin", "kastanjebruine"), "@hair:blonde": ("donkerblond", "goudblond", "hoogblond")},
+}
+for _lang, _table in _HAIR_COLOUR_TERMS.items():
+    for _base, _forms in _table.items():
+        _TERMS[_lang][_base] = tuple(dict.fromkeys(_TERMS[_lang].get(_base, ()) + _forms))
 _DE_ENDINGS = ("", "e", "en", "er", "es", "em")
 # "dark"/"light" in each language; Romance languages put it after the colour, German and Dutch before
 # (often as one word: "dunkelbraun", "donkerbruin").
@@ -483,6 +523,28 @@ def _clauses(text: str) -> list[list[str]]:
     return clauses
 
 
+def _colour_clauses(text: str, extended: bool) -> list[list[str]]:
+    """Clauses for colour reading; ``extended`` adds the fixed phrases and the split compound adjectives
+    ("blauäugig" -> "blau", "äugig")."""
+    if not extended:
+        return _clauses(text)
+    low = text.lower().replace("’", "'")
+    for phrase, word in _PHRASES.items():
+        low = low.replace(phrase, word)
+    out = []
+    for words in _clauses(low):
+        split: list[str] = []
+        for w in words:
+            for suf, _slot in _NOUN_SUFFIXES:
+                if w.endswith(suf) and len(w) > len(suf) + 2 and w not in _NOUN_SLOT:
+                    split += [w[: -len(suf)], suf]
+                    break
+            else:
+                split.append(w)
+        out.append(split)
+    return out
+
+
 def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
     """Colour names in a prompt, each bound to the part it describes.
 
@@ -492,15 +554,19 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
     the head's category, its colour pulled a third towards the modifier), in lexicons with categories.
     """
     out: list[ColourMention] = []
-    for words in _clauses(text):
+    extended = bool(lexicon.categories)
+    noun_slot = {**_NOUN_SLOT, **_MORE_NOUN_SLOT, **{s: slot for s, slot in _NOUN_SUFFIXES}} if extended else _NOUN_SLOT
+    for words in _colour_clauses(text, extended):
         last_end = -1
-        nouns = [(i, _NOUN_SLOT[w]) for i, w in enumerate(words) if w in _NOUN_SLOT]
+        nouns = [(i, noun_slot[w]) for i, w in enumerate(words) if w in noun_slot]
+        if extended:  # "shades of red" is not sunglasses
+            nouns = [(i, s) for i, s in nouns if not (words[i] == "shades" and i + 1 < len(words) and words[i + 1] == "of")]
         i = 0
         while i < len(words):
             hit = None
             for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
                 span = words[i:i + n]
-                if span[-1] in _COLOUR_FILLERS or span[-1] in _NOUN_SLOT:
+                if span[-1] in _COLOUR_FILLERS or span[-1] in noun_slot:
                     continue
                 rgb = lexicon.lookup(span)
                 if rgb is not None:

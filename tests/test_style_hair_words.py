@@ -196,3 +196,28 @@ def test_distillation_learns_hairstyle_from_word_features(colours: L.ColourLexic
                                          val_fraction=0.2), None, words)
     assert m["val_acc_hair_style"] > 0.4 > m["val_teacher_acc_hair_style"]  # 10 classes; teacher 0.13
     assert m["val_acc_facial_hair"] > 0.6 > m["val_teacher_acc_facial_hair"]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("blue-eyed blonde", [("blue", "eyes"), ("blonde", "hair")]),               # a hair-colour noun stays hair
+    ("eyes that shine green under black bangs", [("green", "eyes"), ("black", "hair")]),  # the later noun has its own colour
+    ("a teal bob and grey gaze", [("teal", "hair"), ("grey", "eyes")]),          # hairstyle and eye synonyms as part nouns
+    ("a red top knot", [("red", "hair")]),                                      # not a top (clothes)
+    ("blauäugig, rothaarig", [("blau", "eyes"), ("rot", "hair")]),              # one-word adjectives split
+    ("salt-and-pepper hair", [("saltandpepper", "hair")]),
+    ("green eyes and blonde eyebrows", [("green", "eyes"), ("blonde", "other")]),
+])
+def test_colour_binding_second_pass(colours: L.ColourLexicon, text: str, want: list[tuple[str, str]]) -> None:
+    assert [(m.words, m.slot) for m in L.find_colours(text, colours)] == want
+
+
+def test_old_lexicons_keep_their_reading(colours: L.ColourLexicon) -> None:
+    """A lexicon stored before colour families (no categories) reads prompts as it was trained to."""
+    import json
+
+    d = json.loads(colours.to_json())
+    d.pop("categories"), d.pop("lightness_weight")
+    old = L.ColourLexicon.from_json(json.dumps(d))
+    assert old.lightness_weight == 0.5 and not old.categories
+    assert [(m.words, m.slot) for m in L.find_colours("blauäugig", old)] == []  # no compound splitting
+    assert [m.category for m in L.find_colours("navy hair", old)] == [""]

@@ -545,6 +545,22 @@ def _colour_clauses(text: str, extended: bool) -> list[list[str]]:
     return out
 
 
+def _has_colour(lexicon: ColourLexicon, words: Sequence[str]) -> bool:
+    """Whether any single word of ``words`` is a colour name."""
+    return any(lexicon.lookup([w]) is not None for w in words)
+
+
+# Words that name a person by their hair colour ("blonde", "brunette", "redhead", "rubia", "ruivo"; the
+# basic "@hair:" terms, not the wider vocabulary): they describe the hair unless a part noun is right
+# next to them ("blonde eyebrows", "occhi biondi").
+_HAIR_ONLY = frozenset(normalise_name(f) for lang, table in _TERMS.items() for base, forms in table.items()
+                       if base in ("@hair:blonde", "@hair:red", "@hair:dark_brown") for f in forms
+                       if f not in _HAIR_COLOUR_TERMS.get(lang, {}).get(base, ()))
+# "-eyed" / "-haired" forms: adjectives, not the noun a following hair word would describe.
+_ADJECTIVE_NOUNS = frozenset({"eyed", "haired", "skinned", "bearded", "äugig", "augig", "ogig", "haarig", "harig",
+                              "äugige", "ogige", "haarige", "harige"})
+
+
 def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
     """Colour names in a prompt, each bound to the part it describes.
 
@@ -576,10 +592,15 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
                 i += 1
                 continue
             n, rgb = hit
-            after = [s for j, s in nouns if j >= i + n]
+            after = [(j, s) for j, s in nouns if j >= i + n]
             before = [s for j, s in nouns if j < i]
-            slot = after[0] if after else (before[-1] if before else "hair")
             span = words[i:i + n]
+            if extended and after and before and _has_colour(lexicon, words[i + n:after[0][0]]):
+                after = []  # "eyes that shine green under black bangs": that noun has its own colour
+            slot = after[0][1] if after else (before[-1] if before else "hair")
+            right_before = i > 0 and words[i - 1] in noun_slot and words[i - 1] not in _ADJECTIVE_NOUNS
+            if extended and " ".join(span) in _HAIR_ONLY and not (after and after[0][0] == i + n) and not right_before:
+                slot = "hair"  # "blue-eyed blonde": a hair-colour noun describes the hair
             mention = ColourMention(" ".join(span), rgb, slot, lexicon.category(span))
             if lexicon.categories and out and last_end == i:  # compound: the earlier name modifies this one
                 prev = out.pop()

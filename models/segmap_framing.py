@@ -123,24 +123,42 @@ def _opened(mask: np.ndarray) -> np.ndarray:
 
 
 def _dilate(mask: np.ndarray) -> np.ndarray:
-    """3x3 dilation of a boolean mask [S, S] (outside the map counts as False)."""
-    p = np.pad(mask, 1)
-    h, w = mask.shape
-    out = np.zeros_like(mask)
-    for dy in range(3):
-        for dx in range(3):
-            out |= p[dy:dy + h, dx:dx + w]
+    """3x3 dilation of a boolean mask [h, w] (outside the mask's array counts as False), as a
+    row pass then a column pass (4 ORs instead of 9: this runs on every brush stroke)."""
+    rows = mask.copy()
+    rows[:, 1:] |= mask[:, :-1]
+    rows[:, :-1] |= mask[:, 1:]
+    out = rows.copy()
+    out[1:] |= rows[:-1]
+    out[:-1] |= rows[1:]
     return out
 
 
+_CROP_MARGIN = 3  # px around a part's bounding box: the opening and the 2 px reach stay inside it
+
+
 def _part(labels: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel rows and columns of a part, without stray fringe pixels (unless that would leave none)."""
-    mask = np.isin(labels, _ids(names))
-    core = _opened(mask)
+    """Pixel rows and columns of a part, without stray fringe pixels (unless that would leave none).
+
+    The morphology runs on the part's bounding box plus a margin (eyes and mouth are a few hundred
+    of the map's 65,536 pixels); within the margin nothing differs from running it on the whole map."""
+    ids = _ids(names)
+    mask = labels == ids[0]  # [S, S]; ORed comparisons: several times faster than np.isin or a table lookup here
+    for i in ids[1:]:
+        mask |= labels == i
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return rows, cols
+    h, w = mask.shape
+    y0, y1 = max(rows[0] - _CROP_MARGIN, 0), min(rows[-1] + _CROP_MARGIN + 1, h)
+    x0, x1 = max(cols[0] - _CROP_MARGIN, 0), min(cols[-1] + _CROP_MARGIN + 1, w)
+    crop = mask[y0:y1, x0:x1]
+    core = _opened(crop)
     if core.sum() < MIN_PART_PX:
-        return np.nonzero(mask)
-    # the part's own pixels within 2 px of its core: thin tips stay (centroids stay exact), far specks go
-    return np.nonzero(mask & _dilate(_dilate(core)))
+        ys, xs = np.nonzero(crop)
+    else:  # the part's own pixels within 2 px of its core: thin tips stay (centroids stay exact), far specks go
+        ys, xs = np.nonzero(crop & _dilate(_dilate(core)))
+    return ys + y0, xs + x0
 
 
 def landmarks(labels: np.ndarray) -> np.ndarray | None:

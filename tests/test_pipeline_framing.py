@@ -51,3 +51,29 @@ def test_engine_maps_decode_as_before_and_moved_maps_follow_the_map(engine_map) 
 def test_an_unknown_framing_mode_is_refused() -> None:
     with pytest.raises(PercheadError, match="framing mode"):
         HeadPipeline(device="cpu", framing="always")  # type: ignore[arg-type]
+
+
+def test_brush_strokes_keep_the_maps_framing_and_a_new_map_is_estimated_again() -> None:
+    """Framing belongs to the map, not to each stroke: a lip-coloured stroke on the shirt must not
+    rescale the head (estimated per stroke, it read as x1.24), and a moved map keeps its framing
+    while it is painted on."""
+    from perchead_gui.bench import BENCH_SAMPLE, stroke_maps
+    from perchead_gui.gallery import load_gallery
+    from models.evaluation.drawn_maps import similarity
+    from models.pipeline import HeadPipeline
+    from models.segmap_framing import plan_framing
+
+    sample = next((s for s in load_gallery() if s.title == BENCH_SAMPLE), load_gallery()[0]).labels
+    strokes = stroke_maps(sample, 4)
+    assert plan_framing(strokes[0]) is not None, "on its own, the first stroke map reads as re-framed"
+    pipe = HeadPipeline(device="cpu")
+    assert pipe._framing_for(sample) is None
+    for m in strokes:
+        assert pipe._framing_for(m) is None, "a stroke keeps the sample's (engine) framing"
+    moved = similarity(sample, (10.0, -8.0), 1.0, 0.0)
+    plan = pipe._framing_for(moved)
+    assert plan is not None and abs(plan.shift_px[0] - 10.0) < 1.5, "a new, moved map is estimated again"
+    pipe.last_framing = plan
+    painted = moved.copy()
+    painted[200:210, 60:70] = 7  # a small stroke of lip colour on the shirt
+    assert pipe._framing_for(painted) is plan

@@ -75,7 +75,8 @@ class HeadPipeline:
             raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
         self.framing: FramingMode = framing
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
-        self._framed_map: np.ndarray | None = None  # the last map edit() saw, for keeping its framing
+        # (mode, map, plan) of the last map edit() saw, for keeping its framing; the worker thread's only
+        self._framed: tuple[str, np.ndarray, Framing | None] | None = None
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
@@ -171,11 +172,14 @@ class HeadPipeline:
         lip-coloured stroke on the shirt moved the 'mouth' 27 px down and the whole head was
         rescaled x1.24 (perchead bench's strokes); and the estimate cost ~1 ms a stroke on a GPU host.
         """
-        prev, self._framed_map = self._framed_map, labels.copy()
-        if (prev is not None and prev.shape == labels.shape
-                and np.count_nonzero(prev != labels) < STROKE_SHARE * labels.size):
-            return self.last_framing
-        return plan_framing(labels, self.framing)
+        memo = self._framed
+        if (memo is not None and memo[0] == self.framing and memo[1].shape == labels.shape
+                and np.count_nonzero(memo[1] != labels) < STROKE_SHARE * labels.size):
+            plan = memo[2]
+        else:
+            plan = plan_framing(labels, self.framing)  # may raise: then nothing is remembered
+        self._framed = (self.framing, labels.copy(), plan)
+        return plan
 
     def prepare_fast_decode(self) -> None:
         """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""

@@ -81,9 +81,9 @@ def test_brush_strokes_keep_the_maps_framing_and_a_new_map_is_estimated_again() 
 
 def _moved_sample() -> tuple[np.ndarray, np.ndarray]:
     """The app's bench sample (engine framing) and the same map moved 10 px right, 8 px up."""
+    from models.evaluation.drawn_maps import similarity
     from perchead_gui.bench import BENCH_SAMPLE
     from perchead_gui.gallery import load_gallery
-    from models.evaluation.drawn_maps import similarity
 
     sample = next((s for s in load_gallery() if s.title == BENCH_SAMPLE), load_gallery()[0]).labels
     return sample, similarity(sample, (10.0, -8.0), 1.0, 0.0)

@@ -89,6 +89,11 @@ class Autosaver:
 
     # ----- saving ----------------------------------------------------------------------------
 
+    @property
+    def pending(self) -> bool:
+        """Changes made since the last autosave (what a crash now would lose)."""
+        return self._dirty
+
     def mark_dirty(self) -> None:
         """The project changed since the last autosave."""
         self._dirty = True

@@ -48,10 +48,11 @@ def edit(args: argparse.Namespace) -> int:
     app.start()
     settle(app)
     paint_box(app, HAIR)
-    painted = time.time()
     deadline = time.monotonic() + 120
     path = app.autosaver.autosave_path
-    while not (path.exists() and path.stat().st_mtime >= painted):  # an autosave of the whole edit
+    # an autosave of the whole edit: written, and nothing painted since (a file time compared with
+    # the end of painting missed an autosave made by paint_box's own last step on a loaded machine)
+    while not (path.exists() and not app.autosaver.pending):
         if time.monotonic() > deadline:
             print("NO AUTOSAVE", flush=True)
             return 1

@@ -162,7 +162,7 @@ class HeadPipeline:
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        return _prune(head, hide=self.device.type != "cpu")
+        return _prune(head, hide=is_accelerator(self.device))
 
     def _framing_for(self, labels: np.ndarray) -> Framing | None:
         """The framing to undo for ``labels`` [S, S]: estimated afresh for a new map, kept for a brush
@@ -180,6 +180,10 @@ class HeadPipeline:
             plan = plan_framing(labels, self.framing)  # may raise: then nothing is remembered
         self._framed = (self.framing, labels.copy(), plan)
         return plan
+
+    def forget_framing(self) -> None:
+        """Estimate the next map's framing afresh (a new document, or a benchmark of the estimate)."""
+        self._framed = None
 
     def prepare_fast_decode(self) -> None:
         """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""

@@ -520,6 +520,8 @@ class InferenceEngine:
             return False
         log.warning("out of memory on %s (%s); reloading the models on the CPU", self._pipe.device, error)
         self._style_cache.clear()  # vectors live on the GPU; free them before the CPU copy is made
+        with self._render_lock:
+            self._prepared = None  # the viewport's activated copy of the head lives on the GPU too
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         try:

@@ -28,14 +28,17 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     photo = work / "astronaut.jpg"
     Image.fromarray(skimage.data.astronaut()).save(photo, quality=95)
-    perchead(["parse", str(photo), "-o", str(work / "seg.png")])
+    if perchead(["parse", str(photo), "-o", str(work / "seg.png")]) != 0:
+        raise SystemExit("perchead parse failed (see its message above)")
     labels = load_segmap(work / "seg.png", labels="palette").labels  # [256, 256]
     hair = palette().id_of("hair")
     for ck in args.checkpoints:
-        perchead(["reconstruct", str(photo), "-o", str(work / "head.ply"), "--checkpoint", str(ck)])
+        if perchead(["reconstruct", str(photo), "-o", str(work / "head.ply"), "--checkpoint", str(ck)]) != 0:
+            print(f"{ck}: perchead reconstruct failed (see its message above)")
+            continue
         classes = render(read_ply(work / "head.ply"), canonical_view().camera(), classes=True).class_map.numpy()
         both, either = ((classes == hair) & (labels == hair)).sum(), ((classes == hair) | (labels == hair)).sum()
-        print(f"{ck}: hair IoU {both / either:.3f}")
+        print(f"{ck}: hair IoU {both / either:.3f}" if either else f"{ck}: no hair in the map or the head")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def main() -> None:
     graphed = pipe._graphed_edit(net)
     report = {"graphed": graphed is not None}
     with torch.inference_mode():
-        report["edit_framing_auto_ms"] = _p50(lambda: pipe.edit(labels, style), dev, args.runs)
+        # every call a new map (the estimate runs), and every call a stroke on the last map (kept)
+        report["edit_framing_new_map_ms"] = _p50(lambda: (pipe.forget_framing(), pipe.edit(labels, style)), dev, args.runs)
+        report["edit_framing_kept_ms"] = _p50(lambda: pipe.edit(labels, style), dev, args.runs)
         pipe.framing = "off"
         report["edit_framing_off_ms"] = _p50(lambda: pipe.edit(labels, style), dev, args.runs)
         report["framing_host_ms"] = _p50(lambda: frame_inputs(labels[None], "auto"), dev, args.runs)

@@ -77,6 +77,8 @@ def test_brush_strokes_keep_the_maps_framing_and_a_new_map_is_estimated_again() 
     painted = moved.copy()
     painted[200:210, 60:70] = 7  # a small stroke of lip colour on the shirt
     assert pipe._framing_for(painted) is plan
+    pipe.forget_framing()
+    assert pipe._framing_for(strokes[0]) is not None, "after forget_framing a map is estimated afresh"
 
 
 def _moved_sample() -> tuple[np.ndarray, np.ndarray]:

@@ -63,14 +63,18 @@ def test_bad_configs_are_explained(tmp_path: Path, capsys) -> None:
     assert "not found" in err and "learning_rate" in err
 
 
-def test_two_gloo_processes_keep_identical_weights(tmp_path: Path) -> None:
-    cfg = tiny_config(tmp_path, steps=3)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+def _train_two_ranks(cfg: Path, port: int, **env: str) -> dict:
+    """``perchead train cfg`` as 2 torchrun ranks; the metrics it prints."""
     res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_port", "29517", "-m", "perchead_gui.cli", "train", str(cfg)],
-                         capture_output=True, text=True, timeout=600, env=env)
+                          "--master_port", str(port), "-m", "perchead_gui.cli", "train", str(cfg)],
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1", **env})
     assert res.returncode == 0, res.stderr[-2000:]
-    metrics = json.loads(res.stdout[res.stdout.index("{"):])
+    return json.loads(res.stdout[res.stdout.index("{"):])
+
+
+def test_two_gloo_processes_keep_identical_weights(tmp_path: Path) -> None:
+    metrics = _train_two_ranks(tiny_config(tmp_path, steps=3), 29517, OMP_NUM_THREADS="1")
     assert metrics["world_size"] == 2 and metrics["steps_done"] == 3
     assert metrics["rank_weight_spread"] == 0.0
 
@@ -83,12 +87,7 @@ def test_two_nccl_processes_keep_identical_weights(tmp_path: Path) -> None:
         pytest.skip("needs two GPUs of one host")
     cfg = tiny_config(tmp_path, steps=3)
     cfg.write_text(yaml.safe_dump({**yaml.safe_load(cfg.read_text()), "device": "auto"}))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NCCL_NVLS_ENABLE": "0", "TORCH_SYMM_MEM_DISABLE_MULTICAST": "1"}
-    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_port", "29518", "-m", "perchead_gui.cli", "train", str(cfg)],
-                         capture_output=True, text=True, timeout=600, env=env)
-    assert res.returncode == 0, res.stderr[-2000:]
-    metrics = json.loads(res.stdout[res.stdout.index("{"):])
+    metrics = _train_two_ranks(cfg, 29518, NCCL_NVLS_ENABLE="0", TORCH_SYMM_MEM_DISABLE_MULTICAST="1")
     assert metrics["world_size"] == 2 and metrics["rank_weight_spread"] == 0.0
 
 

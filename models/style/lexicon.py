@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from typing import Iterable, Sequence
 
 import torch
@@ -174,6 +174,15 @@ def normalise_name(name: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", name.lower().replace("'", "")))
 
 
+def _singular(word: str) -> str:
+    """English plural -> singular for colour nouns ("emeralds", "cherries", "ashes"; not "pools" -> "poo")."""
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("shes", "ches", "xes", "sses")):
+        return word[:-2]
+    return word[:-1]
+
+
 @dataclass
 class ColourLexicon:
     """Colour names (normalised, 1-3 words) -> sRGB 0..255, and the colours that stand for each class.
@@ -217,6 +226,10 @@ class ColourLexicon:
         if words and words[-1] in CATEGORY_WORDS and self.categories:
             return CATEGORY_WORDS[words[-1]]
         rgb = self.lookup(words)
+        if rgb is not None and self.categories and name not in self.colours and len(words[-1]) > 4 and words[-1].endswith("s"):
+            single = [*words[:-1], _singular(words[-1])]
+            if self.lookup(single) is not None:  # a plural ("emeralds") has its singular's category
+                return self.category(single)
         return self.categories.get(_stem_name(self, words), "") if rgb is not None else ""
 
     def lookup(self, words: Sequence[str]) -> tuple[int, int, int] | None:
@@ -233,6 +246,9 @@ class ColourLexicon:
                 for cand in (stem, stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else None, stem + "e"):
                     if cand and " ".join([*words[:-1], cand]) in self.colours:
                         return self.colours[" ".join([*words[:-1], cand])]
+        if self.categories and len(last) > 4 and last.endswith("s"):  # "eyes like emeralds", "sapphires"
+            name = " ".join([*words[:-1], _singular(last)])
+            return self.colours.get(name) or self.aliases.get(name)
         return None
 
     def class_distances(self, lab: Tensor, table: str, categories: Sequence[str] = ()) -> tuple[list[str], Tensor]:
@@ -387,6 +403,17 @@ _HAIR_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
     "pt": {"@hair:grey": ("saltandpepper", "prateado", "prateada", "prateados", "acinzentado", "acinzentados"), "@hair:red": ("acobreado", "acobreada", "acobreados"), "@hair:auburn": ("mogno",), "@hair:platinum": ("platinado", "platinada", "platinados"), "@hair:dark_brown": ("moreno", "morena", "morenos", "morenas")},
     "nl": {"@hair:grey": ("saltandpepper", "grijzend", "grijzende", "zilver", "zilveren", "zilvergrijs", "grijsgrijs"), "@hair:red": ("koperrood", "koperen", "rossig", "rossige", "ros"), "@hair:auburn": ("mahonie", "kastanjerood"), "@hair:black": ("ravenzwart", "pikzwart", "gitzwart"), "@hair:platinum": ("platinablond", "asblond", "asblonde"), "@hair:brown": ("kastanjebruin", "kastanjebruine"), "@hair:blonde": ("donkerblond", "goudblond", "hoogblond")},
 }
+# English eye-colour words the colour lists lack (general vocabulary of eye descriptions; third pass).
+_EYE_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"@eyes:grey": ("stormy", "storm grey", "storm gray", "smoky", "smokey", "smoke grey", "smoke gray", "misty",
+                          "foggy"),
+           "@eyes:blue": ("icy", "icy blue", "glacial", "glacier blue", "arctic blue"),
+           "@eyes:amber": ("whiskey", "whisky", "bourbon", "cognac", "brandy", "tawny"),
+           "@eyes:brown": ("walnut",)},
+}
+for _lang, _table in _EYE_COLOUR_TERMS.items():
+    for _base, _forms in _table.items():
+        _TERMS[_lang][_base] = tuple(dict.fromkeys(_TERMS[_lang].get(_base, ()) + _forms))
 for _lang, _table in _HAIR_COLOUR_TERMS.items():
     for _base, _forms in _table.items():
         _TERMS[_lang][_base] = tuple(dict.fromkeys(_TERMS[_lang].get(_base, ()) + _forms))
@@ -474,10 +501,11 @@ def _alias_categories() -> dict[str, str]:
     """Category of each alias from its English counterpart in ``_TERMS`` ('@hair:red' -> red)."""
     hair_cat = {"blonde": "gold", "red": "red", "platinum": "white", "dark_brown": "brown", "brown": "brown",
                 "hazel": "olive", "amber": "gold"}  # (the last two: "@eyes:" words)
+    eye_cat = {**hair_cat, "grey": "grey", "blue": "blue"}  # "@eyes:grey" is grey ("@hair:grey" words keep none)
     out: dict[str, str] = {}
     for lang, table in _TERMS.items():
         for base, forms in table.items():
-            cat = hair_cat.get(base.split(":", 1)[1], "") if base.startswith("@") else CATEGORY_WORDS.get(
+            cat = (eye_cat if base.startswith("@eyes:") else hair_cat).get(base.split(":", 1)[1], "") if base.startswith("@") else CATEGORY_WORDS.get(
                 base, "brown" if base == "chestnut" else "")
             if not cat:
                 continue
@@ -507,32 +535,47 @@ class ColourMention:
     category: str = ""              # basic colour category (CATEGORY_WORDS values); '' = unknown
 
 
-def _clauses(text: str) -> list[list[str]]:
-    clauses, cur = [], []
+def _clauses_seps(text: str) -> list[tuple[str, list[str]]]:
+    """Clauses of a prompt, each with the token that ended the clause before it ('' for the first)."""
+    clauses: list[tuple[str, list[str]]] = []
+    cur: list[str] = []
+    sep = ""
     for tok in _TOKEN.findall(text.lower().replace("’", "'")):
         if tok in _CLAUSE_WORDS or not tok[0].isalnum():
             if tok == ":" and cur:  # "hair: red" stays one clause
                 continue
             if cur:
-                clauses.append(cur)
+                clauses.append((sep, cur))
+                sep = tok
+            elif sep not in _CLAUSE_WORDS or tok in _CLAUSE_WORDS:
+                sep = tok  # ", and" ends a clause as "and" does; "and," as "and"
             cur = []
         else:
             cur.append(tok)
     if cur:
-        clauses.append(cur)
+        clauses.append((sep, cur))
     return clauses
+
+
+def _clauses(text: str) -> list[list[str]]:
+    return [words for _sep, words in _clauses_seps(text)]
 
 
 def _colour_clauses(text: str, extended: bool) -> list[list[str]]:
     """Clauses for colour reading; ``extended`` adds the fixed phrases and the split compound adjectives
     ("blauäugig" -> "blau", "äugig")."""
+    return [words for _sep, words in _colour_clauses_seps(text, extended)]
+
+
+def _colour_clauses_seps(text: str, extended: bool) -> list[tuple[str, list[str]]]:
+    """``_colour_clauses`` with the separator before each clause."""
     if not extended:
-        return _clauses(text)
+        return _clauses_seps(text)
     low = text.lower().replace("’", "'")
     for phrase, word in _PHRASES.items():
         low = low.replace(phrase, word)
     out = []
-    for words in _clauses(low):
+    for sep, words in _clauses_seps(low):
         split: list[str] = []
         for w in words:
             for suf, _slot in _NOUN_SUFFIXES:
@@ -541,7 +584,7 @@ def _colour_clauses(text: str, extended: bool) -> list[list[str]]:
                     break
             else:
                 split.append(w)
-        out.append(split)
+        out.append((sep, split))
     return out
 
 
@@ -561,6 +604,20 @@ _ADJECTIVE_NOUNS = frozenset({"eyed", "haired", "skinned", "bearded", "äugig", 
                               "äugige", "ogige", "haarige", "harige"})
 
 
+# Third pass: binding across clauses (lexicons with categories). Separators a colour may reach a bare noun
+# of the clause before over ("her eyes, which are green", "eyes (green)", "eyes with a green tint"), the
+# "and" words, and the little words that may stand before the noun of a clause that shares a colour
+# ("brown hair and [her] eyes") or that stop a colour list from reaching a noun ("red and a beard").
+_BACK_SEPS = frozenset({",", ";", "(", "—", "–", "with", "avec", "mit", "con", "com", "met"})
+_AND_WORDS = frozenset({"and", "et", "und", "y", "e", "en", "plus"})
+_SHARE_WORDS = frozenset({"her", "his", "their", "its", "my", "your", "matching", "the"})
+_ARTICLES = frozenset({"a", "an", "the", "her", "his", "their", "its", "my", "your", "some", "no"})
+_SHARED_SLOTS = frozenset({"hair", "eyes", "beard"})  # parts that share a colour over "and" ("red lips and eyes" do not)
+_RELATIVE_WORDS = frozenset({"which", "that", "who", "whose", "both"})
+_ACROSS_RULES = {"share", "back", "and", "forward"}  # all on; scripts/english_readout_diagnosis.py turns some off
+_LIST_EXTRA = 2  # non-colour words a colour-only clause may hold ("a deep green", "flecks of gold")
+
+
 def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
     """Colour names in a prompt, each bound to the part it describes.
 
@@ -568,11 +625,15 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
     first), else the nearest before it ("eyes: azure", "les yeux verts"), else hair. Two names in a
     row are one compound whose last name is the head ("strawberry blonde", "dark blonde", "apple red":
     the head's category, its colour pulled a third towards the modifier), in lexicons with categories.
+    Those lexicons also bind across clauses (``_bind_across``): "her eyes, which are green", "eyes of
+    green and gold", "green and gold eyes", "blue, almond-shaped eyes", "brown hair and eyes".
     """
-    out: list[ColourMention] = []
     extended = bool(lexicon.categories)
     noun_slot = {**_NOUN_SLOT, **_MORE_NOUN_SLOT, **{s: slot for s, slot in _NOUN_SUFFIXES}} if extended else _NOUN_SLOT
-    for words in _colour_clauses(text, extended):
+    clauses = _colour_clauses_seps(text, extended)
+    found: list[list[tuple[ColourMention, str, int]]] = []  # per clause: (mention, how bound, word index)
+    for _sep, words in clauses:
+        out: list[tuple[ColourMention, str, int]] = []
         last_end = -1
         nouns = [(i, noun_slot[w]) for i, w in enumerate(words) if w in noun_slot]
         if extended:  # "shades of red" is not sunglasses
@@ -598,19 +659,82 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
             if extended and after and before and _has_colour(lexicon, words[i + n:after[0][0]]):
                 after = []  # "eyes that shine green under black bangs": that noun has its own colour
             slot = after[0][1] if after else (before[-1] if before else "hair")
+            how = "after" if after else ("before" if before else "none")
             right_before = i > 0 and words[i - 1] in noun_slot and words[i - 1] not in _ADJECTIVE_NOUNS
             if extended and " ".join(span) in _HAIR_ONLY and not (after and after[0][0] == i + n) and not right_before:
-                slot = "hair"  # "blue-eyed blonde": a hair-colour noun describes the hair
+                slot, how = "hair", "hair_word"  # "blue-eyed blonde": a hair-colour noun describes the hair
             mention = ColourMention(" ".join(span), rgb, slot, lexicon.category(span))
             if lexicon.categories and out and last_end == i:  # compound: the earlier name modifies this one
-                prev = out.pop()
+                prev = out.pop()[0]
                 mix = srgb_to_lab(torch.tensor([list(prev.rgb), list(rgb)], dtype=torch.float32))
                 lab = _MODIFIER_WEIGHT * mix[0] + (1 - _MODIFIER_WEIGHT) * mix[1]
                 mention = ColourMention(f"{prev.words} {mention.words}", lab_to_srgb(lab), slot, mention.category)
-            out.append(mention)
+            out.append((mention, how, i))
             i += n
             last_end = i
-    return out
+        found.append(out)
+    if extended:
+        _bind_across(clauses, found, noun_slot)
+    return [m for out in found for m, _how, _i in out]
+
+
+def _bind_across(clauses: list[tuple[str, list[str]]], found: list[list[tuple[ColourMention, str, int]]],
+                 noun_slot: dict[str, str]) -> None:
+    """Rebind, in place, colours of clauses without a part noun, and share a colour over "and".
+
+    A clause with a colour but no part noun (its colours went to hair by default) takes, in order:
+    (1) the noun that ends the clause before, over a comma / bracket / dash / "with", when that clause
+    has no colour and this one is a relative clause ("her eyes, which are green"), or the noun has an
+    article or possessive ("her eyes, a deep green"), or it stands bare before a bracket, dash or "with"
+    ("eyes (green)", "eyes with a green tint"); not in terse lists ("moustache, copper red ivy league",
+    "<unknown word> eyes, copper"), whose bare colour is the hair's; (2) after "and", the
+    part of the clause before's last colour if that colour followed its noun ("eyes of green and gold");
+    (3) when it holds nothing but colour names, the first noun of the next clause over "and", unless that
+    clause starts with an article ("green and gold eyes"; not "red and a beard", "a puce fade and grey
+    eyes"). Never over a comma: in terse lists ("curly, charcoal, moustache", "bobbed, camel, stocking
+    cap") a bare colour is the hair's far more often than the next noun's ("blue, almond-shaped eyes").
+    A clause that is only a part noun after "and" shares the colour that ends the clause before
+    ("brown hair and eyes", "red hair and beard"; hair, eyes and beard only). Hair-colour nouns ("blonde", "redhead") stay hair.
+    """
+    def colour_only(k: int, extra: int = _LIST_EXTRA) -> bool:
+        words = clauses[k][1]
+        n_colour = sum(len(m.words.split()) for m, _h, _i in found[k])
+        return bool(found[k]) and not any(w in noun_slot for w in words) and len(words) - n_colour <= extra
+
+    def rebind(k: int, slot: str, how: str) -> None:
+        found[k] = [(replace(m, slot=slot), how, i) if h == "none" else (m, h, i) for m, h, i in found[k]]
+
+    for k in range(len(clauses)):
+        sep, words = clauses[k]
+        if not found[k] and k > 0 and sep in _AND_WORDS and found[k - 1] and "share" in _ACROSS_RULES:
+            nouns = [w for w in words if w in noun_slot and w not in _ADJECTIVE_NOUNS]
+            prev_words = clauses[k - 1][1]
+            m, how, _i = found[k - 1][-1]
+            if (len(nouns) == 1 and words[-1] == nouns[0] and all(w in _SHARE_WORDS for w in words[:-1])
+                    and how == "after" and prev_words[-1] in noun_slot and noun_slot[prev_words[-1]] == m.slot
+                    and {m.slot, noun_slot[nouns[0]]} <= _SHARED_SLOTS):
+                found[k].append((replace(m, slot=noun_slot[nouns[0]]), "shared", len(words) - 1))
+            continue
+        if not any(h == "none" for _m, h, _i in found[k]) or any(w in noun_slot for w in words):
+            continue
+        if k > 0:
+            prev_sep, prev_words = clauses[k - 1]
+            last = prev_words[-1]
+            bare = (len(prev_words) > 1 and prev_words[-2] in _ARTICLES) or words[0] in _RELATIVE_WORDS or (
+                sep not in {",", ";"} and all(w in _ARTICLES for w in prev_words[:-1][-1:]))
+            if ("back" in _ACROSS_RULES and sep in _BACK_SEPS and not found[k - 1] and last in noun_slot
+                    and last not in _ADJECTIVE_NOUNS and bare):
+                rebind(k, noun_slot[last], "back")
+                continue
+            if "and" in _ACROSS_RULES and sep in _AND_WORDS and found[k - 1] and found[k - 1][-1][1] == "before" and colour_only(k):
+                rebind(k, found[k - 1][-1][0].slot, "before")
+                continue
+        if "forward" in _ACROSS_RULES and k + 1 < len(clauses) and colour_only(k, 0):
+            nsep, nwords = clauses[k + 1]
+            first = next((j for j, w in enumerate(nwords) if w in noun_slot), None)
+            if first is None or nsep not in _AND_WORDS or nwords[0] in _ARTICLES:
+                continue
+            rebind(k, noun_slot[nwords[first]], "forward")
 
 
 def feature_dim() -> int:

@@ -6,7 +6,7 @@ does not follow a right reading. For colour prompts whose colour is not bound to
 the shapes of the binding (an orphan clause with no part noun defaulted to hair, a noun after the colour that
 took it, ...), which is what the third pass's binding rules address.
 
-    python scripts/english_readout_diagnosis.py CHECKPOINT [--set v1|v2|dev]
+    python scripts/english_readout_diagnosis.py CHECKPOINT [--set v1|v2|dev_colour]
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
-    ap.add_argument("--set", default="dev", choices=("v1", "v2", "dev"))
+    ap.add_argument("--set", default="dev_colour", choices=("v1", "v2", "dev_colour"))
     ap.add_argument("--cache", type=Path, default=Path(".cache/style"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         bank = "paraphrase_v2_bank"
     else:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from english_binding_devset import dev_set as make  # noqa: E402
-        bank = "english_dev_bank"
+        from text_path_devset import dev_set as make  # noqa: E402
+        bank = "dev_bank_v2"
     paras = make()
     model, _ = load_style_model(args.checkpoint)
     emb = _bank_embeddings(str(args.cache / f"{bank}.safetensors"), paras)

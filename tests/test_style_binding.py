@@ -103,3 +103,29 @@ def test_old_lexicons_keep_their_binding(colours: L.ColourLexicon) -> None:
     assert _slots("green and gold eyes", old) == [("green", "hair"), ("gold", "eyes")]
     assert _slots("brown hair and eyes", old) == [("brown", "hair")]
     assert old.lookup(["emeralds"]) is None
+
+
+@pytest.mark.parametrize("text, slot, want", [
+    ("a shiny scalp", "hair_style", "bald"), ("a bald pate", "hair_style", "bald"),
+    ("hair in a high tail", "hair_style", "ponytail"), ("hair drawn back", "hair_style", "ponytail"),
+    ("hair piled on top", "hair_style", "bun"), ("bantu knots", "hair_style", "bun"),
+    ("hair combed over", "hair_style", "side_part"), ("hair brushed to one side", "hair_style", "side_part"),
+    ("hair on the upper lip", "facial_hair", "moustache"),
+])
+def test_third_pass_hair_phrases(text: str, slot: str, want: str) -> None:
+    from models.style.hair_words import build_hair_lexicon, predicted_class, term_table
+
+    assert predicted_class(text, build_hair_lexicon(), slot) == want
+    trained = {t for facets in term_table()["en"].values() for ts in facets.values() for t in ts}
+    assert "high tail" not in trained and "high tail" in term_table(third_pass=True)["en"]["hair_style"]["ponytail"]
+    assert predicted_class("a long tail coat", build_hair_lexicon(), "hair_style") is None
+
+
+def test_shipped_checkpoint_reads_third_pass_words() -> None:
+    from models.style.checkpoint import load_style_model
+    from models.style.hair_words import predicted_class
+
+    model, extra = load_style_model("checkpoints/style.safetensors")
+    assert "third pass" in extra.get("relexicon", "")
+    assert predicted_class("hair in a high tail", model.hair_lexicon, "hair_style") == "ponytail"
+    assert _eye_class(model.lexicon, "stormy eyes") == "grey"

@@ -195,6 +195,30 @@ _EN: dict[str, dict[str, tuple[str, ...]]] = {
                 "flat cap", "visor", "dad hat", "backwards cap"),
     },
 }
+# Third pass (2026-11-27): English phrases for classes whose terms were missing (written from general knowledge
+# after aggregate counts showed English prompts without any term for bun, side part, ponytail, bald, moustache).
+_EN_THIRD_PASS: dict[str, dict[str, tuple[str, ...]]] = {
+    "hair_style": {
+        "bald": ("shiny scalp", "bare scalp", "hairless scalp", "polished dome", "shiny dome", "bald dome", "shiny head",
+                 "polished head", "bald pate"),
+        "shaved": ("clean shaven head", "clean shaven scalp", "shaven scalp", "smooth shaven head"),
+        "ponytail": ("high tail", "low tail", "in a tail", "into a tail", "horsetail", "horse tail", "gathered back",
+                     "drawn back", "tied at the nape", "gathered at the nape", "tied at the back"),
+        "pigtails": ("twin tails", "twintails"),
+        "bun": ("knots", "bantu knots", "coiled at the nape", "coiled at the back", "wound into a bun"),
+        "updo": ("piled on top", "piled high", "piled on her head", "piled on his head", "tied up"),
+        "side_part": ("combed over", "brushed to one side", "brushed to the side", "swept over", "swept to the left",
+                      "swept to the right"),
+        "shoulder": ("collar length", "shoulder skimming", "to the collar"),
+    },
+    "facial_hair": {"moustache": ("on the upper lip", "on his upper lip", "upper lip")},
+}
+# The terms the shipped text head was trained on (training prompts and the hair-word dev set draw from these;
+# the third pass's phrases are read by the dictionary only, until the head is retrained with them).
+_EN_SECOND_PASS = {slot: dict(facets) for slot, facets in _EN.items()}
+for _slot, _facets in _EN_THIRD_PASS.items():
+    for _facet, _words in _facets.items():
+        _EN[_slot][_facet] = tuple(dict.fromkeys(_EN[_slot][_facet] + _words))
 
 # Basic words of the other languages, same facets. Plain dictionary vocabulary with the usual inflections.
 _FOREIGN: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
@@ -549,9 +573,11 @@ def build_hair_lexicon() -> HairLexicon:
                        {k: list(v) for k, v in PART_NOUNS.items()}, sorted(NEGATORS), ["en", *_FOREIGN])
 
 
-def term_table() -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
-    """{language: {slot: {facet: terms as written}}}: the hand-written tables (for training prompts)."""
-    return {"en": _EN, **_FOREIGN}
+def term_table(third_pass: bool = False) -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
+    """{language: {slot: {facet: terms as written}}}: the hand-written tables (for training prompts and the
+    hair-word dev set). ``third_pass`` adds the English phrases of ``_EN_THIRD_PASS``, which the shipped head
+    reads through the dictionary but was not trained on (pass True when retraining)."""
+    return {"en": _EN if third_pass else _EN_SECOND_PASS, **_FOREIGN}
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,13 @@ def read_header(path: Path, name: str) -> tuple[dict[str, str], dict[str, tuple[
         raise special_file_error(name, "a .safetensors file")
     try:
         with open(path, "rb") as f:
-            start = f.read(8)
+            start = f.read(9)
     except OSError as e:
         raise PercheadError(f"cannot read {name}: {e.strerror or e}; check the file's permissions") from e
-    if start.startswith(_ZIP_MAGIC) or start[:1] == _PICKLE_PROTOCOL:
+    # safetensors: an 8-byte little-endian header length, then the JSON header's "{". A length whose
+    # low byte is 0x80 looks like a pickle's PROTO opcode, so the "{" decides (1 file in 256 was refused).
+    safetensors_like = len(start) == 9 and start[8:9] == b"{"
+    if start.startswith(_ZIP_MAGIC) or (start[:1] == _PICKLE_PROTOCOL and not safetensors_like):
         raise PercheadError(f"{name} is a pickle / torch.save file, not safetensors; it is never loaded, "
                             f"because unpickling can run code; {RESTORE}")
     try:

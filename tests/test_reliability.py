@@ -660,3 +660,19 @@ def test_header_bombs_are_refused_within_a_hard_memory_limit(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     assert [ln.split()[0] for ln in lines] == ["refused"] * 6 + ["limit"], proc.stdout
+
+
+def test_a_safetensors_file_whose_header_length_starts_with_0x80_is_not_taken_for_a_pickle(tmp_path: Path) -> None:
+    """A header length whose low byte is 0x80 (1 file in 256) looks like pickle's PROTO opcode."""
+    from models.checkpoint_io import read_header
+
+    for pad in range(0, 512):
+        data = save({"w": torch.zeros(2, 3)}, metadata={"note": "x" * pad})
+        if data[0] == 0x80:
+            break
+    else:
+        pytest.fail("no padding gave a header length with low byte 0x80")
+    path = tmp_path / "edit.safetensors"
+    path.write_bytes(data)
+    meta, shapes = read_header(path, "edit.safetensors")
+    assert shapes == {"w": (2, 3)} and meta["note"] == "x" * pad

@@ -221,3 +221,15 @@ def test_old_lexicons_keep_their_reading(colours: L.ColourLexicon) -> None:
     assert old.lightness_weight == 0.5 and not old.categories
     assert [(m.words, m.slot) for m in L.find_colours("blauäugig", old)] == []  # no compound splitting
     assert [m.category for m in L.find_colours("navy hair", old)] == [""]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("woman without glasses long curly hair", [("glasses", True), ("long", False), ("curly", False)]),
+    ("kein Bart lange Haare", [("bart", True), ("lange", False)]),
+    ("no hat short hair", [("hat", True), ("short", False)]),
+    ("man with no beard or moustache", [("beard", True), ("moustache", True)]),
+])
+def test_a_negator_negates_the_first_term_after_it_and_or_carries_it(text: str, expected: list) -> None:
+    """A negator used to reach past the term it negated: 'no hat short hair' read as not-short (bald)."""
+    lex = H.build_hair_lexicon()
+    assert [(m.words, m.negated) for m in H.find_words(text, lex)] == expected

@@ -510,6 +510,9 @@ NEGATORS = frozenset({"no", "not", "without", "never", "non", "sans", "pas", "oh
                       "keiner", "nicht", "sin", "ni", "senza", "sem", "nem", "zonder", "geen", "niet"})
 _NEG_SUFFIX = frozenset({"free", "less"})  # "beard-free", "glasses-less"
 _NEG_WINDOW = 3  # a negator this many words before a term (or fewer) negates it
+# Between two terms, only these words carry one negation on to the next term ("no beard or moustache");
+# any other term stops it ("without glasses long curly hair": the hair is not negated).
+_NEG_CARRY = frozenset({"or", "nor", "ni", "oder", "noch", "o", "ou", "of", "nem"})
 _MAX_TERM_WORDS = 5
 
 
@@ -594,6 +597,7 @@ def find_words(text: str, lex: HairLexicon) -> list[WordMention]:
     for words in _prompt_clauses(text):
         nouns = [(i, lex._noun_slot[w]) for i, w in enumerate(words) if w in lex._noun_slot]
         i = 0
+        last_end, last_negated = 0, False  # where the previous term of this clause ended, and its negation
         while i < len(words):
             hit = None
             for n in range(min(lex._max, len(words) - i), 0, -1):
@@ -612,10 +616,13 @@ def find_words(text: str, lex: HairLexicon) -> list[WordMention]:
                 if part != "hair":  # "long beard", "short lashes": not the hairstyle
                     i += n
                     continue
-            negated = any(w in lex._neg for w in words[max(0, i - _NEG_WINDOW):i]) or (
-                i + n < len(words) and words[i + n] in _NEG_SUFFIX)
+            # a negator reaches back no further than the previous term: it negates the first term after it
+            negated = any(w in lex._neg for w in words[max(last_end, i - _NEG_WINDOW):i]) or (
+                i + n < len(words) and words[i + n] in _NEG_SUFFIX) or (
+                last_negated and last_end > 0 and i > last_end and all(w in _NEG_CARRY for w in words[last_end:i]))
             out.append(WordMention(" ".join(words[i:i + n]), slot, facet, negated))
             i += n
+            last_end, last_negated = i, negated
     return out
 
 

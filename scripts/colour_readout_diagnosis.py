@@ -36,12 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         from models.style.paraphrases_v2 import paraphrase_set_v2 as make
         bank = "paraphrase_v2_bank"
     else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         if args.set == "dev_hair":
-            from hair_words_devset import dev_set as make  # noqa: E402
+            from models.style.devsets import hair_dev_set as make
             bank = "hair_dev_bank"
         else:
-            from text_path_devset import dev_set as make  # noqa: E402
+            from models.style.devsets import colour_dev_set as make
             bank = "dev_bank_v2"
     paras = make()
     model, _ = load_style_model(args.checkpoint)

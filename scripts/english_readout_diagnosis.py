@@ -59,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         from models.style.paraphrases_v2 import paraphrase_set_v2 as make
         bank = "paraphrase_v2_bank"
     else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from text_path_devset import dev_set as make  # noqa: E402
+        from models.style.devsets import colour_dev_set as make
         bank = "dev_bank_v2"
     paras = make()
     model, _ = load_style_model(args.checkpoint)

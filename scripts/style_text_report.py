@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     sets = []
-    sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling dev-set scripts (a script, not a package)
-    from hair_words_devset import dev_set as hair_dev  # noqa: E402
-    from text_path_devset import dev_set as colour_dev  # noqa: E402
+    from models.style.devsets import colour_dev_set as colour_dev
+    from models.style.devsets import hair_dev_set as hair_dev
 
     sets += [("dev_colour", args.cache / "dev_bank_v2.safetensors", colour_dev()),
              ("dev_hair", args.cache / "hair_dev_bank.safetensors", hair_dev())]

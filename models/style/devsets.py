@@ -1,0 +1,93 @@
+"""Development sets of the style text path: recipe and model choices are made on these, so the two
+held-out paraphrase sets stay untouched by them. Not benchmarks: every word in them is one training
+may use (no held-out word), in sentence frames that neither the caption templates, the training
+prompts nor the held-out sets use.
+
+Embedded once by ``scripts/text_path_devset.py`` / ``scripts/hair_words_devset.py``; read by the
+report and diagnosis scripts.
+"""
+from __future__ import annotations
+
+import random
+
+from models.style.augment import ColourNames, held_out_tokens, training_terms
+from models.style.lexicon import build_colour_lexicon
+from models.style.paraphrases import Paraphrase
+from models.synthetic.attributes import (
+    EYE_COLORS,
+    FACIAL_HAIR,
+    FACIAL_HAIR_WORDS,
+    HAIR_COLORS,
+    HAIR_STYLE_WORDS,
+    HAIR_STYLES,
+)
+
+COLOUR_FRAMES = (
+    "picture a {who} whose hair is {c}, {s}, and whose eyes are {e}",
+    "{c} hair ({s}) - eyes {e}",
+    "the {who} should have {e} eyes; the hair {c} and {s}",
+    "{s} look, colour {c}, {e} eyes",
+    "our {who} has {c} {s} hair. also {e} eyes{fh}",
+)
+
+
+def colour_dev_set(seed: int = 7, n: int = 120) -> list[Paraphrase]:
+    """Prompts of training-usable colour-dictionary names in frames no template, training prompt or
+    held-out set uses."""
+    lex = build_colour_lexicon()
+    names = ColourNames.build(lex, held_out_tokens())
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        hc, ec = rng.choice(HAIR_COLORS), rng.choice(EYE_COLORS)
+        style = rng.choice([s for s in HAIR_STYLE_WORDS if s != "bald"])
+        c = rng.choice(names.by_class["hair"][hc] or [hc])
+        e = rng.choice(names.by_class["eyes"][ec] or [ec])
+        fh = rng.choice(list(FACIAL_HAIR_WORDS)) if i % 3 == 0 else None
+        text = rng.choice(COLOUR_FRAMES).format(who="man" if fh else rng.choice(("woman", "person")), c=c, e=e,
+                                         s=rng.choice(HAIR_STYLE_WORDS[style]).replace(" of", ""),
+                                         fh=f", {FACIAL_HAIR_WORDS[fh][0]}" if fh else "")
+        t = {"hair_color": hc, "hair_style": style, "eye_color": ec}
+        if fh and "{fh}" in text:
+            t["facial_hair"] = fh
+        out.append(Paraphrase(text, t))
+    return out
+
+
+HAIR_FRAMES = (
+    "picture someone whose hair is {c}, {s}, and whose eyes are {e}{fh}",
+    "{c} ({s}) - eyes {e}{fh}",
+    "the character should have {e} eyes; hair {c}, {s}{fh}",
+    "{s} look in {c}, {e} eyes{fh}",
+    "our model has {s} {c} hair. also {e} eyes{fh}",
+    "{s}{fh}",
+)
+
+
+def hair_dev_set(seed: int = 11, n: int = 160) -> list[Paraphrase]:
+    """Prompts of hair-word terms and training-usable colour names in new frames, labelled with the
+    dictionary's own reading (does the trained head follow the dictionary under new wordings?)."""
+    banned = held_out_tokens()
+    names = ColourNames.build(build_colour_lexicon(), banned)
+    terms = training_terms(banned)
+    rng = random.Random(seed)
+    out = []
+    while len(out) < n:
+        lang = rng.choice(list(terms)) if rng.random() < 0.3 else "en"
+        style = rng.choice([s for s in HAIR_STYLES if s != "bald" and terms[lang]["hair_style"][s]])
+        hc, ec = rng.choice(HAIR_COLORS), rng.choice(EYE_COLORS)
+        fh = rng.choice(FACIAL_HAIR) if rng.random() < 0.4 else None
+        fh_terms = terms[lang]["facial_hair"].get(fh, []) if fh else []
+        frame = rng.choice(HAIR_FRAMES)
+        text = frame.format(c=rng.choice(names.by_class["hair"][hc] or [hc]), e=rng.choice(names.by_class["eyes"][ec] or [ec]),
+                            s=rng.choice(terms[lang]["hair_style"][style]),
+                            fh=f", {rng.choice(fh_terms)}" if fh_terms else "")
+        t = {"hair_style": style}
+        if "{c}" in frame:
+            t["hair_color"] = hc
+        if "{e}" in frame:
+            t["eye_color"] = ec
+        if fh_terms:
+            t["facial_hair"] = fh
+        out.append(Paraphrase(text, t))
+    return out

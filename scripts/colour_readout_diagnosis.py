@@ -20,29 +20,17 @@ import torch
 def main(argv: list[str] | None = None) -> int:
     from models.style.checkpoint import load_style_model
     from models.style.contrastive import attribute_predictions
+    from models.style.devsets import PROMPT_SETS, prompt_set
     from models.style.distill import _bank_embeddings
     from models.style.lexicon import find_colours
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
-    ap.add_argument("--set", default="dev_colour", choices=("v1", "v2", "dev_colour", "dev_hair"))
+    ap.add_argument("--set", default="dev_colour", choices=tuple(PROMPT_SETS))
     ap.add_argument("--cache", type=Path, default=Path(".cache/style"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    if args.set == "v1":
-        from models.style.paraphrases import paraphrase_set as make
-        bank = "paraphrase_bank"
-    elif args.set == "v2":
-        from models.style.paraphrases_v2 import paraphrase_set_v2 as make
-        bank = "paraphrase_v2_bank"
-    else:
-        if args.set == "dev_hair":
-            from models.style.devsets import hair_dev_set as make
-            bank = "hair_dev_bank"
-        else:
-            from models.style.devsets import colour_dev_set as make
-            bank = "dev_bank_v2"
-    paras = make()
+    paras, bank = prompt_set(args.set)
     model, _ = load_style_model(args.checkpoint)
     emb = _bank_embeddings(str(args.cache / f"{bank}.safetensors"), paras)
     preds = attribute_predictions(model, model.encode_prompts([p.prompt for p in paras], emb))

@@ -91,3 +91,26 @@ def hair_dev_set(seed: int = 11, n: int = 160) -> list[Paraphrase]:
             t["facial_hair"] = fh
         out.append(Paraphrase(text, t))
     return out
+
+
+PROMPT_SETS: dict[str, str] = {  # set name -> file stem of its embedding bank in the style cache (.cache/style)
+    "v1": "paraphrase_bank", "v2": "paraphrase_v2_bank", "dev_colour": "dev_bank_v2", "dev_hair": "hair_dev_bank"}
+
+
+def prompt_set(name: str) -> tuple[list[Paraphrase], str]:
+    """A named prompt set (held-out v1 / v2, or a development set) and its bank's file stem.
+
+    The held-out sets are imported only here, for the metric: their word lists are never read to
+    make dictionaries or training prompts (docs/style.md).
+    """
+    if name == "v1":
+        from models.style.paraphrases import paraphrase_set  # the held-out set only when asked for
+        return paraphrase_set(), PROMPT_SETS[name]
+    if name == "v2":
+        from models.style.paraphrases_v2 import paraphrase_set_v2
+        return paraphrase_set_v2(), PROMPT_SETS[name]
+    if name == "dev_colour":
+        return colour_dev_set(), PROMPT_SETS[name]
+    if name == "dev_hair":
+        return hair_dev_set(), PROMPT_SETS[name]
+    raise ValueError(f"unknown prompt set {name!r}; use one of {', '.join(PROMPT_SETS)}")

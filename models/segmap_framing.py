@@ -43,6 +43,11 @@ FRAMING_MODES: tuple[str, ...] = get_args(FramingMode)
 Cue = Literal["landmarks", "face"]
 FACE_CLASSES = ("skin", "nose", "eyes", "eyebrows", "upper_lip", "lower_lip", "mouth", "facial_hair", "eyeglasses")
 MOUTH_CLASSES = ("upper_lip", "lower_lip", "mouth")
+# Eyes and the mouth count only within this many px of the face around them (skin, nose, brows, beard,
+# glasses): a lip-coloured mark on the shirt or an eye-coloured one in the hair is not a landmark
+# (it moved the "mouth" 27 px and read as a x1.24 framing). Engine and drawn eyes lie well inside it.
+FACE_CONTEXT = ("skin", "nose", "eyebrows", "facial_hair", "eyeglasses")
+CONTEXT_PX = 12
 MIN_PART_PX = 4       # an eye or a mouth smaller than this (at 256 px) is not a usable cue
 SCALE_RANGE = (0.5, 2.0)  # a fitted scale outside this is a misread cue, not a framing
 
@@ -137,7 +142,29 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
 _CROP_MARGIN = 3  # px around a part's bounding box: the opening and the 2 px reach stay inside it
 
 
-def _part(labels: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _box_dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """Dilation of a boolean mask [h, w] by a (2r+1)² square, from running sums (cost independent of r)."""
+    out = mask
+    for axis in (0, 1):
+        c = np.cumsum(out, axis=axis, dtype=np.int32)
+        c = np.concatenate([np.zeros_like(c.take([0], axis=axis)), c], axis=axis)  # c[i] = sum of out[:i]
+        n = out.shape[axis]
+        hi = np.minimum(np.arange(n) + r + 1, n)
+        lo = np.maximum(np.arange(n) - r, 0)
+        out = (c.take(hi, axis=axis) - c.take(lo, axis=axis)) > 0
+    return out
+
+
+def _near_face(labels: np.ndarray) -> np.ndarray:
+    """Pixels within ``CONTEXT_PX`` of the face's own classes. [S, S] bool"""
+    ids = _ids(FACE_CONTEXT)
+    face = labels == ids[0]
+    for i in ids[1:]:
+        face |= labels == i
+    return _box_dilate(face, CONTEXT_PX)
+
+
+def _part(labels: np.ndarray, names: tuple[str, ...], within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pixel rows and columns of a part, without stray fringe pixels (unless that would leave none).
 
     The morphology runs on the part's bounding box plus a margin (eyes and mouth are a few hundred
@@ -146,6 +173,8 @@ def _part(labels: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.nd
     mask = labels == ids[0]  # [S, S]; ORed comparisons: several times faster than np.isin or a table lookup here
     for i in ids[1:]:
         mask |= labels == i
+    if within is not None:
+        mask &= within
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     if rows.size == 0:
         return rows, cols
@@ -164,8 +193,9 @@ def _part(labels: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.nd
 def landmarks(labels: np.ndarray) -> np.ndarray | None:
     """Eye centroids (the eyes class split at its mean x) and the mouth centroid, px [3, 2]; None
     when an eye or the mouth is missing or too small to place."""
-    ys, xs = _part(labels, ("eyes",))
-    my, mx = _part(labels, MOUTH_CLASSES)
+    near = _near_face(labels)
+    ys, xs = _part(labels, ("eyes",), near)
+    my, mx = _part(labels, MOUTH_CLASSES, near)
     if xs.size < 2 * MIN_PART_PX or mx.size < MIN_PART_PX:
         return None
     split = xs.mean()
@@ -182,8 +212,9 @@ def landmarks(labels: np.ndarray) -> np.ndarray | None:
 
 
 def face_cue(labels: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """Centroid (px) [2] and area share of the face region (skin and the parts inside it)."""
-    ys, xs = _part(labels, FACE_CLASSES)
+    """Centroid (px) [2] and area share of the face region (skin and the parts inside it; parts
+    away from the face, like a lip-coloured mark on the shirt, do not count)."""
+    ys, xs = _part(labels, FACE_CLASSES, _near_face(labels))
     if xs.size < 16 * MIN_PART_PX:
         return None
     return np.array([xs.mean() + 0.5, ys.mean() + 0.5]), xs.size / labels.size

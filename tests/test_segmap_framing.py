@@ -155,3 +155,15 @@ def test_moving_keeps_colours_so_it_refuses_view_dependent_ones() -> None:
                   torch.zeros(2, 4, 3), torch.ones(2, dtype=torch.long))
     with pytest.raises(ValueError, match="degree-0"):
         move_gaussians(g, torch.eye(4, dtype=torch.float64))
+
+
+def test_a_lip_coloured_mark_off_the_face_is_not_a_mouth() -> None:
+    """Eyes and mouth count only near the face: a mark on the shirt moved the 'mouth' 27 px down."""
+    from perchead_gui.gallery import load_gallery
+
+    sample = load_gallery()[0].labels
+    marked = sample.copy()
+    marked[215:235, 60:90] = palette().id_of("upper_lip")  # on the shirt / hair, far from the face
+    a, b = estimate_framing(sample), estimate_framing(marked)
+    assert a is not None and b is not None
+    assert b.shift_px == a.shift_px and b.scale == a.scale and b.roll_deg == a.roll_deg  # before: 14 px, x1.56

@@ -18,7 +18,8 @@ from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
 from models.gaussians import Gaussians
-from models.segmap_framing import FRAMING_MODES, Framing, FramingMode, canonicalise, place_head, plan_framing
+from models.segmap_framing import (FRAMING_MODES, Framing, FramingMode, canonicalise, estimate_framing, off_framing,
+                                   place_head)
 
 log = logging.getLogger(__name__)
 
@@ -166,19 +167,27 @@ class HeadPipeline:
 
     def _framing_for(self, labels: np.ndarray) -> Framing | None:
         """The framing to undo for ``labels`` [S, S]: estimated afresh for a new map, kept for a brush
-        stroke on the last one (fewer than ``STROKE_SHARE`` of its pixels changed).
+        stroke on the last one (fewer than ``STROKE_SHARE`` of its pixels changed) once it is settled.
 
-        Why: framing belongs to the document, not to each stroke. Re-estimated per stroke, a
-        lip-coloured stroke on the shirt moved the 'mouth' 27 px down and the whole head was
-        rescaled x1.24 (perchead bench's strokes); and the estimate cost ~1 ms a stroke on a GPU host.
+        Why: framing belongs to the document, not to each stroke. Re-estimated per stroke, painting
+        the eyes lower would move the head instead of its eyes, and the estimate cost ~1 ms a stroke
+        on a GPU host. Settled means read from the eyes and the mouth: until a map has both (a head
+        drawn from scratch), each stroke is estimated again, so the framing follows the drawing up
+        to that point and then stays.
         """
+        if self.framing not in FRAMING_MODES:
+            raise PercheadError(f"unknown framing mode {self.framing!r}; use one of {', '.join(FRAMING_MODES)}")
         memo = self._framed
-        if (memo is not None and memo[0] == self.framing and memo[1].shape == labels.shape
+        if (memo is not None and memo[0] == self.framing and memo[3] and memo[1].shape == labels.shape
                 and np.count_nonzero(memo[1] != labels) < STROKE_SHARE * labels.size):
-            plan = memo[2]
-        else:
-            plan = plan_framing(labels, self.framing)  # may raise: then nothing is remembered
-        self._framed = (self.framing, labels.copy(), plan)
+            plan, settled = memo[2], True
+        elif self.framing == "off":
+            plan, settled = None, True
+        else:  # may raise: then nothing is remembered
+            estimate = estimate_framing(labels)
+            plan = estimate if estimate is not None and off_framing(estimate) else None
+            settled = estimate is not None and estimate.cue == "landmarks"
+        self._framed = (self.framing, labels.copy(), plan, settled)
         return plan
 
     def forget_framing(self) -> None:

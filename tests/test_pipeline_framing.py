@@ -8,6 +8,7 @@ import torch
 from models.cameras import canonical_view
 from models.errors import PercheadError
 from models.evaluation.metrics import foreground_weighted_iou
+from models.palette import palette
 from models.pipeline import CHECKPOINT_DIR, HeadPipeline
 from models.render import render
 from models.segmap_framing import Framing, canonicalise, estimate_framing
@@ -75,3 +76,24 @@ def test_brush_strokes_keep_the_maps_framing_and_a_new_map_is_estimated_again() 
     pipe.forget_framing()
     again = pipe._framing_for(painted)
     assert again is not plan and again is not None, "after forget_framing: estimated afresh"
+
+
+def test_a_head_drawn_from_scratch_is_re_estimated_until_its_eyes_and_mouth_are_there() -> None:
+    """Until the framing can be read from the eyes and the mouth, every stroke is estimated again."""
+    from perchead_gui.gallery import load_gallery
+    from models.evaluation.drawn_maps import similarity
+    from models.pipeline import HeadPipeline
+
+    pal = palette()
+    moved = similarity(load_gallery()[0].labels, (12.0, 9.0), 1.0, 0.0)
+    no_features = moved.copy()
+    no_features[np.isin(no_features, [pal.id_of(n) for n in ("eyes", "upper_lip", "lower_lip", "mouth")])] = \
+        pal.id_of("skin")
+    assert 0 < np.count_nonzero(no_features != moved) < 0.1 * moved.size  # eyes and mouth: a few strokes
+    pipe = HeadPipeline(device="cpu")
+    early = pipe._framing_for(no_features)  # face region only: not settled
+    done = pipe._framing_for(moved)  # a small change, but the landmarks now exist: estimated again
+    assert done is not early and done is not None and done.cue == "landmarks" and abs(done.shift_px[0] - 12.0) < 1.5
+    stroke = moved.copy()
+    stroke[30:40, 100:140] = pal.id_of("hair")
+    assert pipe._framing_for(stroke) is done, "settled: strokes keep it"

@@ -97,3 +97,44 @@ def test_a_head_drawn_from_scratch_is_re_estimated_until_its_eyes_and_mouth_are_
     stroke = moved.copy()
     stroke[30:40, 100:140] = pal.id_of("hair")
     assert pipe._framing_for(stroke) is done, "settled: strokes keep it"
+
+
+def _moved_sample() -> tuple[np.ndarray, np.ndarray]:
+    """The app's bench sample (engine framing) and the same map moved 10 px right, 8 px up."""
+    from models.evaluation.drawn_maps import similarity
+    from perchead_gui.bench import BENCH_SAMPLE
+    from perchead_gui.gallery import load_gallery
+
+    sample = next((s for s in load_gallery() if s.title == BENCH_SAMPLE), load_gallery()[0]).labels
+    return sample, similarity(sample, (10.0, -8.0), 1.0, 0.0)
+
+
+def test_switching_framing_off_is_not_answered_from_the_memo() -> None:
+    """The kept framing belongs to the mode it was estimated in: after ``framing = "off"`` the same
+    map is decoded as drawn, not with the plan "auto" made for it."""
+    _, moved = _moved_sample()
+    pipe = HeadPipeline(device="cpu")
+    pipe.last_framing = pipe._framing_for(moved)  # as edit() records it
+    assert pipe.last_framing is not None
+    pipe.framing = "off"
+    assert pipe._framing_for(moved) is None
+
+
+def test_a_failed_estimate_leaves_no_framing_behind_for_the_next_map(monkeypatch) -> None:
+    """If estimating a new map's framing fails, the next edit of that map estimates again instead of
+    taking the previous map's plan as its own."""
+    import models.pipeline as pipeline_module
+
+    sample, moved = _moved_sample()
+    pipe = HeadPipeline(device="cpu")
+    pipe.last_framing = pipe._framing_for(moved)
+    assert pipe.last_framing is not None
+
+    def broken(labels, stats=None):
+        raise PercheadError("cannot read assets/segmap_framing.yaml")
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline_module, "estimate_framing", broken)
+        with pytest.raises(PercheadError):
+            pipe._framing_for(sample)
+    assert pipe._framing_for(sample) is None, "the sample is in the engine's framing"

@@ -77,7 +77,7 @@ class HeadPipeline:
         self.framing: FramingMode = framing
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
         # (mode, map, plan) of the last map edit() saw, for keeping its framing; the worker thread's only
-        self._framed: tuple[str, np.ndarray, Framing | None] | None = None
+        self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):

@@ -57,10 +57,10 @@ def test_an_unknown_framing_mode_is_refused() -> None:
 def test_brush_strokes_keep_the_maps_framing_and_a_new_map_is_estimated_again() -> None:
     """Framing belongs to the map, not to each stroke: painting on a moved map keeps its framing
     (a face edit must not move or rescale the head), and a new map is estimated again."""
-    from perchead_gui.bench import BENCH_SAMPLE, stroke_maps
-    from perchead_gui.gallery import load_gallery
     from models.evaluation.drawn_maps import similarity
     from models.pipeline import HeadPipeline
+    from perchead_gui.bench import BENCH_SAMPLE, stroke_maps
+    from perchead_gui.gallery import load_gallery
 
     sample = next((s for s in load_gallery() if s.title == BENCH_SAMPLE), load_gallery()[0]).labels
     pipe = HeadPipeline(device="cpu")
@@ -80,9 +80,9 @@ def test_brush_strokes_keep_the_maps_framing_and_a_new_map_is_estimated_again() 
 
 def test_a_head_drawn_from_scratch_is_re_estimated_until_its_eyes_and_mouth_are_there() -> None:
     """Until the framing can be read from the eyes and the mouth, every stroke is estimated again."""
-    from perchead_gui.gallery import load_gallery
     from models.evaluation.drawn_maps import similarity
     from models.pipeline import HeadPipeline
+    from perchead_gui.gallery import load_gallery
 
     pal = palette()
     moved = similarity(load_gallery()[0].labels, (12.0, 9.0), 1.0, 0.0)

@@ -76,7 +76,7 @@ class HeadPipeline:
             raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
         self.framing: FramingMode = framing
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
-        # (mode, map, plan) of the last map edit() saw, for keeping its framing; the worker thread's only
+        # the last map edit() saw and its framing, kept for strokes once settled; the worker thread's only
         self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
 
     # ---- networks ---------------------------------------------------------------------------

@@ -18,10 +18,7 @@ import torch
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.checkpoint import load_style_model
-    from models.style.contrastive import attribute_predictions
-    from models.style.devsets import PROMPT_SETS, prompt_set
-    from models.style.distill import _bank_embeddings
+    from models.style.devsets import PROMPT_SETS, set_predictions
     from models.style.lexicon import find_colours
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,10 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(".cache/style"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    paras, bank = prompt_set(args.set)
-    model, _ = load_style_model(args.checkpoint)
-    emb = _bank_embeddings(str(args.cache / f"{bank}.safetensors"), paras)
-    preds = attribute_predictions(model, model.encode_prompts([p.prompt for p in paras], emb))
+    paras, preds, model = set_predictions(args.checkpoint, args.set, args.cache)
     out = {}
     for attr, slot, table in (("hair_color", "hair", "hair"), ("eye_color", "eyes", "eyes")):
         c = {"asked": 0, "mention": 0, "several_mentions": 0, "dictionary_right": 0, "head_right_with_mention": 0,

@@ -40,10 +40,7 @@ def _colour_shape(prompt: str, lex, slot: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.checkpoint import load_style_model
-    from models.style.contrastive import attribute_predictions
-    from models.style.devsets import prompt_set
-    from models.style.distill import _bank_embeddings
+    from models.style.devsets import set_predictions
     from models.style.hair_words import predicted_class
     from models.style.lexicon import find_colours, srgb_to_lab
 
@@ -53,10 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(".cache/style"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    paras, bank = prompt_set(args.set)
-    model, _ = load_style_model(args.checkpoint)
-    emb = _bank_embeddings(str(args.cache / f"{bank}.safetensors"), paras)
-    preds = attribute_predictions(model, model.encode_prompts([p.prompt for p in paras], emb))
+    paras, preds, model = set_predictions(args.checkpoint, args.set, args.cache)
     out: dict[str, dict] = defaultdict(lambda: defaultdict(Counter))
     for p, pred in zip(paras, preds):
         lang = p.language

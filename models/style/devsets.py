@@ -9,8 +9,10 @@ report and diagnosis scripts.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from models.style.augment import ColourNames, held_out_tokens, training_terms
+from models.style.encoders import StyleModel
 from models.style.lexicon import build_colour_lexicon
 from models.style.paraphrases import Paraphrase
 from models.synthetic.attributes import (
@@ -104,7 +106,9 @@ def prompt_set(name: str) -> tuple[list[Paraphrase], str]:
     make dictionaries or training prompts (docs/style.md).
     """
     if name == "v1":
-        from models.style.paraphrases import paraphrase_set  # the held-out set only when asked for
+        from models.style.paraphrases import (
+            paraphrase_set,  # the held-out set only when asked for
+        )
         return paraphrase_set(), PROMPT_SETS[name]
     if name == "v2":
         from models.style.paraphrases_v2 import paraphrase_set_v2
@@ -114,3 +118,16 @@ def prompt_set(name: str) -> tuple[list[Paraphrase], str]:
     if name == "dev_hair":
         return hair_dev_set(), PROMPT_SETS[name]
     raise ValueError(f"unknown prompt set {name!r}; use one of {', '.join(PROMPT_SETS)}")
+
+
+def set_predictions(checkpoint: str, name: str, cache: Path) -> tuple[list[Paraphrase], list[dict[str, str]], StyleModel]:
+    """A named prompt set read by a style checkpoint through its whole text path, from the set's
+    embedding bank in ``cache``: (prompts, per-prompt attribute predictions, the style model)."""
+    from models.style.checkpoint import load_style_model
+    from models.style.contrastive import attribute_predictions
+    from models.style.distill import _bank_embeddings
+
+    paras, bank = prompt_set(name)
+    model, _ = load_style_model(checkpoint)
+    emb = _bank_embeddings(str(cache / f"{bank}.safetensors"), paras)
+    return paras, attribute_predictions(model, model.encode_prompts([p.prompt for p in paras], emb)), model

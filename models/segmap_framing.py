@@ -190,10 +190,10 @@ def _part(labels: np.ndarray, names: tuple[str, ...], within: np.ndarray | None 
     return ys + y0, xs + x0
 
 
-def landmarks(labels: np.ndarray) -> np.ndarray | None:
+def landmarks(labels: np.ndarray, near: np.ndarray | None = None) -> np.ndarray | None:
     """Eye centroids (the eyes class split at its mean x) and the mouth centroid, px [3, 2]; None
     when an eye or the mouth is missing or too small to place."""
-    near = _near_face(labels)
+    near = _near_face(labels) if near is None else near
     ys, xs = _part(labels, ("eyes",), near)
     my, mx = _part(labels, MOUTH_CLASSES, near)
     if xs.size < 2 * MIN_PART_PX or mx.size < MIN_PART_PX:
@@ -211,10 +211,10 @@ def landmarks(labels: np.ndarray) -> np.ndarray | None:
     return pts
 
 
-def face_cue(labels: np.ndarray) -> tuple[np.ndarray, float] | None:
+def face_cue(labels: np.ndarray, near: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
     """Centroid (px) [2] and area share of the face region (skin and the parts inside it; parts
     away from the face, like a lip-coloured mark on the shirt, do not count)."""
-    ys, xs = _part(labels, FACE_CLASSES, _near_face(labels))
+    ys, xs = _part(labels, FACE_CLASSES, _near_face(labels) if near is None else near)
     if xs.size < 16 * MIN_PART_PX:
         return None
     return np.array([xs.mean() + 0.5, ys.mean() + 0.5]), xs.size / labels.size
@@ -223,21 +223,22 @@ def face_cue(labels: np.ndarray) -> tuple[np.ndarray, float] | None:
 def estimate_framing(labels: np.ndarray, stats: FramingStats | None = None) -> Framing | None:
     """The similarity taking the engine's framing to this map's [S, S] (None: no usable cue)."""
     stats = stats or framing_stats()
-    return landmark_framing(labels, stats) or face_framing(labels, stats)
+    near = _near_face(labels)  # [S, S]; computed once for every cue
+    return landmark_framing(labels, stats, near) or face_framing(labels, stats, near)
 
 
-def landmark_framing(labels: np.ndarray, stats: FramingStats) -> Framing | None:
+def landmark_framing(labels: np.ndarray, stats: FramingStats, near: np.ndarray | None = None) -> Framing | None:
     """Roll from the least-squares similarity of the engine's mean eye / mouth centroids onto the
     map's; scale from it and the face area together (``landmark_scale_weight``); shift so the
     centroid of the three points lands where the map has it."""
-    pts = landmarks(labels)
+    pts = landmarks(labels, near)
     if pts is None:
         return None
     size = labels.shape[0]
     src = stats.landmarks * size  # [3, 2]
     fit = Framing.from_matrix(fit_similarity(src, pts), "landmarks", size)
     log_scale = math.log(fit.scale)
-    face = face_framing(labels, stats)
+    face = face_framing(labels, stats, near)
     if face is not None:
         w = stats.landmark_scale_weight
         log_scale = w * log_scale + (1 - w) * math.log(face.scale)
@@ -251,10 +252,10 @@ def landmark_framing(labels: np.ndarray, stats: FramingStats) -> Framing | None:
     return Framing((float(shift[0]), float(shift[1])), scale, fit.roll_deg, "landmarks", size)
 
 
-def face_framing(labels: np.ndarray, stats: FramingStats) -> Framing | None:
+def face_framing(labels: np.ndarray, stats: FramingStats, near: np.ndarray | None = None) -> Framing | None:
     """Scale from the face region's area, shift from its centroid; no roll (a face's outline
     says little about its tilt once hair covers part of it)."""
-    face = face_cue(labels)
+    face = face_cue(labels, near)
     if face is None:
         return None
     size = labels.shape[0]

@@ -12,7 +12,7 @@ from models.evaluation.metrics import foreground_weighted_iou
 from models.gaussians import Gaussians
 from models.palette import palette
 from models.training.augment import (AugmentConfig, EditAugment, drop_parts, frame_transform, moved_camera,
-                                     rough_edges, simplify_parts)
+                                     rough_edges, simplify_parts, smooth_warp)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -90,6 +90,9 @@ def test_config_is_checked() -> None:
     with pytest.raises(PercheadError, match="unknown parts"):
         AugmentConfig.from_dict({"drop_parts": ["tail"]})
     assert not AugmentConfig().active and AugmentConfig(edge_prob=0.1).active
+    assert AugmentConfig.from_dict({"warp_prob": 0.5, "warp_radius_px": [20, 40]}).warp_radius_px == (20.0, 40.0)
+    with pytest.raises(PercheadError, match="warp_radius_px"):
+        AugmentConfig.from_dict({"warp_prob": 0.5, "warp_radius_px": [40, 20]})
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +154,42 @@ def test_dropped_parts_leave_every_view(engine_batch) -> None:
     batch, maps = aug(_copy(engine_batch))
     assert before > 0 and not (batch.class_map == pal.id_of("clothes")).any() and not (maps == pal.id_of("clothes")).any()
     assert not torch.equal(maps, batch.class_map[:, 0])  # rough, simplified input; clean target
+
+
+def _cloud(n: int = 400) -> Gaussians:
+    g = torch.Generator().manual_seed(2)
+    means = (torch.rand(n, 3, generator=g) - 0.5) * 0.3  # a 0.3-unit cube, about a head's size
+    return Gaussians(means, torch.tensor([[1.0, 0, 0, 0]]).expand(n, 4), torch.full((n, 3), -5.0), torch.zeros(n),
+                     torch.rand(n, 1, 3, generator=g), torch.arange(n) % 3)
+
+
+def test_smooth_warp_is_capped_smooth_and_keeps_everything_but_positions() -> None:
+    g = _cloud()
+    px = 0.3 / 150  # world units per canonical pixel: the cube spans 150 px
+    bumps = torch.tensor([[30.0, 0.0, 0.0], [0.0, -30.0, 0.0], [0.0, 0.0, 30.0]])  # far beyond the cap on purpose
+    out = smooth_warp(g, torch.tensor([0.1, 0.5, 0.9]), bumps, radius_px=40.0, max_px=8.0, px_to_world=px)
+    disp = (out.means - g.means).norm(dim=-1) / px  # [N] canonical px
+    assert disp.max() <= 8.0 + 1e-3 and disp.mean() > 1.0  # capped, yet it moves the head
+    # smooth: points within 2 px of each other move by almost the same vector (no tearing)
+    d = torch.cdist(g.means, g.means) / px
+    near = (d < 2.0) & (d > 0)
+    i, j = near.nonzero(as_tuple=True)
+    assert len(i) > 0
+    rel = ((out.means[i] - g.means[i]) - (out.means[j] - g.means[j])).norm(dim=-1) / px
+    assert rel.max() < 1.0
+    for name in ("quats", "log_scales", "opacity_logits", "sh", "labels"):
+        assert torch.equal(getattr(out, name), getattr(g, name))
+    same = smooth_warp(g, torch.tensor([0.3]), torch.zeros(1, 3), radius_px=40.0, max_px=8.0, px_to_world=px)
+    assert torch.equal(same.means, g.means)
+
+
+def test_warped_heads_are_rerendered_consistently(engine_batch) -> None:
+    cfg = AugmentConfig(warp_prob=1.0, warp_px=8.0)
+    aug = EditAugment(cfg, seed=4, device=torch.device("cpu"))
+    batch, maps = aug(_copy(engine_batch))
+    assert torch.equal(maps, batch.class_map[:, 0])  # the bend is in 3D: input == target view 0
+    for v in range(batch.class_map.shape[1]):  # every view changed, not only the input
+        changed = (batch.class_map[:, v] != engine_batch.class_map[:, v]).float().mean().item()
+        assert 0.002 < changed < 0.25, (v, changed)
+    d = EditAugment(cfg, seed=4, device=torch.device("cpu")).draw(2)
+    assert d.warp.all() and d.warp_bumps.shape == (2, cfg.warp_bumps, 3)

@@ -14,10 +14,15 @@ them; nothing here reads that set or was tuned on it):
   (targets stay clean: a wobbly stroke means the clean shape).
 - simplified shapes: the input map only; small parts (eyes, brows, nose, lips, ears) become
   the ellipse with the same centre and second moments, one per side.
+- outlines the engine never draws (a longer neck, higher shoulders, a fuller hair blob): in 3D,
+  a smooth random displacement of the head's Gaussians (a few wide radial bumps, at most
+  ``warp_px`` canonical pixels), re-rendered, so the input map and every target view agree and
+  the network learns that the painted outline, not its prior, sets the silhouette.
 Randomness comes from the task's own generators (seeded by the training seed and rank).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Sequence
 
@@ -55,9 +60,13 @@ class AugmentConfig:
     edge_jitter_px: float = 1.0     # amplitude of the per-pixel jitter
     simplify_prob: float = 0.0      # input maps whose small parts become ellipses
     simplify_parts: list[str] = field(default_factory=lambda: list(SIMPLIFY_FILL))
+    warp_prob: float = 0.0          # heads bent by a smooth 3D displacement, re-rendered
+    warp_px: float = 10.0           # largest displacement, in canonical input pixels
+    warp_bumps: int = 6             # radial bumps summed into the displacement field
+    warp_radius_px: tuple[float, float] = (30.0, 60.0)  # bump width (Gaussian sigma) range, canonical px
 
     def __post_init__(self) -> None:
-        for name in ("frame_prob", "drop_prob", "edge_prob", "simplify_prob"):
+        for name in ("frame_prob", "drop_prob", "edge_prob", "simplify_prob", "warp_prob"):
             p = getattr(self, name)
             if not 0.0 <= p <= 1.0:
                 raise PercheadError(f"data.augment.{name}={p!r} must be a probability in 0..1")
@@ -65,10 +74,16 @@ class AugmentConfig:
         if bad:
             raise PercheadError(f"data.augment: unknown parts {bad}; drop_parts from {sorted(DROP_MODES)}, "
                                 f"simplify_parts from {sorted(SIMPLIFY_FILL)}")
+        lo, hi = self.warp_radius_px
+        if self.warp_px < 0 or self.warp_bumps < 1 or not 0 < lo <= hi:
+            raise PercheadError(f"data.augment: warp_px={self.warp_px!r} must be >= 0, warp_bumps={self.warp_bumps!r} "
+                                f">= 1 and warp_radius_px={list(self.warp_radius_px)!r} a range 0 < lo <= hi (pixels)")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "AugmentConfig":
         data = dict(data or {})
+        if "warp_radius_px" in data:
+            data["warp_radius_px"] = tuple(float(v) for v in data["warp_radius_px"])
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -77,7 +92,7 @@ class AugmentConfig:
 
     @property
     def active(self) -> bool:
-        return any(getattr(self, n) > 0 for n in ("frame_prob", "drop_prob", "edge_prob", "simplify_prob"))
+        return any(getattr(self, n) > 0 for n in ("frame_prob", "drop_prob", "edge_prob", "simplify_prob", "warp_prob"))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +172,28 @@ def simplify_parts(maps: Tensor, parts: Sequence[str], min_pixels: int = 6) -> T
     return out
 
 
+def smooth_warp(g: Gaussians, centre_frac: Tensor, bumps_px: Tensor, radius_px: float, max_px: float,
+                px_to_world: float) -> Gaussians:
+    """Move one head's Gaussians by a smooth displacement field: radial Gaussian bumps centred on
+    Gaussians of the head (``centre_frac`` [K] in 0..1 picks them), each with a displacement
+    ``bumps_px`` [K, 3] in canonical pixels; the sum is capped at ``max_px`` per Gaussian. Bumps
+    tens of pixels wide bend outlines without folding the surface; shapes and colours stay."""
+    n = g.means.shape[0]
+    if n == 0:
+        return g
+    dev, dt = g.means.device, g.means.dtype
+    idx = (centre_frac.to(dev) * n).long().clamp_(0, n - 1)
+    centres = g.means[idx]  # [K, 3]
+    sigma = radius_px * px_to_world
+    d2 = torch.cdist(g.means, centres).square()  # [N, K]
+    weights = torch.exp(-d2 / (2 * sigma * sigma))
+    disp = weights @ (bumps_px.to(device=dev, dtype=dt) * px_to_world)  # [N, 3] world units
+    cap = max_px * px_to_world
+    norm = disp.norm(dim=-1, keepdim=True)
+    disp = disp * (cap / norm.clamp_min(1e-12)).clamp(max=1.0)
+    return Gaussians(g.means + disp, g.quats, g.log_scales, g.opacity_logits, g.sh, g.labels)
+
+
 @dataclass
 class Draws:
     """The per-head random choices of one batch (drawn first, so a seed replays them)."""
@@ -169,6 +206,10 @@ class Draws:
     simplify: Tensor       # [B] bool
     edge: Tensor           # [B] bool
     edge_px: Tensor        # [B] wobble amplitude
+    warp: Tensor           # [B] bool: bent by a smooth 3D displacement
+    warp_centres: Tensor   # [B, K] which Gaussians the bumps sit on (fraction of the head's list)
+    warp_bumps: Tensor     # [B, K, 3] bump displacements, canonical px
+    warp_radius: Tensor    # [B] bump width, canonical px
 
 
 class EditAugment:
@@ -201,12 +242,18 @@ class EditAugment:
         simplify = (torch.rand(n, generator=self.gen) < cfg.simplify_prob) & bool(cfg.simplify_parts)
         edge = torch.rand(n, generator=self.gen) < cfg.edge_prob
         edge_px = self._uniform(n, 0.3 * cfg.edge_px, cfg.edge_px)
-        return Draws(frame, shifts, scales, rolls, drops, simplify, edge, edge_px)
+        warp = torch.rand(n, generator=self.gen) < cfg.warp_prob
+        k = cfg.warp_bumps
+        warp_centres = torch.rand(n, k, generator=self.gen)
+        warp_bumps = torch.randn(n, k, 3, generator=self.gen) * (cfg.warp_px / math.sqrt(3))
+        warp_radius = self._uniform(n, *cfg.warp_radius_px)
+        return Draws(frame, shifts, scales, rolls, drops, simplify, edge, edge_px, warp, warp_centres, warp_bumps,
+                     warp_radius)
 
     def __call__(self, batch) -> tuple[Any, Tensor]:
         """batch: a models.synthetic Batch (view 0 canonical). Returns (batch, input maps [B, H, W])."""
         d = self.draw(len(batch.seeds))
-        changed = [i for i in range(len(batch.seeds)) if d.frame[i] or d.drops[i]]
+        changed = [i for i in range(len(batch.seeds)) if d.frame[i] or d.drops[i] or d.warp[i]]
         if changed:
             batch = self._rerender(batch, changed, d)
         maps = batch.class_map[:, 0].clone()  # [B, H, W]; view 0's target stays clean
@@ -228,6 +275,10 @@ class EditAugment:
             g = batch.gaussians[i]
             if d.drops[i]:
                 g = drop_parts(g, [p for p, _ in d.drops[i]], [m for _, m in d.drops[i]])
+            if d.warp[i]:  # in the engine's own framing, before any re-framing moves the cameras
+                px_to_world = float(w2c[j, 0, 2, 3]) / float(fx[j])  # look-at depth / focal length
+                g = smooth_warp(g, d.warp_centres[i], d.warp_bumps[i], float(d.warp_radius[i]), self.cfg.warp_px,
+                                px_to_world)
             if d.frame[i]:
                 t = frame_transform(w2c[j, 0], float(fx[j]), tuple(d.shifts[i].tolist()), float(d.scales[i]),
                                     float(d.rolls[i]))

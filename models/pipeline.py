@@ -20,6 +20,7 @@ from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.segmap_framing import (FRAMING_MODES, Framing, FramingMode, canonicalise, estimate_framing, off_framing,
                                    place_head)
+from models.silhouette import CarveMode, check_carve_mode, inside_silhouette
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class HeadPipeline:
     """Loads networks lazily (the first edit does not pay for the base model) and keeps them."""
 
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto",
-                 dino_dir: str | Path | None = None, framing: FramingMode = "auto") -> None:
+                 dino_dir: str | Path | None = None, framing: FramingMode = "auto", carve: CarveMode = "on") -> None:
         folder = Path(checkpoint_dir) if checkpoint_dir else CHECKPOINT_DIR
         if not folder.is_dir():
             raise PercheadError(f"checkpoint folder {folder} does not exist; pass --checkpoint DIR")
@@ -75,6 +76,8 @@ class HeadPipeline:
         if framing not in FRAMING_MODES:
             raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
         self.framing: FramingMode = framing
+        # "on": Gaussians whose centre falls outside the painted silhouette are left out (models/silhouette.py)
+        self.carve: CarveMode = check_carve_mode(carve)
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
         # the last map edit() saw and its framing, kept for strokes once settled; the worker thread's only
         self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
@@ -163,7 +166,11 @@ class HeadPipeline:
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        return _prune(head, hide=is_accelerator(self.device))
+        inside = None
+        if self.carve == "on":  # against the map as drawn: the head is already back in its framing
+            drawn = lab[0] if plan is None else torch.as_tensor(host.astype(np.int64), device=self.device)
+            inside = inside_silhouette(head.means, drawn)  # [N]
+        return _prune(head, hide=is_accelerator(self.device), keep=inside)
 
     def _framing_for(self, labels: np.ndarray) -> Framing | None:
         """The framing to undo for ``labels`` [S, S]: estimated afresh for a new map, kept for a brush
@@ -240,10 +247,12 @@ def _fit_square(t: Tensor, size: int) -> Tensor:
     return t
 
 
-def _prune(g: Gaussians, hide: bool = False) -> Gaussians:
-    """Drop faint and background-class Gaussians. ``hide`` makes them fully transparent instead
-    (renderers cull them): selecting by a mask waits for the GPU, which the live editor avoids."""
-    keep = (g.activated_opacities() > PRUNE_OPACITY) & (g.labels > 0)  # [N]
+def _prune(g: Gaussians, hide: bool = False, keep: Tensor | None = None) -> Gaussians:
+    """Drop faint and background-class Gaussians, and those ``keep`` [N] (if given) says to leave out.
+    ``hide`` makes them fully transparent instead (renderers cull them): selecting by a mask waits
+    for the GPU, which the live editor avoids."""
+    visible_fg = (g.activated_opacities() > PRUNE_OPACITY) & (g.labels > 0)  # [N]
+    keep = visible_fg if keep is None else visible_fg & keep
     g = g.to(dtype=torch.float32)
     if not hide:
         return g[keep]

@@ -1,0 +1,55 @@
+"""Keep a decoded head inside the silhouette the artist painted.
+
+The seg map is the head seen by the canonical camera, so nothing of the head can lie outside the
+painted foreground when seen from there: a Gaussian whose centre projects onto a background pixel
+contradicts the map. The edit network's shape prior puts some there anyway (a fuller hair blob, the
+engine's shoulders where a drawing has a narrow ellipse); removing them makes the head follow what
+was painted, in every view (the silhouette cone of the front view bounds the whole head).
+Only the centre is tested: a Gaussian centred inside may still spill a little over the edge, and a
+region painted larger than the network made it stays too small (nothing is grown here).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from models.cameras import Camera, canonical_view, project_points
+from models.errors import PercheadError
+from models.gaussians import Gaussians
+
+CarveMode = Literal["on", "off"]
+CARVE_MODES: tuple[CarveMode, ...] = ("on", "off")
+
+
+@lru_cache(maxsize=8)
+def _canonical_camera(size: int, device: str) -> Camera:
+    return canonical_view().camera(size).to(device)
+
+
+def inside_silhouette(means: Tensor, labels: Tensor) -> Tensor:
+    """[N] bool: Gaussian centres ``means`` [N, 3] whose canonical-view pixel is painted foreground in
+    ``labels`` [S, S] (class ids; 0 = background). Centres off the image count as outside. No host sync."""
+    size = labels.shape[-1]
+    cam = _canonical_camera(size, str(means.device))
+    uv = project_points(means.float(), cam)  # [N, 2] pixels, centres at +0.5
+    on_image = (uv >= 0).all(-1) & (uv < size).all(-1)
+    xy = uv.floor().long().clamp(0, size - 1)  # [N, 2]
+    fg = labels.to(means.device) > 0  # [S, S]
+    return fg[xy[:, 1], xy[:, 0]] & on_image
+
+
+def check_carve_mode(mode: str) -> CarveMode:
+    if mode not in CARVE_MODES:
+        raise PercheadError(f"unknown carve mode {mode!r}; use one of {', '.join(CARVE_MODES)}")
+    return mode  # type: ignore[return-value]
+
+
+def carve(g: Gaussians, labels: Tensor, mode: CarveMode = "on") -> Gaussians:
+    """The head without its Gaussians outside the painted silhouette (``mode="off"``: unchanged).
+    Selects by a mask, so it waits for a GPU; the live editor hides them instead (models.pipeline)."""
+    if check_carve_mode(mode) == "off":
+        return g
+    return g[inside_silhouette(g.means, labels)]

@@ -1,0 +1,73 @@
+"""Carving a decoded head to the painted silhouette (models/silhouette.py), in the pipeline and the eval."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models.cameras import canonical_view, project_points
+from models.errors import PercheadError
+from models.evaluation.drawn_maps import drawn_maps
+from models.evaluation.metrics import foreground_weighted_iou
+from models.gaussians import Gaussians
+from models.pipeline import CHECKPOINT_DIR, TRANSPARENT_LOGIT, HeadPipeline, _prune
+from models.render import render
+from models.silhouette import carve, inside_silhouette
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+needs_model = pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")
+
+
+def _points_at_pixels(pixels: torch.Tensor, size: int = 256, depth_offset: float = 0.0) -> torch.Tensor:
+    """World points [N, 3] that the canonical camera sees at pixel centres ``pixels`` [N, 2] (x, y)."""
+    cam = canonical_view().camera(size)
+    depth = float(cam.world_to_cam[2, 3]) + depth_offset
+    k_inv = torch.linalg.inv(cam.K)
+    rays = torch.cat([pixels + 0.5, torch.ones(len(pixels), 1)], 1) @ k_inv.T  # [N, 3], z = 1
+    cam_pts = rays * depth
+    inv = torch.linalg.inv(cam.world_to_cam)
+    return cam_pts @ inv[:3, :3].T + inv[:3, 3]
+
+
+def test_inside_silhouette_reads_the_painted_pixel_of_each_centre() -> None:
+    labels = torch.zeros(256, 256, dtype=torch.long)
+    labels[100:150, 80:120] = 3  # a painted rectangle
+    pixels = torch.tensor([[90.0, 120.0], [119.0, 149.0], [79.0, 120.0], [200.0, 20.0], [100.0, 150.0]])
+    pts = _points_at_pixels(pixels)
+    torch.testing.assert_close(project_points(pts, canonical_view().camera(256)), pixels + 0.5, atol=1e-3, rtol=0)
+    assert inside_silhouette(pts, labels).tolist() == [True, True, False, False, False]
+    # depth does not matter: the silhouette bounds the whole cone behind the painted pixel
+    assert inside_silhouette(_points_at_pixels(pixels, depth_offset=0.2), labels).tolist() == [True, True, False,
+                                                                                               False, False]
+    behind_image = _points_at_pixels(torch.tensor([[-5.0, 120.0], [300.0, 120.0]]))
+    assert not inside_silhouette(behind_image, torch.ones(256, 256, dtype=torch.long)).any()  # off the image
+
+
+def test_hidden_gaussians_become_transparent_and_carving_selects() -> None:
+    n = 4
+    g = Gaussians(torch.zeros(n, 3), torch.tensor([[1.0, 0, 0, 0]]).expand(n, 4), torch.zeros(n, 3), torch.zeros(n),
+                  torch.zeros(n, 1, 3), torch.ones(n, dtype=torch.long))
+    keep = torch.tensor([True, False, True, False])
+    hidden = _prune(g, hide=True, keep=keep)
+    assert hidden.opacity_logits.tolist() == [0.0, TRANSPARENT_LOGIT, 0.0, TRANSPARENT_LOGIT]
+    assert len(_prune(g, keep=keep)) == 2
+    with pytest.raises(PercheadError, match="carve mode"):
+        carve(g, torch.ones(256, 256, dtype=torch.long), "sometimes")  # type: ignore[arg-type]
+    with pytest.raises(PercheadError, match="carve mode"):
+        HeadPipeline(device="cpu", carve="maybe")  # type: ignore[arg-type]
+
+
+@needs_model
+def test_the_edited_head_stays_inside_the_painted_silhouette() -> None:
+    """On a drawn map the network puts Gaussians outside the painted outline; carved, none is left
+    there and the front view follows the map more closely."""
+    on, off = HeadPipeline(device="cpu"), HeadPipeline(device="cpu", carve="off")
+    style = torch.zeros(1, on.net("edit").cfg.style_dim)
+    m = drawn_maps(1, 256)[0]  # a "shapes" map
+    labels = torch.from_numpy(m.labels.astype(np.int64))
+    kept, raw = on.edit(m.labels, style), off.edit(m.labels, style)
+    assert not inside_silhouette(raw.means, labels).all()  # what there is to carve
+    assert inside_silhouette(kept.means, labels).all() and len(kept) < len(raw)
+    cam = canonical_view().camera()
+    ious = [foreground_weighted_iou(render(h, cam, classes=True).class_map, labels) for h in (kept, raw)]
+    assert ious[0] > ious[1], ious

@@ -31,14 +31,15 @@ def _canonical_camera(size: int, device: str) -> Camera:
 
 def inside_silhouette(means: Tensor, labels: Tensor) -> Tensor:
     """[N] bool: Gaussian centres ``means`` [N, 3] whose canonical-view pixel is painted foreground in
-    ``labels`` [S, S] (class ids; 0 = background). Centres off the image count as outside. No host sync."""
+    ``labels`` [S, S] (class ids; 0 = background). Centres off the image count as inside: the map says
+    nothing there (clothes run off its bottom edge). No host sync."""
     size = labels.shape[-1]
     cam = _canonical_camera(size, str(means.device))
     uv = project_points(means.float(), cam)  # [N, 2] pixels, centres at +0.5
-    on_image = (uv >= 0).all(-1) & (uv < size).all(-1)
+    off_image = (uv < 0).any(-1) | (uv >= size).any(-1)
     xy = uv.floor().long().clamp(0, size - 1)  # [N, 2]
     fg = labels.to(means.device) > 0  # [S, S]
-    return fg[xy[:, 1], xy[:, 0]] & on_image
+    return fg[xy[:, 1], xy[:, 0]] | off_image
 
 
 def check_carve_mode(mode: str) -> CarveMode:

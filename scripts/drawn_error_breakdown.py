@@ -1,7 +1,9 @@
 """Where drawn maps lose front IoU: per kind, each class's share of the error pixels and the largest
-drawn -> output confusions, for the shipped edit model with the framing normaliser as the app runs it.
+drawn -> output confusions, for the shipped edit model with the framing normaliser and silhouette
+carving as the app runs them; all 40 maps together: wrong pixels where the output is too big
+(drawn background), too small (output background) or of another class.
 
-    python scripts/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off]
+    python scripts/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off] [--carve on|off]
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--framing", default="auto", choices=("auto", "off"))
+    p.add_argument("--carve", default="on", choices=("on", "off"))
     args = p.parse_args(argv)
 
     from collections import defaultdict
@@ -27,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.pipeline import HeadPipeline
     from models.render import render
     from models.segmap_framing import frame_inputs, place_head
+    from models.silhouette import carve
 
     pal = palette()
     n = pal.num_classes
@@ -41,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     conf: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((n, n)))  # kind -> [drawn, output] pixel counts
     for i, m in enumerate(maps):
         head = pred.head(i) if plans[i] is None else place_head(pred.head(i), plans[i])
+        head = carve(head, torch.from_numpy(m.labels.astype("int64")), args.carve)
         out = render(head, cam, classes=True).class_map.numpy()
         np.add.at(conf[m.kind], (m.labels.ravel().astype(int), out.ravel()), 1)
     for kind, c in conf.items():
@@ -55,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         pairs = np.dstack(np.unravel_index(np.argsort(-off.ravel())[:4], off.shape))[0]
         print("   largest confusions (drawn -> output, share of wrong pixels): " + ", ".join(
             f"{pal.name_of(int(a))} -> {pal.name_of(int(b))} {off[a, b] / off.sum():.0%}" for a, b in pairs))
+    total = sum(conf.values())
+    wrong = total.copy()
+    np.fill_diagonal(wrong, 0)
+    share = {"too big (drawn background)": wrong[0].sum(), "too small (output background)": wrong[1:, 0].sum(),
+             "another class": wrong[1:, 1:].sum()}
+    print("all maps, wrong pixels: " + ", ".join(f"{k} {v / wrong.sum():.0%}" for k, v in share.items()))
     return 0
 
 

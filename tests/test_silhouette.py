@@ -39,8 +39,8 @@ def test_inside_silhouette_reads_the_painted_pixel_of_each_centre() -> None:
     # depth does not matter: the silhouette bounds the whole cone behind the painted pixel
     assert inside_silhouette(_points_at_pixels(pixels, depth_offset=0.2), labels).tolist() == [True, True, False,
                                                                                                False, False]
-    behind_image = _points_at_pixels(torch.tensor([[-5.0, 120.0], [300.0, 120.0]]))
-    assert not inside_silhouette(behind_image, torch.ones(256, 256, dtype=torch.long)).any()  # off the image
+    off_image = _points_at_pixels(torch.tensor([[-5.0, 120.0], [300.0, 120.0], [120.0, 270.0]]))
+    assert inside_silhouette(off_image, labels).all()  # the map says nothing there: kept
 
 
 def test_hidden_gaussians_become_transparent_and_carving_selects() -> None:

@@ -193,3 +193,16 @@ def test_warped_heads_are_rerendered_consistently(engine_batch) -> None:
         assert 0.002 < changed < 0.25, (v, changed)
     d = EditAugment(cfg, seed=4, device=torch.device("cpu")).draw(2)
     assert d.warp.all() and d.warp_bumps.shape == (2, cfg.warp_bumps, 3)
+
+
+def test_warp_depth_zero_moves_only_across_the_view_axis() -> None:
+    g = _cloud()
+    px = 0.3 / 150
+    axis = torch.tensor([0.0, 0.6, 0.8])  # any unit direction
+    bumps = torch.tensor([[3.0, 4.0, 5.0], [-2.0, 1.0, 6.0]])
+    flat = smooth_warp(g, torch.tensor([0.2, 0.7]), bumps, 50.0, 8.0, px, axis, depth=0.0)
+    full = smooth_warp(g, torch.tensor([0.2, 0.7]), bumps, 50.0, 8.0, px, axis, depth=1.0)
+    assert ((flat.means - g.means) @ axis).abs().max() < 1e-7
+    assert ((full.means - g.means) @ axis).abs().max() > 0.5 * px  # isotropic bumps do move along it
+    with pytest.raises(PercheadError, match="warp_depth"):
+        AugmentConfig.from_dict({"warp_prob": 0.5, "warp_depth": 2.0})

@@ -64,6 +64,7 @@ class AugmentConfig:
     warp_px: float = 10.0           # largest displacement, in canonical input pixels
     warp_bumps: int = 6             # radial bumps summed into the displacement field
     warp_radius_px: tuple[float, float] = (30.0, 60.0)  # bump width (Gaussian sigma) range, canonical px
+    warp_depth: float = 1.0         # share of the bumps along the canonical view's axis (0: only across it)
 
     def __post_init__(self) -> None:
         for name in ("frame_prob", "drop_prob", "edge_prob", "simplify_prob", "warp_prob"):
@@ -75,9 +76,10 @@ class AugmentConfig:
             raise PercheadError(f"data.augment: unknown parts {bad}; drop_parts from {sorted(DROP_MODES)}, "
                                 f"simplify_parts from {sorted(SIMPLIFY_FILL)}")
         lo, hi = self.warp_radius_px
-        if self.warp_px < 0 or self.warp_bumps < 1 or not 0 < lo <= hi:
+        if self.warp_px < 0 or self.warp_bumps < 1 or not 0 < lo <= hi or not 0 <= self.warp_depth <= 1:
             raise PercheadError(f"data.augment: warp_px={self.warp_px!r} must be >= 0, warp_bumps={self.warp_bumps!r} "
-                                f">= 1 and warp_radius_px={list(self.warp_radius_px)!r} a range 0 < lo <= hi (pixels)")
+                                f">= 1, warp_radius_px={list(self.warp_radius_px)!r} a range 0 < lo <= hi (pixels) and "
+                                f"warp_depth={self.warp_depth!r} in 0..1")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "AugmentConfig":
@@ -173,11 +175,13 @@ def simplify_parts(maps: Tensor, parts: Sequence[str], min_pixels: int = 6) -> T
 
 
 def smooth_warp(g: Gaussians, centre_frac: Tensor, bumps_px: Tensor, radius_px: float, max_px: float,
-                px_to_world: float) -> Gaussians:
+                px_to_world: float, view_axis: Tensor | None = None, depth: float = 1.0) -> Gaussians:
     """Move one head's Gaussians by a smooth displacement field: radial Gaussian bumps centred on
     Gaussians of the head (``centre_frac`` [K] in 0..1 picks them), each with a displacement
     ``bumps_px`` [K, 3] in canonical pixels; the sum is capped at ``max_px`` per Gaussian. Bumps
-    tens of pixels wide bend outlines without folding the surface; shapes and colours stay."""
+    tens of pixels wide bend outlines without folding the surface; shapes and colours stay.
+    ``view_axis`` [3] (the canonical camera's optical axis, world) with ``depth`` < 1 scales the
+    part of each bump along it: a move the front map cannot show is one the network can only guess."""
     n = g.means.shape[0]
     if n == 0:
         return g
@@ -187,7 +191,11 @@ def smooth_warp(g: Gaussians, centre_frac: Tensor, bumps_px: Tensor, radius_px: 
     sigma = radius_px * px_to_world
     d2 = torch.cdist(g.means, centres).square()  # [N, K]
     weights = torch.exp(-d2 / (2 * sigma * sigma))
-    disp = weights @ (bumps_px.to(device=dev, dtype=dt) * px_to_world)  # [N, 3] world units
+    bumps = bumps_px.to(device=dev, dtype=dt) * px_to_world  # [K, 3] world units
+    if view_axis is not None and depth != 1.0:
+        a = view_axis.to(device=dev, dtype=dt) / view_axis.norm()
+        bumps = bumps - (1.0 - depth) * (bumps @ a)[:, None] * a
+    disp = weights @ bumps  # [N, 3]
     cap = max_px * px_to_world
     norm = disp.norm(dim=-1, keepdim=True)
     disp = disp * (cap / norm.clamp_min(1e-12)).clamp(max=1.0)
@@ -277,8 +285,9 @@ class EditAugment:
                 g = drop_parts(g, [p for p, _ in d.drops[i]], [m for _, m in d.drops[i]])
             if d.warp[i]:  # in the engine's own framing, before any re-framing moves the cameras
                 px_to_world = float(w2c[j, 0, 2, 3]) / float(fx[j])  # look-at depth / focal length
+                axis = w2c[j, 0, 2, :3].float()  # the canonical camera's optical axis in world coordinates
                 g = smooth_warp(g, d.warp_centres[i], d.warp_bumps[i], float(d.warp_radius[i]), self.cfg.warp_px,
-                                px_to_world)
+                                px_to_world, axis, self.cfg.warp_depth)
             if d.frame[i]:
                 t = frame_transform(w2c[j, 0], float(fx[j]), tuple(d.shifts[i].tolist()), float(d.scales[i]),
                                     float(d.rolls[i]))

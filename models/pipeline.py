@@ -163,13 +163,13 @@ class HeadPipeline:
         self.last_framing = plan
         framed = (host if plan is None else canonicalise(host, plan))[None]  # [1, S, S]
         lab = torch.as_tensor(framed.astype(np.int64), device=self.device)  # [1, S, S]
+        # carving reads the map as drawn (the head goes back to its framing); copied before the decode
+        # is queued, since a host-to-GPU copy waits for the work queued ahead of it
+        drawn = lab[0] if plan is None else torch.as_tensor(host.astype(np.int64), device=self.device)  # [S, S]
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        inside = None
-        if self.carve == "on":  # against the map as drawn: the head is already back in its framing
-            drawn = lab[0] if plan is None else torch.as_tensor(host.astype(np.int64), device=self.device)
-            inside = inside_silhouette(head.means, drawn)  # [N]
+        inside = inside_silhouette(head.means, drawn) if self.carve == "on" else None  # [N]
         return _prune(head, hide=is_accelerator(self.device), keep=inside)
 
     def _framing_for(self, labels: np.ndarray) -> Framing | None:

@@ -165,7 +165,8 @@ class HeadPipeline:
         lab = torch.as_tensor(framed.astype(np.int64), device=self.device)  # [1, S, S]
         # carving reads the map as drawn (the head goes back to its framing); copied before the decode
         # is queued, since a host-to-GPU copy waits for the work queued ahead of it
-        drawn = lab[0] if plan is None else torch.as_tensor(host.astype(np.int64), device=self.device)  # [S, S]
+        drawn = (lab[0] if plan is None or self.carve == "off"
+                 else torch.as_tensor(host.astype(np.int64), device=self.device))  # [S, S]
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)

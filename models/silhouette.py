@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from models.cameras import Camera, canonical_view, project_points
@@ -38,8 +39,18 @@ def inside_silhouette(means: Tensor, labels: Tensor) -> Tensor:
     uv = project_points(means.float(), cam)  # [N, 2] pixels, centres at +0.5
     off_image = (uv < 0).any(-1) | (uv >= size).any(-1)
     xy = uv.floor().long().clamp(0, size - 1)  # [N, 2]
-    fg = labels.to(means.device) > 0  # [S, S]
+    fg = closed_foreground(labels.to(means.device) > 0)  # [S, S]
     return fg[xy[:, 1], xy[:, 0]] | off_image
+
+
+def closed_foreground(fg: Tensor) -> Tensor:
+    """[S, S] bool: the painted foreground with background specks and cracks up to 2 px wide filled
+    (a 3x3 closing). A stray background pixel inside a painted face (an eraser slip, a brush's
+    anti-aliased fringe read back as black) must not carve a tunnel through the head."""
+    x = fg.float()[None, None]  # [1, 1, S, S]
+    grown = F.max_pool2d(x, 3, 1, 1)
+    closed = -F.max_pool2d(-F.pad(grown, (1, 1, 1, 1), value=1.0), 3, 1, 0)  # erode; beyond the edge counts as painted
+    return closed[0, 0] > 0
 
 
 def check_carve_mode(mode: str) -> CarveMode:

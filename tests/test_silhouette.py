@@ -12,7 +12,7 @@ from models.evaluation.metrics import foreground_weighted_iou
 from models.gaussians import Gaussians
 from models.pipeline import CHECKPOINT_DIR, TRANSPARENT_LOGIT, HeadPipeline, _prune
 from models.render import render
-from models.silhouette import carve, inside_silhouette
+from models.silhouette import carve, closed_foreground, inside_silhouette
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 needs_model = pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")
@@ -41,6 +41,19 @@ def test_inside_silhouette_reads_the_painted_pixel_of_each_centre() -> None:
                                                                                                False, False]
     off_image = _points_at_pixels(torch.tensor([[-5.0, 120.0], [300.0, 120.0], [120.0, 270.0]]))
     assert inside_silhouette(off_image, labels).all()  # the map says nothing there: kept
+
+
+def test_specks_and_cracks_do_not_carve_but_real_gaps_do() -> None:
+    labels = torch.zeros(256, 256, dtype=torch.long)
+    labels[60:200, 60:200] = 2
+    labels[120, 120] = 0          # a stray background pixel in the face
+    labels[90:92, 60:140] = 0     # a 2 px crack from the edge inwards
+    labels[150:200, 100:106] = 0  # a 6 px wide gap: real background
+    fg = closed_foreground(labels > 0)
+    assert fg[120, 120] and fg[90, 100] and fg[91, 70]
+    assert not fg[170, 102] and not fg[30, 30] and fg[60, 60] and fg[199, 199]  # corners of the square kept
+    pts = _points_at_pixels(torch.tensor([[120.0, 120.0], [102.0, 170.0]]))
+    assert inside_silhouette(pts, labels).tolist() == [True, False]
 
 
 def test_hidden_gaussians_become_transparent_and_carving_selects() -> None:

@@ -54,6 +54,7 @@ def closed_foreground(fg: Tensor) -> Tensor:
 
 
 def check_carve_mode(mode: str) -> CarveMode:
+    """``mode`` if it is one of CARVE_MODES, else a PercheadError saying which are."""
     if mode not in CARVE_MODES:
         raise PercheadError(f"unknown carve mode {mode!r}; use one of {', '.join(CARVE_MODES)}")
     return mode  # type: ignore[return-value]

@@ -206,7 +206,7 @@ class HeadPipeline:
         """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""
         if self.fast_decode and is_accelerator(self.device):
             self._graphed_edit(self.net("edit"))
-        if self.carve == "on" and is_accelerator(self.device):  # the canonical camera's copy on the device: the first stroke should not wait for it
+        if self.carve == "on" and is_accelerator(self.device):  # carve camera to the device, not on stroke 1
             size = self.net("edit").cfg.image_size
             inside_silhouette(torch.zeros(1, 3, device=self.device), torch.ones(size, size, dtype=torch.long))
 

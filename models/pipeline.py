@@ -20,7 +20,7 @@ from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.segmap_framing import (FRAMING_MODES, Framing, FramingMode, canonicalise, estimate_framing, off_framing,
                                    place_head)
-from models.silhouette import CarveMode, check_carve_mode, inside_silhouette
+from models.silhouette import SilhouetteMode, check_silhouette_mode, fill_outline, inside_silhouette
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ class HeadPipeline:
     """Loads networks lazily (the first edit does not pay for the base model) and keeps them."""
 
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto",
-                 dino_dir: str | Path | None = None, framing: FramingMode = "auto", carve: CarveMode = "on") -> None:
+                 dino_dir: str | Path | None = None, framing: FramingMode = "auto",
+                 silhouette: SilhouetteMode = "fit") -> None:
         folder = Path(checkpoint_dir) if checkpoint_dir else CHECKPOINT_DIR
         if not folder.is_dir():
             raise PercheadError(f"checkpoint folder {folder} does not exist; pass --checkpoint DIR")
@@ -76,8 +77,9 @@ class HeadPipeline:
         if framing not in FRAMING_MODES:
             raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
         self.framing: FramingMode = framing
-        # "on": Gaussians whose centre falls outside the painted silhouette are left out (models/silhouette.py)
-        self.carve: CarveMode = check_carve_mode(carve)
+        # "fit": the head fills the painted hair / hat outline and Gaussians outside the painted silhouette are
+        # left out; "carve": only the latter; "off": the network's head (models/silhouette.py)
+        self.silhouette: SilhouetteMode = check_silhouette_mode(silhouette)
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
         # the last map edit() saw and its framing, kept for strokes once settled; the worker thread's only
         self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
@@ -163,14 +165,16 @@ class HeadPipeline:
         self.last_framing = plan
         framed = (host if plan is None else canonicalise(host, plan))[None]  # [1, S, S]
         lab = torch.as_tensor(framed.astype(np.int64), device=self.device)  # [1, S, S]
-        # carving reads the map as drawn (the head goes back to its framing); copied before the decode
+        # the silhouette fit reads the map as drawn (the head goes back to its framing); copied before the decode
         # is queued, since a host-to-GPU copy waits for the work queued ahead of it
-        drawn = (lab[0] if plan is None or self.carve == "off"
+        drawn = (lab[0] if plan is None or self.silhouette == "off"
                  else torch.as_tensor(host.astype(np.int64), device=self.device))  # [S, S]
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        inside = inside_silhouette(head.means, drawn) if self.carve == "on" else None  # [N]
+        if self.silhouette == "fit":
+            head = fill_outline(head, drawn)
+        inside = inside_silhouette(head.means, drawn) if self.silhouette != "off" else None  # [N]
         return _prune(head, hide=is_accelerator(self.device), keep=inside)
 
     def _framing_for(self, labels: np.ndarray) -> Framing | None:
@@ -206,7 +210,7 @@ class HeadPipeline:
         """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""
         if self.fast_decode and is_accelerator(self.device):
             self._graphed_edit(self.net("edit"))
-        if self.carve == "on" and is_accelerator(self.device):  # carve camera to the device, not on stroke 1
+        if self.silhouette != "off" and is_accelerator(self.device):  # its camera to the device, not on stroke 1
             size = self.net("edit").cfg.image_size
             inside_silhouette(torch.zeros(1, 3, device=self.device), torch.ones(size, size, dtype=torch.long))
 

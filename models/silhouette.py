@@ -1,15 +1,20 @@
-"""Keep a decoded head inside the silhouette the artist painted.
+"""Fit a decoded head to the silhouette the artist painted.
 
 The seg map is the head seen by the canonical camera, so nothing of the head can lie outside the
-painted foreground when seen from there: a Gaussian whose centre projects onto a background pixel
-contradicts the map. The edit network's shape prior puts some there anyway (a fuller hair blob, the
-engine's shoulders where a drawing has a narrow ellipse); removing them makes the head follow what
-was painted, in every view (the silhouette cone of the front view bounds the whole head).
-Only the centre is tested: a Gaussian centred inside may still spill a little over the edge, and a
-region painted larger than the network made it stays too small (nothing is grown here).
+painted foreground when seen from there, and the painted hair / hat outline is where the head should
+end. The edit network's shape prior disagrees in both directions (a fuller hair blob than painted, the
+engine's shoulders where a drawing has a narrow ellipse; a bob or an afro painted wider than it makes
+them). Two steps, both on the device without a host sync:
+- ``fill_outline``: where the painted hair / hat reaches further from the face than the rendered head
+  does, the hair / hat Gaussians beyond the face are stretched outwards across the view (per direction
+  around the face centre, at most x1.5), so the head fills the painted outline.
+- carving (``inside_silhouette``): a Gaussian whose centre projects onto a painted background pixel
+  contradicts the map and is left out; the front view's silhouette cone bounds the whole head.
+Only centres are tested, so splats centred inside may still spill a little over the edge.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Literal
 
@@ -21,8 +26,13 @@ from models.cameras import Camera, canonical_view, project_points
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 
-CarveMode = Literal["on", "off"]
-CARVE_MODES: tuple[CarveMode, ...] = ("on", "off")
+SilhouetteMode = Literal["fit", "carve", "off"]
+SILHOUETTE_MODES: tuple[SilhouetteMode, ...] = ("fit", "carve", "off")  # fit: fill the outline, then carve
+_OUTER_CLASSES = ("hair", "hat")  # what may be stretched to the painted outline
+_BODY_CLASSES = ("neck", "clothes")  # neither face nor outline
+_ANGLE_BINS = 72
+_MAX_STRETCH = 1.5
+_FAINT_OPACITY = 0.005  # as models.pipeline.PRUNE_OPACITY: fainter Gaussians are not part of the head
 
 
 @lru_cache(maxsize=8)
@@ -53,16 +63,96 @@ def closed_foreground(fg: Tensor) -> Tensor:
     return closed[0, 0] > 0
 
 
-def check_carve_mode(mode: str) -> CarveMode:
-    """``mode`` if it is one of CARVE_MODES, else a PercheadError saying which are."""
-    if mode not in CARVE_MODES:
-        raise PercheadError(f"unknown carve mode {mode!r}; use one of {', '.join(CARVE_MODES)}")
+def check_silhouette_mode(mode: str) -> SilhouetteMode:
+    """``mode`` if it is one of SILHOUETTE_MODES, else a PercheadError saying which are."""
+    if mode not in SILHOUETTE_MODES:
+        raise PercheadError(f"unknown silhouette mode {mode!r}; use one of {', '.join(SILHOUETTE_MODES)}")
     return mode  # type: ignore[return-value]
 
 
-def carve(g: Gaussians, labels: Tensor, mode: CarveMode = "on") -> Gaussians:
-    """The head without its Gaussians outside the painted silhouette (``mode="off"``: unchanged).
-    Selects by a mask, so it waits for a GPU; the live editor hides them instead (models.pipeline)."""
-    if check_carve_mode(mode) == "off":
+def fit_silhouette(g: Gaussians, labels: Tensor, mode: SilhouetteMode = "fit") -> Gaussians:
+    """The head fitted to the painted silhouette: outline filled ("fit"), then the Gaussians outside
+    it left out ("fit", "carve"); "off": unchanged. Selects by a mask, so it waits for a GPU; the live
+    editor hides them instead (models.pipeline)."""
+    mode = check_silhouette_mode(mode)
+    if mode == "off":
         return g
+    if mode == "fit":
+        g = fill_outline(g, labels)
     return g[inside_silhouette(g.means, labels)]
+
+
+def _binned_max(values: Tensor, bins: Tensor, mask: Tensor) -> Tensor:
+    """[_ANGLE_BINS]: the largest of ``values`` [M] over ``mask`` [M] per angle bin (0 where none)."""
+    out = torch.zeros(_ANGLE_BINS, device=values.device, dtype=values.dtype)
+    return out.scatter_reduce(0, bins, torch.where(mask, values, torch.zeros_like(values)), reduce="amax")
+
+
+def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
+    """Stretch the hair / hat Gaussians outwards where the painted hair / hat outline lies further from
+    the face than the head's own front render shows it (one class render at the canonical view).
+
+    Per direction around the painted face's centre (72 bins, smoothed), radius r beyond the face's edge
+    R_face maps to R_face + (r - R_face) * s, s = (painted outline - R_face) / (rendered outline - R_face)
+    in 1..1.5: only growing (carving does the shrinking), and none where the render already reaches the
+    paint, so a head that matches its map (every engine map) is left as it is. Moves are across the view
+    (no depth), so the stretched hair keeps its depth and reads the same from behind as from the front."""
+    from models.palette import palette  # noqa: PLC0415
+    from models.render import render  # noqa: PLC0415
+
+    if len(g) == 0:
+        return g
+    dev = g.means.device
+    pal = palette()
+    size = labels.shape[-1]
+    cam = _canonical_camera(size, str(dev))
+    lab = labels.to(dev)
+    outer_ids = torch.tensor([pal.id_of(n) for n in _OUTER_CLASSES], device=dev)
+    body_ids = torch.tensor([pal.id_of(n) for n in _BODY_CLASSES], device=dev)
+    painted_outer = torch.isin(lab, outer_ids).flatten()  # [S*S]
+    face = ((lab > 0) & ~torch.isin(lab, outer_ids) & ~torch.isin(lab, body_ids)).flatten()
+    ys, xs = torch.meshgrid(torch.arange(size, device=dev, dtype=torch.float32) + 0.5,
+                            torch.arange(size, device=dev, dtype=torch.float32) + 0.5, indexing="ij")
+    xs, ys = xs.flatten(), ys.flatten()  # [S*S] pixel centres
+    n_face = face.sum()
+    cx = (xs * face).sum() / n_face.clamp_min(1)
+    cy = (ys * face).sum() / n_face.clamp_min(1)
+
+    def polar(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        dx, dy = x - cx, y - cy
+        b = ((torch.atan2(dy, dx) + math.pi) / (2 * math.pi) * _ANGLE_BINS).long().clamp(0, _ANGLE_BINS - 1)
+        return torch.sqrt(dx * dx + dy * dy), b
+
+    r_px, b_px = polar(xs, ys)
+    r_paint = _binned_max(r_px, b_px, painted_outer)  # [72]
+    r_face = _binned_max(r_px, b_px, face)
+    # the outline as rendered; faint Gaussians made fully transparent first (renderers cull them): they
+    # change no class pixel and would double the CPU raster time (a mask would wait for a GPU)
+    faint = torch.sigmoid(g.opacity_logits.float()) < _FAINT_OPACITY
+    g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
+                    torch.where(faint, torch.full_like(g.opacity_logits.float(), -30.0), g.opacity_logits.float()),
+                    g.sh.float(), g.labels)
+    half = size // 2  # the outline at half resolution: a quarter of the raster time, 1 px of error at full size
+    rendered = render(g32, _canonical_camera(half, str(dev)), classes=True).class_map.to(dev)  # [S/2, S/2]
+    rendered = rendered.repeat_interleave(2, 0).repeat_interleave(2, 1).flatten()  # [S*S]
+    r_rend = _binned_max(r_px, b_px, torch.isin(rendered, outer_ids))
+    band = r_rend - r_face
+    grow = (r_paint > 0) & (band > 3.0) & (r_paint - 1.0 > r_rend) & (n_face >= 20)
+    stretch = torch.where(grow, ((r_paint - 1.0 - r_face) / band.clamp_min(1e-3)).clamp(1.0, _MAX_STRETCH),
+                          torch.ones_like(band)) - 1.0  # [72]
+    kernel = torch.tensor([1.0, 2.0, 3.0, 2.0, 1.0], device=dev) / 9.0
+    wrapped = torch.cat([stretch[-2:], stretch, stretch[:2]])[None, None]
+    stretch = F.conv1d(wrapped, kernel[None, None])[0, 0]  # circular smoothing over neighbouring directions
+
+    uv = project_points(g32.means, cam)  # [N, 2]
+    r_g, b_g = polar(uv[:, 0], uv[:, 1])
+    is_outer = torch.isin(g.labels, outer_ids)
+    r_edge = r_face[b_g]
+    new_r = torch.where(is_outer & (r_g > r_edge), r_edge + (r_g - r_edge) * (1.0 + stretch[b_g]), r_g)
+    step = (new_r - r_g) / r_g.clamp_min(1e-3)  # [N] fraction of the offset from the centre
+    w2c = cam.world_to_cam
+    depth = (g32.means @ w2c[:3, :3].T + w2c[:3, 3])[:, 2]  # [N]
+    move_cam = torch.stack([step * (uv[:, 0] - cx) * depth / cam.K[0, 0], step * (uv[:, 1] - cy) * depth / cam.K[1, 1],
+                            torch.zeros_like(depth)], -1)  # [N, 3] camera frame, across the view
+    moved = g32.means + move_cam @ w2c[:3, :3]  # back to world (R^T on row vectors)
+    return Gaussians(moved.to(g.means.dtype), g.quats, g.log_scales, g.opacity_logits, g.sh, g.labels)

@@ -1,9 +1,9 @@
 """Where drawn maps lose front IoU: per kind, each class's share of the error pixels and the largest
-drawn -> output confusions, for the shipped edit model with the framing normaliser and silhouette
-carving as the app runs them; all 40 maps together: wrong pixels where the output is too big
+drawn -> output confusions, for the shipped edit model with the framing normaliser and the silhouette
+fit as the app runs them; all 40 maps together: wrong pixels where the output is too big
 (drawn background), too small (output background) or of another class.
 
-    python scripts/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off] [--carve on|off]
+    python scripts/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off] [--silhouette fit|carve|off]
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--framing", default="auto", choices=("auto", "off"))
-    p.add_argument("--carve", default="on", choices=("on", "off"))
+    p.add_argument("--silhouette", default="fit", choices=("fit", "carve", "off"))
     args = p.parse_args(argv)
 
     from collections import defaultdict
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.pipeline import HeadPipeline
     from models.render import render
     from models.segmap_framing import frame_inputs, place_head
-    from models.silhouette import carve
+    from models.silhouette import fit_silhouette
 
     pal = palette()
     n = pal.num_classes
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     conf: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((n, n)))  # kind -> [drawn, output] pixel counts
     for i, m in enumerate(maps):
         head = pred.head(i) if plans[i] is None else place_head(pred.head(i), plans[i])
-        head = carve(head, torch.from_numpy(m.labels.astype("int64")), args.carve)
+        head = fit_silhouette(head, torch.from_numpy(m.labels.astype("int64")), args.silhouette)
         out = render(head, cam, classes=True).class_map.numpy()
         np.add.at(conf[m.kind], (m.labels.ravel().astype(int), out.ravel()), 1)
     for kind, c in conf.items():

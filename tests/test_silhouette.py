@@ -1,4 +1,5 @@
-"""Carving a decoded head to the painted silhouette (models/silhouette.py), in the pipeline and the eval."""
+"""Fitting a decoded head to the painted silhouette (models/silhouette.py): filling the painted hair
+outline and carving what lies outside the paint, in the pipeline and the eval."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +11,10 @@ from models.errors import PercheadError
 from models.evaluation.drawn_maps import drawn_maps
 from models.evaluation.metrics import foreground_weighted_iou
 from models.gaussians import Gaussians
+from models.palette import palette
 from models.pipeline import CHECKPOINT_DIR, TRANSPARENT_LOGIT, HeadPipeline, _prune
 from models.render import render
-from models.silhouette import carve, closed_foreground, inside_silhouette
+from models.silhouette import closed_foreground, fill_outline, fit_silhouette, inside_silhouette
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 needs_model = pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")
@@ -64,23 +66,41 @@ def test_hidden_gaussians_become_transparent_and_carving_selects() -> None:
     hidden = _prune(g, hide=True, keep=keep)
     assert hidden.opacity_logits.tolist() == [0.0, TRANSPARENT_LOGIT, 0.0, TRANSPARENT_LOGIT]
     assert len(_prune(g, keep=keep)) == 2
-    with pytest.raises(PercheadError, match="carve mode"):
-        carve(g, torch.ones(256, 256, dtype=torch.long), "sometimes")  # type: ignore[arg-type]
-    with pytest.raises(PercheadError, match="carve mode"):
-        HeadPipeline(device="cpu", carve="maybe")  # type: ignore[arg-type]
+    with pytest.raises(PercheadError, match="silhouette mode"):
+        fit_silhouette(g, torch.ones(256, 256, dtype=torch.long), "sometimes")  # type: ignore[arg-type]
+    with pytest.raises(PercheadError, match="silhouette mode"):
+        HeadPipeline(device="cpu", silhouette="maybe")  # type: ignore[arg-type]
 
 
 @needs_model
-def test_the_edited_head_stays_inside_the_painted_silhouette() -> None:
-    """On a drawn map the network puts Gaussians outside the painted outline; carved, none is left
-    there and the front view follows the map more closely."""
-    on, off = HeadPipeline(device="cpu"), HeadPipeline(device="cpu", carve="off")
-    style = torch.zeros(1, on.net("edit").cfg.style_dim)
-    m = drawn_maps(1, 256)[0]  # a "shapes" map
+def test_the_edited_head_stays_inside_the_painted_silhouette_and_fills_it() -> None:
+    """On a drawn map the network puts Gaussians outside the painted outline and leaves part of the
+    painted hair empty; fitted, none is left outside, the hair reaches further, and the front view
+    follows the map more closely than carving alone or the raw head."""
+    pipes = {m: HeadPipeline(device="cpu", silhouette=m) for m in ("fit", "carve", "off")}
+    style = torch.zeros(1, pipes["fit"].net("edit").cfg.style_dim)
+    m = drawn_maps(1, 256)[0]  # a "shapes" map with a big hair blob
     labels = torch.from_numpy(m.labels.astype(np.int64))
-    kept, raw = on.edit(m.labels, style), off.edit(m.labels, style)
-    assert not inside_silhouette(raw.means, labels).all()  # what there is to carve
-    assert inside_silhouette(kept.means, labels).all() and len(kept) < len(raw)
+    heads = {k: p.edit(m.labels, style) for k, p in pipes.items()}
+    assert not inside_silhouette(heads["off"].means, labels).all()  # what there is to carve
+    for k in ("fit", "carve"):
+        assert inside_silhouette(heads[k].means, labels).all() and len(heads[k]) < len(heads["off"])
     cam = canonical_view().camera()
-    ious = [foreground_weighted_iou(render(h, cam, classes=True).class_map, labels) for h in (kept, raw)]
-    assert ious[0] > ious[1], ious
+    cls = {k: render(h, cam, classes=True).class_map for k, h in heads.items()}
+    hair = palette().id_of("hair")
+    assert (cls["fit"] == hair).sum() > (cls["carve"] == hair).sum()  # the painted blob is filled further
+    ious = {k: foreground_weighted_iou(c, labels) for k, c in cls.items()}
+    assert ious["fit"] > ious["carve"] > ious["off"], ious
+
+
+@needs_model
+def test_filling_leaves_a_head_that_already_matches_its_map() -> None:
+    """An engine map decodes to a head whose render reaches the painted hair: nothing to fill."""
+    from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
+
+    batch = HeadSampler("bench", device="cpu").make_batch(list(BENCHMARK_SEEDS[:1]), size=256)
+    labels = batch.class_map[0, 0].long()
+    pipe = HeadPipeline(device="cpu", silhouette="off")
+    head = pipe.edit(labels.numpy().astype(np.uint8), torch.zeros(1, pipe.net("edit").cfg.style_dim))
+    moved = (fill_outline(head, labels).means - head.means).norm(dim=-1)  # [N] world units
+    assert moved.max() < 0.003, float(moved.max())  # under ~1 px: a head that fills its paint is left alone

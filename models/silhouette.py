@@ -4,7 +4,8 @@ The seg map is the head seen by the canonical camera, so nothing of the head can
 painted foreground when seen from there, and the painted hair / hat outline is where the head should
 end. The edit network's shape prior disagrees in both directions (a fuller hair blob than painted, the
 engine's shoulders where a drawing has a narrow ellipse; a bob or an afro painted wider than it makes
-them). Two steps, both on the device without a host sync:
+them). Two steps, both on the device (no host sync of their own; the fill's render, like every frame's,
+may wait inside the rasteriser):
 - ``fill_outline``: where the painted hair / hat reaches further from the face than the rendered head
   does, the hair / hat Gaussians beyond the face are stretched outwards across the view (per direction
   around the face centre, at most x1.5), so the head fills the painted outline.

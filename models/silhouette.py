@@ -89,15 +89,30 @@ def _binned_max(values: Tensor, bins: Tensor, mask: Tensor) -> Tensor:
     return out.scatter_reduce(0, bins, torch.where(mask, values, torch.zeros_like(values)), reduce="amax")
 
 
-def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
-    """Stretch the hair / hat Gaussians outwards where the painted hair / hat outline lies further from
-    the face than the head's own front render shows it (one class render at the canonical view).
+def _own_capped_smooth(stretch: Tensor, kernel: Tensor, circular: bool) -> Tensor:
+    """Smooth per-direction (or per-column) stretches [K] over neighbours, but never past what each
+    one asked for itself: smoothing only rounds the steps between neighbours, it does not spread a
+    stretch into a direction where the render already reaches the paint (a V-neck, a parting)."""
+    pad = kernel.numel() // 2
+    if circular:
+        padded = torch.cat([stretch[-pad:], stretch, stretch[:pad]])[None, None]
+    else:
+        padded = F.pad(stretch[None, None], (pad, pad), mode="replicate")
+    return torch.minimum(F.conv1d(padded, kernel[None, None])[0, 0], stretch)
 
-    Per direction around the painted face's centre (72 bins, smoothed), radius r beyond the face's edge
-    R_face maps to R_face + (r - R_face) * s, s = (painted outline - R_face) / (rendered outline - R_face)
-    in 1..1.5: only growing (carving does the shrinking), and none where the render already reaches the
-    paint, so a head that matches its map (every engine map) is left as it is. Moves are across the view
-    (no depth), so the stretched hair keeps its depth and reads the same from behind as from the front."""
+
+def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
+    """Stretch hair / hat Gaussians outwards and clothes Gaussians upwards where the painted outline
+    reaches further than the head's own front render shows it (one class render at the canonical view,
+    half resolution).
+
+    Hair / hat, per direction around the painted face's centre (72 bins): radius r beyond the face's
+    edge R_face maps to R_face + (r - R_face) * s, s = (painted - R_face) / (rendered - R_face). Clothes,
+    per image column: height above the image's bottom edge h maps to h * s, s = painted clothes top /
+    rendered clothes top (a higher collar or shoulder line than the network drew). s is kept in 1..1.5:
+    only growing (carving does the shrinking), and none where the render already reaches the paint
+    within 1 px, so a head that matches its map (every engine map) is left as it is. Moves are across
+    the view (no depth), so the stretched parts keep their depth and read the same from behind."""
     from models.palette import palette  # noqa: PLC0415
     from models.render import render  # noqa: PLC0415
 
@@ -110,11 +125,12 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     lab = labels.to(dev)
     outer_ids = torch.tensor([pal.id_of(n) for n in _OUTER_CLASSES], device=dev)
     body_ids = torch.tensor([pal.id_of(n) for n in _BODY_CLASSES], device=dev)
+    clothes = pal.id_of("clothes")
     painted_outer = torch.isin(lab, outer_ids).flatten()  # [S*S]
     face = ((lab > 0) & ~torch.isin(lab, outer_ids) & ~torch.isin(lab, body_ids)).flatten()
-    ys, xs = torch.meshgrid(torch.arange(size, device=dev, dtype=torch.float32) + 0.5,
-                            torch.arange(size, device=dev, dtype=torch.float32) + 0.5, indexing="ij")
-    xs, ys = xs.flatten(), ys.flatten()  # [S*S] pixel centres
+    coords = torch.arange(size, device=dev, dtype=torch.float32) + 0.5  # pixel centres
+    ys, xs = torch.meshgrid(coords, coords, indexing="ij")
+    xs, ys = xs.flatten(), ys.flatten()  # [S*S]
     n_face = face.sum()
     cx = (xs * face).sum() / n_face.clamp_min(1)
     cy = (ys * face).sum() / n_face.clamp_min(1)
@@ -124,36 +140,48 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
         b = ((torch.atan2(dy, dx) + math.pi) / (2 * math.pi) * _ANGLE_BINS).long().clamp(0, _ANGLE_BINS - 1)
         return torch.sqrt(dx * dx + dy * dy), b
 
-    r_px, b_px = polar(xs, ys)
-    r_paint = _binned_max(r_px, b_px, painted_outer)  # [72]
-    r_face = _binned_max(r_px, b_px, face)
-    # the outline as rendered; faint Gaussians made fully transparent first (renderers cull them): they
+    # the head as rendered; faint Gaussians made fully transparent first (renderers cull them): they
     # change no class pixel and would double the CPU raster time (a mask would wait for a GPU)
     faint = torch.sigmoid(g.opacity_logits.float()) < _FAINT_OPACITY
     g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
                     torch.where(faint, torch.full_like(g.opacity_logits.float(), -30.0), g.opacity_logits.float()),
                     g.sh.float(), g.labels)
-    half = size // 2  # the outline at half resolution: a quarter of the raster time, 1 px of error at full size
+    half = size // 2  # at half resolution: a quarter of the raster time, 1 px of error at full size
     rendered = render(g32, _canonical_camera(half, str(dev)), classes=True).class_map.to(dev)  # [S/2, S/2]
-    rendered = rendered.repeat_interleave(2, 0).repeat_interleave(2, 1).flatten()  # [S*S]
-    r_rend = _binned_max(r_px, b_px, torch.isin(rendered, outer_ids))
+    rendered = rendered.repeat_interleave(2, 0).repeat_interleave(2, 1)  # [S, S]
+
+    # hair / hat: per direction around the face
+    r_px, b_px = polar(xs, ys)
+    r_paint = _binned_max(r_px, b_px, painted_outer)  # [72]
+    r_face = _binned_max(r_px, b_px, face)
+    r_rend = _binned_max(r_px, b_px, torch.isin(rendered.flatten(), outer_ids))
     band = r_rend - r_face
     grow = (r_paint > 0) & (band > 3.0) & (r_paint - 1.0 > r_rend) & (n_face >= 20)
     stretch = torch.where(grow, ((r_paint - 1.0 - r_face) / band.clamp_min(1e-3)).clamp(1.0, _MAX_STRETCH),
                           torch.ones_like(band)) - 1.0  # [72]
-    kernel = torch.tensor([1.0, 2.0, 3.0, 2.0, 1.0], device=dev) / 9.0
-    wrapped = torch.cat([stretch[-2:], stretch, stretch[:2]])[None, None]
-    stretch = F.conv1d(wrapped, kernel[None, None])[0, 0]  # circular smoothing over neighbouring directions
+    stretch = _own_capped_smooth(stretch, torch.tensor([1.0, 2.0, 3.0, 2.0, 1.0], device=dev) / 9.0, circular=True)
+
+    # clothes: per column, heights above the bottom edge
+    floor = torch.full((size, size), float(size), device=dev)
+    rows = ys.view(size, size)
+    paint_top = torch.where(lab == clothes, rows, floor).amin(0)  # [S] per column (S: none)
+    rend_top = torch.where(rendered == clothes, rows, floor).amin(0)
+    rise = (paint_top < size) & (rend_top < size) & (paint_top + 1.0 < rend_top)
+    lift = torch.where(rise, ((size - paint_top + 1.0) / (size - rend_top).clamp_min(1e-3)).clamp(1.0, _MAX_STRETCH),
+                       torch.ones_like(paint_top)) - 1.0  # [S]
+    lift = _own_capped_smooth(lift, torch.ones(9, device=dev) / 9.0, circular=False)
 
     uv = project_points(g32.means, cam)  # [N, 2]
     r_g, b_g = polar(uv[:, 0], uv[:, 1])
-    is_outer = torch.isin(g.labels, outer_ids)
     r_edge = r_face[b_g]
-    new_r = torch.where(is_outer & (r_g > r_edge), r_edge + (r_g - r_edge) * (1.0 + stretch[b_g]), r_g)
-    step = (new_r - r_g) / r_g.clamp_min(1e-3)  # [N] fraction of the offset from the centre
+    is_outer = torch.isin(g.labels, outer_ids) & (r_g > r_edge)
+    step = torch.where(is_outer, (r_edge + (r_g - r_edge) * (1.0 + stretch[b_g]) - r_g) / r_g.clamp_min(1e-3),
+                       torch.zeros_like(r_g))  # [N] fraction of the offset from the face centre
+    du, dv = step * (uv[:, 0] - cx), step * (uv[:, 1] - cy)  # [N] px
+    column = uv[:, 0].floor().long().clamp(0, size - 1)
+    dv = torch.where(g.labels == clothes, -(size - uv[:, 1]) * lift[column], dv)  # up: towards smaller v
     w2c = cam.world_to_cam
     depth = (g32.means @ w2c[:3, :3].T + w2c[:3, 3])[:, 2]  # [N]
-    move_cam = torch.stack([step * (uv[:, 0] - cx) * depth / cam.K[0, 0], step * (uv[:, 1] - cy) * depth / cam.K[1, 1],
-                            torch.zeros_like(depth)], -1)  # [N, 3] camera frame, across the view
+    move_cam = torch.stack([du * depth / cam.K[0, 0], dv * depth / cam.K[1, 1], torch.zeros_like(depth)], -1)  # [N, 3]
     moved = g32.means + move_cam @ w2c[:3, :3]  # back to world (R^T on row vectors)
     return Gaussians(moved.to(g.means.dtype), g.quats, g.log_scales, g.opacity_logits, g.sh, g.labels)

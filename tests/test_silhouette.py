@@ -75,8 +75,8 @@ def test_hidden_gaussians_become_transparent_and_carving_selects() -> None:
 @needs_model
 def test_the_edited_head_stays_inside_the_painted_silhouette_and_fills_it() -> None:
     """On a drawn map the network puts Gaussians outside the painted outline and leaves part of the
-    painted hair empty; fitted, none is left outside, the hair reaches further, and the front view
-    follows the map more closely than carving alone or the raw head."""
+    painted hair and shirt empty; fitted, none is left outside, the hair reaches further, and the front
+    view follows the map more closely than carving alone or the raw head."""
     pipes = {m: HeadPipeline(device="cpu", silhouette=m) for m in ("fit", "carve", "off")}
     style = torch.zeros(1, pipes["fit"].net("edit").cfg.style_dim)
     m = drawn_maps(1, 256)[0]  # a "shapes" map with a big hair blob
@@ -95,12 +95,22 @@ def test_the_edited_head_stays_inside_the_painted_silhouette_and_fills_it() -> N
 
 @needs_model
 def test_filling_leaves_a_head_that_already_matches_its_map() -> None:
-    """An engine map decodes to a head whose render reaches the painted hair: nothing to fill."""
+    """Engine maps decode to heads whose render reaches the painted hair: the hair is not moved, and
+    only a few clothes Gaussians at the steep shoulder edges (where a pixel of width is many of height)
+    are lifted; the front view does not get worse."""
     from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 
-    batch = HeadSampler("bench", device="cpu").make_batch(list(BENCHMARK_SEEDS[:1]), size=256)
-    labels = batch.class_map[0, 0].long()
+    pal = palette()
+    batch = HeadSampler("bench", device="cpu").make_batch(list(BENCHMARK_SEEDS[:2]), size=256)
     pipe = HeadPipeline(device="cpu", silhouette="off")
-    head = pipe.edit(labels.numpy().astype(np.uint8), torch.zeros(1, pipe.net("edit").cfg.style_dim))
-    moved = (fill_outline(head, labels).means - head.means).norm(dim=-1)  # [N] world units
-    assert moved.max() < 0.003, float(moved.max())  # under ~1 px: a head that fills its paint is left alone
+    cam = canonical_view().camera()
+    for b in range(2):
+        labels = batch.class_map[b, 0].long()
+        head = pipe.edit(labels.numpy().astype(np.uint8), torch.zeros(1, pipe.net("edit").cfg.style_dim))
+        filled = fill_outline(head, labels)
+        moved = (filled.means - head.means).norm(dim=-1) > 0.002  # [N] more than ~1 px
+        hair = (head.labels == pal.id_of("hair")) | (head.labels == pal.id_of("hat"))
+        assert not (moved & hair).any()
+        assert moved.float().mean() < 0.02 and (head.labels[moved] == pal.id_of("clothes")).all()
+        ious = [foreground_weighted_iou(render(h, cam, classes=True).class_map, labels) for h in (filled, head)]
+        assert ious[0] > ious[1] - 0.002, ious

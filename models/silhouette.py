@@ -6,9 +6,9 @@ end. The edit network's shape prior disagrees in both directions (a fuller hair 
 engine's shoulders where a drawing has a narrow ellipse; a bob or an afro painted wider than it makes
 them). Two steps, both on the device (no host sync of their own; the fill's render, like every frame's,
 may wait inside the rasteriser):
-- ``fill_outline``: where the painted hair / hat reaches further from the face than the rendered head
-  does, the hair / hat Gaussians beyond the face are stretched outwards across the view (per direction
-  around the face centre, at most x1.5), so the head fills the painted outline.
+- ``fill_outline``: where the painted hair / hat (or shirt line) lies further out (higher) than the
+  rendered head's, the hair / hat (clothes) Gaussians are stretched across the view to reach it (at most
+  x1.5); where the render overshoots the paint, pulled back (at least x0.8).
 - carving (``inside_silhouette``): a Gaussian whose centre projects onto a painted background pixel
   contradicts the map and is left out; the front view's silhouette cone bounds the whole head.
 Only centres are tested, so splats centred inside may still spill a little over the edge.
@@ -33,6 +33,7 @@ _OUTER_CLASSES = ("hair", "hat")  # what may be stretched to the painted outline
 _BODY_CLASSES = ("neck", "clothes")  # neither face nor outline
 _ANGLE_BINS = 72
 _MAX_STRETCH = 1.5
+_MIN_STRETCH = 0.8
 _FAINT_OPACITY = 0.005  # as models.pipeline.PRUNE_OPACITY: fainter Gaussians are not part of the head
 
 
@@ -98,21 +99,24 @@ def _own_capped_smooth(stretch: Tensor, kernel: Tensor, circular: bool) -> Tenso
         padded = torch.cat([stretch[-pad:], stretch, stretch[:pad]])[None, None]
     else:
         padded = F.pad(stretch[None, None], (pad, pad), mode="replicate")
-    return torch.minimum(F.conv1d(padded, kernel[None, None])[0, 0], stretch)
+    smooth = F.conv1d(padded, kernel[None, None])[0, 0]
+    return torch.where(stretch > 0, torch.minimum(smooth, stretch),
+                       torch.where(stretch < 0, torch.maximum(smooth, stretch), torch.zeros_like(stretch)))
 
 
 def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     """Stretch hair / hat Gaussians outwards and clothes Gaussians upwards where the painted outline
-    reaches further than the head's own front render shows it (one class render at the canonical view,
-    half resolution).
+    reaches further than the head's own front render shows it, and back where the render overshoots it
+    (one class render at the canonical view, half resolution).
 
     Hair / hat, per direction around the painted face's centre (72 bins): radius r beyond the face's
     edge R_face maps to R_face + (r - R_face) * s, s = (painted - R_face) / (rendered - R_face). Clothes,
     per image column: height above the image's bottom edge h maps to h * s, s = painted clothes top /
-    rendered clothes top (a higher collar or shoulder line than the network drew). s is kept in 1..1.5:
-    only growing (carving does the shrinking), and none where the render already reaches the paint
-    within 1 px, so a head that matches its map (every engine map) is left as it is. Moves are across
-    the view (no depth), so the stretched parts keep their depth and read the same from behind."""
+    rendered clothes top (a higher collar or shoulder line than the network drew). s is kept in
+    0.8..1.5 (below 1 where the render overshoots the paint: splats spilling past it, which carving by
+    centres leaves), and is 1 where the render is within 1 px of the paint, so a head that matches its
+    map (every engine map) is left as it is. Moves are across the view (no depth), so the stretched
+    parts keep their depth and read the same from behind."""
     from models.palette import palette  # noqa: PLC0415
     from models.render import render  # noqa: PLC0415
 
@@ -156,9 +160,13 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     r_face = _binned_max(r_px, b_px, face)
     r_rend = _binned_max(r_px, b_px, torch.isin(rendered.flatten(), outer_ids))
     band = r_rend - r_face
-    grow = (r_paint > 0) & (band > 3.0) & (r_paint - 1.0 > r_rend) & (n_face >= 20)
+    valid = (r_paint > 0) & (band > 3.0) & (n_face >= 20)
+    grow = valid & (r_paint - 1.0 > r_rend)
+    shrink = valid & (r_paint + 1.0 < r_rend)
     stretch = torch.where(grow, ((r_paint - 1.0 - r_face) / band.clamp_min(1e-3)).clamp(1.0, _MAX_STRETCH),
-                          torch.ones_like(band)) - 1.0  # [72]
+                          torch.ones_like(band))
+    stretch = torch.where(shrink, ((r_paint + 1.0 - r_face) / band.clamp_min(1e-3)).clamp(_MIN_STRETCH, 1.0),
+                          stretch) - 1.0  # [72]
     stretch = _own_capped_smooth(stretch, torch.tensor([1.0, 2.0, 3.0, 2.0, 1.0], device=dev) / 9.0, circular=True)
 
     # clothes: per column, heights above the bottom edge
@@ -166,9 +174,12 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     rows = ys.view(size, size)
     paint_top = torch.where(lab == clothes, rows, floor).amin(0)  # [S] per column (S: none)
     rend_top = torch.where(rendered == clothes, rows, floor).amin(0)
-    rise = (paint_top < size) & (rend_top < size) & (paint_top + 1.0 < rend_top)
+    both = (paint_top < size) & (rend_top < size)
+    rise, sink = both & (paint_top + 1.0 < rend_top), both & (paint_top - 1.0 > rend_top)
     lift = torch.where(rise, ((size - paint_top + 1.0) / (size - rend_top).clamp_min(1e-3)).clamp(1.0, _MAX_STRETCH),
-                       torch.ones_like(paint_top)) - 1.0  # [S]
+                       torch.ones_like(paint_top))
+    lift = torch.where(sink, ((size - paint_top - 1.0) / (size - rend_top).clamp_min(1e-3)).clamp(_MIN_STRETCH, 1.0),
+                       lift) - 1.0  # [S]
     lift = _own_capped_smooth(lift, torch.ones(9, device=dev) / 9.0, circular=False)
 
     uv = project_points(g32.means, cam)  # [N, 2]

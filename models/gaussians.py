@@ -15,6 +15,9 @@ from torch import Tensor
 
 from models.errors import PercheadError
 
+PRUNE_OPACITY = 0.005  # Gaussians fainter than this are dropped from decoded heads (invisible)
+TRANSPARENT_LOGIT = -30.0  # opacity logit of a Gaussian hidden on the GPU: sigmoid ~ 1e-13, culled by renderers
+
 SH_C0 = 0.28209479177387814  # Y_0^0; colour = 0.5 + SH_C0 * f_dc
 _SH_C1 = 0.4886025119029199
 _SH_C2 = (1.0925484305920792, -1.0925484305920792, 0.31539156525252005, -1.0925484305920792, 0.5462742152960396)

@@ -17,7 +17,7 @@ from torch import Tensor
 from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
-from models.gaussians import Gaussians
+from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians  # noqa: F401 (re-exported)
 from models.segmap_framing import (FRAMING_MODES, Framing, FramingMode, canonicalise, estimate_framing, off_framing,
                                    place_head)
 from models.silhouette import SilhouetteMode, check_silhouette_mode, fill_outline, inside_silhouette
@@ -25,9 +25,7 @@ from models.silhouette import SilhouetteMode, check_silhouette_mode, fill_outlin
 log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-PRUNE_OPACITY = 0.005  # Gaussians fainter than this are dropped from decoded heads (invisible)
 EAGER_DECODE_ENV = "PERCHEAD_EAGER_DECODE"
-TRANSPARENT_LOGIT = -30.0  # opacity logit of a Gaussian hidden on the GPU: sigmoid ~ 1e-13, culled by renderers
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from torch import Tensor
 
 from models.cameras import Camera, canonical_view, project_points
 from models.errors import PercheadError
-from models.gaussians import Gaussians
+from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians
 
 SilhouetteMode = Literal["fit", "carve", "off"]
 SILHOUETTE_MODES: tuple[SilhouetteMode, ...] = ("fit", "carve", "off")  # fit: fill the outline, then carve
@@ -34,7 +34,6 @@ _BODY_CLASSES = ("neck", "clothes")  # neither face nor outline
 _ANGLE_BINS = 72
 _MAX_STRETCH = 1.5
 _MIN_STRETCH = 0.8
-_FAINT_OPACITY = 0.005  # as models.pipeline.PRUNE_OPACITY: fainter Gaussians are not part of the head
 
 
 @lru_cache(maxsize=8)
@@ -146,9 +145,9 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
 
     # the head as rendered; faint Gaussians made fully transparent first (renderers cull them): they
     # change no class pixel and would double the CPU raster time (a mask would wait for a GPU)
-    faint = torch.sigmoid(g.opacity_logits.float()) < _FAINT_OPACITY
+    faint = torch.sigmoid(g.opacity_logits.float()) < PRUNE_OPACITY
     g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
-                    torch.where(faint, torch.full_like(g.opacity_logits.float(), -30.0), g.opacity_logits.float()),
+                    torch.where(faint, torch.full_like(g.opacity_logits.float(), TRANSPARENT_LOGIT), g.opacity_logits.float()),
                     g.sh.float(), g.labels)
     half = size // 2  # at half resolution: a quarter of the raster time, 1 px of error at full size
     rendered = render(g32, _canonical_camera(half, str(dev)), classes=True).class_map.to(dev)  # [S/2, S/2]

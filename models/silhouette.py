@@ -103,6 +103,11 @@ def _own_capped_smooth(stretch: Tensor, kernel: Tensor, circular: bool) -> Tenso
                        torch.where(stretch < 0, torch.maximum(smooth, stretch), torch.zeros_like(stretch)))
 
 
+def _near_min(top: Tensor) -> Tensor:
+    """[S]: the smallest of ``top`` [S] over each column and its two neighbours (edge columns: two)."""
+    return -F.max_pool1d(-top[None, None], 3, 1, 1)[0, 0]
+
+
 def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     """Stretch hair / hat Gaussians outwards and clothes Gaussians upwards where the painted outline
     reaches further than the head's own front render shows it, and back where the render overshoots it
@@ -174,7 +179,10 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     paint_top = torch.where(lab == clothes, rows, floor).amin(0)  # [S] per column (S: none)
     rend_top = torch.where(rendered == clothes, rows, floor).amin(0)
     both = (paint_top < size) & (rend_top < size)
-    rise, sink = both & (paint_top + 1.0 < rend_top), both & (paint_top - 1.0 > rend_top)
+    # 1 px of tolerance across as well as up: at a steep shoulder a 1 px sideways offset of the edge is many
+    # pixels of height, and a head whose edge lies within 1 px of the paint must not be lifted or sunk
+    rise = both & (paint_top + 1.0 < _near_min(rend_top))
+    sink = both & (_near_min(paint_top) - 1.0 > rend_top)
     lift = torch.where(rise, ((size - paint_top + 1.0) / (size - rend_top).clamp_min(1e-3)).clamp(1.0, _MAX_STRETCH),
                        torch.ones_like(paint_top))
     lift = torch.where(sink, ((size - paint_top - 1.0) / (size - rend_top).clamp_min(1e-3)).clamp(_MIN_STRETCH, 1.0),

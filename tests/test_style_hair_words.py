@@ -8,7 +8,8 @@ import torch
 
 from models.style import hair_words as H
 from models.style import lexicon as L
-from models.style.augment import WORD_VARIANT, TextPathCaptions, held_out_tokens, usable_term
+from models.style.augment import (THIRD_PASS_VARIANT, WORD_VARIANT, ColourNames, TextPathCaptions, _near_banned,
+                                   held_out_tokens, usable_term)
 from models.style.bank import build_bank
 from models.style.captions import training_seeds
 from models.style.checkpoint import load_style_model, save_style_model
@@ -157,6 +158,36 @@ def test_word_prompts_teach_their_targets_with_usable_terms(words: H.HairLexicon
                     n_named += 1
                     assert targets[slot] == getattr(a, slot) == read.get(slot), (text, slot)
     assert n_named > 100
+
+
+def test_third_pass_word_prompts_use_the_new_words_and_no_held_out_one(words: H.HairLexicon,
+                                                                       colours: L.ColourLexicon) -> None:
+    """Variants >= THIRD_PASS_VARIANT add the third pass's English eye- and hair-colour words and hair phrases;
+    each prompt still names the head's own classes, holds no held-out word (nor a form of one), and the older
+    variants read as before."""
+    banned = held_out_tokens()
+    cap = TextPathCaptions(colours)
+    names = ColourNames.build(colours, banned, english_aliases=True)
+    plain = ColourNames.build(colours, banned)
+    added = {n for t in names.by_class for v in names.by_class[t] for n in names.by_class[t][v]} - {
+        n for t in plain.by_class for v in plain.by_class[t] for n in plain.by_class[t][v]}
+    assert {"icy", "bourbon", "greying"} <= added  # eye and hair words the colour lists lack
+    assert not [n for n in added if _near_banned(n, banned)]
+    assert _near_banned("hennaed", {"henna"}) and _near_banned("mousey", {"mousy"}) and not _near_banned("icy", {"henna"})
+    seen_new = 0
+    for seed in training_seeds(60):
+        a = sample_attributes(seed)
+        text, targets = cap.prompt(a, THIRD_PASS_VARIANT)
+        assert (text, targets) == cap.prompt(a, THIRD_PASS_VARIANT)
+        assert not [m.words for m in H.find_words(text, words) if not usable_term(m.words, banned)], text
+        read = _read(text, words)
+        for slot in ("hair_style", "facial_hair", "glasses", "hat"):
+            if slot in targets:
+                assert targets[slot] == getattr(a, slot) == read.get(slot), (text, slot)
+        for m in L.find_colours(text, colours):
+            seen_new += m.words in added
+            assert not set(m.words.split()) & banned, text
+    assert seen_new > 0
 
 
 def test_student_reads_word_features_and_round_trips(colours: L.ColourLexicon, words: H.HairLexicon, tmp_path,

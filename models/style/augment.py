@@ -16,7 +16,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from models.style.lexicon import ColourLexicon
+from models.style.lexicon import ColourLexicon, normalise_name
 from models.synthetic.attributes import (GARMENT_WORDS, HAIR_COLOR_WORDS, NECKLINE_WORDS, PERSON_WORDS,
                                          HeadAttributes)
 
@@ -98,7 +98,10 @@ class ColourNames:
     by_class: dict[str, dict[str, list[str]]]
 
     @classmethod
-    def build(cls, lexicon: ColourLexicon, banned: set[str]) -> "ColourNames":
+    def build(cls, lexicon: ColourLexicon, banned: set[str], english_aliases: bool = False) -> "ColourNames":
+        """``english_aliases``: also the English hair- and eye-colour words the colour lists lack ("stormy",
+        "icy", "whiskey" eyes; "greying", "coppery" hair), each for the class its table gives it; banned words
+        never (third-pass training prompts)."""
         by_class: dict[str, dict[str, list[str]]] = {}
         for table in ("hair", "eyes", "garment"):
             by_class[table] = {v: [] for v in lexicon.prototypes[table]}
@@ -109,6 +112,17 @@ class ColourNames:
             for name, value, d in zip(usable, values, dist.tolist()):
                 if d <= _MAX_DELTA_E:
                     by_class[table][value].append(name)
+        if english_aliases:
+            from models.style.lexicon import _EYE_COLOUR_TERMS, _HAIR_COLOUR_TERMS  # noqa: PLC0415
+
+            for terms in (_EYE_COLOUR_TERMS["en"], _HAIR_COLOUR_TERMS["en"]):
+                for base, forms in terms.items():
+                    table, value = base.lstrip("@").split(":", 1)
+                    for form in forms:
+                        name = normalise_name(form)
+                        if (value in by_class[table] and not _near_banned(name, banned) and lexicon.lookup(name.split())
+                                and name not in by_class[table][value]):
+                            by_class[table][value].append(name)
         return cls(by_class)
 
     def pick(self, rng: random.Random, table: str, value: str, template_words: tuple[str, ...] = ()) -> str:
@@ -116,6 +130,24 @@ class ColourNames:
         if template_words and (not names or rng.random() < 0.3):
             return rng.choice(template_words)
         return rng.choice(names) if names else value.replace("_", " ")
+
+
+def _near_banned(name: str, banned: set[str]) -> bool:
+    """A held-out word, or a form of one ("hennaed"), or a fixed phrase holding one ("saltandpepper" is
+    "salt and pepper"): kept out of training prompts."""
+    from models.style.lexicon import _PHRASES  # noqa: PLC0415
+
+    words = _tokens(name) | {t for phrase, token in _PHRASES.items() if token in name for t in _tokens(phrase)}
+    return any(w in banned or any(len(b) >= 5 and (w.startswith(b) or _one_insert_apart(w, b)) for b in banned)
+               for w in words)
+
+
+def _one_insert_apart(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one inserted letter ("mousey" / "mousy", "greyed" / "greed")."""
+    if abs(len(a) - len(b)) != 1:
+        return False
+    long, short = (a, b) if len(a) > len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _article(word: str) -> str:
@@ -171,8 +203,10 @@ class TextPathCaptions:
     def __init__(self, lexicon: ColourLexicon) -> None:
         banned = held_out_tokens()
         self.names = ColourNames.build(lexicon, banned)
+        self._lexicon = lexicon
         self._banned = banned
         self._words: WordPrompts | None = None
+        self._words3: WordPrompts | None = None
 
     def prompt(self, attrs: HeadAttributes, variant: int) -> tuple[str, dict[str, str]]:
         if variant == 0:
@@ -185,6 +219,11 @@ class TextPathCaptions:
             if a.facial_hair != "none":  # template captions name a beard only when there is one
                 targets["facial_hair"] = a.facial_hair
             return engine_caption(attrs, 0), targets
+        if variant >= THIRD_PASS_VARIANT:  # the third pass's English words too (eye-colour words, hair phrases)
+            if self._words3 is None:
+                names = ColourNames.build(self._lexicon, self._banned, english_aliases=True)
+                self._words3 = WordPrompts(names, self._banned, third_pass=True)
+            return self._words3.prompt(attrs, random.Random(attrs.seed * 1_000_039 + variant * 7_907 + 3))
         if variant >= WORD_VARIANT:
             if self._words is None:
                 self._words = WordPrompts(self.names, self._banned)
@@ -196,7 +235,8 @@ class TextPathCaptions:
 
 
 # ---- prompts worded with the hair-word dictionary (hair_words.py): variants >= WORD_VARIANT ----------
-WORD_VARIANT = 3  # variants 1-2 are ``augmented_prompt``; 3.. are ``word_prompt``
+WORD_VARIANT = 3  # variants 1-2 are ``augmented_prompt``; 3-5 are ``word_prompt``
+THIRD_PASS_VARIANT = 6  # 6.. are word prompts with the third pass's words (older banks' variants 1-5 replay as made)
 # Words every prompt may use although a held-out prompt also does (grammar, part nouns); descriptive
 # words of the held-out sets are never drawn (``training_terms``).
 GLUE = frozenset({"a", "an", "the", "of", "to", "in", "on", "at", "with", "and", "into", "hair", "face", "head",
@@ -234,14 +274,14 @@ def usable_term(term: str, banned: set[str]) -> bool:
     return not (words & banned) - GLUE - template
 
 
-def training_terms(banned: set[str]) -> dict[str, dict[str, dict[str, list[str]]]]:
+def training_terms(banned: set[str], third_pass: bool = False) -> dict[str, dict[str, dict[str, list[str]]]]:
     """{language: {slot: {class: [terms as written]}}}: dictionary terms whose own reading is that class and
     that hold no held-out word (template words and glue allowed)."""
     from models.style.hair_words import WORD_SLOTS, build_hair_lexicon, slot_posteriors, term_table  # noqa: PLC0415
 
     lex = build_hair_lexicon()
     out: dict[str, dict[str, dict[str, list[str]]]] = {}
-    for lang, table in term_table().items():
+    for lang, table in term_table(third_pass).items():
         out[lang] = {slot: {c: [] for c in cls} for slot, cls in WORD_SLOTS.items()}
         for slot, facets in table.items():
             for words in facets.values():
@@ -276,17 +316,17 @@ class WordPrompts:
     in one of the other languages; only prompts whose dictionary reading equals the head's value are
     kept, so the features always teach the right class."""
 
-    def __init__(self, names: ColourNames, banned: set[str]) -> None:
+    def __init__(self, names: ColourNames, banned: set[str], third_pass: bool = False) -> None:
         from models.style.hair_words import build_hair_lexicon  # noqa: PLC0415
 
         self.names = names
         self.lex = build_hair_lexicon()
-        self.terms = training_terms(banned)
+        self.terms = training_terms(banned, third_pass)
         from models.style.hair_words import term_table  # noqa: PLC0415
 
         generic = self.lex._generic["hair_style"]  # length / texture words, composed with another term
         self.generic = {lang: [t for f, ts in table["hair_style"].items() if f in generic for t in ts
-                               if usable_term(t, banned)] for lang, table in term_table().items()}
+                               if usable_term(t, banned)] for lang, table in term_table(third_pass).items()}
         self.beards = {lang: [t for c in ("stubble", "moustache", "goatee", "full_beard") for t in d["facial_hair"][c]]
                        for lang, d in self.terms.items()}
 

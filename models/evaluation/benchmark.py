@@ -121,8 +121,9 @@ def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, g
 @torch.no_grad()
 def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Sequence[DrawnMap],
                    chunk: int = 8, framing: FramingMode = "auto",
-                   silhouette: SilhouetteMode = "fit") -> dict[str, float]:
-    """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map."""
+                   silhouette: SilhouetteMode = "fit", per_map: list[float] | None = None) -> dict[str, float]:
+    """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map.
+    ``per_map``, when given, receives each map's IoU in order (paired comparisons)."""
     acc: dict[str, list[float]] = defaultdict(list)
     device = next(model.parameters()).device
     size = model.cfg.image_size
@@ -138,6 +139,8 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
             out = render_views(head, front, background=torch.zeros(3, device=device))
             iou = foreground_weighted_iou(out.class_map[0], labels[b])
             acc["edit_front_iou_drawn"].append(iou)
+            if per_map is not None:
+                per_map.append(iou)
             acc[f"edit_front_iou_drawn_{m.kind}"].append(iou)
     return _finish(acc)
 

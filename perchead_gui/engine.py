@@ -42,7 +42,7 @@ from perchead_gui.timing import timed
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["head", "error", "info", "map"]
+EventKind = Literal["head", "error", "info", "map", "style"]  # "style": what the style model read
 RenderMode = Literal["rgb", "classes", "depth"]
 RENDER_MODES: tuple[str, ...] = ("rgb", "classes", "depth")
 
@@ -176,6 +176,7 @@ class InferenceEngine:
         self._render_ms = 0.0
         # style vectors, touched by the worker only
         self._style_cache: collections.OrderedDict[tuple, Tensor] = collections.OrderedDict()
+        self._read_key: tuple | None = None  # the style whose reading was last announced
         # render cache (guarded by _render_lock: render may be called from more than one thread)
         self._render_lock = threading.Lock()
         self._frame: Frame | None = None
@@ -448,6 +449,7 @@ class InferenceEngine:
 
     def _run_decode(self, job: _DecodeJob) -> None:
         style = self._style_vector(job.style)
+        self._announce_reading(job.style.key, style)
         with timed(self._pipe.device) as t:
             head = self._pipe.edit(job.labels, style)
         count = _visible_count(head)  # after the timer: counting waits for the GPU
@@ -493,6 +495,16 @@ class InferenceEngine:
         while len(self._style_cache) > STYLE_CACHE_SIZE:
             self._style_cache.popitem(last=False)
         return vector
+
+    def _announce_reading(self, key: tuple, style: Tensor) -> None:
+        """A "style" event with what the style model reads from a new style ("reads as: red hair, ...")."""
+        describe = getattr(self._pipe, "describe_style", None)  # decoders without a style model have none
+        if key == self._read_key or describe is None:
+            return
+        self._read_key = key
+        reading = describe(style)
+        with self._cond:
+            self._events.append(EngineEvent("style", reading, self._head_version))
 
     def _publish(self, head: Gaussians, decode_ms: float, message: str, visible: int | None = None) -> None:
         with self._cond:

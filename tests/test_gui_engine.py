@@ -41,6 +41,7 @@ class FakeDecoder:
         self.decoded: list[np.ndarray] = []    # maps given to edit(), in order
         self.prompts: list[str] = []           # prompts embedded
         self.images = 0                        # style images embedded
+        self.readings = 0                      # styles described in words
         self.reconstructed = 0
         self.started = threading.Event()       # set when an edit() begins
         self.fail_with: BaseException | None = None  # raised by the next edit()
@@ -50,6 +51,10 @@ class FakeDecoder:
             raise PercheadError("the prompt is empty")
         self.prompts.append(prompt)
         return _colour_of(prompt.encode())
+
+    def describe_style(self, style: Tensor) -> str:
+        self.readings += 1
+        return f"reads as: {float(style[0, 0]):.3f}"
 
     def style_from_image(self, rgba: np.ndarray) -> Tensor:
         self.images += 1
@@ -113,7 +118,8 @@ def settle(eng: InferenceEngine) -> list[EngineEvent]:
 
 
 def kinds(events: list[EngineEvent]) -> list[str]:
-    return [e.kind for e in events]
+    """Event kinds in order, without the style readings (their own test checks those)."""
+    return [e.kind for e in events if e.kind != "style"]
 
 
 # ---- coalescing and change detection ------------------------------------------------------------
@@ -175,6 +181,21 @@ def test_a_style_change_re_decodes_and_prompts_are_cached(engine: InferenceEngin
     assert fake.prompts.count("long red hair") == 1, "a prompt is embedded once, then cached"
     assert fake.prompts.count(DEFAULT_PROMPT) == 1
     assert torch.equal(engine.head.sh, first_red.sh)
+
+
+def test_each_new_style_is_announced_once_in_words(engine: InferenceEngine, fake: FakeDecoder) -> None:
+    """The app shows what the style model read ("reads as: ..."): one "style" event per style that drives a
+    decode, none when a map changes under the same style."""
+    engine.set_segmentation(a_map())
+    settle(engine)
+    engine.set_style_text("long red hair")
+    red = [e for e in settle(engine) if e.kind == "style"]
+    engine.set_segmentation(a_map(value=3))  # same style, another map: nothing new to say
+    assert not [e for e in settle(engine) if e.kind == "style"]
+    engine.set_style_text("short black hair")
+    black = [e for e in settle(engine) if e.kind == "style"]
+    assert len(red) == 1 and len(black) == 1 and red[0].message != black[0].message
+    assert red[0].message.startswith("reads as: ") and fake.readings == 3  # default prompt, red, black
 
 
 def test_style_images_compare_by_content(engine: InferenceEngine, fake: FakeDecoder) -> None:
@@ -266,7 +287,7 @@ def test_gpu_out_of_memory_falls_back_to_the_cpu(monkeypatch) -> None:
     cpu = FakeDecoder()
     with InferenceEngine(pipeline=gpu, cpu_fallback=lambda: cpu) as eng:
         eng.set_segmentation(a_map())
-        events = settle(eng)
+        events = [e for e in settle(eng) if e.kind != "style"]
         assert kinds(events) == ["info", "head"]
         assert "CPU" in events[0].message
         assert len(cpu.decoded) == 1 and eng.stats.device == "cpu"
@@ -276,7 +297,7 @@ def test_gpu_out_of_memory_falls_back_to_the_cpu(monkeypatch) -> None:
 def test_out_of_memory_on_the_cpu_is_an_error(engine: InferenceEngine, fake: FakeDecoder) -> None:
     fake.fail_with = torch.OutOfMemoryError("out of memory")
     engine.set_segmentation(a_map())
-    events = settle(engine)
+    events = [e for e in settle(engine) if e.kind != "style"]
     assert kinds(events) == ["error"] and "out of memory" in events[0].message
 
 
@@ -425,6 +446,8 @@ def test_real_checkpoints_decode_a_gallery_map() -> None:
         assert eng.last_error is None, eng.last_error
         assert "head" in kinds(events)
         assert len(eng.head) > 5000
+        reading = [e.message for e in events if e.kind == "style"]
+        assert reading and reading[-1].startswith("reads as: ") and "hair" in reading[-1]
         frame = eng.render(canonical_view().camera(96))
         stats = eng.stats
     assert frame.error is None

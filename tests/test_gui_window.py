@@ -216,6 +216,8 @@ def test_prompt_history_and_style_image(fresh, tmp_path) -> None:
     settle(app)
     assert app.engine.head_version > version
     assert app.settings.prompt_history[0] == "long red hair, green eyes"
+    app.step()  # the frame that takes the engine's events
+    assert app.style.reading == "reads as: red hair, green eyes", app.style.reading  # what the style model read
     app.apply_prompt("   ")
     assert "empty" in app.status.text()
     image = np.zeros((64, 64, 4), np.uint8)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 PROMPT = "style/prompt"
 HISTORY = "style/history"
 MODE = "style/mode"
+READING = "style/reading"
 THUMB_TEXTURE = "style/thumb_texture"
 THUMB_PX = 96
 MODE_LABELS = {"text": "Prompt", "image": "Reference image"}
@@ -52,6 +53,7 @@ class StylePanel:
         self.app = app
         self.thumb = np.zeros((THUMB_PX, THUMB_PX, 4), np.float32)  # raw texture buffer, written in place
         self.thumb[..., 3] = 1.0
+        self.reading = ""  # the last "reads as: ..." line shown
 
     def build(self, width: int) -> None:
         with dpg.texture_registry():
@@ -65,6 +67,7 @@ class StylePanel:
                 dpg.add_input_text(tag=PROMPT, width=width - 90, on_enter=True, hint="describe the head, press Enter",
                                    callback=lambda s, v: self.app.apply_prompt(v))
                 dpg.add_button(label="Apply", callback=lambda: self.app.apply_prompt(dpg.get_value(PROMPT)))
+            dpg.add_text("", tag=READING, wrap=width - 20, color=(170, 190, 210))  # what the style model read
             dpg.add_combo([], tag=HISTORY, label="recent", width=width - 90, callback=self._history_picked)
             with dpg.group(horizontal=False):
                 for i, text in enumerate(EXAMPLE_PROMPTS):
@@ -87,6 +90,11 @@ class StylePanel:
             self.thumb[...] = thumbnail(app.style_image, THUMB_PX)
         else:
             self.thumb[..., :3] = 0.1
+
+    def show_reading(self, text: str) -> None:
+        """What the style model read from the prompt or image that drives the head ("reads as: ...")."""
+        self.reading = text
+        dpg.set_value(READING, text)
 
     def focus_prompt(self) -> None:
         dpg.focus_item(PROMPT)

@@ -501,6 +501,8 @@ class App(FileActions):
                 self.status.message(event.message, error=True)
             elif event.kind == "info":
                 self.status.message(event.message)
+            elif event.kind == "style":
+                self.style.show_reading(event.message)
             elif event.kind == "map" and event.labels is not None:
                 self.canvas.set_labels(event.labels)
                 self.status.message(event.message)

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             raise PercheadError(f"style image {args.style_image} is fully transparent (alpha 0 everywhere); "
                                 "use an image with visible content")
         style = pipe.style_from_image(rgba)
+    log.info("style %s", pipe.describe_style(style))  # the colours the style model read, e.g. to check a rare word
     from models.pipeline import visible
 
     head = visible(pipe.edit(seg.labels, style))  # a GPU decode hides faint Gaussians; the file leaves them out

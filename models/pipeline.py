@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 EAGER_DECODE_ENV = "PERCHEAD_EAGER_DECODE"
+# The style used until the artist sets one (the app) or a map comes without a prompt (``perchead eval --maps``):
+# plain, common attributes the style model knows well.
+DEFAULT_STYLE_PROMPT = "dark brown hair, brown eyes, medium skin, grey t-shirt"
 
 
 @dataclass(frozen=True)

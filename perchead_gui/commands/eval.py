@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--maps", metavar="DIR",
                    help="also score your own seg maps (every image in DIR; a map's prompt from <name>.txt beside it "
                         "or DIR/prompts.json, else the app's default style) as own_maps_front_iou, per map in --json")
+    p.add_argument("--maps-out", metavar="DIR",
+                   help="with --maps: write <name>_scored.png per map (painted | classes rendered | colour render)")
     p.add_argument("--labels", default="auto", choices=("auto", "palette", "index", "celebamask"),
                    help="how --maps images hold their classes (as perchead edit --labels)")
     p.add_argument("--prompts", metavar="FILE",
@@ -46,12 +48,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.heads <= 1000:
         raise PercheadError("--heads must be between 0 and 1000")
+    if args.maps_out and not args.maps:
+        raise PercheadError("--maps-out needs --maps DIR (the maps to picture)")
     drawn = DRAWN_COUNT if args.drawn is None else args.drawn
     if not 0 <= drawn <= 1000:
         raise PercheadError("--drawn must be between 0 and 1000")
     result = run_benchmark(args.checkpoint, args.device, args.heads, banks=args.bank, drawn=drawn,
                            framing=args.framing, silhouette=args.silhouette, maps=args.maps, labels=args.labels,
-                           prompts=args.prompts)
+                           prompts=args.prompts, maps_out=args.maps_out)
     if args.json:
         print(json.dumps(result, indent=2, default=float))
         return 0

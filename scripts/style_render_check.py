@@ -1,5 +1,5 @@
 """How a style checkpoint's text vectors render through the edit decoder: from the heads' template captions
-(what the decoder was trained on) and from free-form prompts for the same heads (the colour development set's
+(what the decoder was trained on), from free-form prompts for the same heads (the colour development set's
 frames with training-usable colour names, models/style/devsets.py). Heads are engine seeds outside the
 benchmark block, at the benchmark views, so the fixed benchmark is not used to choose a text head.
 
@@ -33,11 +33,26 @@ def _free_form_prompt(attrs, names, rng: random.Random) -> str:
         fh=f", {FACIAL_HAIR_WORDS[fh][0]}" if fh else "")
 
 
+def _partial_template_prompt(attrs, rng: random.Random) -> str:
+    """Template words (what the decoder was trained on), but only for what free-form prompts name: hair, eyes,
+    facial hair. Sets the information a free-form prompt carries apart from its wording."""
+    from models.synthetic.attributes import EYE_COLOR_WORDS, FACIAL_HAIR_WORDS
+    from models.synthetic.captions import hair_phrase
+
+    text = f"{hair_phrase(attrs, rng)}, {rng.choice(EYE_COLOR_WORDS[attrs.eye_color])} eyes"
+    if attrs.facial_hair != "none":
+        text += f", {rng.choice(FACIAL_HAIR_WORDS[attrs.facial_hair])}"
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("checkpoints", nargs="+")
     p.add_argument("--heads", type=int, default=24)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--kinds", default="template,free_form",
+                   help="comma list of template, free_form, partial_template (template words for hair / eyes / "
+                        "facial hair only)")
     args = p.parse_args(argv)
 
     import torch
@@ -58,12 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         batches = [sampler.make_batch(seeds[i:i + 8], size=pipe.image_size) for i in range(0, len(seeds), 8)]
         attrs_of = {c: a for b in batches for c, a in zip(b.captions, b.attributes)}
         style = pipe.style_model()
-        for kind in ("template", "free_form"):
+        for kind in args.kinds.split(","):
             rng = random.Random(3)
 
             def style_of(captions, kind=kind, rng=rng, attrs_of=attrs_of, style=style, device=pipe.device):
-                texts = list(captions) if kind == "template" else [_free_form_prompt(attrs_of[c], names, rng)
-                                                                   for c in captions]
+                if kind == "template":
+                    texts = list(captions)
+                elif kind == "partial_template":
+                    texts = [_partial_template_prompt(attrs_of[c], rng) for c in captions]
+                else:
+                    texts = [_free_form_prompt(attrs_of[c], names, rng) for c in captions]
                 return style.encode_prompts(texts, embed(texts).to(device))
 
             with torch.no_grad():

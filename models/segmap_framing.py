@@ -284,9 +284,13 @@ def off_framing(f: Framing, stats: FramingStats | None = None, margins: Mapping[
     (default ``DRAWN_MARGINS``) x their spread for the landmark cue; the face-region cue's limits are already
     wide (engine faces vary in size and place far more than their eyes and mouth do), so they are used as measured."""
     lim = (stats or framing_stats()).scaled_limits(f.cue, f.size)
-    k = dict(DRAWN_MARGINS if margins is None else margins) if f.cue == "landmarks" else dict.fromkeys(DRAWN_MARGINS, 1.0)
-    return (abs(f.shift_px[0]) > k["shift_x"] * lim["shift_x"] or abs(f.shift_px[1]) > k["shift_y"] * lim["shift_y"]
-            or abs(math.log(f.scale)) > k["log_scale"] * lim["log_scale"] or abs(f.roll_deg) > k["roll_deg"] * lim["roll_deg"])
+    if f.cue != "landmarks":
+        margins = dict.fromkeys(DRAWN_MARGINS, 1.0)
+    elif margins is None:
+        margins = DRAWN_MARGINS
+    value = {"shift_x": abs(f.shift_px[0]), "shift_y": abs(f.shift_px[1]), "log_scale": abs(math.log(f.scale)),
+             "roll_deg": abs(f.roll_deg)}
+    return any(value[k] > margins[k] * lim[k] for k in value)
 
 
 def plan_framing(labels: np.ndarray, mode: FramingMode = "auto") -> Framing | None:

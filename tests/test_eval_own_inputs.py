@@ -28,7 +28,7 @@ def _map_folder(tmp_path):
 
 def test_map_folder_reads_every_image_with_its_prompt(tmp_path) -> None:
     maps = load_map_folder(_map_folder(tmp_path), 256)
-    assert [m.parts[0] for m in maps] == ["a_head.png", "b_head.png", "c_head.png"]
+    assert [m.source for m in maps] == ["a_head.png", "b_head.png", "c_head.png"]
     assert [m.prompt for m in maps] == ["long copper hair, grey eyes", "a bald man with a beard", DEFAULT_STYLE_PROMPT]
     assert np.array_equal(maps[1].labels, drawn_map(1).labels)  # the loader gives back what was painted
 

@@ -46,8 +46,8 @@ def load_map_folder(folder: str | Path, size: int, labels: LabelsMode = "auto") 
             prompt = side.read_text(encoding="utf-8").strip()
         else:
             prompt = table.get(path.name, table.get(path.stem, DEFAULT_STYLE_PROMPT))
-        maps.append(DrawnMap(i, "custom", seg.labels, prompt or DEFAULT_STYLE_PROMPT, (path.name,),
-                             tuple(seg.warnings)))
+        maps.append(DrawnMap(i, "custom", seg.labels, prompt or DEFAULT_STYLE_PROMPT, (), tuple(seg.warnings),
+                             source=path.name))
     return maps
 
 

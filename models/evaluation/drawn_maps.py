@@ -69,6 +69,7 @@ class DrawnMap:
     prompt: str               # the style prompt that goes with it (names what was drawn)
     parts: tuple[str, ...]    # parts drawn, e.g. ("face", "hair:long", "ear", ...)
     loader_notes: tuple[str, ...] = ()  # models.segmap warnings met on the way in
+    source: str = ""          # the file it was read from (``perchead eval --maps``); "" for generated maps
 
 
 @dataclass

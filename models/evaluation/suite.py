@@ -91,12 +91,12 @@ def _own_maps(pipe: HeadPipeline, style_of, maps: Sequence[DrawnMap], framing: F
         folder.mkdir(parents=True, exist_ok=True)
 
         def on_render(m: DrawnMap, classes: torch.Tensor, rgb: torch.Tensor) -> None:
-            _write_scored_picture(folder / f"{Path(m.parts[0]).stem}_scored.png", m.labels, classes, rgb)
+            _write_scored_picture(folder / f"{Path(m.source).stem}_scored.png", m.labels, classes, rgb)
 
     with torch.no_grad():
         res = evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette, per_map=per,
                              on_render=on_render)
-    rows = [{"file": m.parts[0], "prompt": m.prompt, "front_iou": round(iou, 4),
+    rows = [{"file": m.source, "prompt": m.prompt, "front_iou": round(iou, 4),
              "reframed": plan_framing(m.labels, framing) is not None, "warnings": list(m.loader_notes)}
             for m, iou in zip(maps, per)]
     return {"own_maps_front_iou": res["edit_front_iou_drawn"], "own_maps_count": len(maps), "own_maps": rows}

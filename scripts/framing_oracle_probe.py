@@ -44,7 +44,8 @@ def main() -> int:
                      for m in maps}  # frame_inputs gets copies of the maps: found again by their pixels
             row = {}
             for mode, plan in (("as_drawn", lambda labels, mode="auto": None), ("estimated", shipped),
-                               ("oracle", lambda labels, mode="auto": truth.get(np.asarray(labels).astype(np.uint8).tobytes()))):
+                               ("oracle", lambda labels, mode="auto", truth=truth: truth.get(
+                                   np.asarray(labels).astype(np.uint8).tobytes()))):
                 framing.plan_framing = plan
                 row[mode] = score(maps)
             out[name] = row

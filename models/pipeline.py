@@ -84,6 +84,7 @@ class HeadPipeline:
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
         # the last map edit() saw and its framing, kept for strokes once settled; the worker thread's only
         self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
+        self._agreed: tuple[Framing, bool] | None = None  # a settled plan and whether its decode follows the map better
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
@@ -170,6 +171,8 @@ class HeadPipeline:
             raise PercheadError(f"seg map is {tuple(host.shape)}, the model needs {net.cfg.image_size}^2; "
                                 "load it through models.segmap.load_segmap")
         plan = self._framing_for(host)
+        if plan is not None and plan.cue == "landmarks":
+            plan = plan if self._reframing_agrees(host, plan, style, net) else None
         self.last_framing = plan
         framed = (host if plan is None else canonicalise(host, plan))[None]  # [1, S, S]
         lab = torch.as_tensor(framed.astype(np.int64), device=self.device)  # [1, S, S]
@@ -210,9 +213,24 @@ class HeadPipeline:
         self._framed = (self.framing, labels.copy(), plan, settled)
         return plan
 
+    def _reframing_agrees(self, labels: np.ndarray, plan: Framing, style: Tensor, net) -> bool:
+        """Whether the head decoded re-framed follows the painted map [S, S] better than the one decoded as drawn
+        (models/framing_choice.py). Decided once per settled plan: strokes that keep the plan keep the answer."""
+        if self._agreed is not None and self._agreed[0] is plan:
+            return self._agreed[1]
+        from models.framing_choice import prefer_reframed
+
+        painted = torch.as_tensor(labels.astype(np.int64), device=self.device)  # [S, S]
+        framed = torch.as_tensor(canonicalise(labels, plan).astype(np.int64), device=self.device)
+        heads = net(torch.stack([framed, painted]), style.expand(2, -1))  # eager, once per document
+        agrees = prefer_reframed(painted, heads.head(1), place_head(heads.head(0), plan), self.silhouette)
+        self._agreed = (plan, agrees)
+        return agrees
+
     def forget_framing(self) -> None:
         """Estimate the next map's framing afresh (a new document, or a benchmark of the estimate)."""
         self._framed = None
+        self._agreed = None
 
     def prepare_fast_decode(self) -> None:
         """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""

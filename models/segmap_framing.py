@@ -11,8 +11,9 @@ failure case 1). So, at inference:
    or lips, the face region's centroid and area alone (scale and shift, no roll).
 2. ``off_framing``: only when S lies beyond ``DRAWN_MARGINS`` times what engine maps themselves show
    (limits measured on engine maps by scripts/measure_segmap_framing.py, assets/segmap_framing.yaml)
-   is anything done, so engine maps are decoded exactly as before, and a drawing whose own proportions
-   (wide-set eyes, a big face, a wobbly outline) only look a little off-frame is decoded as drawn.
+   is re-framing a candidate, so engine maps are decoded exactly as before; a candidate on the eyes-and-mouth
+   cue is then decoded both ways and kept only if it follows the painted map better (models/framing_choice.py):
+   a drawing whose own proportions (a long face, wide-set eyes) only look off-frame stays as drawn.
 3. ``canonicalise``: the map resampled by S^-1 (nearest, edges extended), decoded as usual;
    ``place_head``: the decoded Gaussians moved by S in 3D (models.framing.frame_transform, the
    same similarity training re-frames heads with), so the front render lines up with the map.
@@ -40,15 +41,15 @@ from models.palette import palette
 from models.photo.align import fit_similarity
 
 FRAMING_PATH = ASSETS_DIR / "segmap_framing.yaml"
-# How far beyond the engine's own spread a map's framing (landmark cue) must lie to be re-framed, per component
-# of S. At 1 (the engine's spread itself) drawn maps that were not moved were re-framed too, reading their
-# proportions as scale. One margin of 4 for all (fourth session, chosen on the generator's maps 40-239 from
-# 1 / 1.5 / 2 / 3 / 4 / 6) left heads drawn 15 px too high or low (4 x the vertical spread is 22 px) or x0.8 /
-# x1.25 in size (x0.66-1.51 passed) as drawn: copies of maps 40-239 moved so scored 0.44-0.59 (fifth session).
-# Vertical 2.5 (13.7 px), not 2 (11 px), which scored the moved copies a little higher: a head drawn by hand in
-# place read as 11.4 px low (its face longer than the engine's; the generator's in-place maps reach 5.4 px) and
-# lost 0.16 when re-framed. docs/quality.md "Framing normaliser", scripts/framing_gate_sweep.py.
-DRAWN_MARGINS: dict[str, float] = {"shift_x": 4.0, "shift_y": 2.5, "log_scale": 1.5, "roll_deg": 4.0}
+# How far beyond the engine's own spread a map's framing (landmark cue) must lie to be a re-framing candidate, per
+# component of S. A candidate is decoded both as drawn and re-framed, and the head that follows the painted map
+# better is kept (models/framing_choice.py, in the app and in ``perchead eval``): a moved drawing and a face drawn
+# in place with its own proportions read alike from eyes and mouth, and only the decode tells them apart. Before
+# the choice (fourth and fifth sessions) the margin itself decided: 4 for all missed heads drawn 15 px high or low
+# or x0.8 / x1.25; 4 / 2.5 / 1.5 / 4 caught more but re-framed a hand-drawn face whose mouth sits low (-0.16).
+# Margins here are low, since a wrong candidate costs one more decode, not a worse head: docs/quality.md
+# "Framing normaliser", scripts/framing_gate_sweep.py.
+DRAWN_MARGINS: dict[str, float] = {"shift_x": 1.5, "shift_y": 1.5, "log_scale": 1.0, "roll_deg": 1.5}
 FramingMode = Literal["auto", "off"]
 FRAMING_MODES: tuple[str, ...] = get_args(FramingMode)
 Cue = Literal["landmarks", "face"]

@@ -1,4 +1,4 @@
-"""Framing gate per component: which drawn maps get re-framed, and what that does to their score.
+"""Framing gate per component: which drawn maps are re-framing candidates, and what that does to their score.
 
 Scores the generator's drawn maps START.. (as drawn), and copies of the first 40 that are not of the "shifted"
 kind moved by one known similarity each (x0.8, x1.25, 15 px down / up, 10 px right, 8 degrees), under each gate
@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                 with torch.no_grad():
                     evaluate_drawn(pipe.net("edit"), style_of, maps, per_map=per)
                 row[name] = round(float(np.mean(per)), 4)
-                row[f"{name}_reframed"] = sum(framing.plan_framing(m.labels) is not None for m in maps)
+                # candidates: since the fifth session a candidate is decoded both ways and kept only if it follows
+                # the painting better (models/framing_choice.py); before it, every candidate was re-framed
+                row[f"{name}_candidates"] = sum(framing.plan_framing(m.labels) is not None for m in maps)
                 if name == "as_drawn":
                     if baseline is None:
                         baseline = per

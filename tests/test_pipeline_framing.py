@@ -138,3 +138,17 @@ def test_a_failed_estimate_leaves_no_framing_behind_for_the_next_map(monkeypatch
         with pytest.raises(PercheadError):
             pipe._framing_for(sample)
     assert pipe._framing_for(sample) is None, "the sample is in the engine's framing"
+
+
+@pytest.mark.parametrize("shift, scale", [((0.0, 0.0), 1.0), ((0.0, 20.0), 1.0), ((0.0, 0.0), 1.25), ((-9.0, 0.0), 0.9)])
+def test_the_decode_shown_never_follows_the_painting_worse_than_decoding_it_as_drawn(shift, scale) -> None:
+    """Where re-framing is a candidate, the app decodes both ways and keeps the head that agrees better with the
+    painted map (models/framing_choice.py): the head it shows is never further from the painting than as drawn."""
+    from models.evaluation.drawn_maps import drawn_map, similarity
+
+    labels = similarity(drawn_map(1).labels, shift, scale, 0.0)  # a rough-edged drawing, moved
+    auto, off = HeadPipeline(device="cpu"), HeadPipeline(device="cpu", framing="off")
+    style = torch.zeros(1, auto.net("edit").cfg.style_dim)
+    assert _front_iou(auto, labels, style) >= _front_iou(off, labels, style) - 0.005  # the fit's own rounding
+    if shift[1] == 20.0 or scale == 1.25:
+        assert auto.last_framing is not None, "moved this far, the re-framed head follows the painting better"

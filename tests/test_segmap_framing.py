@@ -65,8 +65,8 @@ def test_a_known_similarity_of_an_engine_map_is_found(engine, shift, scale, roll
 
 @pytest.mark.parametrize("index", [0, 1, 2, 3])  # shapes, rough, missing, celebamask: drawn in place
 def test_drawings_too_low_high_or_big_are_reframed_and_in_place_ones_are_not(index) -> None:
-    """A head drawn 20 px low or high, or x1.25, is decoded in the engine's framing; the drawing as it was
-    made is decoded as drawn (its own proportions are not a framing)."""
+    """A head drawn 20 px low or high, or x1.25, is a re-framing candidate (the decode that follows the painting
+    better then decides, tests/test_pipeline_framing.py); the drawing as it was made is not one."""
     from models.evaluation.drawn_maps import drawn_map, similarity
 
     labels = drawn_map(index).labels

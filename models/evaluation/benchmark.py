@@ -22,6 +22,8 @@ from models.evaluation.drawn_maps import DrawnMap
 from models.evaluation.metrics import delta_e_srgb, foreground_weighted_iou, mean_iou, psnr
 from models.evaluation.references import (attribute_value, lab_delta_e, nearest_reference, region_mean_lab,
                                           shaded_reference_lab)
+from models.framing_choice import prefer_reframed
+from models.gaussians import Gaussians
 from models.losses.image import ssim
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
@@ -77,18 +79,19 @@ def evaluate_base(model: PercHeadNet, batches: Sequence[Batch]) -> dict[str, flo
 
 @torch.no_grad()
 def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], batches: Sequence[Batch],
-                  framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit") -> dict[str, float]:
+                  framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit",
+                  reframed: list[bool] | None = None) -> dict[str, float]:
     """style_of(captions) -> style vectors [B, D] (the style model applied to the text). ``framing``:
     the app's seg-map framing normaliser (models/segmap_framing.py), "off" to decode maps as given;
     ``silhouette``: the head fitted to the painted silhouette, as the app does (models/silhouette.py)."""
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
         labels, style = model_inputs(model.cfg, HeadBatch.from_engine(batch, style_of(batch.captions)))
-        framed, plans = frame_inputs(labels.cpu().numpy(), framing)
-        pred = model(torch.from_numpy(framed).to(labels), style)
+        heads, used = decode_framed(model, labels, style, framing, silhouette)
+        if reframed is not None:  # whether each map was decoded re-framed
+            reframed.extend(used)
         for b, attrs in enumerate(batch.attributes):
-            head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])
-            head = fit_silhouette(head, labels[b], silhouette)
+            head = fit_silhouette(heads[b], labels[b], silhouette)
             out = _view_metrics("edit", head, batch, b, acc)
             front = out.class_map[0]
             acc["edit_front_iou"].append(foreground_weighted_iou(front, batch.class_map[b, 0]))
@@ -118,14 +121,35 @@ def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, g
                 acc[f"{prefix}_color_match_{part}"].append(float(nearest_reference(part, lab) == value))
 
 
+def decode_framed(model: PercHeadNet, labels: Tensor, style: Tensor, framing: FramingMode,
+                  silhouette: SilhouetteMode) -> tuple[list[Gaussians], list[bool]]:
+    """Maps [B, S, S] + styles [B, D] -> one head per map and whether it was decoded re-framed, as the app does
+    it: a map whose eyes-and-mouth framing is a candidate is decoded both ways and the head that follows the
+    painted map better is kept (models/framing_choice.py); a face-region plan is applied as it is."""
+    framed, plans = frame_inputs(labels.cpu().numpy(), framing)
+    pred = model(torch.from_numpy(framed).to(labels), style)
+    ask = [b for b, p in enumerate(plans) if p is not None and p.cue == "landmarks"]
+    as_drawn = model(labels[ask], style[ask]) if ask else None
+    heads, used = [], []
+    for b, plan in enumerate(plans):
+        head = pred.head(b) if plan is None else place_head(pred.head(b), plan)
+        if b in ask and not prefer_reframed(labels[b], as_drawn.head(ask.index(b)), head, silhouette):
+            head, plan = as_drawn.head(ask.index(b)), None
+        heads.append(head)
+        used.append(plan is not None)
+    return heads, used
+
+
 @torch.no_grad()
 def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Sequence[DrawnMap],
                    chunk: int = 8, framing: FramingMode = "auto",
                    silhouette: SilhouetteMode = "fit", per_map: list[float] | None = None,
-                   on_render: Callable[[DrawnMap, Tensor, Tensor], None] | None = None) -> dict[str, float]:
+                   on_render: Callable[[DrawnMap, Tensor, Tensor], None] | None = None,
+                   reframed: list[bool] | None = None) -> dict[str, float]:
     """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map.
     ``per_map``, when given, receives each map's IoU in order (paired comparisons); ``on_render`` gets each
-    map with its front render (classes [S, S], rgb [S, S, 3] 0..1) to show what was scored."""
+    map with its front render (classes [S, S], rgb [S, S, 3] 0..1) to show what was scored; ``reframed`` receives
+    whether each map was decoded re-framed (as the app chooses: models/framing_choice.py)."""
     acc: dict[str, list[float]] = defaultdict(list)
     device = next(model.parameters()).device
     size = model.cfg.image_size
@@ -133,11 +157,11 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
     for i in range(0, len(maps), chunk):
         part = maps[i:i + chunk]
         labels = torch.stack([torch.from_numpy(m.labels.astype("int64")) for m in part]).to(device)  # [B, S, S]
-        framed, plans = frame_inputs(labels.cpu().numpy(), framing)
-        pred = model(torch.from_numpy(framed).to(labels), style_of([m.prompt for m in part]))
+        heads, used = decode_framed(model, labels, style_of([m.prompt for m in part]), framing, silhouette)
+        if reframed is not None:
+            reframed.extend(used)
         for b, m in enumerate(part):
-            head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])
-            head = fit_silhouette(head, labels[b], silhouette)
+            head = fit_silhouette(heads[b], labels[b], silhouette)
             out = render_views(head, front, background=torch.zeros(3, device=device))
             iou = foreground_weighted_iou(out.class_map[0], labels[b])
             if on_render is not None:

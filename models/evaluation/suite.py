@@ -12,7 +12,7 @@ from models.errors import PercheadError
 from models.evaluation.drawn_maps import DRAWN_COUNT, DrawnMap, drawn_maps
 from models.pipeline import HeadPipeline
 from models.segmap import LabelsMode
-from models.segmap_framing import FramingMode, plan_framing
+from models.segmap_framing import FramingMode
 from models.silhouette import SilhouetteMode
 from models.style.paraphrases import Paraphrase
 
@@ -45,17 +45,20 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
     style_of = lambda caps: style.encode_prompts(list(caps), embed(caps).to(pipe.device))  # noqa: E731
     result["framing"], result["silhouette"] = framing, silhouette
     if batches:
-        result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing, silhouette=silhouette))
-        result["edit_reframed"] = sum(plan_framing(m, framing) is not None
-                                      for b in batches for m in b.class_map[:, 0].cpu().numpy())  # engine maps moved
+        moved: list[bool] = []
+        result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing, silhouette=silhouette,
+                                    reframed=moved))
+        result["edit_reframed"] = sum(moved)  # engine maps decoded re-framed
     if own_maps:
         result.update(_own_maps(pipe, style_of, own_maps, framing, silhouette, maps_out))
     if own_prompts:
         result.update(_own_prompts(style, embed, own_prompts, pipe.device))
     if drawn:
         maps = drawn_maps(drawn, pipe.image_size)
-        result.update(evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette))
-        result["drawn_reframed"] = sum(plan_framing(m.labels, framing) is not None for m in maps)
+        moved = []
+        result.update(evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette,
+                                     reframed=moved))
+        result["drawn_reframed"] = sum(moved)
         result["drawn_maps"] = drawn
     from models.style.contrastive import prompt_attribute_accuracy
     from models.style.paraphrases import paraphrase_set
@@ -85,6 +88,7 @@ def _own_maps(pipe: HeadPipeline, style_of, maps: Sequence[DrawnMap], framing: F
     """``own_maps_front_iou`` (mean) and one row per map: its file, prompt, score and loader warnings; with
     ``out_dir``, ``<name>_scored.png`` per map: what was painted, the classes rendered, the colour render."""
     per: list[float] = []
+    moved: list[bool] = []
     on_render = None
     if out_dir is not None:
         folder = Path(out_dir)
@@ -95,10 +99,10 @@ def _own_maps(pipe: HeadPipeline, style_of, maps: Sequence[DrawnMap], framing: F
 
     with torch.no_grad():
         res = evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette, per_map=per,
-                             on_render=on_render)
+                             on_render=on_render, reframed=moved)
     rows = [{"file": m.source, "prompt": m.prompt, "front_iou": round(iou, 4),
-             "reframed": plan_framing(m.labels, framing) is not None, "warnings": list(m.loader_notes)}
-            for m, iou in zip(maps, per)]
+             "reframed": r, "warnings": list(m.loader_notes)}
+            for m, iou, r in zip(maps, per, moved)]
     return {"own_maps_front_iou": res["edit_front_iou_drawn"], "own_maps_count": len(maps), "own_maps": rows}
 
 

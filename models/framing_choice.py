@@ -3,13 +3,16 @@
 The framing normaliser (models/segmap_framing.py) reads where a drawn face sits from its eyes and mouth. A map
 that was moved and a face drawn in place with its own proportions can read alike, and re-framing helps the
 first and hurts the second (a hand-drawn face whose mouth sits low lost 0.16 IoU; docs/quality.md). So where
-the estimate is a candidate (beyond ``segmap_framing.DRAWN_MARGINS`` on the eyes-and-mouth cue) both heads are
-decoded, each fitted to the painted silhouette as the app shows it, rendered at the canonical camera, and the
-one whose classes agree better with the painted map is kept (foreground-weighted IoU, the measure
-``edit_front_iou`` uses; a tie keeps the map as drawn). Only the map as painted is consulted.
+the estimate is a candidate (beyond ``segmap_framing.DRAWN_MARGINS`` on the eyes-and-mouth cue) the map is decoded
+as drawn, re-framed by the estimate and re-framed by half of it; each head is fitted to the painted silhouette as
+the app shows it, rendered at the canonical camera, and the one whose classes agree best with the painted map is
+kept (foreground-weighted IoU, the measure ``edit_front_iou`` uses; a tie keeps the earlier, as drawn first). Only
+the map as painted is consulted.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from functools import lru_cache
 
 import torch
@@ -19,6 +22,7 @@ from models.cameras import Camera, canonical_view, orbit_camera
 from models.evaluation.metrics import foreground_weighted_iou
 from models.gaussians import Gaussians
 from models.render import render_views
+from models.segmap_framing import Framing
 from models.silhouette import SilhouetteMode, fit_silhouette
 
 
@@ -34,7 +38,20 @@ def front_agreement(head: Gaussians, painted: Tensor, silhouette: SilhouetteMode
     return foreground_weighted_iou(out.class_map[0], painted)
 
 
-def prefer_reframed(painted: Tensor, as_drawn: Gaussians, reframed: Gaussians, silhouette: SilhouetteMode) -> bool:
-    """painted [S, S] class ids; the head decoded from the map as drawn and the one decoded re-framed and put
-    back (``place_head``): True when the re-framed head agrees better with the painting."""
-    return front_agreement(reframed, painted, silhouette) > front_agreement(as_drawn, painted, silhouette)
+def halfway(f: Framing) -> Framing:
+    """Half of a framing: half its shift and roll, the square root of its scale. A third candidate, for faces
+    whose proportions account for part of what the estimate reads as framing."""
+    return Framing((f.shift_px[0] / 2, f.shift_px[1] / 2), math.sqrt(f.scale), f.roll_deg / 2, f.cue, f.size)
+
+
+def candidates(plan: Framing) -> list[Framing | None]:
+    """What is decoded for a candidate framing, in order of preference on a tie: as drawn, the whole estimate,
+    half of it."""
+    return [None, plan, halfway(plan)]
+
+
+def best_candidate(painted: Tensor, heads: Sequence[Gaussians], silhouette: SilhouetteMode) -> int:
+    """painted [S, S] class ids; heads decoded for ``candidates`` and put back in the map's framing
+    (``place_head``): the index of the one that agrees best with the painting (the first of equals)."""
+    scores = [front_agreement(h, painted, silhouette) for h in heads]
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))

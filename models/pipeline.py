@@ -84,7 +84,7 @@ class HeadPipeline:
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
         # the last map edit() saw and its framing, kept for strokes once settled; the worker thread's only
         self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
-        self._agreed: tuple[Framing, bool] | None = None  # a settled plan and whether its decode follows the map better
+        self._agreed: tuple[Framing, Framing | None] | None = None  # a settled plan and the framing its choice kept
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
@@ -172,7 +172,7 @@ class HeadPipeline:
                                 "load it through models.segmap.load_segmap")
         plan = self._framing_for(host)
         if plan is not None and plan.cue == "landmarks":
-            plan = plan if self._reframing_agrees(host, plan, style, net) else None
+            plan = self._agreed_framing(host, plan, style, net)
         self.last_framing = plan
         framed = (host if plan is None else canonicalise(host, plan))[None]  # [1, S, S]
         lab = torch.as_tensor(framed.astype(np.int64), device=self.device)  # [1, S, S]
@@ -213,19 +213,23 @@ class HeadPipeline:
         self._framed = (self.framing, labels.copy(), plan, settled)
         return plan
 
-    def _reframing_agrees(self, labels: np.ndarray, plan: Framing, style: Tensor, net) -> bool:
-        """Whether the head decoded re-framed follows the painted map [S, S] better than the one decoded as drawn
-        (models/framing_choice.py). Decided once per settled plan: strokes that keep the plan keep the answer."""
+    def _agreed_framing(self, labels: np.ndarray, plan: Framing, style: Tensor, net) -> Framing | None:
+        """Of decoding ``labels`` [S, S] as drawn, re-framed by ``plan`` or by half of it, the framing whose head
+        follows the painted map best (models/framing_choice.py). Decided once per settled plan: strokes that keep
+        the plan keep the answer."""
         if self._agreed is not None and self._agreed[0] is plan:
             return self._agreed[1]
-        from models.framing_choice import prefer_reframed
+        from models.framing_choice import best_candidate, candidates
 
+        options = candidates(plan)
         painted = torch.as_tensor(labels.astype(np.int64), device=self.device)  # [S, S]
-        framed = torch.as_tensor(canonicalise(labels, plan).astype(np.int64), device=self.device)
-        heads = net(torch.stack([framed, painted]), style.expand(2, -1))  # eager, once per document
-        agrees = prefer_reframed(painted, heads.head(1), place_head(heads.head(0), plan), self.silhouette)
-        self._agreed = (plan, agrees)
-        return agrees
+        inputs = torch.stack([painted if f is None else torch.as_tensor(canonicalise(labels, f).astype(np.int64),
+                                                                          device=self.device) for f in options])
+        decoded = net(inputs, style.expand(len(options), -1))  # eager, once per document
+        heads = [decoded.head(i) if f is None else place_head(decoded.head(i), f) for i, f in enumerate(options)]
+        chosen = options[best_candidate(painted, heads, self.silhouette)]
+        self._agreed = (plan, chosen)
+        return chosen
 
     def forget_framing(self) -> None:
         """Estimate the next map's framing afresh (a new document, or a benchmark of the estimate)."""

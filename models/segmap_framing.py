@@ -12,7 +12,8 @@ failure case 1). So, at inference:
 2. ``off_framing``: only when S lies beyond ``DRAWN_MARGINS`` times what engine maps themselves show
    (limits measured on engine maps by scripts/measure_segmap_framing.py, assets/segmap_framing.yaml)
    is re-framing a candidate, so engine maps are decoded exactly as before; a candidate on the eyes-and-mouth
-   cue is then decoded both ways and kept only if it follows the painted map better (models/framing_choice.py):
+   cue is then decoded as drawn, re-framed and halfway, and the head that follows the painted map best is kept
+   (models/framing_choice.py):
    a drawing whose own proportions (a long face, wide-set eyes) only look off-frame stays as drawn.
 3. ``canonicalise``: the map resampled by S^-1 (nearest, edges extended), decoded as usual;
    ``place_head``: the decoded Gaussians moved by S in 3D (models.framing.frame_transform, the
@@ -42,12 +43,12 @@ from models.photo.align import fit_similarity
 
 FRAMING_PATH = ASSETS_DIR / "segmap_framing.yaml"
 # How far beyond the engine's own spread a map's framing (landmark cue) must lie to be a re-framing candidate, per
-# component of S. A candidate is decoded both as drawn and re-framed, and the head that follows the painted map
-# better is kept (models/framing_choice.py, in the app and in ``perchead eval``): a moved drawing and a face drawn
-# in place with its own proportions read alike from eyes and mouth, and only the decode tells them apart. Before
+# component of S. A candidate is decoded as drawn, re-framed and re-framed halfway, and the head that follows
+# the painted map best is kept (models/framing_choice.py, in the app and in ``perchead eval``): a moved drawing
+# and a face drawn in place with its own proportions read alike from eyes and mouth; only the decode tells. Before
 # the choice (fourth and fifth sessions) the margin itself decided: 4 for all missed heads drawn 15 px high or low
 # or x0.8 / x1.25; 4 / 2.5 / 1.5 / 4 caught more but re-framed a hand-drawn face whose mouth sits low (-0.16).
-# Margins here are low, since a wrong candidate costs one more decode, not a worse head: docs/quality.md
+# Margins here are low, since a wrong candidate costs two more decodes, not a worse head: docs/quality.md
 # "Framing normaliser", scripts/framing_gate_sweep.py.
 DRAWN_MARGINS: dict[str, float] = {"shift_x": 1.5, "shift_y": 1.5, "log_scale": 1.0, "roll_deg": 1.5}
 FramingMode = Literal["auto", "off"]

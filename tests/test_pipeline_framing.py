@@ -152,3 +152,19 @@ def test_the_decode_shown_never_follows_the_painting_worse_than_decoding_it_as_d
     assert _front_iou(auto, labels, style) >= _front_iou(off, labels, style) - 0.005  # the fit's own rounding
     if shift[1] == 20.0 or scale == 1.25:
         assert auto.last_framing is not None, "moved this far, the re-framed head follows the painting better"
+
+
+def test_the_choice_keeps_the_head_that_follows_the_painting_and_as_drawn_on_a_tie(engine_map) -> None:
+    from models.evaluation.drawn_maps import similarity
+    from models.framing_choice import best_candidate, halfway
+
+    pipe = HeadPipeline(device="cpu", framing="off", silhouette="off")
+    style = torch.zeros(1, pipe.net("edit").cfg.style_dim)
+    painted = torch.from_numpy(engine_map.astype(np.int64))
+    right = pipe.net("edit")(painted[None], style).head(0)
+    wrong = pipe.net("edit")(torch.from_numpy(similarity(engine_map, (0.0, 25.0), 1.0, 0.0).astype(np.int64))[None],
+                             style).head(0)  # a head 25 px too low
+    assert best_candidate(painted, [wrong, right], "fit") == 1
+    assert best_candidate(painted, [right, right], "fit") == 0  # equals: the first (as drawn) wins
+    half = halfway(Framing((10.0, -6.0), 1.21, 4.0, "landmarks", 256))
+    assert half.shift_px == (5.0, -3.0) and abs(half.scale - 1.1) < 1e-9 and half.roll_deg == 2.0

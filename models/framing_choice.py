@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -22,7 +23,7 @@ from models.cameras import Camera, canonical_view, orbit_camera
 from models.evaluation.metrics import foreground_weighted_iou
 from models.gaussians import Gaussians
 from models.render import render_views
-from models.segmap_framing import Framing
+from models.segmap_framing import Framing, canonicalise, place_head
 from models.silhouette import SilhouetteMode, fit_silhouette
 
 
@@ -48,6 +49,22 @@ def candidates(plan: Framing) -> list[Framing | None]:
     """What is decoded for a candidate framing, in order of preference on a tie: as drawn, the whole estimate,
     half of it."""
     return [None, plan, halfway(plan)]
+
+
+def choose_framing(net, labels: np.ndarray, plan: Framing, style: Tensor,
+                   silhouette: SilhouetteMode) -> tuple[Gaussians, Framing | None]:
+    """The map [S, S] decoded for each of ``candidates(plan)`` in one batch (style [1, D]); the head that follows
+    the painting best, put back in the map's framing, and the framing it was decoded with (None: as drawn).
+    What the app (models.pipeline) and ``perchead eval`` (models.evaluation.benchmark) both run."""
+    device = style.device
+    options = candidates(plan)
+    painted = torch.as_tensor(labels.astype(np.int64), device=device)  # [S, S]
+    inputs = torch.stack([painted if f is None else torch.as_tensor(canonicalise(labels, f).astype(np.int64),
+                                                                      device=device) for f in options])
+    decoded = net(inputs, style.expand(len(options), -1))  # [3] heads
+    heads = [decoded.head(i) if f is None else place_head(decoded.head(i), f) for i, f in enumerate(options)]
+    best = best_candidate(painted, heads, silhouette)
+    return heads[best], options[best]
 
 
 def best_candidate(painted: Tensor, heads: Sequence[Gaussians], silhouette: SilhouetteMode) -> int:

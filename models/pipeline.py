@@ -219,15 +219,9 @@ class HeadPipeline:
         the plan keep the answer."""
         if self._agreed is not None and self._agreed[0] is plan:
             return self._agreed[1]
-        from models.framing_choice import best_candidate, candidates
+        from models.framing_choice import choose_framing
 
-        options = candidates(plan)
-        painted = torch.as_tensor(labels.astype(np.int64), device=self.device)  # [S, S]
-        inputs = torch.stack([painted if f is None else torch.as_tensor(canonicalise(labels, f).astype(np.int64),
-                                                                          device=self.device) for f in options])
-        decoded = net(inputs, style.expand(len(options), -1))  # eager, once per document
-        heads = [decoded.head(i) if f is None else place_head(decoded.head(i), f) for i, f in enumerate(options)]
-        chosen = options[best_candidate(painted, heads, self.silhouette)]
+        _, chosen = choose_framing(net, labels, plan, style, self.silhouette)  # eager, once per document
         self._agreed = (plan, chosen)
         return chosen
 

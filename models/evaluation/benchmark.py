@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Sequence
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -23,13 +22,13 @@ from models.evaluation.drawn_maps import DrawnMap
 from models.evaluation.metrics import delta_e_srgb, foreground_weighted_iou, mean_iou, psnr
 from models.evaluation.references import (attribute_value, lab_delta_e, nearest_reference, region_mean_lab,
                                           shaded_reference_lab)
-from models.framing_choice import best_candidate, halfway
+from models.framing_choice import choose_framing
 from models.gaussians import Gaussians
 from models.losses.image import ssim
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
 from models.render import render_views
-from models.segmap_framing import FramingMode, canonicalise, frame_inputs, place_head
+from models.segmap_framing import FramingMode, frame_inputs, place_head
 from models.silhouette import SilhouetteMode, fit_silhouette
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
@@ -128,22 +127,15 @@ def decode_framed(model: PercHeadNet, labels: Tensor, style: Tensor, framing: Fr
     it: a map whose eyes-and-mouth framing is a candidate is decoded as drawn, re-framed and re-framed halfway,
     and the head that follows the painted map best is kept (models/framing_choice.py); a face-region plan is
     applied as it is."""
-    framed, plans = frame_inputs(labels.cpu().numpy(), framing)
+    host = labels.cpu().numpy()
+    framed, plans = frame_inputs(host, framing)
     pred = model(torch.from_numpy(framed).to(labels), style)
-    ask = [b for b, p in enumerate(plans) if p is not None and p.cue == "landmarks"]
-    if ask:
-        host = labels.cpu().numpy()
-        as_drawn = model(labels[ask], style[ask])
-        halves = [halfway(plans[b]) for b in ask]
-        half = model(torch.from_numpy(np.stack([canonicalise(host[b], h) for b, h in zip(ask, halves)])).to(labels),
-                     style[ask])
     heads, used = [], []
     for b, plan in enumerate(plans):
-        head = pred.head(b) if plan is None else place_head(pred.head(b), plan)
-        if b in ask:
-            k = ask.index(b)
-            options = [(as_drawn.head(k), None), (head, plan), (place_head(half.head(k), halves[k]), halves[k])]
-            head, plan = options[best_candidate(labels[b], [h for h, _ in options], silhouette)]
+        if plan is not None and plan.cue == "landmarks":
+            head, plan = choose_framing(model, host[b], plan, style[b:b + 1], silhouette)
+        else:
+            head = pred.head(b) if plan is None else place_head(pred.head(b), plan)
         heads.append(head)
         used.append(plan is not None)
     return heads, used

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.losses.image import class_cross_entropy, class_probabilities, l1_loss, ssim, ssim_loss
+from models.evaluation.metrics import mean_iou
+from models.losses.image import class_cross_entropy, class_probabilities, l1_loss, soft_class_jaccard, ssim, ssim_loss
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -151,3 +152,41 @@ def test_class_ce_mask_balance_and_bad_targets() -> None:
         class_cross_entropy(weights, alpha, torch.full((6, 6), 15))
     with pytest.raises(TypeError, match="integer class map"):
         class_cross_entropy(weights, alpha, labels.float())
+
+
+def test_soft_class_jaccard_is_one_minus_mean_iou_for_confident_renders() -> None:
+    """On a confident (one-hot) render the soft loss equals 1 - the benchmark's per-image mIoU."""
+    gen = torch.Generator().manual_seed(0)
+    target = torch.randint(0, 6, (3, 16, 16), generator=gen)
+    pred = target.clone()
+    pred[:, :4] = torch.randint(0, 15, (3, 4, 16), generator=gen)  # a band of wrong classes, strays included
+    weights, alpha = one_hot_render(pred)
+    loss = soft_class_jaccard(weights, alpha, target, eps=0.0)
+    expected = 1 - sum(mean_iou(pred[i], target[i]) for i in range(3)) / 3
+    assert loss.item() == pytest.approx(expected, abs=1e-5)
+    perfect, a = one_hot_render(target)
+    assert soft_class_jaccard(perfect, a, target).item() < 5e-3  # eps keeps every class a little mass
+
+
+def test_soft_class_jaccard_weighs_a_small_part_like_a_large_one() -> None:
+    """Missing a 4-pixel part costs as much mIoU as a 1/3 of the classes, unlike the pixel-weighted CE."""
+    target = torch.full((1, 20, 20), 1)
+    target[0, :, 10:] = 2
+    target[0, 5:7, 5:7] = 3  # a small part: 4 of 400 pixels
+    pred = target.clone()
+    pred[0, 5:7, 5:7] = 1    # the small part missed
+    weights, alpha = one_hot_render(pred)
+    jac = soft_class_jaccard(weights, alpha, target, eps=0.0).item()
+    assert jac > 0.3  # class 3 scores 0 of 3 classes
+    assert class_cross_entropy(weights + 1e-3, alpha, target).item() < 0.2
+
+
+def test_soft_class_jaccard_gradient_pushes_the_target_class_up() -> None:
+    weights = torch.full((2, 8, 8, 15), 0.05, requires_grad=True)
+    alpha = torch.full((2, 8, 8), 0.75, requires_grad=True)
+    target = torch.randint(1, 15, (2, 8, 8))
+    loss = soft_class_jaccard(weights, alpha, target)
+    loss.backward()
+    assert math.isfinite(loss.item()) and torch.isfinite(weights.grad).all() and torch.isfinite(alpha.grad).all()
+    picked = weights.grad.gather(-1, target[..., None])
+    assert (picked < 0).all()

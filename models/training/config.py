@@ -41,6 +41,9 @@ class TrainConfig:
     balanced_class_ce: float = 0.0
     class_balance_power: float = 0.5
     class_balance_max: float = 20.0
+    # 1 - soft per-image class mIoU (models.losses.image.soft_class_jaccard): the benchmark's mIoU counts
+    # each class an image shows once, so an eye sliver at a side view weighs as much as the hair; 0 = off.
+    class_jaccard: float = 0.0
     data: dict[str, Any] = field(default_factory=dict)  # engine sampler options
 
     @classmethod

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from models.cameras import Camera
 from models.errors import PercheadError
 from models.gaussians import Gaussians
-from models.losses.image import class_cross_entropy
+from models.losses.image import class_cross_entropy, soft_class_jaccard
 from models.networks.checkpoint import load_checkpoint, save_checkpoint
 from models.networks.config import NetConfig
 from models.networks.decoder import PredictedHeads
@@ -166,6 +166,9 @@ class ReconstructionTask:
             named["class_ce_balanced"] = class_cross_entropy(out["class_weights"], out["alpha"], batch.classes,
                                                              class_balance=weights)
             total = total + self.cfg.balanced_class_ce * named["class_ce_balanced"]
+        if self.cfg.class_jaccard > 0:
+            named["class_jaccard"] = soft_class_jaccard(out["class_weights"], out["alpha"], batch.classes)
+            total = total + self.cfg.class_jaccard * named["class_jaccard"]
         return total, {k: v.detach() for k, v in named.items()}
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:

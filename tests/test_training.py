@@ -123,6 +123,7 @@ def _edit_files(tmp_path: Path, style_dim: int = 32) -> dict:
     save_bank(tmp_path / "bank.safetensors", bank)
     save_style_model(tmp_path / "style.safetensors", StyleModel(PRESETS["tiny"]))
     return {"stage": "edit", "style_checkpoint": str(tmp_path / "style.safetensors"), "balanced_class_ce": 0.3,
+            "class_jaccard": 0.2,
             "net": {"enc_dim": 16, "enc_depth": 1, "enc_heads": 2, "dec_dim": 16, "dec_depth": 1, "dec_heads": 2,
                     "patch_size": 8, "style_dim": style_dim},
             "data": {"eval_heads": 0, "engine_gaussians": 1500, "bank": str(tmp_path / "bank.safetensors"),
@@ -138,6 +139,7 @@ def test_edit_stage_trains_on_augmented_maps_and_logs_floats(tmp_path: Path, cap
     logged = [r for r in rows if "loss" in r]
     assert logged and all(isinstance(r["class_ce"], float) and 0 <= r["data_share"] <= 1 for r in logged)
     assert all(r["class_ce_balanced"] > 0 for r in logged)
+    assert all(0 < r["class_jaccard"] <= 1 for r in logged)  # 1 - soft mIoU, logged beside the CE terms
     model, _ = load_checkpoint(tmp_path / "run" / "base.safetensors")
     assert model.cfg.kind == "edit"
 

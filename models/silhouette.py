@@ -83,6 +83,21 @@ def fit_silhouette(g: Gaussians, labels: Tensor, mode: SilhouetteMode = "fit") -
     return g[inside_silhouette(g.means, labels)]
 
 
+def front_class_render(g: Gaussians, size: int) -> tuple[Gaussians, Tensor]:
+    """(``g`` in float32 with its faint Gaussians fully transparent, its canonical-view class render
+    [size/2, size/2] on g's device). Faint ones are hidden first (renderers cull them): they change no
+    class pixel and would double the CPU raster time (a mask would wait for a GPU). Half resolution: a
+    quarter of the raster time, 1 px of error at full size."""
+    from models.render import render  # noqa: PLC0415
+
+    faint = torch.sigmoid(g.opacity_logits.float()) < PRUNE_OPACITY
+    g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
+                    torch.where(faint, torch.full_like(g.opacity_logits.float(), TRANSPARENT_LOGIT), g.opacity_logits.float()),
+                    g.sh.float(), g.labels)
+    rendered = render(g32, _canonical_camera(size // 2, str(g.means.device)), classes=True).class_map
+    return g32, rendered.to(g.means.device)
+
+
 def _binned_max(values: Tensor, bins: Tensor, mask: Tensor) -> Tensor:
     """[_ANGLE_BINS]: the largest of ``values`` [M] over ``mask`` [M] per angle bin (0 where none)."""
     out = torch.zeros(_ANGLE_BINS, device=values.device, dtype=values.dtype)
@@ -122,7 +137,6 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     map (every engine map) is left as it is. Moves are across the view (no depth), so the stretched
     parts keep their depth and read the same from behind."""
     from models.palette import palette  # noqa: PLC0415
-    from models.render import render  # noqa: PLC0415
 
     if len(g) == 0:
         return g
@@ -148,14 +162,7 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
         b = ((torch.atan2(dy, dx) + math.pi) / (2 * math.pi) * _ANGLE_BINS).long().clamp(0, _ANGLE_BINS - 1)
         return torch.sqrt(dx * dx + dy * dy), b
 
-    # the head as rendered; faint Gaussians made fully transparent first (renderers cull them): they
-    # change no class pixel and would double the CPU raster time (a mask would wait for a GPU)
-    faint = torch.sigmoid(g.opacity_logits.float()) < PRUNE_OPACITY
-    g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
-                    torch.where(faint, torch.full_like(g.opacity_logits.float(), TRANSPARENT_LOGIT), g.opacity_logits.float()),
-                    g.sh.float(), g.labels)
-    half = size // 2  # at half resolution: a quarter of the raster time, 1 px of error at full size
-    rendered = render(g32, _canonical_camera(half, str(dev)), classes=True).class_map.to(dev)  # [S/2, S/2]
+    g32, rendered = front_class_render(g, size)  # the head as rendered, [S/2, S/2]
     rendered = rendered.repeat_interleave(2, 0).repeat_interleave(2, 1)  # [S, S]
 
     # hair / hat: per direction around the face

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             return fit(g, labels, mode)
         g = sil.fill_outline(g, labels)
         size = labels.shape[-1]
-        rendered = _render(g, size)
+        _, rendered = sil.front_class_render(g, size)
         g = follow_painted_regions(g, rendered, labels, sil._canonical_camera(size, str(g.means.device)), classes)
         return g[sil.inside_silhouette(g.means, labels)]
 
@@ -158,19 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     bm.fit_silhouette = fit
     print(json.dumps(report))
     return 0
-
-
-def _render(g: Gaussians, size: int) -> Tensor:
-    """The front class render at half resolution, faint Gaussians hidden (as models.silhouette renders it)."""
-    import models.silhouette as sil
-    from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT
-    from models.render import render
-
-    faint = torch.sigmoid(g.opacity_logits.float()) < PRUNE_OPACITY
-    g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
-                    torch.where(faint, torch.full_like(g.opacity_logits.float(), TRANSPARENT_LOGIT),
-                                g.opacity_logits.float()), g.sh.float(), g.labels)
-    return render(g32, sil._canonical_camera(size // 2, str(g.means.device)), classes=True).class_map
 
 
 if __name__ == "__main__":

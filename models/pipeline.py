@@ -18,6 +18,7 @@ from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians  # noqa: F401 (re-exported)
+from models.region_follow import follow_painted_regions, prepare_region_follow
 from models.segmap_framing import (FRAMING_MODES, Framing, FramingMode, canonicalise, estimate_framing, off_framing,
                                    place_head)
 from models.silhouette import SilhouetteMode, check_silhouette_mode, fill_outline, inside_silhouette
@@ -78,8 +79,9 @@ class HeadPipeline:
         if framing not in FRAMING_MODES:
             raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
         self.framing: FramingMode = framing
-        # "fit": the head fills the painted hair / hat outline and Gaussians outside the painted silhouette are
-        # left out; "carve": only the latter; "off": the network's head (models/silhouette.py)
+        # "fit": the head fills the painted hair / hat outline, its regions follow the painted ones and Gaussians
+        # outside the painted silhouette are left out; "outline": no region following; "carve": only the last;
+        # "off": the network's head (models/silhouette.py, models/region_follow.py)
         self.silhouette: SilhouetteMode = check_silhouette_mode(silhouette)
         self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
         # the last map edit() saw and its framing, kept for strokes once settled; the worker thread's only
@@ -183,8 +185,10 @@ class HeadPipeline:
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        if self.silhouette == "fit":
+        if self.silhouette in ("fit", "outline"):
             head = fill_outline(head, drawn)
+        if self.silhouette == "fit":
+            head = follow_painted_regions(head, drawn)
         inside = inside_silhouette(head.means, drawn) if self.silhouette != "off" else None  # [N]
         return _prune(head, hide=is_accelerator(self.device), keep=inside)
 
@@ -237,6 +241,8 @@ class HeadPipeline:
         if self.silhouette != "off" and is_accelerator(self.device):  # its camera to the device, not on stroke 1
             size = self.net("edit").cfg.image_size
             inside_silhouette(torch.zeros(1, 3, device=self.device), torch.ones(size, size, dtype=torch.long))
+            if self.silhouette == "fit":  # the registration's CUDA graph, captured now rather than on stroke 1
+                prepare_region_follow(size, self.device)
 
     def _graphed_edit(self, net):
         """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""

@@ -4,11 +4,13 @@ The seg map is the head seen by the canonical camera, so nothing of the head can
 painted foreground when seen from there, and the painted hair / hat outline is where the head should
 end. The edit network's shape prior disagrees in both directions (a fuller hair blob than painted, the
 engine's shoulders where a drawing has a narrow ellipse; a bob or an afro painted wider than it makes
-them). Two steps, both on the device (no host sync of their own; the fill's render, like every frame's,
-may wait inside the rasteriser):
+them). Two steps here and one between them in models/region_follow.py, all on the device (no host sync of
+their own; the renders, like every frame's, may wait inside the rasteriser):
 - ``fill_outline``: where the painted hair / hat (or shirt line) lies further out (higher) than the
   rendered head's, the hair / hat (clothes) Gaussians are stretched across the view to reach it (at most
   x1.5); where the render overshoots the paint, pulled back (at least x0.6).
+- ``follow_painted_regions`` (models/region_follow.py): the regions inside the outline (face edge,
+  hairline, jaw, neck, eyes, mouth) moved onto the painted ones.
 - carving (``inside_silhouette``): a Gaussian whose centre projects onto a painted background pixel
   contradicts the map and is left out; the front view's silhouette cone bounds the whole head.
 Only centres are tested, so splats centred inside may still spill a little over the edge.
@@ -16,19 +18,22 @@ Only centres are tested, so splats centred inside may still spill a little over 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from models.cameras import Camera, canonical_view, project_points
+from models.cameras import project_points
 from models.errors import PercheadError
-from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians
+from models.front_render import canonical_camera, front_class_render
+from models.gaussians import Gaussians
+from models.region_follow import follow_painted_regions
 
-SilhouetteMode = Literal["fit", "carve", "off"]
-SILHOUETTE_MODES: tuple[SilhouetteMode, ...] = ("fit", "carve", "off")  # fit: fill the outline, then carve
+SilhouetteMode = Literal["fit", "outline", "carve", "off"]
+# fit: fill the outline, follow the painted regions, carve; outline: fill and carve (the fit before region
+# following, kept to measure it against); carve: carve only; off: the network's head
+SILHOUETTE_MODES: tuple[SilhouetteMode, ...] = ("fit", "outline", "carve", "off")
 _OUTER_CLASSES = ("hair", "hat")  # what may be stretched to the painted outline
 _BODY_CLASSES = ("neck", "clothes")  # neither face nor outline
 _ANGLE_BINS = 72
@@ -36,17 +41,12 @@ _MAX_STRETCH = 1.5
 _MIN_STRETCH = 0.6  # chosen on the generator's maps 40-239 from 0.8 / 0.6 / 0.5 / 0.4, checked on 240-439 (docs/quality.md)
 
 
-@lru_cache(maxsize=8)
-def _canonical_camera(size: int, device: str) -> Camera:
-    return canonical_view().camera(size).to(device)
-
-
 def inside_silhouette(means: Tensor, labels: Tensor) -> Tensor:
     """[N] bool: Gaussian centres ``means`` [N, 3] whose canonical-view pixel is painted foreground in
     ``labels`` [S, S] (class ids; 0 = background). Centres off the image count as inside: the map says
     nothing there (clothes run off its bottom edge). No host sync."""
     size = labels.shape[-1]
-    cam = _canonical_camera(size, str(means.device))
+    cam = canonical_camera(size, str(means.device))
     uv = project_points(means.float(), cam)  # [N, 2] pixels, centres at +0.5
     off_image = (uv < 0).any(-1) | (uv >= size).any(-1)
     xy = uv.floor().long().clamp(0, size - 1)  # [N, 2]
@@ -72,30 +72,18 @@ def check_silhouette_mode(mode: str) -> SilhouetteMode:
 
 
 def fit_silhouette(g: Gaussians, labels: Tensor, mode: SilhouetteMode = "fit") -> Gaussians:
-    """The head fitted to the painted silhouette: outline filled ("fit"), then the Gaussians outside
-    it left out ("fit", "carve"); "off": unchanged. Selects by a mask, so it waits for a GPU; the live
-    editor hides them instead (models.pipeline)."""
+    """The head fitted to the painted map: outline filled ("fit", "outline"), regions moved onto the painted
+    ones ("fit"; models/region_follow.py), then the Gaussians outside the silhouette left out (all but "off";
+    "off": unchanged). Selects by a mask, so it waits for a GPU; the live editor hides them instead
+    (models.pipeline)."""
     mode = check_silhouette_mode(mode)
     if mode == "off":
         return g
-    if mode == "fit":
+    if mode in ("fit", "outline"):
         g = fill_outline(g, labels)
+    if mode == "fit":
+        g = follow_painted_regions(g, labels)
     return g[inside_silhouette(g.means, labels)]
-
-
-def front_class_render(g: Gaussians, size: int) -> tuple[Gaussians, Tensor]:
-    """(``g`` in float32 with its faint Gaussians fully transparent, its canonical-view class render
-    [size/2, size/2] on g's device). Faint ones are hidden first (renderers cull them): they change no
-    class pixel and would double the CPU raster time (a mask would wait for a GPU). Half resolution: a
-    quarter of the raster time, 1 px of error at full size."""
-    from models.render import render  # noqa: PLC0415
-
-    faint = torch.sigmoid(g.opacity_logits.float()) < PRUNE_OPACITY
-    g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
-                    torch.where(faint, torch.full_like(g.opacity_logits.float(), TRANSPARENT_LOGIT), g.opacity_logits.float()),
-                    g.sh.float(), g.labels)
-    rendered = render(g32, _canonical_camera(size // 2, str(g.means.device)), classes=True).class_map
-    return g32, rendered.to(g.means.device)
 
 
 def _binned_max(values: Tensor, bins: Tensor, mask: Tensor) -> Tensor:
@@ -136,14 +124,14 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     centres leaves), and is 1 where the render is within 1 px of the paint, so a head that matches its
     map (every engine map) is left as it is. Moves are across the view (no depth), so the stretched
     parts keep their depth and read the same from behind."""
-    from models.palette import palette  # noqa: PLC0415
+    from models.palette import palette
 
     if len(g) == 0:
         return g
     dev = g.means.device
     pal = palette()
     size = labels.shape[-1]
-    cam = _canonical_camera(size, str(dev))
+    cam = canonical_camera(size, str(dev))
     lab = labels.to(dev)
     outer_ids = torch.tensor([pal.id_of(n) for n in _OUTER_CLASSES], device=dev)
     body_ids = torch.tensor([pal.id_of(n) for n in _BODY_CLASSES], device=dev)
@@ -162,7 +150,7 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
         b = ((torch.atan2(dy, dx) + math.pi) / (2 * math.pi) * _ANGLE_BINS).long().clamp(0, _ANGLE_BINS - 1)
         return torch.sqrt(dx * dx + dy * dy), b
 
-    g32, rendered = front_class_render(g, size)  # the head as rendered, [S/2, S/2]
+    g32, rendered = front_class_render(g, size // 2)  # the head as rendered, [S/2, S/2]: half the raster time, 1 px of error
     rendered = rendered.repeat_interleave(2, 0).repeat_interleave(2, 1)  # [S, S]
 
     # hair / hat: per direction around the face

@@ -187,7 +187,8 @@ def bench_style_images(count: int, size: int) -> list[np.ndarray]:
 
 
 def bench_engine(device: str = "auto", size: int | None = None, samples: int = 60, warmup: int = 5,
-                 checkpoint_dir: str | None = None, progress: Callable[[str], None] | None = None) -> dict:
+                 checkpoint_dir: str | None = None, progress: Callable[[str], None] | None = None,
+                 silhouette: str = "fit") -> dict:
     """The app's live loop on the shipped checkpoints, timed the way the app times it.
 
     - edit_to_frame: a new map (one more brush movement) in, the decoded head rendered at
@@ -196,6 +197,8 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
       in, frame out;
     - orbit_frame: render only, along an orbit path (a new camera each frame);
     - decode_ms / render_ms: the engine's own timers (the status bar's numbers).
+    ``silhouette``: the pipeline's silhouette mode (models/silhouette.py; the app's is "fit"), to time one
+    step of the fit against the others on the same machine.
     """
     import resource
 
@@ -204,7 +207,12 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
     from perchead_gui.gallery import load_gallery
 
     say = progress or (lambda _msg: None)
-    engine = InferenceEngine(checkpoint_dir, device)
+    pipeline = None
+    if silhouette != "fit":
+        from models.pipeline import HeadPipeline
+
+        pipeline = HeadPipeline(checkpoint_dir, device, silhouette=silhouette)  # type: ignore[arg-type]
+    engine = InferenceEngine(checkpoint_dir, device, pipeline)
     try:
         dev = torch.device(engine.stats.device)
         size = size or (512 if dev.type != "cpu" else 256)

@@ -1,5 +1,6 @@
 """Fitting a decoded head to the painted silhouette (models/silhouette.py): filling the painted hair
-outline and carving what lies outside the paint, in the pipeline and the eval."""
+outline, following the painted regions and carving what lies outside the paint, in the pipeline and the
+eval."""
 from __future__ import annotations
 
 import numpy as np
@@ -76,21 +77,22 @@ def test_hidden_gaussians_become_transparent_and_carving_selects() -> None:
 def test_the_edited_head_stays_inside_the_painted_silhouette_and_fills_it() -> None:
     """On a drawn map the network puts Gaussians outside the painted outline and leaves part of the
     painted hair and shirt empty; fitted, none is left outside, the hair reaches further, and the front
-    view follows the map more closely than carving alone or the raw head."""
-    pipes = {m: HeadPipeline(device="cpu", silhouette=m) for m in ("fit", "carve", "off")}
+    view follows the map more closely than the outline fill without region following, carving alone or
+    the raw head."""
+    pipes = {m: HeadPipeline(device="cpu", silhouette=m) for m in ("fit", "outline", "carve", "off")}
     style = torch.zeros(1, pipes["fit"].net("edit").cfg.style_dim)
     m = drawn_maps(1, 256)[0]  # a "shapes" map with a big hair blob
     labels = torch.from_numpy(m.labels.astype(np.int64))
     heads = {k: p.edit(m.labels, style) for k, p in pipes.items()}
     assert not inside_silhouette(heads["off"].means, labels).all()  # what there is to carve
-    for k in ("fit", "carve"):
+    for k in ("fit", "outline", "carve"):
         assert inside_silhouette(heads[k].means, labels).all() and len(heads[k]) < len(heads["off"])
     cam = canonical_view().camera()
     cls = {k: render(h, cam, classes=True).class_map for k, h in heads.items()}
     hair = palette().id_of("hair")
-    assert (cls["fit"] == hair).sum() > (cls["carve"] == hair).sum()  # the painted blob is filled further
+    assert (cls["outline"] == hair).sum() > (cls["carve"] == hair).sum()  # the painted blob is filled further
     ious = {k: foreground_weighted_iou(c, labels) for k, c in cls.items()}
-    assert ious["fit"] > ious["carve"] > ious["off"], ious
+    assert ious["fit"] > ious["outline"] + 0.02 and ious["outline"] > ious["carve"] > ious["off"], ious
 
 
 @needs_model

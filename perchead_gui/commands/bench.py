@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=30, help="measured frames per renderer row (>= 20 recommended)")
     p.add_argument("--checkpoint", default=None, metavar="DIR", help="checkpoint folder (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "carve", "off"),
+                   help="the live loop's silhouette fit (default fit, as the app; outline: without region "
+                        "following, to time that step)")
     p.add_argument("--no-engine", action="store_true", help="skip the live-loop figures")
     p.add_argument("--no-first-frame", action="store_true", help="skip the cold-start measurement")
     p.add_argument("--no-render", action="store_true", help="skip the renderer-only rows")
@@ -47,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_engine:
         try:
             info.update(bench_engine(device.type, args.size, samples=args.samples, checkpoint_dir=args.checkpoint,
-                                     progress=progress))
+                                     progress=progress, silhouette=args.silhouette))
+            info["silhouette"] = args.silhouette
         except RuntimeError as e:
             raise PercheadError(f"the live-loop benchmark failed: {e}") from e
     if not args.no_first_frame:

@@ -1,0 +1,34 @@
+"""The head as the artist's map sees it: the canonical camera and a class render from it.
+
+Shared by the silhouette fit (models/silhouette.py) and region following (models/region_follow.py),
+which both compare the decoded head's front view with the painted map.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+from torch import Tensor
+
+from models.cameras import Camera, canonical_view
+from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians
+
+
+@lru_cache(maxsize=8)
+def canonical_camera(size: int, device: str) -> Camera:
+    """The seg map's camera at ``size`` px on ``device`` (cached: one per stroke would copy it each time)."""
+    return canonical_view().camera(size).to(device)
+
+
+def front_class_render(g: Gaussians, render_size: int) -> tuple[Gaussians, Tensor]:
+    """(``g`` in float32 with its faint Gaussians fully transparent, its canonical-view class render
+    [render_size, render_size] on g's device). Faint ones are hidden first (renderers cull them): they change
+    no class pixel and would double the CPU raster time (a mask would wait for a GPU)."""
+    from models.render import render
+
+    faint = torch.sigmoid(g.opacity_logits.float()) < PRUNE_OPACITY
+    g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
+                    torch.where(faint, torch.full_like(g.opacity_logits.float(), TRANSPARENT_LOGIT), g.opacity_logits.float()),
+                    g.sh.float(), g.labels)
+    rendered = render(g32, canonical_camera(render_size, str(g.means.device)), classes=True).class_map
+    return g32, rendered.to(g.means.device)

@@ -1,0 +1,201 @@
+"""Move a decoded head's regions onto the regions the artist painted.
+
+The edit network draws its own face outline, hairline, jaw and neck inside the painted ones (on drawn
+maps skin, hair and neck hold 60-70 % of the wrong front pixels after the silhouette fit; docs/quality.md,
+failure case 6). The head's canonical-view class render is registered onto the painted map by a smooth
+displacement field (demons: each pixel pushed along the render's class edges towards the painted classes,
+the field smoothed and capped each iteration) and every Gaussian is moved across the canonical view by the
+field at its projected centre, its depth kept; two rounds, the second from where the first left the head.
+Gaussians behind the head's middle move less, down to not at all at the back, so the back of the head, which
+the front map does not show, keeps the network's shape. Runs after the outline fill (models/silhouette.py),
+on the device. Engine maps, which the head already follows, move little and gain too (front IoU +0.015 on
+16 training-stream heads); docs/quality.md has the numbers.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from models.cameras import Camera, project_points
+from models.device import is_accelerator
+from models.front_render import canonical_camera, front_class_render
+from models.gaussians import Gaussians
+
+
+@dataclass(frozen=True)
+class FollowSettings:
+    """How hard the head follows the paint. Chosen on drawn maps 40-79 and 16 training-stream engine heads
+    (scripts/region_follow_sweep.py; docs/quality.md, "Following the painted regions"); pixel sizes are at the
+    registration grid's resolution."""
+
+    resolution: int = 128         # registration grid, px (the class render is made at twice this, then averaged)
+    rounds: int = 2               # render, register, move; again from where the first round left the head
+    iterations: int = 15          # demons iterations per round
+    smooth_px: float = 2.0        # Gaussian smoothing of the field per iteration, px at ``resolution``
+    max_move_px: float = 4.0      # cap on one round's move, px at ``resolution``
+    back_falloff: float | None = 0.5  # moves fade from the head's mean depth to mean + this x the depth spread;
+    #                                   None: the whole column moves
+
+
+DEFAULT_FOLLOW = FollowSettings()
+log = logging.getLogger(__name__)
+_EDGE_SIGMA = 1.0  # the class one-hots are blurred by this much so that their edges have a gradient
+
+
+def _blur(x: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of x [1, C, H, W], edges replicated."""
+    r = max(1, int(3 * sigma))
+    k = torch.exp(-(torch.arange(-r, r + 1, device=x.device, dtype=x.dtype) ** 2) / (2 * sigma * sigma))
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def _central_gradients(x: Tensor) -> tuple[Tensor, Tensor]:
+    """d/dx and d/dy of x [1, C, H, W] (central differences, one-sided at the border)."""
+    gx, gy = torch.empty_like(x), torch.empty_like(x)
+    gx[..., 1:-1] = (x[..., 2:] - x[..., :-2]) * 0.5
+    gx[..., :1] = (x[..., 1:2] - x[..., :1]) * 0.5
+    gx[..., -1:] = (x[..., -1:] - x[..., -2:-1]) * 0.5
+    gy[..., 1:-1, :] = (x[..., 2:, :] - x[..., :-2, :]) * 0.5
+    gy[..., :1, :] = (x[..., 1:2, :] - x[..., :1, :]) * 0.5
+    gy[..., -1:, :] = (x[..., -1:, :] - x[..., -2:-1, :]) * 0.5
+    return gx, gy
+
+
+def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAULT_FOLLOW) -> Tensor:
+    """Backward displacement [2, H, W] (px; x then y) such that ``moving`` sampled at p + field(p) looks like
+    ``fixed`` at p. moving, fixed: [1, C, H, W] class shares (one-hot or area-averaged)."""
+    _, _, h, w = moving.shape
+    dev = moving.device
+    moving = _blur(moving.float(), _EDGE_SIGMA)
+    fixed = _blur(fixed.float(), _EDGE_SIGMA)
+    ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32),
+                            torch.arange(w, device=dev, dtype=torch.float32), indexing="ij")  # [H, W]
+    field = torch.zeros(1, 2, h, w, device=dev)
+    for _ in range(settings.iterations):
+        gx = (xs + field[0, 0] + 0.5) / w * 2 - 1
+        gy = (ys + field[0, 1] + 0.5) / h * 2 - 1
+        warped = F.grid_sample(moving, torch.stack([gx, gy], -1)[None], align_corners=False, padding_mode="border")
+        dx, dy = _central_gradients(warped)                                     # [1, C, H, W] each
+        diff = fixed - warped
+        denom = (dx * dx + dy * dy).sum(1) + (diff * diff).sum(1) + 1e-6        # [1, H, W]
+        step = torch.stack([(diff * dx).sum(1) / denom, (diff * dy).sum(1) / denom], 1)  # [1, 2, H, W]
+        field = _blur(field + step, settings.smooth_px)
+        norm = (field * field).sum(1, keepdim=True).sqrt()  # not Tensor.norm(dim=1): 30x slower on CPU
+        field = field * (settings.max_move_px / norm.clamp_min(settings.max_move_px))  # cap the move
+    return field[0]
+
+
+class GraphedDemons:
+    """``demons_field`` replayed from a CUDA graph. Why: an iteration is ~40 kernels on a 128² grid, each
+    cheaper to run than to launch, so eagerly the host's launches would cost more than the GPU's work."""
+
+    def __init__(self, shape: tuple[int, int, int, int], settings: FollowSettings, device: torch.device) -> None:
+        self.settings = settings
+        with torch.inference_mode():  # like models/networks/graphed.py: buffers and replays in inference mode
+            self.moving = torch.zeros(shape, device=device)                     # [1, C, R, R]
+            self.fixed = torch.zeros(shape, device=device)
+            self.moving[:, 0] = 1.0                                              # all background: a valid input
+            self.fixed[:, 0] = 1.0
+            side = torch.cuda.Stream(device)
+            side.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(side):
+                for _ in range(2):
+                    demons_field(self.moving, self.fixed, settings)
+            torch.cuda.current_stream(device).wait_stream(side)
+            self.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self.graph):
+                self.field = demons_field(self.moving, self.fixed, settings)      # [2, R, R]
+
+    def __call__(self, moving: Tensor, fixed: Tensor) -> Tensor:
+        with torch.inference_mode():
+            self.moving.copy_(moving)
+            self.fixed.copy_(fixed)
+            self.graph.replay()
+            return self.field.clone()
+
+
+_graphed: dict[tuple, GraphedDemons | None] = {}
+
+
+def _field(moving: Tensor, fixed: Tensor, settings: FollowSettings) -> Tensor:
+    """demons_field, from a CUDA graph on a GPU (captured on first use per grid and settings; eager if the
+    capture fails, with one warning)."""
+    if not is_accelerator(moving.device):
+        return demons_field(moving, fixed, settings)
+    key = (str(moving.device), tuple(moving.shape), settings)
+    if key not in _graphed:
+        try:
+            _graphed[key] = GraphedDemons(tuple(moving.shape), settings, moving.device)
+        except RuntimeError as e:  # an old driver or a capture error: the eager path still works
+            log.warning("CUDA graph capture of the region following failed (%s); running it eagerly", e)
+            _graphed[key] = None
+    graphed = _graphed[key]
+    return demons_field(moving, fixed, settings) if graphed is None else graphed(moving, fixed)
+
+
+def prepare_region_follow(size: int, device: torch.device, settings: FollowSettings = DEFAULT_FOLLOW) -> None:
+    """Capture the registration's CUDA graph for maps of ``size`` px now (a no-op off a GPU), so that the
+    first stroke does not wait for it."""
+    from models.palette import palette  # noqa: PLC0415
+
+    if is_accelerator(device):
+        res = min(settings.resolution, size)
+        shares = torch.zeros(1, palette().num_classes, res, res, device=device)
+        _field(shares, shares, settings)
+
+
+def class_shares(ids: Tensor, num_classes: int, size: int) -> Tensor:
+    """[1, C, size, size] share of each class per cell of a class-id map ``ids`` [S, S] (S a multiple of size)."""
+    one_hot = F.one_hot(ids.long(), num_classes).permute(2, 0, 1)[None].float()  # [1, C, S, S]
+    return one_hot if ids.shape[-1] == size else F.adaptive_avg_pool2d(one_hot, size)
+
+
+def _move_across_view(g: Gaussians, field: Tensor, camera: Camera, back_falloff: float | None) -> Gaussians:
+    """``g`` with each Gaussian moved across the canonical view by minus the backward ``field`` [2, R, R] (px at
+    R) at its projected centre, depth kept; behind the head's middle the move fades out (``back_falloff``)."""
+    size = camera.width
+    res = field.shape[-1]
+    means = g.means.float()
+    uv = project_points(means, camera)                                          # [N, 2] px at S
+    grid = (uv / size * 2 - 1)[None, None]                                      # [1, 1, N, 2]
+    back = F.grid_sample(field[None], grid, align_corners=False, padding_mode="border")[0, :, 0].T  # [N, 2] px at R
+    w2c = camera.world_to_cam
+    depth = (means @ w2c[:3, :3].T + w2c[:3, 3])[:, 2]                           # [N]
+    weight = torch.ones_like(depth)
+    if back_falloff is not None:
+        mid, spread = depth.mean(), depth.std().clamp_min(1e-6)
+        weight = ((mid + back_falloff * spread - depth) / (back_falloff * spread)).clamp(0, 1)
+    scale = -(size / res) * weight                                              # forward move ~ minus backward
+    du, dv = back[:, 0] * scale, back[:, 1] * scale                             # [N] px at S
+    move_cam = torch.stack([du * depth / camera.K[0, 0], dv * depth / camera.K[1, 1], torch.zeros_like(depth)], -1)
+    moved = means + move_cam @ w2c[:3, :3]                                      # back to world (R^T on rows)
+    return Gaussians(moved.to(g.means.dtype), g.quats, g.log_scales, g.opacity_logits, g.sh, g.labels)
+
+
+def follow_painted_regions(g: Gaussians, labels: Tensor, settings: FollowSettings = DEFAULT_FOLLOW) -> Gaussians:
+    """``g`` with its Gaussians moved across the canonical view so that its front class render lands on the
+    painted ``labels`` [S, S] (class ids). Each round renders the head's classes at twice the grid's
+    resolution (at most S), averages them and the paint to class shares on the grid, registers one onto the
+    other and moves the Gaussians. No host sync of its own (the render, like every frame's, may wait)."""
+    from models.palette import palette
+
+    if len(g) < 2:
+        return g
+    size = labels.shape[-1]
+    res = min(settings.resolution, size)
+    classes = palette().num_classes
+    device = g.means.device
+    camera = canonical_camera(size, str(device))
+    fixed = class_shares(labels.to(device), classes, res)                       # [1, C, R, R]
+    for _ in range(settings.rounds):
+        _, rendered = front_class_render(g, min(size, 2 * res))                 # [2R, 2R] class ids
+        field = _field(class_shares(rendered, classes, res), fixed, settings)  # [2, R, R]
+        g = _move_across_view(g, field, camera, settings.back_falloff)
+    return g

@@ -46,49 +46,55 @@ log = logging.getLogger(__name__)
 _EDGE_SIGMA = 1.0  # the class one-hots are blurred by this much so that their edges have a gradient
 
 
-def _blur(x: Tensor, sigma: float) -> Tensor:
-    """Separable Gaussian blur of x [1, C, H, W], edges replicated."""
+def _gaussian_taps(sigma: float, device: torch.device) -> Tensor:
+    """[2r+1] normalised Gaussian taps, r = 3 sigma (at least 1)."""
     r = max(1, int(3 * sigma))
-    k = torch.exp(-(torch.arange(-r, r + 1, device=x.device, dtype=x.dtype) ** 2) / (2 * sigma * sigma))
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    k = torch.exp(-(torch.arange(-r, r + 1, device=device, dtype=torch.float32) ** 2) / (2 * sigma * sigma))
+    return k / k.sum()
 
 
-def _central_gradients(x: Tensor) -> tuple[Tensor, Tensor]:
-    """d/dx and d/dy of x [1, C, H, W] (central differences, one-sided at the border)."""
-    gx, gy = torch.empty_like(x), torch.empty_like(x)
-    gx[..., 1:-1] = (x[..., 2:] - x[..., :-2]) * 0.5
-    gx[..., :1] = (x[..., 1:2] - x[..., :1]) * 0.5
-    gx[..., -1:] = (x[..., -1:] - x[..., -2:-1]) * 0.5
-    gy[..., 1:-1, :] = (x[..., 2:, :] - x[..., :-2, :]) * 0.5
-    gy[..., :1, :] = (x[..., 1:2, :] - x[..., :1, :]) * 0.5
-    gy[..., -1:, :] = (x[..., -1:, :] - x[..., -2:-1, :]) * 0.5
-    return gx, gy
+def _blur(x: Tensor, taps: Tensor) -> Tensor:
+    """Separable blur of x [1, C, H, W] by ``taps`` [K] (odd K), edges replicated."""
+    r, c = taps.numel() // 2, x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), taps.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def _central_gradients(x: Tensor) -> Tensor:
+    """[1, C, 2, H, W]: d/dx and d/dy of x [1, C, H, W] by central differences (one-sided at the border, both
+    halved: the image is padded by replicating its edge). Five kernels."""
+    p = F.pad(x, (1, 1, 1, 1), mode="replicate")                                 # [1, C, H+2, W+2]
+    gx = p[..., 1:-1, 2:] - p[..., 1:-1, :-2]
+    gy = p[..., 2:, 1:-1] - p[..., :-2, 1:-1]
+    return torch.stack([gx, gy], 2).mul_(0.5)
 
 
 def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAULT_FOLLOW) -> Tensor:
     """Backward displacement [2, H, W] (px; x then y) such that ``moving`` sampled at p + field(p) looks like
-    ``fixed`` at p. moving, fixed: [1, C, H, W] class shares (one-hot or area-averaged)."""
+    ``fixed`` at p. moving, fixed: [1, C, H, W] class shares (one-hot or area-averaged). Written for few
+    kernels per iteration (~25): on a GPU their launches, not their work, are the cost."""
     _, _, h, w = moving.shape
     dev = moving.device
-    moving = _blur(moving.float(), _EDGE_SIGMA)
-    fixed = _blur(fixed.float(), _EDGE_SIGMA)
+    edge = _gaussian_taps(_EDGE_SIGMA, dev)
+    smooth = _gaussian_taps(settings.smooth_px, dev)
+    moving = _blur(moving.float(), edge)
+    fixed = _blur(fixed.float(), edge)
     ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32),
                             torch.arange(w, device=dev, dtype=torch.float32), indexing="ij")  # [H, W]
+    base = torch.stack([(xs + 0.5) / w * 2 - 1, (ys + 0.5) / h * 2 - 1], -1)[None]  # [1, H, W, 2] pixel centres
+    px_to_grid = torch.tensor([2.0 / w, 2.0 / h], device=dev)
+    cap = settings.max_move_px
     field = torch.zeros(1, 2, h, w, device=dev)
     for _ in range(settings.iterations):
-        gx = (xs + field[0, 0] + 0.5) / w * 2 - 1
-        gy = (ys + field[0, 1] + 0.5) / h * 2 - 1
-        warped = F.grid_sample(moving, torch.stack([gx, gy], -1)[None], align_corners=False, padding_mode="border")
-        dx, dy = _central_gradients(warped)                                     # [1, C, H, W] each
-        diff = fixed - warped
-        denom = (dx * dx + dy * dy).sum(1) + (diff * diff).sum(1) + 1e-6        # [1, H, W]
-        step = torch.stack([(diff * dx).sum(1) / denom, (diff * dy).sum(1) / denom], 1)  # [1, 2, H, W]
-        field = _blur(field + step, settings.smooth_px)
-        norm = (field * field).sum(1, keepdim=True).sqrt()  # not Tensor.norm(dim=1): 30x slower on CPU
-        field = field * (settings.max_move_px / norm.clamp_min(settings.max_move_px))  # cap the move
+        grid = torch.addcmul(base, field.permute(0, 2, 3, 1), px_to_grid)       # [1, H, W, 2]
+        warped = F.grid_sample(moving, grid, align_corners=False, padding_mode="border")  # [1, C, H, W]
+        grads = _central_gradients(warped)                                       # [1, C, 2, H, W]
+        diff = (fixed - warped)[:, :, None]                                      # [1, C, 1, H, W]
+        denom = grads.square().sum((1, 2)) + diff.square().sum((1, 2)) + 1e-6    # [1, H, W]
+        step = (diff * grads).sum(1) / denom[:, None]                           # [1, 2, H, W]
+        field = _blur(field + step, smooth)
+        norm = field.square().sum(1, keepdim=True).sqrt()  # not Tensor.norm(dim=1): 30x slower on CPU
+        field = field * (cap / norm.clamp_min(cap))                             # cap the move
     return field[0]
 
 

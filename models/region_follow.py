@@ -46,27 +46,25 @@ log = logging.getLogger(__name__)
 _EDGE_SIGMA = 1.0  # the class one-hots are blurred by this much so that their edges have a gradient
 
 
-def _gaussian_taps(sigma: float, device: torch.device) -> Tensor:
-    """[2r+1] normalised Gaussian taps, r = 3 sigma (at least 1)."""
+def _blur_matrix(sigma: float, n: int, device: torch.device) -> Tensor:
+    """[n, n] Gaussian blur along one axis as a matrix (taps out to 3 sigma, edges replicated): ``B @ x @ B.T``
+    blurs x [..., n, n]. Two matmuls cost less than a separable conv on the CPU (~0.15 vs ~0.8 ms at 128²)
+    and are two kernels on a GPU."""
     r = max(1, int(3 * sigma))
-    k = torch.exp(-(torch.arange(-r, r + 1, device=device, dtype=torch.float32) ** 2) / (2 * sigma * sigma))
-    return k / k.sum()
+    offsets = torch.arange(-r, r + 1, device=device)
+    taps = torch.exp(-(offsets.float() ** 2) / (2 * sigma * sigma))
+    taps = taps / taps.sum()                                                     # [2r+1]
+    cols = (torch.arange(n, device=device)[:, None] + offsets[None]).clamp(0, n - 1)  # [n, 2r+1]: replicate
+    return torch.zeros(n, n, device=device).scatter_add_(1, cols, taps.expand(n, -1).contiguous())
 
 
-def _blur(x: Tensor, taps: Tensor) -> Tensor:
-    """Separable blur of x [1, C, H, W] by ``taps`` [K] (odd K), edges replicated."""
-    r, c = taps.numel() // 2, x.shape[1]
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), taps.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-
-
-def _central_gradients(x: Tensor) -> Tensor:
-    """[1, C, 2, H, W]: d/dx and d/dy of x [1, C, H, W] by central differences (one-sided at the border, both
-    halved: the image is padded by replicating its edge). Five kernels."""
+def _central_gradients(x: Tensor, out: Tensor) -> Tensor:
+    """d/dx and d/dy of x [1, C, H, W] by central differences into ``out`` [1, C, 2, H, W] (one-sided at the
+    border, both halved: the image is padded by replicating its edge). Four kernels, no new tensor."""
     p = F.pad(x, (1, 1, 1, 1), mode="replicate")                                 # [1, C, H+2, W+2]
-    gx = p[..., 1:-1, 2:] - p[..., 1:-1, :-2]
-    gy = p[..., 2:, 1:-1] - p[..., :-2, 1:-1]
-    return torch.stack([gx, gy], 2).mul_(0.5)
+    torch.sub(p[..., 1:-1, 2:], p[..., 1:-1, :-2], out=out[:, :, 0])
+    torch.sub(p[..., 2:, 1:-1], p[..., :-2, 1:-1], out=out[:, :, 1])
+    return out.mul_(0.5)
 
 
 def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAULT_FOLLOW) -> Tensor:
@@ -75,24 +73,25 @@ def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAU
     kernels per iteration (~25): on a GPU their launches, not their work, are the cost."""
     _, _, h, w = moving.shape
     dev = moving.device
-    edge = _gaussian_taps(_EDGE_SIGMA, dev)
-    smooth = _gaussian_taps(settings.smooth_px, dev)
-    moving = _blur(moving.float(), edge)
-    fixed = _blur(fixed.float(), edge)
+    edge_y, edge_x = _blur_matrix(_EDGE_SIGMA, h, dev), _blur_matrix(_EDGE_SIGMA, w, dev).T
+    smooth_y, smooth_x = _blur_matrix(settings.smooth_px, h, dev), _blur_matrix(settings.smooth_px, w, dev).T
+    moving = edge_y @ moving.float() @ edge_x                                    # [1, C, H, W]
+    fixed = edge_y @ fixed.float() @ edge_x
     ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32),
                             torch.arange(w, device=dev, dtype=torch.float32), indexing="ij")  # [H, W]
     base = torch.stack([(xs + 0.5) / w * 2 - 1, (ys + 0.5) / h * 2 - 1], -1)[None]  # [1, H, W, 2] pixel centres
     px_to_grid = torch.tensor([2.0 / w, 2.0 / h], device=dev)
     cap = settings.max_move_px
     field = torch.zeros(1, 2, h, w, device=dev)
+    grads = torch.empty(1, moving.shape[1], 2, h, w, device=dev)
     for _ in range(settings.iterations):
         grid = torch.addcmul(base, field.permute(0, 2, 3, 1), px_to_grid)       # [1, H, W, 2]
         warped = F.grid_sample(moving, grid, align_corners=False, padding_mode="border")  # [1, C, H, W]
-        grads = _central_gradients(warped)                                       # [1, C, 2, H, W]
+        grads = _central_gradients(warped, grads)                                # [1, C, 2, H, W]
         diff = (fixed - warped)[:, :, None]                                      # [1, C, 1, H, W]
         denom = grads.square().sum((1, 2)) + diff.square().sum((1, 2)) + 1e-6    # [1, H, W]
         step = (diff * grads).sum(1) / denom[:, None]                           # [1, 2, H, W]
-        field = _blur(field + step, smooth)
+        field = smooth_y @ (field + step) @ smooth_x
         norm = field.square().sum(1, keepdim=True).sqrt()  # not Tensor.norm(dim=1): 30x slower on CPU
         field = field * (cap / norm.clamp_min(cap))                             # cap the move
     return field[0]

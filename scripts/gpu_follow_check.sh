@@ -19,6 +19,8 @@ for run in 1 2; do
     echo "$mode $run: rc=$?"; grep -E '"(edit_to_frame|orbit_frame|decode_ms|render_ms)' "$out/bench_${mode}_$run.json"
   done
 done
+python3 scripts/time_region_follow.py --device cuda --size 512 > "$out/follow_parts_512.json" 2> "$out/follow_parts.err"
+cat "$out/follow_parts_512.json"
 python3 -m perchead_gui.cli eval --json --device cuda --checkpoint checkpoints \
   --bank .gpu/bank_eval.safetensors > "$out/eval_cuda.json" 2> "$out/eval_cuda.log"
 echo "eval: rc=$?"; grep -E '"(edit_front_iou|edit_miou|seconds)' "$out/eval_cuda.json"

@@ -25,5 +25,7 @@ python3 -m perchead_gui.cli eval --json --device cuda --checkpoint checkpoints \
   --bank .gpu/bank_eval.safetensors > "$out/eval_cuda.json" 2> "$out/eval_cuda.log"
 echo "eval: rc=$?"; grep -E '"(edit_front_iou|edit_miou|seconds)' "$out/eval_cuda.json"
 # few files come back from the device: everything but the bench JSON in one archive
-tar czf "$out/logs.tgz" -C "$out" --exclude '*.json' --exclude logs.tgz . && find "$out" -maxdepth 1 -type f \
-  ! -name '*.json' ! -name logs.tgz -delete
+tar czf /tmp/logs.tgz -C "$out" --exclude '*.json' . && mv /tmp/logs.tgz "$out/" && find "$out" -maxdepth 1 \
+  -type f ! -name '*.json' ! -name logs.tgz -delete
+tar czf /tmp/extra.tgz -C "$out" eval_cuda.json follow_parts_512.json && mv /tmp/extra.tgz "$out/" \
+  && rm "$out/eval_cuda.json" "$out/follow_parts_512.json"

@@ -121,7 +121,7 @@ def test_the_graphed_field_matches_the_eager_one() -> None:
     """On a GPU the registration replays a CUDA graph: same field as the eager loop, for fresh inputs on
     each call (the graph reads its input buffers, not the first call's tensors)."""
     from models.device import resolve_device
-    from models.region_follow import _field
+    from models.region_follow import _field, _graphed
 
     device = resolve_device("cuda")
     classes = palette().num_classes
@@ -130,6 +130,7 @@ def test_the_graphed_field_matches_the_eager_one() -> None:
         fixed = class_shares(_disc(30 + shift, 31, 10).long() * 2, classes, SIZE).to(device)
         eager = demons_field(moving, fixed)
         torch.testing.assert_close(_field(moving, fixed, DEFAULT_FOLLOW), eager, atol=1e-4, rtol=0)
+        assert _graphed[(str(moving.device), tuple(moving.shape), DEFAULT_FOLLOW)] is not None  # captured, not eager
     head = _splats_on(_disc(28, 32, 12), palette().id_of("skin"))
     head = Gaussians(*(t.to(device) for t in (head.means, head.quats, head.log_scales, head.opacity_logits, head.sh,
                                               head.labels)))

@@ -80,8 +80,8 @@ def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAU
     ys, xs = torch.meshgrid(torch.arange(h, device=dev, dtype=torch.float32),
                             torch.arange(w, device=dev, dtype=torch.float32), indexing="ij")  # [H, W]
     base = torch.stack([(xs + 0.5) / w * 2 - 1, (ys + 0.5) / h * 2 - 1], -1)[None]  # [1, H, W, 2] pixel centres
-    px_to_grid = torch.full((2,), 2.0 / w, device=dev)                           # no host copy: CUDA-graph safe
-    px_to_grid[1] = 2.0 / h
+    # filled on the device: a host tensor (or an item assignment) would be a copy, which a CUDA graph refuses
+    px_to_grid = torch.cat([torch.full((1,), 2.0 / w, device=dev), torch.full((1,), 2.0 / h, device=dev)])
     cap = settings.max_move_px
     field = torch.zeros(1, 2, h, w, device=dev)
     grads = torch.empty(1, moving.shape[1], 2, h, w, device=dev)

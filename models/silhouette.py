@@ -18,6 +18,7 @@ Only centres are tested, so splats centred inside may still spill a little over 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Literal
 
 import torch
@@ -111,6 +112,18 @@ def _near_min(top: Tensor) -> Tensor:
     return -F.max_pool1d(-top[None, None], 3, 1, 1)[0, 0]
 
 
+@lru_cache(maxsize=4)
+def _fill_constants(device: str) -> tuple[Tensor, Tensor, Tensor]:
+    """(outer class ids, body class ids, the per-direction smoothing kernel [5]) on ``device``, made once: a
+    copy from ordinary host memory on every stroke would make the host wait for the GPU's queued work."""
+    from models.palette import palette  # noqa: PLC0415
+
+    pal = palette()
+    return (torch.tensor([pal.id_of(n) for n in _OUTER_CLASSES], device=device),
+            torch.tensor([pal.id_of(n) for n in _BODY_CLASSES], device=device),
+            torch.tensor([1.0, 2.0, 3.0, 2.0, 1.0], device=device) / 9.0)
+
+
 def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     """Stretch hair / hat Gaussians outwards and clothes Gaussians upwards where the painted outline
     reaches further than the head's own front render shows it, and back where the render overshoots it
@@ -133,8 +146,7 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     size = labels.shape[-1]
     cam = canonical_camera(size, str(dev))
     lab = labels.to(dev)
-    outer_ids = torch.tensor([pal.id_of(n) for n in _OUTER_CLASSES], device=dev)
-    body_ids = torch.tensor([pal.id_of(n) for n in _BODY_CLASSES], device=dev)
+    outer_ids, body_ids, angle_kernel = _fill_constants(str(dev))
     clothes = pal.id_of("clothes")
     painted_outer = torch.isin(lab, outer_ids).flatten()  # [S*S]
     face = ((lab > 0) & ~torch.isin(lab, outer_ids) & ~torch.isin(lab, body_ids)).flatten()
@@ -166,7 +178,7 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
                           torch.ones_like(band))
     stretch = torch.where(shrink, ((r_paint + 1.0 - r_face) / band.clamp_min(1e-3)).clamp(_MIN_STRETCH, 1.0),
                           stretch) - 1.0  # [72]
-    stretch = _own_capped_smooth(stretch, torch.tensor([1.0, 2.0, 3.0, 2.0, 1.0], device=dev) / 9.0, circular=True)
+    stretch = _own_capped_smooth(stretch, angle_kernel, circular=True)
 
     # clothes: per column, heights above the bottom edge
     floor = torch.full((size, size), float(size), device=dev)

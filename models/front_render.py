@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from models.cameras import Camera, canonical_view
+from models.device import is_accelerator
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians
 
 
@@ -30,5 +31,7 @@ def front_class_render(g: Gaussians, render_size: int) -> tuple[Gaussians, Tenso
     g32 = Gaussians(g.means.float(), g.quats.float(), g.log_scales.float(),
                     torch.where(faint, torch.full_like(g.opacity_logits.float(), TRANSPARENT_LOGIT), g.opacity_logits.float()),
                     g.sh.float(), g.labels)
-    rendered = render(g32, canonical_camera(render_size, str(g.means.device)), classes=True).class_map
+    # on a CPU the faint ones are also left out of the render itself (a free host check; ~25 % of its time)
+    shown = g32 if is_accelerator(g.means.device) else g32[~faint]
+    rendered = render(shown, canonical_camera(render_size, str(g.means.device)), classes=True).class_map
     return g32, rendered.to(g.means.device)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,7 +152,21 @@ class HeadPipeline:
     # ---- decoding ---------------------------------------------------------------------------
     @torch.no_grad()
     def edit(self, labels: np.ndarray | Tensor, style: Tensor) -> Gaussians:
-        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head.
+        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head, fitted to the
+        painted map as ``silhouette`` says (for "fit" with its regions following the painted ones).
+        ``edit_stages`` gives the same head in two steps."""
+        draft, follow = self.edit_stages(labels, style)
+        return draft if follow is None else follow()
+
+    @torch.no_grad()
+    def edit_stages(self, labels: np.ndarray | Tensor,
+                    style: Tensor) -> tuple[Gaussians, Callable[[], Gaussians] | None]:
+        """(the head fitted to the painted outline, a function giving it with its regions moved onto the
+        painted ones, or None where ``silhouette`` is not "fit"). Why two steps: region following costs
+        ~120 ms a stroke on a 2-core CPU (~6 ms on a GPU), so the live editor shows the first head at once and
+        the followed one when no newer stroke waits (perchead_gui.engine); ``edit`` runs both.
+
+        A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head.
 
         The map is checked on the host (no device sync). On a CUDA GPU the network runs as a
         captured CUDA graph in half precision (``fast_decode``), and faint or background
@@ -187,10 +202,19 @@ class HeadPipeline:
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
         if self.silhouette in ("fit", "outline"):
             head = fill_outline(head, drawn)
-        if self.silhouette == "fit":
-            head = follow_painted_regions(head, drawn)
+        hide = is_accelerator(self.device)
         inside = inside_silhouette(head.means, drawn) if self.silhouette != "off" else None  # [N]
-        return _prune(head, hide=is_accelerator(self.device), keep=inside)
+        draft = _prune(head, hide=hide, keep=inside)
+        if self.silhouette != "fit":
+            return draft, None
+        filled = head
+
+        def follow() -> Gaussians:
+            with torch.no_grad():
+                followed = follow_painted_regions(filled, drawn)
+                return _prune(followed, hide=hide, keep=inside_silhouette(followed.means, drawn))
+
+        return draft, follow
 
     def _framing_for(self, labels: np.ndarray) -> Framing | None:
         """The framing to undo for ``labels`` [S, S]: estimated afresh for a new map, kept for a brush

@@ -69,6 +69,7 @@ class HeadDecoder(Protocol):
     def device(self) -> torch.device: ...
 
     def edit(self, labels: np.ndarray, style: Tensor) -> Gaussians: ...       # labels [S, S] uint8, style [1, D]
+    # optional: edit_stages(labels, style) -> (first head, follow-up step or None), used when present
 
     def style_from_text(self, prompt: str) -> Tensor: ...                     # -> [1, D]
 
@@ -294,6 +295,13 @@ class InferenceEngine:
         with self._cond:
             return self._cond.wait_for(lambda: not self._busy_locked(), timeout_s)
 
+    def wait_head(self, after_version: int, timeout_s: float) -> bool:
+        """Block until a head newer than ``after_version`` is published (a decode's first stage counts) or
+        nothing is pending or running; False when ``timeout_s`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._head_version > after_version or not self._busy_locked(),
+                                       timeout_s)
+
     def export_ply(self, path: str | Path, head: Gaussians | None = None) -> Path:
         """Write ``head`` (default: the current head) as a standard 3DGS .ply with labels (atomic)."""
         head = self.head if head is None else head
@@ -449,12 +457,33 @@ class InferenceEngine:
             self._execute(job, may_fall_back=False)
 
     def _run_decode(self, job: _DecodeJob) -> None:
+        """Decode the job's map; where the decoder has two stages (HeadPipeline.edit_stages), publish the head
+        fitted to the painted outline at once and the one following the painted regions after it, unless a
+        newer map or style is waiting by then (it is decoded first; its own follow-up comes after it)."""
         style = self._style_vector(job.style)
         self._announce_reading(job.style.key, style)
+        stages = getattr(self._pipe, "edit_stages", None)  # test decoders may only have edit()
         with timed(self._pipe.device) as t:
-            head = self._pipe.edit(job.labels, style)
+            if stages is not None:
+                head, follow = stages(job.labels, style)
+            else:
+                head, follow = self._pipe.edit(job.labels, style), None
         count = _visible_count(head)  # after the timer: counting waits for the GPU
         self._publish(head, t.ms, f"decoded {count:,} Gaussians in {t.ms:.0f} ms", count)
+        if follow is None or self._superseded():
+            return
+        with timed(self._pipe.device) as t_follow:
+            head = follow()
+        if self._superseded():  # a stroke came meanwhile: its head replaces this one in a moment anyway
+            return
+        count = _visible_count(head)
+        self._publish(head, t.ms + t_follow.ms, f"decoded {count:,} Gaussians in {t.ms:.0f} ms, regions fitted to the "
+                      f"painted ones in {t_follow.ms:.0f} ms", count)
+
+    def _superseded(self) -> bool:
+        """Whether a newer job waits (or the engine is closing): a decode's follow-up step is then skipped."""
+        with self._cond:
+            return self._closing or self._has_work_locked()
 
     def _run_reconstruct(self, job: _ReconstructJob) -> None:
         with timed(self._pipe.device) as t:

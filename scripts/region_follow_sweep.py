@@ -4,9 +4,9 @@
 
 Decodes each drawn map (maps ``start``..``start+count-1``; the eval set is 0..39) and each engine head of a
 training stream (not the benchmark's heads) once, as the app does (framing choice with the shipped fit), then
-applies the outline fill, region following under each setting (or none: 'outline') and carving, and scores: drawn maps by
-the front IoU (per map, paired against the fit alone), engine heads by front IoU and class mIoU per view.
-One JSON line per setting on stdout.
+applies the outline fill, region following under each setting (or none: 'outline') and carving, and
+scores: drawn maps by the front IoU (per map, paired against the first setting), engine heads by front IoU
+and class mIoU per view. One JSON line per setting on stdout.
 """
 from __future__ import annotations
 

@@ -244,6 +244,58 @@ def test_close_stops_the_worker(fake: FakeDecoder) -> None:
     assert not eng._thread.is_alive()
 
 
+class TwoStageDecoder(FakeDecoder):
+    """A decoder with a follow-up step, like HeadPipeline.edit_stages: the first head, then a refined one.
+    ``hold`` (when set) keeps each follow-up step waiting until the test releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.followed: list[np.ndarray] = []   # maps whose follow-up step ran
+        self.hold: threading.Event | None = None
+        self.following = threading.Event()    # set when a follow-up step begins
+
+    def edit_stages(self, labels: np.ndarray, style: Tensor):
+        first = self.edit(labels, style)
+
+        def follow() -> Gaussians:
+            self.following.set()
+            if self.hold is not None:
+                assert self.hold.wait(WAIT_S)
+            self.followed.append(labels.copy())
+            return fake_head(style.cpu(), label=int(labels.max()) + 1)
+
+        return first, follow
+
+
+def test_a_decode_shows_its_first_head_then_the_followed_one() -> None:
+    fake = TwoStageDecoder()
+    with InferenceEngine(pipeline=fake) as eng:
+        eng.set_segmentation(a_map(3))
+        events = settle(eng)
+        assert kinds(events) == ["head", "head"] and eng.head_version == 2
+        assert int(eng.head.labels[0]) == 4, "the followed head is the one left on screen"
+        assert "regions fitted" in events[-1].message
+        assert len(fake.decoded) == len(fake.followed) == 1
+
+
+def test_a_newer_stroke_skips_the_follow_up_of_the_older_one() -> None:
+    """The follow-up step of a map that has been painted over meanwhile is not published (the newer map's
+    first head replaces it at once), and the newer map gets its own follow-up."""
+    fake = TwoStageDecoder()
+    fake.hold = threading.Event()
+    with InferenceEngine(pipeline=fake) as eng:
+        eng.set_segmentation(a_map(3))
+        assert fake.following.wait(WAIT_S)
+        assert eng.wait_head(0, WAIT_S) and eng.head_version == 1, "the first head is out before the follow-up"
+        eng.set_segmentation(a_map(5))
+        fake.hold.set()
+        events = settle(eng)
+    assert [int(m.max()) for m in fake.decoded] == [3, 5]
+    heads = [e for e in events if e.kind == "head"]
+    assert len(heads) == 3, "3's first head, 5's first head and 5's followed head; not 3's followed one"
+    assert int(eng.head.labels[0]) == 6
+
+
 # ---- errors are values ------------------------------------------------------------------------
 def test_a_decoder_exception_is_an_event_and_the_engine_keeps_working(engine: InferenceEngine,
                                                                       fake: FakeDecoder) -> None:

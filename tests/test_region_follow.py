@@ -10,10 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from models.cameras import canonical_view
+from models.evaluation.drawn_maps import drawn_maps
 from models.evaluation.metrics import foreground_weighted_iou
 from models.front_render import canonical_camera
 from models.gaussians import Gaussians
 from models.palette import palette
+from models.pipeline import CHECKPOINT_DIR, HeadPipeline
 from models.region_follow import DEFAULT_FOLLOW, class_shares, demons_field, follow_painted_regions
 from models.render import render
 
@@ -137,3 +139,21 @@ def test_the_graphed_field_matches_the_eager_one() -> None:
     painted = (_disc(33, 30, 12).long() * palette().id_of("skin")).to(device)
     moved = follow_painted_regions(head, painted)
     assert (moved.means - head.means).norm(dim=-1).mean().item() > 0.0
+
+
+@pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")
+def test_the_pipeline_gives_the_outline_fit_first_and_the_followed_head_second() -> None:
+    """edit_stages: the first head is what silhouette="outline" decodes, the follow-up is what edit() decodes
+    (the app shows the first at once and the second when no newer stroke waits), and it follows the painted
+    map better."""
+    m = drawn_maps(2, 256)[1]
+    pipes = {mode: HeadPipeline(device="cpu", silhouette=mode) for mode in ("fit", "outline")}
+    style = torch.zeros(1, pipes["fit"].net("edit").cfg.style_dim)
+    first, follow = pipes["fit"].edit_stages(m.labels, style)
+    assert follow is not None and pipes["outline"].edit_stages(m.labels, style)[1] is None
+    outline = pipes["outline"].edit(m.labels, style)
+    assert torch.equal(first.means, outline.means) and torch.equal(first.opacity_logits, outline.opacity_logits)
+    followed = follow()
+    assert torch.equal(followed.means, pipes["fit"].edit(m.labels, style).means)
+    labels = torch.from_numpy(m.labels.astype(np.int64))
+    assert _front_iou(followed, labels.clone()) > _front_iou(first, labels) + 0.02

@@ -70,7 +70,7 @@ def _central_gradients(x: Tensor, out: Tensor) -> Tensor:
 def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAULT_FOLLOW) -> Tensor:
     """Backward displacement [2, H, W] (px; x then y) such that ``moving`` sampled at p + field(p) looks like
     ``fixed`` at p. moving, fixed: [1, C, H, W] class shares (one-hot or area-averaged). Written for few
-    kernels per iteration (~25): on a GPU their launches, not their work, are the cost."""
+    kernels per iteration (~30): on a GPU their launches, not their work, are the cost."""
     _, _, h, w = moving.shape
     dev = moving.device
     edge_y, edge_x = _blur_matrix(_EDGE_SIGMA, h, dev), _blur_matrix(_EDGE_SIGMA, w, dev).T
@@ -169,7 +169,7 @@ def class_shares(ids: Tensor, num_classes: int, size: int) -> Tensor:
         return F.adaptive_avg_pool2d(one_hot, size)
     k = s // size
     cell = torch.arange(s, device=ids.device) // k                              # [S] grid row / column of a pixel
-    index = ((cell[:, None] * size + cell[None, :]) * num_classes + ids.long()).flatten()  # [S*S]
+    index = ((cell[:, None] * size + cell[None, :]) * num_classes + ids.long().clamp(0, num_classes - 1)).flatten()
     counts = torch.zeros(size * size * num_classes, device=ids.device).index_add_(
         0, index, torch.full((s * s,), 1.0 / (k * k), device=ids.device))
     return counts.view(size, size, num_classes).permute(2, 0, 1)[None]         # [1, C, R, R]

@@ -377,6 +377,7 @@ def test_a_failing_decode_shows_its_error_and_keeps_the_last_frame(fresh, monkey
         raise RuntimeError("the decoder blew up")
 
     monkeypatch.setattr(app.engine._pipe, "edit", broken)
+    monkeypatch.setattr(app.engine._pipe, "edit_stages", broken)  # the live editor decodes in two steps
     paint_box(app, HAIR)
     settle(app)
     assert app.view.error is not None and "blew up" in app.view.error

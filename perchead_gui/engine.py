@@ -54,6 +54,7 @@ MAX_EVENTS = 256         # events kept for a UI that has not polled (the oldest 
 STYLE_CACHE_SIZE = 64    # style vectors kept (prompt history, reference images)
 DEPTH_FAR_GREY = 0.2     # grey of the farthest visible point in depth view (the nearest is 1.0)
 CLOSE_TIMEOUT_S = 5.0    # how long close() waits for a running decode before leaving the daemon thread
+FIRST_FRAME_WAIT_S = 0.1  # how long a decode's follow-up step waits for its first head to be shown
 
 # torch >= 2.5 names it torch.OutOfMemoryError; older versions only torch.cuda.OutOfMemoryError
 _OUT_OF_MEMORY: type[BaseException] = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
@@ -171,6 +172,7 @@ class InferenceEngine:
         self._head: Gaussians | None = None
         self._visible = 0  # Gaussians of the head that can be seen (a GPU decode hides, not drops, faint ones)
         self._head_version = 0
+        self._shown_version = 0  # the newest head version render() has drawn a frame of
         self._events: collections.deque[EngineEvent] = collections.deque(maxlen=MAX_EVENTS)
         self._last_error: str | None = None
         self._decode_ms = 0.0
@@ -338,7 +340,10 @@ class InferenceEngine:
                 return self._frame
             frame = self._render_frame(head, version, camera, mode, bg)
             self._frame, self._frame_key = frame, key
-            return frame
+        with self._cond:  # a decode's follow-up step waits for this (see _run_decode)
+            self._shown_version = max(self._shown_version, version)
+            self._cond.notify_all()
+        return frame
 
     def render_head(self, head: Gaussians, camera: Camera, mode: RenderMode = "rgb",
                     background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Frame:
@@ -470,7 +475,7 @@ class InferenceEngine:
                 head, follow = self._pipe.edit(job.labels, style), None
         count = _visible_count(head)  # after the timer: counting waits for the GPU
         self._publish(head, t.ms, f"decoded {count:,} Gaussians in {t.ms:.0f} ms", count)
-        if follow is None or self._superseded():
+        if follow is None or self._wait_first_frame():
             return
         with timed(self._pipe.device) as t_follow:
             head = follow()
@@ -479,6 +484,16 @@ class InferenceEngine:
         count = _visible_count(head)
         self._publish(head, t.ms + t_follow.ms, f"decoded {count:,} Gaussians in {t.ms:.0f} ms, regions fitted to the "
                       f"painted ones in {t_follow.ms:.0f} ms", count)
+
+    def _wait_first_frame(self) -> bool:
+        """Let the first head be shown before its follow-up step starts (up to FIRST_FRAME_WAIT_S): run at once,
+        the step would share the cores (CPU) or the queue (GPU) with that frame's render and delay it. True when a
+        newer job is waiting (or the engine closing): the step is then skipped."""
+        with self._cond:
+            version = self._head_version
+            self._cond.wait_for(lambda: self._closing or self._has_work_locked() or self._shown_version >= version,
+                                FIRST_FRAME_WAIT_S)
+            return self._closing or self._has_work_locked()
 
     def _superseded(self) -> bool:
         """Whether a newer job waits (or the engine is closing): a decode's follow-up step is then skipped."""

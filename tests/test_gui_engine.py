@@ -296,6 +296,21 @@ def test_a_newer_stroke_skips_the_follow_up_of_the_older_one() -> None:
     assert int(eng.head.labels[0]) == 6
 
 
+def test_the_follow_up_step_waits_for_the_first_frame(monkeypatch) -> None:
+    """The follow-up step starts once the first head has been drawn (it would otherwise share the cores or the
+    GPU queue with that frame), or after FIRST_FRAME_WAIT_S when nothing draws."""
+    monkeypatch.setattr(engine_module, "FIRST_FRAME_WAIT_S", WAIT_S)
+    fake = TwoStageDecoder()
+    with InferenceEngine(pipeline=fake) as eng:
+        eng.set_segmentation(a_map(3))
+        assert eng.wait_head(0, WAIT_S) and eng.head_version == 1
+        assert not fake.following.wait(0.3), "no frame drawn yet: the follow-up waits"
+        assert eng.render(camera()).head_version == 1
+        assert fake.following.wait(WAIT_S)
+        settle(eng)
+        assert eng.head_version == 2
+
+
 # ---- errors are values ------------------------------------------------------------------------
 def test_a_decoder_exception_is_an_event_and_the_engine_keeps_working(engine: InferenceEngine,
                                                                       fake: FakeDecoder) -> None:

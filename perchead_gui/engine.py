@@ -20,6 +20,7 @@ import collections
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Protocol, Union
@@ -55,6 +56,7 @@ STYLE_CACHE_SIZE = 64    # style vectors kept (prompt history, reference images)
 DEPTH_FAR_GREY = 0.2     # grey of the farthest visible point in depth view (the nearest is 1.0)
 CLOSE_TIMEOUT_S = 5.0    # how long close() waits for a running decode before leaving the daemon thread
 FIRST_FRAME_WAIT_S = 0.1  # how long a decode's follow-up step waits for its first head to be shown
+FRAME_HANDOFF_S = 0.001  # then how long it yields, so the thread that drew the frame can pass it on
 
 # torch >= 2.5 names it torch.OutOfMemoryError; older versions only torch.cuda.OutOfMemoryError
 _OUT_OF_MEMORY: type[BaseException] = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
@@ -491,8 +493,11 @@ class InferenceEngine:
         newer job is waiting (or the engine closing): the step is then skipped."""
         with self._cond:
             version = self._head_version
-            self._cond.wait_for(lambda: self._closing or self._has_work_locked() or self._shown_version >= version,
-                                FIRST_FRAME_WAIT_S)
+            shown = self._cond.wait_for(lambda: self._closing or self._has_work_locked()
+                                        or self._shown_version >= version, FIRST_FRAME_WAIT_S)
+        if shown:  # the drawing thread was just woken too: let it hand its frame on before this one takes the GIL
+            time.sleep(FRAME_HANDOFF_S)
+        with self._cond:
             return self._closing or self._has_work_locked()
 
     def _superseded(self) -> bool:

@@ -200,9 +200,9 @@ class HeadPipeline:
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        if self.silhouette in ("fit", "outline"):
-            head = fill_outline(head, drawn)
         hide = is_accelerator(self.device)
+        if self.silhouette in ("fit", "outline"):
+            head = fill_outline(head, drawn, graphed=hide)  # a GPU's heads hide Gaussians: one count, one graph
         inside = inside_silhouette(head.means, drawn) if self.silhouette != "off" else None  # [N]
         draft = _prune(head, hide=hide, keep=inside)
         if self.silhouette != "fit":

@@ -13,8 +13,8 @@ on the device. Engine maps, which the head already follows, move little and gain
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +24,7 @@ from models.cameras import Camera, project_points
 from models.device import is_accelerator
 from models.front_render import canonical_camera, front_class_render
 from models.gaussians import Gaussians
+from models.graphed_call import graphed_call
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,6 @@ class FollowSettings:
 
 
 DEFAULT_FOLLOW = FollowSettings()
-log = logging.getLogger(__name__)
 _EDGE_SIGMA = 1.0  # the class one-hots are blurred by this much so that their edges have a gradient
 
 
@@ -98,55 +98,15 @@ def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAU
     return field[0]
 
 
-class GraphedDemons:
-    """``demons_field`` replayed from a CUDA graph. Why: an iteration is ~40 kernels on a 128² grid, each
-    cheaper to run than to launch, so eagerly the host's launches would cost more than the GPU's work."""
-
-    def __init__(self, shape: tuple[int, int, int, int], settings: FollowSettings, device: torch.device) -> None:
-        self.settings = settings
-        with torch.inference_mode():  # like models/networks/graphed.py: buffers and replays in inference mode
-            self.moving = torch.zeros(shape, device=device)                     # [1, C, R, R]
-            self.fixed = torch.zeros(shape, device=device)
-            self.moving[:, 0] = 1.0                                              # all background: a valid input
-            self.fixed[:, 0] = 1.0
-            side = torch.cuda.Stream(device)
-            side.wait_stream(torch.cuda.current_stream(device))
-            with torch.cuda.stream(side):
-                for _ in range(2):
-                    demons_field(self.moving, self.fixed, settings)
-            torch.cuda.current_stream(device).wait_stream(side)
-            self.graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(self.graph):
-                self.field = demons_field(self.moving, self.fixed, settings)      # [2, R, R]
-
-    def __call__(self, moving: Tensor, fixed: Tensor) -> Tensor:
-        with torch.inference_mode():
-            self.moving.copy_(moving)
-            self.fixed.copy_(fixed)
-            self.graph.replay()
-            return self.field.clone()
-
-
-_graphed: dict[tuple, GraphedDemons | None] = {}
-
-
 def _field(moving: Tensor, fixed: Tensor, settings: FollowSettings) -> Tensor:
-    """demons_field: on a CPU over the classes present; on a GPU over all of them from a CUDA graph (captured on
-    first use per grid and settings; eager if the capture fails, with one warning)."""
+    """demons_field: on a CPU over the classes present; on a GPU over all of them, replayed from a CUDA graph
+    (models/graphed_call.py: an iteration is ~30 kernels on a 128² grid, cheaper to run than to launch)."""
     if not is_accelerator(moving.device):
         # only the classes present in either map: a class absent from both adds nothing to any sum of the
         # registration, so the field is the same, for ~20 % less work (the host check is free on a CPU)
         present = ((moving > 0) | (fixed > 0)).flatten(2).any(-1)[0]             # [C]
         return demons_field(moving[:, present], fixed[:, present], settings)
-    key = (str(moving.device), tuple(moving.shape), settings)
-    if key not in _graphed:
-        try:
-            _graphed[key] = GraphedDemons(tuple(moving.shape), settings, moving.device)
-        except RuntimeError as e:  # an old driver or a capture error: the eager path still works
-            log.warning("CUDA graph capture of the region following failed (%s); running it eagerly", e)
-            _graphed[key] = None
-    graphed = _graphed[key]
-    return demons_field(moving, fixed, settings) if graphed is None else graphed(moving, fixed)
+    return graphed_call(f"demons_field {settings}", partial(demons_field, settings=settings), moving, fixed)
 
 
 def prepare_region_follow(size: int, device: torch.device, settings: FollowSettings = DEFAULT_FOLLOW) -> None:

@@ -29,6 +29,7 @@ from models.cameras import project_points
 from models.errors import PercheadError
 from models.front_render import canonical_camera, front_class_render
 from models.gaussians import Gaussians
+from models.graphed_call import graphed_call
 from models.region_follow import follow_painted_regions
 
 SilhouetteMode = Literal["fit", "outline", "carve", "off"]
@@ -124,7 +125,7 @@ def _fill_constants(device: str) -> tuple[Tensor, Tensor, Tensor]:
             torch.tensor([1.0, 2.0, 3.0, 2.0, 1.0], device=device) / 9.0)
 
 
-def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
+def fill_outline(g: Gaussians, labels: Tensor, graphed: bool = False) -> Gaussians:
     """Stretch hair / hat Gaussians outwards and clothes Gaussians upwards where the painted outline
     reaches further than the head's own front render shows it, and back where the render overshoots it
     (one class render at the canonical view, half resolution).
@@ -136,16 +137,29 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
     0.6..1.5 (below 1 where the render overshoots the paint: splats spilling past it, which carving by
     centres leaves), and is 1 where the render is within 1 px of the paint, so a head that matches its
     map (every engine map) is left as it is. Moves are across the view (no depth), so the stretched
-    parts keep their depth and read the same from behind."""
-    from models.palette import palette
-
+    parts keep their depth and read the same from behind. ``graphed``: on a GPU, compute the moves from a
+    CUDA graph (the live editor, whose heads always have the network's Gaussian count)."""
     if len(g) == 0:
         return g
-    dev = g.means.device
+    lab = labels.to(g.means.device)
+    g32, rendered = front_class_render(g, lab.shape[-1] // 2)  # the head as rendered, [S/2, S/2]: half the raster time
+    if graphed:
+        moved = graphed_call("outline_moves", _outline_moves, g32.means, g.labels, lab, rendered)
+    else:
+        moved = _outline_moves(g32.means, g.labels, lab, rendered)
+    return Gaussians(moved.to(g.means.dtype), g.quats, g.log_scales, g.opacity_logits, g.sh, g.labels)
+
+
+def _outline_moves(means: Tensor, gauss_labels: Tensor, lab: Tensor, rendered: Tensor) -> Tensor:
+    """fill_outline's moves: Gaussian centres ``means`` [N, 3] (float32) of classes ``gauss_labels`` [N] moved
+    so that the head, whose class render at half size is ``rendered`` [S/2, S/2], fills the painted ``lab``
+    [S, S]. Fixed shapes and no host sync, so it can be replayed from a CUDA graph."""
+    from models.palette import palette
+
+    dev = means.device
     pal = palette()
-    size = labels.shape[-1]
+    size = lab.shape[-1]
     cam = canonical_camera(size, str(dev))
-    lab = labels.to(dev)
     outer_ids, body_ids, angle_kernel = _fill_constants(str(dev))
     clothes = pal.id_of("clothes")
     painted_outer = torch.isin(lab, outer_ids).flatten()  # [S*S]
@@ -162,8 +176,7 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
         b = ((torch.atan2(dy, dx) + math.pi) / (2 * math.pi) * _ANGLE_BINS).long().clamp(0, _ANGLE_BINS - 1)
         return torch.sqrt(dx * dx + dy * dy), b
 
-    g32, rendered = front_class_render(g, size // 2)  # the head as rendered, [S/2, S/2]: half the raster time, 1 px of error
-    rendered = rendered.repeat_interleave(2, 0).repeat_interleave(2, 1)  # [S, S]
+    rendered = rendered.repeat_interleave(2, 0).repeat_interleave(2, 1)  # [S, S]; 1 px of error
 
     # hair / hat: per direction around the face
     r_px, b_px = polar(xs, ys)
@@ -196,17 +209,16 @@ def fill_outline(g: Gaussians, labels: Tensor) -> Gaussians:
                        lift) - 1.0  # [S]
     lift = _own_capped_smooth(lift, torch.ones(9, device=dev) / 9.0, circular=False)
 
-    uv = project_points(g32.means, cam)  # [N, 2]
+    uv = project_points(means, cam)  # [N, 2]
     r_g, b_g = polar(uv[:, 0], uv[:, 1])
     r_edge = r_face[b_g]
-    is_outer = torch.isin(g.labels, outer_ids) & (r_g > r_edge)
+    is_outer = torch.isin(gauss_labels, outer_ids) & (r_g > r_edge)
     step = torch.where(is_outer, (r_edge + (r_g - r_edge) * (1.0 + stretch[b_g]) - r_g) / r_g.clamp_min(1e-3),
                        torch.zeros_like(r_g))  # [N] fraction of the offset from the face centre
     du, dv = step * (uv[:, 0] - cx), step * (uv[:, 1] - cy)  # [N] px
     column = uv[:, 0].floor().long().clamp(0, size - 1)
-    dv = torch.where(g.labels == clothes, -(size - uv[:, 1]) * lift[column], dv)  # up: towards smaller v
+    dv = torch.where(gauss_labels == clothes, -(size - uv[:, 1]) * lift[column], dv)  # up: towards smaller v
     w2c = cam.world_to_cam
-    depth = (g32.means @ w2c[:3, :3].T + w2c[:3, 3])[:, 2]  # [N]
+    depth = (means @ w2c[:3, :3].T + w2c[:3, 3])[:, 2]  # [N]
     move_cam = torch.stack([du * depth / cam.K[0, 0], dv * depth / cam.K[1, 1], torch.zeros_like(depth)], -1)  # [N, 3]
-    moved = g32.means + move_cam @ w2c[:3, :3]  # back to world (R^T on row vectors)
-    return Gaussians(moved.to(g.means.dtype), g.quats, g.log_scales, g.opacity_logits, g.sh, g.labels)
+    return means + move_cam @ w2c[:3, :3]  # back to world (R^T on row vectors)

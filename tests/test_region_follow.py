@@ -119,24 +119,31 @@ def test_canonical_camera_is_the_seg_map_camera() -> None:
 
 
 @pytest.mark.gpu
-def test_the_graphed_field_matches_the_eager_one() -> None:
-    """On a GPU the registration replays a CUDA graph: same field as the eager loop, for fresh inputs on
-    each call (the graph reads its input buffers, not the first call's tensors)."""
+def test_the_graphed_steps_match_the_eager_ones() -> None:
+    """On a GPU the registration and the outline fill's moves replay CUDA graphs: the same results as running
+    them eagerly, for fresh inputs on each call (the graph reads its input buffers, not the first call's)."""
     from models.device import resolve_device
-    from models.region_follow import _field, _graphed
+    from models.graphed_call import is_graphed
+    from models.region_follow import _field
+    from models.silhouette import fill_outline
 
     device = resolve_device("cuda")
     classes = palette().num_classes
     for shift in (3, -2):
         moving = class_shares(_disc(30, 32, 10).long() * 2, classes, SIZE).to(device)
         fixed = class_shares(_disc(30 + shift, 31, 10).long() * 2, classes, SIZE).to(device)
-        eager = demons_field(moving, fixed)
-        torch.testing.assert_close(_field(moving, fixed, DEFAULT_FOLLOW), eager, atol=1e-4, rtol=0)
-        assert _graphed[(str(moving.device), tuple(moving.shape), DEFAULT_FOLLOW)] is not None  # captured, not eager
-    head = _splats_on(_disc(28, 32, 12), palette().id_of("skin"))
+        torch.testing.assert_close(_field(moving, fixed, DEFAULT_FOLLOW), demons_field(moving, fixed), atol=1e-4, rtol=0)
+    assert is_graphed(f"demons_field {DEFAULT_FOLLOW}"), "captured, not run eagerly"
+    skin, hair = palette().id_of("skin"), palette().id_of("hair")
+    head = Gaussians.cat([_splats_on(_disc(32, 34, 10), skin), _splats_on(_disc(32, 24, 9) & ~_disc(32, 34, 10), hair)])
     head = Gaussians(*(t.to(device) for t in (head.means, head.quats, head.log_scales, head.opacity_logits, head.sh,
                                               head.labels)))
-    painted = (_disc(33, 30, 12).long() * palette().id_of("skin")).to(device)
+    for r in (14, 12):  # painted hair further out than the head's, by two amounts
+        painted = torch.where(_disc(32, 34, 10), skin, torch.where(_disc(32, 24, r), hair, 0)).to(device)
+        eager, graphed = fill_outline(head, painted), fill_outline(head, painted, graphed=True)
+        torch.testing.assert_close(graphed.means, eager.means, atol=1e-5, rtol=0)
+        assert (eager.means - head.means).norm(dim=-1).max() > 0
+    assert is_graphed("outline_moves")
     moved = follow_painted_regions(head, painted)
     assert (moved.means - head.means).norm(dim=-1).mean().item() > 0.0
 

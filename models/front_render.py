@@ -5,7 +5,7 @@ which both compare the decoded head's front view with the painted map.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import torch
 from torch import Tensor
@@ -15,10 +15,20 @@ from models.device import is_accelerator
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians
 
 
-@lru_cache(maxsize=8)
+@cache
 def canonical_camera(size: int, device: str) -> Camera:
-    """The seg map's camera at ``size`` px on ``device`` (cached: one per stroke would copy it each time)."""
+    """The seg map's camera at ``size`` px on ``device`` (cached: one per stroke would copy it each time).
+    Never evicted: CUDA graphs (models/graphed_call.py) read these tensors' memory; a few sizes are ever asked."""
     return canonical_view().camera(size).to(device)
+
+
+def shift_across_view(means: Tensor, du: Tensor, dv: Tensor, camera: Camera) -> Tensor:
+    """World points ``means`` [N, 3] moved by (``du``, ``dv``) [N] pixels across ``camera``'s image, each at its
+    own depth (so it projects (du, dv) px further and keeps its distance from the image plane)."""
+    w2c = camera.world_to_cam
+    depth = (means @ w2c[:3, :3].T + w2c[:3, 3])[:, 2]                            # [N]
+    move_cam = torch.stack([du * depth / camera.K[0, 0], dv * depth / camera.K[1, 1], torch.zeros_like(depth)], -1)
+    return means + move_cam @ w2c[:3, :3]                                        # back to world (R^T on rows)
 
 
 def front_class_render(g: Gaussians, render_size: int) -> tuple[Gaussians, Tensor]:

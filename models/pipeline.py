@@ -161,12 +161,11 @@ class HeadPipeline:
     @torch.no_grad()
     def edit_stages(self, labels: np.ndarray | Tensor,
                     style: Tensor) -> tuple[Gaussians, Callable[[], Gaussians] | None]:
-        """(the head fitted to the painted outline, a function giving it with its regions moved onto the
+        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> (the head fitted as
+        ``silhouette`` says but without region following, a function giving it with its regions moved onto the
         painted ones, or None where ``silhouette`` is not "fit"). Why two steps: region following costs
-        ~120 ms a stroke on a 2-core CPU (~6 ms on a GPU), so the live editor shows the first head at once and
+        ~120 ms a stroke on a 2-core CPU (~5 ms on a GPU), so the live editor shows the first head at once and
         the followed one when no newer stroke waits (perchead_gui.engine); ``edit`` runs both.
-
-        A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head.
 
         The map is checked on the host (no device sync). On a CUDA GPU the network runs as a
         captured CUDA graph in half precision (``fast_decode``), and faint or background
@@ -259,14 +258,26 @@ class HeadPipeline:
         self._agreed = None
 
     def prepare_fast_decode(self) -> None:
-        """Capture the edit net's CUDA graph now (a no-op off CUDA); the engine calls it at start-up."""
-        if self.fast_decode and is_accelerator(self.device):
-            self._graphed_edit(self.net("edit"))
-        if self.silhouette != "off" and is_accelerator(self.device):  # its camera to the device, not on stroke 1
-            size = self.net("edit").cfg.image_size
-            inside_silhouette(torch.zeros(1, 3, device=self.device), torch.ones(size, size, dtype=torch.long))
-            if self.silhouette == "fit":  # the registration's CUDA graph, captured now rather than on stroke 1
-                prepare_region_follow(size, self.device)
+        """Capture the CUDA graphs of a stroke now (a no-op off CUDA): the edit net's, the outline fill's and the
+        registration's. The engine calls it at start-up, before any head is on screen: a capture made while
+        another thread renders could fail or disturb that render."""
+        if not is_accelerator(self.device):
+            return
+        net = self.net("edit")
+        graphed = self._graphed_edit(net) if self.fast_decode else None
+        if self.silhouette == "off":
+            return
+        size = net.cfg.image_size
+        lab = torch.zeros(1, size, size, dtype=torch.long, device=self.device)  # [1, S, S] a plausible map
+        lab[:, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
+        inside_silhouette(torch.zeros(1, 3, device=self.device), lab[0])  # its camera to the device
+        if self.silhouette in ("fit", "outline"):  # the fill's graph: a decoded head has the network's count
+            style = torch.zeros(1, net.cfg.style_dim, device=self.device)
+            with torch.no_grad():
+                heads = graphed(lab, style) if graphed is not None else net(lab, style)
+                fill_outline(heads.head(0), lab[0], graphed=True)
+        if self.silhouette == "fit":
+            prepare_region_follow(size, self.device)
 
     def _graphed_edit(self, net):
         """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""

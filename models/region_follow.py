@@ -22,7 +22,7 @@ from torch import Tensor
 
 from models.cameras import Camera, project_points
 from models.device import is_accelerator
-from models.front_render import canonical_camera, front_class_render
+from models.front_render import canonical_camera, front_class_render, shift_across_view
 from models.gaussians import Gaussians
 from models.graphed_call import graphed_call
 
@@ -33,13 +33,19 @@ class FollowSettings:
     (scripts/region_follow_sweep.py; docs/quality.md, "Following the painted regions"); pixel sizes are at the
     registration grid's resolution."""
 
-    resolution: int = 128         # registration grid, px (the class render is made at twice this, then averaged)
+    resolution: int = 128         # registration grid, px (the class render: twice this, at most the map's size)
     rounds: int = 2               # render, register, move; again from where the first round left the head
     iterations: int = 15          # demons iterations per round
     smooth_px: float = 2.0        # Gaussian smoothing of the field per iteration, px at ``resolution``
     max_move_px: float = 4.0      # cap on one round's move, px at ``resolution``
     back_falloff: float | None = 0.5  # moves fade from the head's mean depth to mean + this x the depth spread;
     #                                   None: the whole column moves
+
+    def __post_init__(self) -> None:
+        if min(self.resolution - 8, self.rounds, self.iterations) < 0 or min(self.smooth_px, self.max_move_px) <= 0:
+            raise ValueError(f"region following settings out of range: {self}")
+        if self.back_falloff is not None and self.back_falloff <= 0:
+            raise ValueError("back_falloff is a positive share of the depth spread, or None")
 
 
 DEFAULT_FOLLOW = FollowSettings()
@@ -124,12 +130,13 @@ def class_shares(ids: Tensor, num_classes: int, size: int) -> Tensor:
     """[1, C, size, size] share of each class per cell of a class-id map ``ids`` [S, S]. Where S is a multiple
     of size, counted by one scatter-add (4x cheaper than pooling a one-hot map on a CPU, no host sync)."""
     s = ids.shape[-1]
+    ids = ids.long().clamp(0, num_classes - 1)
     if s % size:
-        one_hot = F.one_hot(ids.long(), num_classes).permute(2, 0, 1)[None].float()  # [1, C, S, S]
+        one_hot = F.one_hot(ids, num_classes).permute(2, 0, 1)[None].float()  # [1, C, S, S]
         return F.adaptive_avg_pool2d(one_hot, size)
     k = s // size
     cell = torch.arange(s, device=ids.device) // k                              # [S] grid row / column of a pixel
-    index = ((cell[:, None] * size + cell[None, :]) * num_classes + ids.long().clamp(0, num_classes - 1)).flatten()
+    index = ((cell[:, None] * size + cell[None, :]) * num_classes + ids).flatten()  # [S*S]
     counts = torch.zeros(size * size * num_classes, device=ids.device).index_add_(
         0, index, torch.full((s * s,), 1.0 / (k * k), device=ids.device))
     return counts.view(size, size, num_classes).permute(2, 0, 1)[None]         # [1, C, R, R]
@@ -151,9 +158,7 @@ def _move_across_view(g: Gaussians, field: Tensor, camera: Camera, back_falloff:
         mid, spread = depth.mean(), depth.std().clamp_min(1e-6)
         weight = ((mid + back_falloff * spread - depth) / (back_falloff * spread)).clamp(0, 1)
     scale = -(size / res) * weight                                              # forward move ~ minus backward
-    du, dv = back[:, 0] * scale, back[:, 1] * scale                             # [N] px at S
-    move_cam = torch.stack([du * depth / camera.K[0, 0], dv * depth / camera.K[1, 1], torch.zeros_like(depth)], -1)
-    moved = means + move_cam @ w2c[:3, :3]                                      # back to world (R^T on rows)
+    moved = shift_across_view(means, back[:, 0] * scale, back[:, 1] * scale, camera)  # (du, dv) px at S
     return Gaussians(moved.to(g.means.dtype), g.quats, g.log_scales, g.opacity_logits, g.sh, g.labels)
 
 

@@ -18,7 +18,7 @@ Only centres are tested, so splats centred inside may still spill a little over 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 import torch
@@ -27,7 +27,7 @@ from torch import Tensor
 
 from models.cameras import project_points
 from models.errors import PercheadError
-from models.front_render import canonical_camera, front_class_render
+from models.front_render import canonical_camera, front_class_render, shift_across_view
 from models.gaussians import Gaussians
 from models.graphed_call import graphed_call
 from models.region_follow import follow_painted_regions
@@ -113,10 +113,11 @@ def _near_min(top: Tensor) -> Tensor:
     return -F.max_pool1d(-top[None, None], 3, 1, 1)[0, 0]
 
 
-@lru_cache(maxsize=4)
+@cache
 def _fill_constants(device: str) -> tuple[Tensor, Tensor, Tensor]:
     """(outer class ids, body class ids, the per-direction smoothing kernel [5]) on ``device``, made once: a
-    copy from ordinary host memory on every stroke would make the host wait for the GPU's queued work."""
+    copy from ordinary host memory on every stroke would make the host wait for the GPU's queued work. Never
+    evicted: the fill's CUDA graph reads them."""
     from models.palette import palette  # noqa: PLC0415
 
     pal = palette()
@@ -218,7 +219,4 @@ def _outline_moves(means: Tensor, gauss_labels: Tensor, lab: Tensor, rendered: T
     du, dv = step * (uv[:, 0] - cx), step * (uv[:, 1] - cy)  # [N] px
     column = uv[:, 0].floor().long().clamp(0, size - 1)
     dv = torch.where(gauss_labels == clothes, -(size - uv[:, 1]) * lift[column], dv)  # up: towards smaller v
-    w2c = cam.world_to_cam
-    depth = (means @ w2c[:3, :3].T + w2c[:3, 3])[:, 2]  # [N]
-    move_cam = torch.stack([du * depth / cam.K[0, 0], dv * depth / cam.K[1, 1], torch.zeros_like(depth)], -1)  # [N, 3]
-    return means + move_cam @ w2c[:3, :3]  # back to world (R^T on row vectors)
+    return shift_across_view(means, du, dv, cam)

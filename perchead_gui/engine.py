@@ -479,8 +479,15 @@ class InferenceEngine:
         self._publish(head, t.ms, f"decoded {count:,} Gaussians in {t.ms:.0f} ms", count)
         if follow is None or self._wait_first_frame():
             return
-        with timed(self._pipe.device) as t_follow:
-            head = follow()
+        try:
+            with timed(self._pipe.device) as t_follow:
+                head = follow()
+        except _OUT_OF_MEMORY:
+            raise  # the whole job goes to the CPU (_execute)
+        except Exception as e:  # the first head is good: keep it on screen and say what went wrong
+            log.exception("region following failed")
+            self._info(_describe(e, "fitting the head to the painted regions failed; showing it without that step"))
+            return
         if self._superseded():  # a stroke came meanwhile: its head replaces this one in a moment anyway
             return
         count = _visible_count(head)
@@ -497,13 +504,19 @@ class InferenceEngine:
                                         or self._shown_version >= version, FIRST_FRAME_WAIT_S)
         if shown:  # the drawing thread was just woken too: let it hand its frame on before this one takes the GIL
             time.sleep(FRAME_HANDOFF_S)
-        with self._cond:
-            return self._closing or self._has_work_locked()
+        return self._superseded()
 
     def _superseded(self) -> bool:
-        """Whether a newer job waits (or the engine is closing): a decode's follow-up step is then skipped."""
+        """Whether a newer job waits (or the engine is closing): a decode's follow-up step is then skipped, and
+        its map no longer counts as decoded, so that painting back to it (an undo before the newer job starts)
+        decodes it again, follow-up included."""
         with self._cond:
-            return self._closing or self._has_work_locked()
+            if self._closing:
+                return True
+            if self._has_work_locked():
+                self._decoded_key = None
+                return True
+            return False
 
     def _run_reconstruct(self, job: _ReconstructJob) -> None:
         with timed(self._pipe.device) as t:

@@ -16,7 +16,7 @@ for run in 1 2; do
   for mode in fit outline; do
     python3 -m perchead_gui.cli bench --device cuda --json --no-render --no-decode --no-first-frame \
       --silhouette "$mode" > "$out/bench_${mode}_$run.json" 2> "$out/bench_${mode}_$run.err"
-    echo "$mode $run: rc=$?"; grep -E '"(edit_to_frame|orbit_frame|decode_ms|render_ms)' "$out/bench_${mode}_$run.json"
+    echo "$mode $run: rc=$?"; grep -E '"(edit_to_|orbit_frame|decode_ms|render_ms)' "$out/bench_${mode}_$run.json"
   done
 done
 python3 scripts/time_region_follow.py --device cuda --size 512 > "$out/follow_parts_512.json" 2> "$out/follow_parts.err"

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 
-from models.device import resolve_device, synchronize
+from models.device import is_accelerator, resolve_device, synchronize
 from models.evaluation.drawn_maps import drawn_map
 from models.front_render import canonical_camera, front_class_render
 from models.palette import palette
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     field = _field(class_shares(rendered, classes, res), fixed, s)
 
     steps = {
-        "fill_outline": lambda: fill_outline(head, labels),
+        "fill_outline": lambda: fill_outline(head, labels, graphed=is_accelerator(device)),  # as the live editor
         "class_render": lambda: front_class_render(filled, min(labels.shape[-1], 2 * res)),
         "registration": lambda: _field(class_shares(rendered, classes, res), fixed, s),
         "move": lambda: _move_across_view(filled, field, cam, s.back_falloff),

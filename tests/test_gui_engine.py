@@ -311,6 +311,24 @@ def test_the_follow_up_step_waits_for_the_first_frame(monkeypatch) -> None:
         assert eng.head_version == 2
 
 
+def test_a_failing_follow_up_keeps_the_first_head() -> None:
+    class Failing(TwoStageDecoder):
+        def edit_stages(self, labels: np.ndarray, style: Tensor):
+            first, _ = super().edit_stages(labels, style)
+
+            def follow() -> Gaussians:
+                raise ValueError("registration blew up")
+
+            return first, follow
+
+    with InferenceEngine(pipeline=Failing()) as eng:
+        eng.set_segmentation(a_map(3))
+        events = settle(eng)
+        assert eng.head_version == 1 and int(eng.head.labels[0]) == 3, "the first head stays"
+        assert eng.last_error is None
+        assert any(e.kind == "info" and "blew up" in e.message for e in events)
+
+
 # ---- errors are values ------------------------------------------------------------------------
 def test_a_decoder_exception_is_an_event_and_the_engine_keeps_working(engine: InferenceEngine,
                                                                       fake: FakeDecoder) -> None:

@@ -19,7 +19,7 @@ from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians  # noqa: F401 (re-exported)
-from models.region_follow import follow_painted_regions, prepare_region_follow
+from models.region_follow import follow_painted_regions
 from models.segmap_framing import (FRAMING_MODES, Framing, FramingMode, canonicalise, estimate_framing, off_framing,
                                    place_head)
 from models.silhouette import SilhouetteMode, check_silhouette_mode, fill_outline, inside_silhouette
@@ -155,8 +155,10 @@ class HeadPipeline:
         """A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head, fitted to the
         painted map as ``silhouette`` says (for "fit" with its regions following the painted ones).
         ``edit_stages`` gives the same head in two steps."""
-        draft, follow = self.edit_stages(labels, style)
-        return draft if follow is None else follow()
+        head, drawn = self._decode_filled(labels, style)
+        if self.silhouette == "fit":
+            head = follow_painted_regions(head, drawn)
+        return self._carved(head, drawn)
 
     @torch.no_grad()
     def edit_stages(self, labels: np.ndarray | Tensor,
@@ -166,6 +168,20 @@ class HeadPipeline:
         painted ones, or None where ``silhouette`` is not "fit"). Why two steps: region following costs
         ~120 ms a stroke on a 2-core CPU (~5 ms on a GPU), so the live editor shows the first head at once and
         the followed one when no newer stroke waits (perchead_gui.engine); ``edit`` runs both.
+        """
+        head, drawn = self._decode_filled(labels, style)
+        first = self._carved(head, drawn)
+        if self.silhouette != "fit":
+            return first, None
+
+        def follow() -> Gaussians:
+            with torch.no_grad():
+                return self._carved(follow_painted_regions(head, drawn), drawn)
+
+        return first, follow
+
+    def _decode_filled(self, labels: np.ndarray | Tensor, style: Tensor) -> tuple[Gaussians, Tensor]:
+        """(the decoded head, its outline filled where ``silhouette`` asks, the map as drawn [S, S] on the device).
 
         The map is checked on the host (no device sync). On a CUDA GPU the network runs as a
         captured CUDA graph in half precision (``fast_decode``), and faint or background
@@ -199,21 +215,15 @@ class HeadPipeline:
         graphed = self._graphed_edit(net)
         heads = graphed(lab, style) if graphed is not None else net(lab, style)
         head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        hide = is_accelerator(self.device)
-        if self.silhouette in ("fit", "outline"):
-            head = fill_outline(head, drawn, graphed=hide)  # a GPU's heads hide Gaussians: one count, one graph
+        if self.silhouette in ("fit", "outline"):  # a GPU's heads hide Gaussians: one count, one CUDA graph
+            head = fill_outline(head, drawn, graphed=is_accelerator(self.device))
+        return head, drawn
+
+    def _carved(self, head: Gaussians, drawn: Tensor) -> Gaussians:
+        """``head`` without faint Gaussians and, unless ``silhouette`` is "off", those outside the painted
+        silhouette (hidden on a GPU, dropped on a CPU)."""
         inside = inside_silhouette(head.means, drawn) if self.silhouette != "off" else None  # [N]
-        draft = _prune(head, hide=hide, keep=inside)
-        if self.silhouette != "fit":
-            return draft, None
-        filled = head
-
-        def follow() -> Gaussians:
-            with torch.no_grad():
-                followed = follow_painted_regions(filled, drawn)
-                return _prune(followed, hide=hide, keep=inside_silhouette(followed.means, drawn))
-
-        return draft, follow
+        return _prune(head, hide=is_accelerator(self.device), keep=inside)
 
     def _framing_for(self, labels: np.ndarray) -> Framing | None:
         """The framing to undo for ``labels`` [S, S]: estimated afresh for a new map, kept for a brush
@@ -275,9 +285,9 @@ class HeadPipeline:
             style = torch.zeros(1, net.cfg.style_dim, device=self.device)
             with torch.no_grad():
                 heads = graphed(lab, style) if graphed is not None else net(lab, style)
-                fill_outline(heads.head(0), lab[0], graphed=True)
-        if self.silhouette == "fit":
-            prepare_region_follow(size, self.device)
+                head = fill_outline(heads.head(0), lab[0], graphed=True)
+                if self.silhouette == "fit":  # the registration's graph
+                    follow_painted_regions(head, lab[0])
 
     def _graphed_edit(self, net):
         """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""

@@ -115,17 +115,6 @@ def _field(moving: Tensor, fixed: Tensor, settings: FollowSettings) -> Tensor:
     return graphed_call(f"demons_field {settings}", partial(demons_field, settings=settings), moving, fixed)
 
 
-def prepare_region_follow(size: int, device: torch.device, settings: FollowSettings = DEFAULT_FOLLOW) -> None:
-    """Capture the registration's CUDA graph for maps of ``size`` px now (a no-op off a GPU), so that the
-    first stroke does not wait for it."""
-    from models.palette import palette  # noqa: PLC0415
-
-    if is_accelerator(device):
-        res = min(settings.resolution, size)
-        shares = torch.zeros(1, palette().num_classes, res, res, device=device)
-        _field(shares, shares, settings)
-
-
 def class_shares(ids: Tensor, num_classes: int, size: int) -> Tensor:
     """[1, C, size, size] share of each class per cell of a class-id map ``ids`` [S, S]. Where S is a multiple
     of size, counted by one scatter-add (4x cheaper than pooling a one-hot map on a CPU, no host sync)."""

@@ -41,8 +41,8 @@ def _colour_shape(prompt: str, lex, slot: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from models.style.devsets import set_predictions
-    from models.style.hair_words import predicted_class
-    from models.style.lexicon import find_colours, srgb_to_lab
+    from models.style.lexicon import find_colours
+    from models.style.steering import dictionary_reading
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             c["asked"] += 1
             c["head_right"] += pred[attr] == v
             if attr in ("hair_color", "eye_color"):
-                slot, table = ("hair", "hair") if attr == "hair_color" else ("eyes", "eyes")
+                slot = "hair" if attr == "hair_color" else "eyes"
                 ms = find_colours(p.prompt, model.lexicon)
                 mine = [m for m in ms if m.slot == slot]
                 if not mine:
@@ -72,16 +72,13 @@ def main(argv: list[str] | None = None) -> int:
                         c["unbound_colour_on_" + "_".join(sorted({m.slot for m in ms}))] += 1
                     c["shape_" + _colour_shape(p.prompt, model.lexicon, slot)] += 1
                     continue
-                lab = srgb_to_lab(torch.tensor([list(m.rgb) for m in mine], dtype=torch.float32)).mean(0)
-                cats = [m.category for m in mine]
-                names, d = model.lexicon.class_distances(lab, table, cats if all(cats) else ())
-                reading = names[int(d.argmin())]
+                reading = dictionary_reading(p.prompt, attr, model.lexicon, None)
                 c["bound"] += 1
                 c["bound_dictionary_right"] += reading == v
                 c["bound_head_right"] += pred[attr] == v
                 c["bound_head_follows"] += pred[attr] == reading
             elif attr in ("hair_style", "facial_hair") and model.hair_lexicon is not None:
-                reading = predicted_class(p.prompt, model.hair_lexicon, attr)
+                reading = dictionary_reading(p.prompt, attr, None, model.hair_lexicon)
                 if reading is None:
                     c["no_term"] += 1
                     c["no_term_head_right"] += pred[attr] == v

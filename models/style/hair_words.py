@@ -129,7 +129,7 @@ _EN: dict[str, dict[str, tuple[str, ...]]] = {
                   "frizz", "natural hair", "twist out", "twists"),
         "volume": ("big hair", "voluminous", "huge hair", "poofy", "puffy", "bushy hair", "halo of"),
         "afro": ("afro", "afros", "fro", "jewfro", "afro puff", "afro puffs"),
-        "ponytail": ("ponytail", "pony tail", "ponytails", "tied back", "pulled back", "scraped back",
+        "ponytail": ("ponytail", "pony tail", "ponytails", "ponytailed", "tied back", "pulled back", "scraped back",
                      "tied behind", "hair tie", "scrunchie", "high pony", "low pony"),
         "middle_part": ("middle part", "center part", "centre part", "middle parting", "centre parting",
                         "center parting", "parted in the middle", "parted in the centre", "parted in the center",
@@ -491,6 +491,8 @@ _GENERIC: dict[str, frozenset[str]] = {
 # Length and texture words leave the form open ("short ponytail", "curly bun"): classes they do not name
 # keep more weight than under a form word, so a form word decides when both are said.
 _GENERIC_FLOOR = 0.1
+# Terms that are hair words only when their clause's part noun is hair ("lips parted" is not a side part).
+_BOUND_TERMS = frozenset({"parted", "parting"})
 # Part nouns for binding generic words; a generic hair word bound to another part is not read as hair.
 PART_NOUNS: dict[str, tuple[str, ...]] = {
     "hair": ("hair", "haired", "hairs", "hairdo", "haircut", "hairstyle", "cut", "head", "scalp", "locks", "mane",
@@ -501,7 +503,7 @@ PART_NOUNS: dict[str, tuple[str, ...]] = {
               "chin", "jaw", "cheeks", "lip", "barbe", "visage", "bart", "gesicht", "barba", "cara", "rosto", "viso",
               "baard", "snor", "gezicht", "bigote", "baffi", "bigode", "schnurrbart"),
     "other": ("eye", "eyes", "eyebrows", "brows", "lashes", "eyelashes", "nails", "nose", "neck", "legs", "arms",
-              "skin", "complexion", "lips", "teeth", "ears", "dress", "skirt", "coat", "scarf", "sleeves", "sleeved",
+              "skin", "complexion", "lips", "mouth", "teeth", "ears", "dress", "skirt", "coat", "scarf", "sleeves", "sleeved",
               "shirt", "top", "sweater", "jumper", "jacket", "hoodie", "blouse", "turtleneck", "tee", "cardigan",
               "vest", "suit", "collar", "trousers", "jeans", "yeux", "augen", "ojos", "occhi", "olhos", "ogen",
               "peau", "haut", "piel", "pelle", "pele", "huid"),
@@ -609,7 +611,7 @@ def find_words(text: str, lex: HairLexicon) -> list[WordMention]:
                 i += 1
                 continue
             n, slot, facet = hit
-            if facet in lex._generic.get(slot, ()):
+            if facet in lex._generic.get(slot, ()) or (n == 1 and words[i] in _BOUND_TERMS):
                 after = [s for j, s in nouns if j >= i + n]
                 before = [s for j, s in nouns if j < i]
                 part = after[0] if after else (before[-1] if before else "hair")

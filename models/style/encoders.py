@@ -21,7 +21,6 @@ from torch import Tensor, nn
 
 from models.style.hair_words import HairLexicon, word_features
 from models.style.lexicon import ColourLexicon, colour_features
-from models.style.steering import dictionary_readings, other_heads_projectors, split_means, steer_styles
 from models.synthetic.attributes import (EYE_COLORS, FACIAL_HAIR, GARMENT_COLORS, GLASSES, HAIR_COLORS,
                                          HAIR_STYLES, HATS, PRESENTATIONS, SKIN_TONES)
 
@@ -54,7 +53,6 @@ class StyleConfig:
     text_word_features: int = 0           # hair-word dictionary features (hair_words.word_feature_dim(); 0 = none)
     text_definitions: int = 0             # definitions whose cosine with the prompt joins the input (definitions.py; 0 = none)
     definition_scale: float = 20.0        # centred cosines x this: e5 cosines differ by a few hundredths
-    text_steering: int = 0                # class-mean rows steering prompts to their dictionary reading (0 = off)
     dropout: float = 0.1
     image_size: int = 128                 # reference images are padded square and resized to this
     image_widths: tuple[int, ...] = (32, 64, 96, 128, 160)  # CNN stage widths; each stage halves the size
@@ -226,9 +224,6 @@ class StyleModel(nn.Module):
         # CLIP init: logit scale = log(1 / 0.07), learned, clamped in ``logit_scale_value``.
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / self.cfg.init_temperature)))
         self.apply(_init_weights)
-        if self.cfg.text_steering:
-            # mean style of each class over template captions of training heads (steering.class_means)
-            self.register_buffer("steer_means", torch.zeros(self.cfg.text_steering, self.cfg.style_dim))
         self.lexicon: ColourLexicon | None = None  # colour dictionary the text head was trained with (checkpoint metadata)
         self.hair_lexicon: HairLexicon | None = None  # hairstyle / facial-hair / glasses / hat words (likewise)
 
@@ -251,28 +246,11 @@ class StyleModel(nn.Module):
             parts.append(word_features(prompts, self.hair_lexicon))
         return torch.cat(parts, dim=-1) if parts else None
 
-    def encode_prompts(self, prompts: Sequence[str], emb: Tensor, steer: bool = True) -> Tensor:
-        """The full text path: prompts and their backbone embeddings [B, E] -> style [B, D].
-
-        With class means in the checkpoint (``cfg.text_steering``) and ``steer``, a vector whose attribute
-        reading disagrees with what the prompt's dictionary words name is moved to agree (``steering.py``).
-        """
+    def encode_prompts(self, prompts: Sequence[str], emb: Tensor) -> Tensor:
+        """The full text path: prompts and their backbone embeddings [B, E] -> style [B, D]."""
         if len(prompts) != emb.shape[0]:
             raise ValueError(f"{len(prompts)} prompts for {emb.shape[0]} embeddings")
-        style = self.encode_text_embeddings(emb, self.text_features(prompts))
-        if steer and self.cfg.text_steering:
-            with torch.no_grad():
-                readings = dictionary_readings(prompts, self.lexicon, self.hair_lexicon)
-                style = steer_styles(style, readings, split_means(self.steer_means, ATTRIBUTES),
-                                     self.attributes, self._steering_projectors(), ATTRIBUTES)
-        return style
-
-    def _steering_projectors(self) -> dict[str, Tensor]:
-        """``steering.other_heads_projectors`` of the attribute head, made once (the head is frozen once trained)."""
-        if "_steer_projectors" not in self.__dict__:
-            weights = {a: h.weight.detach().float().cpu() for a, h in self.attributes.heads.items()}
-            self.__dict__["_steer_projectors"] = other_heads_projectors(weights)  # on the CPU; moved where used
-        return self.__dict__["_steer_projectors"]
+        return self.encode_text_embeddings(emb, self.text_features(prompts))
 
     def encode_images(self, img: Tensor, alpha: Tensor | None = None) -> Tensor:  # img [B,3,H,W] 0..1 -> [B, D]
         dev = self.logit_scale.device

@@ -125,6 +125,13 @@ class HeadPipeline:
 
         return describe_style(self.style_model(), style)
 
+    def unread_words(self, prompt: str) -> list[str]:
+        """Words the prompt puts on the hair or eyes that the style model's dictionaries do not know
+        (models/style/readout.py), for the line under the prompt."""
+        from models.style.readout import unread_words
+
+        return unread_words(prompt, self.style_model())
+
     @torch.no_grad()
     def style_from_text(self, prompt: str) -> Tensor:
         """A text prompt -> style vector [1, D]."""

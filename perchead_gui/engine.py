@@ -72,7 +72,8 @@ class HeadDecoder(Protocol):
     def device(self) -> torch.device: ...
 
     def edit(self, labels: np.ndarray, style: Tensor) -> Gaussians: ...       # labels [S, S] uint8, style [1, D]
-    # optional: edit_stages(labels, style) -> (first head, follow-up step or None), used when present
+    # optional: edit_stages(labels, style) -> (first head, follow-up step or None), used when present;
+    # describe_style(style) -> "reads as: ..." and unread_words(prompt) -> [words], for the line under the prompt
 
     def style_from_text(self, prompt: str) -> Tensor: ...                     # -> [1, D]
 
@@ -468,7 +469,7 @@ class InferenceEngine:
         fitted to the painted outline at once and the one following the painted regions after it, unless a
         newer map or style is waiting by then (it is decoded first; its own follow-up comes after it)."""
         style = self._style_vector(job.style)
-        self._announce_reading(job.style.key, style)
+        self._announce_reading(job.style.key, style, job.style.prompt)
         stages = getattr(self._pipe, "edit_stages", None)  # test decoders may only have edit()
         with timed(self._pipe.device) as t:
             if stages is not None:
@@ -559,13 +560,19 @@ class InferenceEngine:
             self._style_cache.popitem(last=False)
         return vector
 
-    def _announce_reading(self, key: tuple, style: Tensor) -> None:
-        """A "style" event with what the style model reads from a new style ("reads as: red hair, ...")."""
+    def _announce_reading(self, key: tuple, style: Tensor, prompt: str | None = None) -> None:
+        """A "style" event with what the style model reads from a new style ("reads as: red hair, ..."), and for a
+        prompt the hair / eye words it could not read ("; not read: 'titian'"), so the artist can rephrase."""
         describe = getattr(self._pipe, "describe_style", None)  # decoders without a style model have none
         if key == self._read_key or describe is None:
             return
         self._read_key = key
         reading = describe(style)
+        unread = getattr(self._pipe, "unread_words", None)
+        if prompt is not None and unread is not None:
+            words = unread(prompt)
+            if words:
+                reading += "; not read: " + ", ".join(f"'{w}'" for w in words)
         with self._cond:
             self._events.append(EngineEvent("style", reading, self._head_version))
 

@@ -132,6 +132,13 @@ def corrupt_checkpoints(work: Path) -> Path:
 
 # ----- heads that must come out ------------------------------------------------------------------
 
+def test_edit_warns_about_prompt_words_it_cannot_read(engine: Path, work: Path) -> None:
+    ply = work / "unread.ply"
+    rc, err = cli("edit", engine / "classes_front.png", "--prompt", "zorblat hair, blue eyes", "-o", ply)
+    assert rc == 0, err
+    assert "does not know 'zorblat'" in err and ply.is_file()
+
+
 def test_edit_engine_map_writes_a_head_that_keeps_the_painted_regions(engine: Path, engine_edit: dict[str, Path]) -> None:
     n, out = front(engine_edit["ply"])
     head = read_ply(engine_edit["ply"])

@@ -56,6 +56,9 @@ class FakeDecoder:
         self.readings += 1
         return f"reads as: {float(style[0, 0]):.3f}"
 
+    def unread_words(self, prompt: str) -> list[str]:
+        return [w for w in prompt.split() if w.startswith("zz")]  # the fake's dictionaries know no "zz" word
+
     def style_from_image(self, rgba: np.ndarray) -> Tensor:
         self.images += 1
         return torch.tensor([[float(rgba[..., 0].mean()), float(rgba[..., 1].mean()), float(rgba[..., 2].mean())]])
@@ -196,6 +199,15 @@ def test_each_new_style_is_announced_once_in_words(engine: InferenceEngine, fake
     black = [e for e in settle(engine) if e.kind == "style"]
     assert len(red) == 1 and len(black) == 1 and red[0].message != black[0].message
     assert red[0].message.startswith("reads as: ") and fake.readings == 3  # default prompt, red, black
+    assert "not read" not in red[0].message
+
+
+def test_reading_names_prompt_words_the_dictionaries_do_not_know(engine: InferenceEngine, fake: FakeDecoder) -> None:
+    engine.set_segmentation(a_map())
+    settle(engine)
+    engine.set_style_text("zztitian hair and zzsea eyes")
+    (event,) = [e for e in settle(engine) if e.kind == "style"]
+    assert event.message.startswith("reads as: ") and event.message.endswith("; not read: 'zztitian', 'zzsea'")
 
 
 def test_style_images_compare_by_content(engine: InferenceEngine, fake: FakeDecoder) -> None:

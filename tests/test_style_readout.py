@@ -27,3 +27,28 @@ def test_shipped_model_reads_plain_colour_words() -> None:
     assert "black hair" in reading and "blue eyes" in reading, reading
     other = pipe.describe_style(pipe.style_from_text("platinum blonde hair, green eyes"))
     assert other != reading and "green eyes" in other, other
+
+
+@pytest.fixture(scope="module")
+def shipped_style():
+    from models.style.checkpoint import load_style_model
+
+    model, _ = load_style_model("checkpoints/style.safetensors")
+    return model
+
+
+@pytest.mark.parametrize("prompt, unread", [
+    ("a man with zorblat hair and quux eyes", ["zorblat", "quux"]),
+    ("her hair is zorblat", ["zorblat"]),
+    ("long messy hair, beautiful eyes", ["messy"]),          # not a colour, but nothing the head reads either
+    ("salt and pepper hair, green eyes", []),               # a fixed phrase of the colour dictionary
+    ("jet black hair tied in a bun, ginger beard", []),
+    ("titian-haired woman with sea green eyes", []),
+    ("rote Haare, grüne Augen", []),
+    ("dark brown hair, brown eyes, medium skin, grey t-shirt", []),
+    ("a friendly person", []),
+])
+def test_unread_words_name_what_no_dictionary_knows(shipped_style, prompt: str, unread: list[str]) -> None:
+    from models.style.readout import unread_words
+
+    assert unread_words(prompt, shipped_style) == unread

@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
                                 "use an image with visible content")
         style = pipe.style_from_image(rgba)
     log.info("style %s", pipe.describe_style(style))  # the colours the style model read, e.g. to check a rare word
+    if args.prompt is not None and (unread := pipe.unread_words(args.prompt)):
+        log.warning("the style model does not know %s; the head may not show %s (try a common colour or style "
+                    "word)", ", ".join(f"'{w}'" for w in unread), "it" if len(unread) == 1 else "them")
     from models.pipeline import visible
 
     head = visible(pipe.edit(seg.labels, style))  # a GPU decode hides faint Gaussians; the file leaves them out

@@ -4,10 +4,11 @@ The framing normaliser (models/segmap_framing.py) reads where a drawn face sits 
 that was moved and a face drawn in place with its own proportions can read alike, and re-framing helps the
 first and hurts the second (a hand-drawn face whose mouth sits low lost 0.16 IoU; docs/quality.md). So where
 the estimate is a candidate (beyond ``segmap_framing.DRAWN_MARGINS`` on the eyes-and-mouth cue) the map is decoded
-as drawn, re-framed by the estimate and re-framed by half of it; each head is fitted to the painted silhouette as
-the app shows it, rendered at the canonical camera, and the one whose classes agree best with the painted map is
-kept (foreground-weighted IoU, the measure ``edit_front_iou`` uses; a tie keeps the earlier, as drawn first). Only
-the map as painted is consulted.
+as drawn, re-framed by the estimate, by half of it, by its sideways part alone (when that part is large) and by
+the framing the face's outline reads as; each head is fitted to the painted silhouette as the app shows it,
+rendered at the canonical camera, and the one whose classes agree best with the painted map is kept
+(foreground-weighted IoU, the measure ``edit_front_iou`` uses; a tie keeps the earlier, as drawn first). Only the
+map as painted is consulted.
 """
 from __future__ import annotations
 
@@ -23,7 +24,14 @@ from models.cameras import Camera, canonical_view, orbit_camera
 from models.evaluation.metrics import foreground_weighted_iou
 from models.gaussians import Gaussians
 from models.render import render_views
-from models.segmap_framing import Framing, canonicalise, place_head
+from models.segmap_framing import (
+    Framing,
+    canonicalise,
+    face_framing,
+    framing_stats,
+    off_framing,
+    place_head,
+)
 from models.silhouette import SilhouetteMode, fit_silhouette
 
 
@@ -45,10 +53,25 @@ def halfway(f: Framing) -> Framing:
     return Framing((f.shift_px[0] / 2, f.shift_px[1] / 2), math.sqrt(f.scale), f.roll_deg / 2, f.cue, f.size)
 
 
-def candidates(plan: Framing) -> list[Framing | None]:
+def sideways(f: Framing) -> Framing:
+    """A framing's sideways shift and roll alone. A fourth candidate, for a face drawn with its own proportions
+    and then moved aside: proportions (a low mouth, wide-set eyes) read as a vertical shift and a scale, never as
+    a sideways shift or a roll, since faces are left-right symmetric."""
+    return Framing((f.shift_px[0], 0.0), 1.0, f.roll_deg, f.cue, f.size)
+
+
+def candidates(plan: Framing, outline: Framing | None = None) -> list[Framing | None]:
     """What is decoded for a candidate framing, in order of preference on a tie: as drawn, the whole estimate,
-    half of it."""
-    return [None, plan, halfway(plan)]
+    half of it, its sideways part alone where that part is itself beyond what engine maps show, and the framing
+    read from the face's outline instead of its eyes and mouth (``outline``: ``segmap_framing.face_framing``),
+    which a face's own proportions do not move."""
+    options: list[Framing | None] = [None, plan, halfway(plan)]
+    side = sideways(plan)
+    if side != plan and off_framing(side):
+        options.append(side)
+    if outline is not None and outline != plan:
+        options.append(outline)
+    return options
 
 
 def choose_framing(net, labels: np.ndarray, plan: Framing, style: Tensor,
@@ -57,11 +80,11 @@ def choose_framing(net, labels: np.ndarray, plan: Framing, style: Tensor,
     the painting best, put back in the map's framing, and the framing it was decoded with (None: as drawn).
     What the app (models.pipeline) and ``perchead eval`` (models.evaluation.benchmark) both run."""
     device = style.device
-    options = candidates(plan)
+    options = candidates(plan, face_framing(labels, framing_stats()))
     painted = torch.as_tensor(labels.astype(np.int64), device=device)  # [S, S]
     inputs = torch.stack([painted if f is None else torch.as_tensor(canonicalise(labels, f).astype(np.int64),
                                                                       device=device) for f in options])
-    decoded = net(inputs, style.expand(len(options), -1))  # [3] heads
+    decoded = net(inputs, style.expand(len(options), -1))  # [3 to 5] heads
     heads = [decoded.head(i) if f is None else place_head(decoded.head(i), f) for i, f in enumerate(options)]
     best = best_candidate(painted, heads, silhouette)
     return heads[best], options[best]

@@ -168,3 +168,42 @@ def test_the_choice_keeps_the_head_that_follows_the_painting_and_as_drawn_on_a_t
     assert best_candidate(painted, [right, right], "fit") == 0  # equals: the first (as drawn) wins
     half = halfway(Framing((10.0, -6.0), 1.21, 4.0, "landmarks", 256))
     assert half.shift_px == (5.0, -3.0) and abs(half.scale - 1.1) < 1e-9 and half.roll_deg == 2.0
+
+
+def test_candidates_add_the_sideways_part_and_the_outline_reading() -> None:
+    """A face with its own proportions reads as a vertical shift and a scale, never sideways: a map moved aside
+    also gets the sideways part of its estimate alone as a candidate; the outline's framing is one more."""
+    from models.framing_choice import candidates, sideways
+
+    aside = Framing((-35.0, 11.0), 1.10, 0.0, "landmarks", 256)  # moved 35 px left, mouth drawn low
+    side = sideways(aside)
+    assert side.shift_px == (-35.0, 0.0) and side.scale == 1.0 and side.roll_deg == 0.0
+    assert candidates(aside)[:3] == [None, aside, candidates(aside)[2]] and candidates(aside)[3] == side
+    low = Framing((0.0, 30.0), 1.10, 0.0, "landmarks", 256)  # nothing sideways: no such candidate
+    assert len(candidates(low)) == 3
+    outline = Framing((0.0, 24.0), 1.0, 0.0, "face", 256)
+    assert candidates(low, outline) == [*candidates(low), outline]
+    assert candidates(low, low) == candidates(low)  # the same framing is not decoded twice
+
+
+def test_a_face_moved_aside_is_decoded_as_the_same_face_in_place(tmp_path) -> None:
+    """The second drawer's face moved 35 px left (scripts/make_hand_maps.py): the sideways candidate decodes it
+    as the face in place, moved; the whole estimate would also undo the face's own low mouth (0.74 then)."""
+    import subprocess
+    import sys
+
+    from models.segmap import load_segmap
+
+    r = subprocess.run([sys.executable, "scripts/make_hand_maps.py", str(tmp_path)], capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 0, r.stderr
+    pipe = HeadPipeline(device="cpu")
+    style = torch.zeros(1, pipe.net("edit").cfg.style_dim)
+    maps = {}
+    for name in ("a_plain", "e_left"):
+        pipe.forget_framing()
+        seg = load_segmap(tmp_path / f"{name}.png", size=pipe.image_size)
+        maps[name] = (_front_iou(pipe, seg.labels, style), pipe.last_framing)
+    chosen = maps["e_left"][1]
+    assert chosen is not None and chosen.shift_px[1] == 0.0 and chosen.scale == 1.0, chosen
+    assert maps["e_left"][0] > maps["a_plain"][0] - 0.03, maps

@@ -5,7 +5,7 @@ maps skin, hair and neck hold 60-70 % of the wrong front pixels after the silhou
 failure case 6). The head's canonical-view class render is registered onto the painted map by a smooth
 displacement field (demons: each pixel pushed along the render's class edges towards the painted classes,
 the field smoothed and capped each iteration) and every Gaussian is moved across the canonical view by the
-field at its projected centre, its depth kept; two rounds, the second from where the first left the head.
+field at its projected centre, its depth kept; three rounds, each from where the one before left the head.
 Gaussians behind the head's middle move less, down to not at all at the back, so the back of the head, which
 the front map does not show, keeps the network's shape. Runs after the outline fill (models/silhouette.py),
 on the device. Engine maps, which the head already follows, move little and gain too (front IoU +0.015 on
@@ -34,7 +34,7 @@ class FollowSettings:
     registration grid's resolution."""
 
     resolution: int = 128         # registration grid, px (the class render: twice this, at most the map's size)
-    rounds: int = 2               # render, register, move; again from where the first round left the head
+    rounds: int = 3               # render, register, move; again from where the last round left the head
     iterations: int = 15          # demons iterations per round
     smooth_px: float = 2.0        # Gaussian smoothing of the field per iteration, px at ``resolution``
     max_move_px: float = 4.0      # cap on one round's move, px at ``resolution``

@@ -570,7 +570,11 @@ class InferenceEngine:
         reading = describe(style)
         unread = getattr(self._pipe, "unread_words", None)
         if prompt is not None and unread is not None:
-            words = unread(prompt)
+            try:
+                words = unread(prompt)
+            except Exception:  # a hint, never a reason to fail the decode
+                log.exception("could not list the prompt's unread words")
+                words = []
             if words:
                 reading += "; not read: " + ", ".join(f"'{w}'" for w in words)
         with self._cond:

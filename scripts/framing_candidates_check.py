@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     from models.evaluation.drawn_maps import drawn_map
     from models.evaluation.metrics import foreground_weighted_iou
     from models.evaluation.text import TextEmbedder
-    from models.pipeline import HeadPipeline
+    from models.pipeline import DEFAULT_STYLE_PROMPT, HeadPipeline
     from models.render import render
     from models.segmap import load_segmap
+    from models.segmap_framing import Framing
 
     full = framing_choice.candidates
     if args.candidates < 5:  # the ablation: this process only
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     pipe = HeadPipeline(device="cpu")
     style_model, embed = pipe.style_model(), TextEmbedder([])
 
-    def score(labels: np.ndarray, prompt: str) -> tuple[float, object]:
+    def score(labels: np.ndarray, prompt: str) -> tuple[float, Framing | None]:
         pipe.forget_framing()  # each map is a new document
         head = pipe.edit(labels, style_model.encode_prompts([prompt], embed([prompt])))
         cls = render(head, canonical_view().camera(), classes=True).class_map
@@ -52,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     maps = [(str(i), m.kind, m.labels, m.prompt) for i in range(args.start, args.start + args.count)
             for m in [drawn_map(i)]]
     if args.hand is not None:
-        maps += [(f.name, "hand", load_segmap(f, size=pipe.image_size).labels,
-                  "dark brown hair, brown eyes, medium skin, grey t-shirt") for f in sorted(args.hand.glob("*.png"))]
+        maps += [(f.name, "hand", load_segmap(f, size=pipe.image_size).labels, DEFAULT_STYLE_PROMPT)
+                 for f in sorted(args.hand.glob("*.png"))]
     t0, means = time.time(), {}
     for name, kind, labels, prompt in maps:
         iou, f = score(labels, prompt)

@@ -173,17 +173,18 @@ def test_the_choice_keeps_the_head_that_follows_the_painting_and_as_drawn_on_a_t
 def test_candidates_add_the_sideways_part_and_the_outline_reading() -> None:
     """A face with its own proportions reads as a vertical shift and a scale, never sideways: a map moved aside
     also gets the sideways part of its estimate alone as a candidate; the outline's framing is one more."""
-    from models.framing_choice import candidates, sideways
+    from models.framing_choice import candidates, halfway, sideways
 
     aside = Framing((-35.0, 11.0), 1.10, 0.0, "landmarks", 256)  # moved 35 px left, mouth drawn low
     side = sideways(aside)
     assert side.shift_px == (-35.0, 0.0) and side.scale == 1.0 and side.roll_deg == 0.0
-    assert candidates(aside)[:3] == [None, aside, candidates(aside)[2]] and candidates(aside)[3] == side
+    assert candidates(aside) == [None, aside, halfway(aside), side]
     low = Framing((0.0, 30.0), 1.10, 0.0, "landmarks", 256)  # nothing sideways: no such candidate
-    assert len(candidates(low)) == 3
+    assert candidates(low) == [None, low, halfway(low)]
     outline = Framing((0.0, 24.0), 1.0, 0.0, "face", 256)
-    assert candidates(low, outline) == [*candidates(low), outline]
-    assert candidates(low, low) == candidates(low)  # the same framing is not decoded twice
+    assert candidates(low, outline) == [None, low, halfway(low), outline]
+    # a map without eyes and mouth is framed by its outline alone: that framing is not decoded twice
+    assert candidates(outline, outline) == [None, outline, halfway(outline)]
 
 
 def test_a_face_moved_aside_is_decoded_as_the_same_face_in_place(tmp_path) -> None:

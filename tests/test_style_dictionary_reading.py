@@ -23,6 +23,8 @@ def lexicons():
     ("a woman with lips parted and long straight hair", "hair_style", "long_straight"),  # lips, not a side part
     ("short hair, parted lips", "hair_style", "short"),
     ("short hair, mouth slightly parted", "hair_style", "short"),
+    ("short hair parted over one eye", "hair_style", "side_part"),      # the nearest part noun decides
+    ("lips slightly parted showing long straight hair", "hair_style", "long_straight"),
     ("short brown hair, parted on the side", "hair_style", "side_part"),
     ("platinum blonde hair", "hair_color", "platinum"),
     ("a ponytailed woman with red hair", "hair_style", "ponytail"),
@@ -30,6 +32,10 @@ def lexicons():
 ])
 def test_dictionary_reading(lexicons, text: str, attr: str, want: str) -> None:
     assert dictionary_reading(text, attr, *lexicons) == want
+
+
+# caption-table words the dictionaries read nothing from (the text head learnt them from the captions themselves)
+_UNREAD_CAPTION_WORDS = {("hair_color", "fair"), ("hair_style", "shaved")}
 
 
 def test_dictionaries_read_the_engines_own_words(lexicons) -> None:
@@ -44,7 +50,7 @@ def test_dictionaries_read_the_engines_own_words(lexicons) -> None:
         for value, words in table.items():
             for w in words:
                 got = dictionary_reading(frame.format(w), attr, *lexicons)
-                if got not in (value, None):
+                if got != value and not (got is None and (attr, w) in _UNREAD_CAPTION_WORDS):
                     wrong.append((attr, w, got))
     assert not wrong, wrong
 

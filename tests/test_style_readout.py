@@ -47,6 +47,10 @@ def shipped_style():
     ("rote Haare, grüne Augen", []),
     ("dark brown hair, brown eyes, medium skin, grey t-shirt", []),
     ("a friendly person", []),
+    ("une femme aux cheveux roux", []),                      # the rule reads English word order only
+    ("a fair-haired woman with almond-shaped eyes", []),    # a caption word; a shape word
+    ("zorblat-coloured hair", ["zorblat"]),                  # past "-coloured" to the word itself
+    ("her hair was dyed zorblat", ["zorblat"]),
 ])
 def test_unread_words_name_what_no_dictionary_knows(shipped_style, prompt: str, unread: list[str]) -> None:
     from models.style.readout import unread_words

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 import torch
 
-from models.style.hair_words import HairLexicon, predicted_class
+from models.style.encoders import SCORED_ATTRIBUTES
+from models.style.hair_words import WORD_SLOTS, HairLexicon, predicted_class
 from models.style.lexicon import ColourLexicon, find_colours, srgb_to_lab
 
-READ_ATTRIBUTES = ("hair_color", "hair_style", "eye_color", "facial_hair")  # the scored ones
 _COLOUR_SLOTS = {"hair_color": "hair", "eye_color": "eyes"}  # attribute -> lexicon slot and class table
 
 
@@ -35,6 +35,8 @@ def dictionary_reading(text: str, attribute: str, colours: ColourLexicon | None,
         cats = [m.category for m in mine]
         names, dist = colours.class_distances(lab, slot, cats if all(cats) else ())
         return names[int(dist.argmin())]
+    if attribute not in WORD_SLOTS:
+        raise ValueError(f"the dictionaries read no {attribute!r}; use one of {', '.join(SCORED_ATTRIBUTES)}")
     if words is None:
         return None
     return predicted_class(text, words, attribute)
@@ -45,6 +47,6 @@ def dictionary_readings(texts: Sequence[str], colours: ColourLexicon | None,
     """Per prompt {attribute: class} for every scored attribute its known words name."""
     out = []
     for text in texts:
-        reads = {a: dictionary_reading(text, a, colours, words) for a in READ_ATTRIBUTES}
+        reads = {a: dictionary_reading(text, a, colours, words) for a in SCORED_ATTRIBUTES}
         out.append({a: v for a, v in reads.items() if v is not None})
     return out

@@ -491,7 +491,8 @@ _GENERIC: dict[str, frozenset[str]] = {
 # Length and texture words leave the form open ("short ponytail", "curly bun"): classes they do not name
 # keep more weight than under a form word, so a form word decides when both are said.
 _GENERIC_FLOOR = 0.1
-# Terms that are hair words only when their clause's part noun is hair ("lips parted" is not a side part).
+# Terms that are hair words only when the part noun nearest to them in their clause is hair ("lips parted" is not
+# a side part, "hair parted over one eye" is).
 _BOUND_TERMS = frozenset({"parted", "parting"})
 # Part nouns for binding generic words; a generic hair word bound to another part is not read as hair.
 PART_NOUNS: dict[str, tuple[str, ...]] = {
@@ -611,10 +612,13 @@ def find_words(text: str, lex: HairLexicon) -> list[WordMention]:
                 i += 1
                 continue
             n, slot, facet = hit
-            if facet in lex._generic.get(slot, ()) or (n == 1 and words[i] in _BOUND_TERMS):
+            bound = n == 1 and words[i] in _BOUND_TERMS
+            if facet in lex._generic.get(slot, ()) or bound:
                 after = [s for j, s in nouns if j >= i + n]
                 before = [s for j, s in nouns if j < i]
                 part = after[0] if after else (before[-1] if before else "hair")
+                if bound and nouns:  # "hair parted over one eye", "lips slightly parted": the nearest noun decides
+                    part = min(nouns, key=lambda noun: abs(noun[0] - i))[1]
                 if part != "hair":  # "long beard", "short lashes": not the hairstyle
                     i += n
                     continue

@@ -14,7 +14,7 @@ from torch import Tensor
 from models.style.contrastive import attribute_predictions
 from models.style.encoders import StyleModel
 from models.style.hair_words import _fold, find_words
-from models.style.lexicon import _colour_clauses, find_colours
+from models.style.lexicon import _COLOUR_FILLERS, _colour_clauses, find_colours
 
 # (attribute, the part it colours): the colours the text head is trained to carry (models/style/distill.py
 # TRAINED_ATTRIBUTES) and `perchead eval` scores. Skin and clothes colour are left out: the attribute head
@@ -41,8 +41,7 @@ _NOT_DESCRIPTIVE = frozenset({
     "woman", "boy", "girl", "guy", "lady", "gentleman", "kind", "friendly", "big", "shaped",
 })
 # Words that only join a description to its part ("zorblat-coloured hair", "hair was dyed zorblat"): passed over.
-_JOINERS = frozenset({"coloured", "colored", "colour", "color", "tinted", "toned", "hued", "shaded", "dyed",
-                      "painted"})
+_JOINERS = _COLOUR_FILLERS | {"dyed", "painted"}
 _LINKS = frozenset({"is", "are", "was", "were"})  # "hair is titian": the word after the verb describes the part
 _MIN_LETTERS = 3  # shorter tokens are particles or typos, not descriptions
 

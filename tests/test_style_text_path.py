@@ -85,6 +85,42 @@ def test_colour_features(lexicon: L.ColourLexicon) -> None:
     assert f[0, eyes0] == 0 and f[2, eyes0] == 1
 
 
+def test_reading_rules_give_hair_and_eye_words_their_hair_sense(lexicon: L.ColourLexicon) -> None:
+    """Rules 1: vivid true reds are red hair however dark, silver hair is grey, blue-family eyes are blue; auburn's
+    own words stay auburn. A lexicon stored without rules (older checkpoints) reads as it was trained."""
+    from models.style.dictionary_reading import dictionary_reading
+
+    def hair(name: str, lex: L.ColourLexicon = lexicon) -> str | None:
+        return dictionary_reading(f"{name} hair", "hair_color", lex, None)
+
+    assert lexicon.rules == 1
+    assert [hair(n) for n in ("crimson", "dark red", "scarlet", "ginger")] == ["red"] * 4
+    assert [hair(n) for n in ("auburn", "rust", "russet", "reddish brown", "mahogany")] == ["auburn"] * 5
+    assert [hair(n) for n in ("silver", "silvery", "silver grey")] == ["grey"] * 3
+    assert hair("silver white") == "white"
+    eyes = [dictionary_reading(f"{n} eyes", "eye_color", lexicon, None) for n in ("ice blue", "pale blue", "steel blue")]
+    assert eyes == ["blue"] * 3
+    old = L.ColourLexicon.from_json(lexicon.to_json().replace('"rules":1', '"rules":0'))
+    assert old.rules == 0 and hair("crimson", old) == "auburn" and hair("silver", old) == "white"
+    assert L.ColourLexicon.from_json(lexicon.to_json()).rules == 1
+
+
+def test_far_colours_are_pulled_into_the_range_training_saw(lexicon: L.ColourLexicon) -> None:
+    """A name far from every colour of its class ("mint green", L* 91) reaches the text head at most
+    ``CLAMP_DELTA_E`` from one of them: training names are never farther, and beyond that the head guessed."""
+    def hair_lab(text: str, lex: L.ColourLexicon) -> torch.Tensor:
+        return L.colour_features([text], lex)[0, 1:4] * 100  # [3]
+
+    assert lexicon.clamp_delta_e == L.CLAMP_DELTA_E > 0
+    off = L.ColourLexicon.from_json(lexicon.to_json().replace(f'"clamp_delta_e":{lexicon.clamp_delta_e}', '"clamp_delta_e":0.0'))
+    assert off.clamp_delta_e == 0
+    raw, pulled = hair_lab("mint green hair", off), hair_lab("mint green hair", lexicon)
+    greens = L._proto_labs(lexicon, "hair")[A.HAIR_COLORS.index("green")]  # [P, 3]
+    assert float((greens - raw).norm(dim=-1).min()) > L.CLAMP_DELTA_E + 5
+    assert float((greens - pulled).norm(dim=-1).min()) == pytest.approx(L.CLAMP_DELTA_E, abs=0.05)
+    torch.testing.assert_close(hair_lab("green hair", off), hair_lab("green hair", lexicon))  # near ones untouched
+
+
 def test_training_prompts_never_use_held_out_words(lexicon: L.ColourLexicon) -> None:
     """Phrases written for training avoid the descriptive words of paraphrases-v1 and -v2, and no
     dictionary name that holds such a word is drawn in training."""
@@ -136,6 +172,25 @@ def test_student_starts_as_teacher_and_round_trips(lexicon: L.ColourLexicon, tmp
     torch.testing.assert_close(back.encode_prompts(prompts, emb), student.encode_prompts(prompts, emb), atol=2e-2, rtol=0)
 
 
+def test_balanced_rows_draw_rare_colours_as_often_as_common_ones() -> None:
+    from models.style.distill import _row_weights
+
+    heads = [sample_attributes(s) for s in training_seeds(400)]
+    assert _row_weights(heads, torch.zeros(len(heads), dtype=torch.bool), 0.0) is None
+    w = _row_weights(heads, torch.zeros(len(heads), dtype=torch.bool), 1.0)  # [T]
+    assert w.shape == (len(heads),) and float(w.sum()) == pytest.approx(1.0)
+    per_colour: dict[str, float] = {}
+    for h, x in zip(heads, w.tolist()):
+        per_colour[h.hair_color] = per_colour.get(h.hair_color, 0.0) + x
+    natural = {c: sum(h.hair_color == c for h in heads) / len(heads) for c in per_colour}
+    # weighted, every hair colour is drawn about equally often (eye colours are balanced too, which skews it a little)
+    assert max(per_colour.values()) / min(per_colour.values()) < 2.5 < max(natural.values()) / min(natural.values())
+    template = torch.arange(len(heads)) < 100  # template-caption rows keep their share, drawn uniformly
+    w = _row_weights(heads, template, 1.0)
+    assert float(w[template].sum()) == pytest.approx(0.25) and float(w[template].std()) < 1e-12
+    assert float(w[~template].std()) > 0
+
+
 def test_distillation_learns_colours_from_features(lexicon: L.ColourLexicon, one_thread) -> None:
     """With one embedding for every prompt, hair colour can only come from the colour features."""
     cap = TextPathCaptions(lexicon)
@@ -173,6 +228,13 @@ _SHIPPED_PROMPTS = (  # not from the held-out sets; words a user types, several 
     ("Mann mit Pagenkopf und Dreitagebart", {"hair_style": "bob", "facial_hair": "stubble"}),
     ("pelo rizado largo y ojos color miel", {"hair_style": "long_wavy", "eye_color": "amber"}),
     ("uomo con baffi e capelli rasati", {"hair_style": "bald", "facial_hair": "moustache"}),
+    # misread before the ninth session: a dyed colour beside a hairstyle and an eye colour (read grey), crimson
+    # (auburn), ice blue eyes (grey) with snow white hair (grey), length said by where the hair reaches (nothing)
+    ("green hair, bun, hazel eyes", {"hair_color": "green", "hair_style": "bun", "eye_color": "hazel"}),
+    ("cheveux verts, yeux gris, chignon", {"hair_color": "green", "eye_color": "grey", "hair_style": "bun"}),
+    ("Her hair is crimson and her eyes are teal.", {"hair_color": "red", "eye_color": "green"}),
+    ("a woman whose eyes are ice blue and whose hair is snow white", {"eye_color": "blue", "hair_color": "white"}),
+    ("golden hair down to her waist, blue eyes", {"hair_color": "blonde", "hair_style": "long_straight", "eye_color": "blue"}),
 )
 
 

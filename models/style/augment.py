@@ -16,11 +16,11 @@ import random
 import re
 from dataclasses import dataclass
 
-from models.style.lexicon import ColourLexicon, normalise_name
+from models.style.lexicon import CLAMP_DELTA_E, ColourLexicon, normalise_name
 from models.synthetic.attributes import (GARMENT_WORDS, HAIR_COLOR_WORDS, NECKLINE_WORDS, PERSON_WORDS,
                                          HeadAttributes)
 
-_MAX_DELTA_E = 22.0  # a dictionary name stands for a class only when this near one of its colours
+_MAX_DELTA_E = CLAMP_DELTA_E  # a dictionary name stands for a class only when this near one of its colours
 
 # {c} = a colour phrase. Written for training; template words are fine, held-out words are not.
 STYLE_PHRASES: dict[str, tuple[str, ...]] = {

@@ -29,6 +29,7 @@ import math
 import random
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -68,6 +69,9 @@ class DistillConfig:
     hide_prob: float = 0.25        # rows whose embedding is hidden but for its definition cosines (style from those)
     emb_noise: float = 0.02        # std of noise on backbone embeddings (robustness to wording)
     val_fraction: float = 0.1      # heads held out for the validation numbers
+    balance: float = 0.0           # non-template rows drawn with weight (share of their hair colour x share of their
+                                   # eye colour) ** -balance: dyed colours are ~2 % of heads each, and a head trained
+                                   # on the natural mix reads "green hair, bun, hazel eyes" as grey (docs/style.md)
     seed: int = 0
 
 
@@ -118,6 +122,25 @@ TRAINED_ATTRIBUTES = (*SCORED_ATTRIBUTES, "glasses", "hat")
 def _targets(targets: Sequence[dict[str, str]]) -> dict[str, Tensor]:
     """{attribute: [B] class index, -100 where the prompt does not name it}."""
     return {a: torch.tensor([ATTRIBUTES[a].index(t[a]) if a in t else -100 for t in targets]) for a in TRAINED_ATTRIBUTES}
+
+
+def _row_weights(heads: Sequence, template: Tensor, balance: float) -> Tensor | None:
+    """Sampling weight of each training row [T], or None (uniform) when ``balance`` is 0.
+
+    Template-caption rows (``template`` [T] bool) keep their natural share, drawn uniformly: the edit decoder
+    was trained on the teacher's vectors of exactly those captions, and drawing them by colour made the
+    student's renders of them drift (docs/style.md). The other rows share the rest with weight
+    (share of their hair colour x share of their eye colour) ** -balance."""
+    if balance <= 0:
+        return None
+    w = torch.ones(len(heads), dtype=torch.float64)
+    words = ~template
+    for attr in ("hair_color", "eye_color"):
+        values = [getattr(h, attr) for h, m in zip(heads, words.tolist()) if m]
+        share = {v: n / len(values) for v, n in Counter(values).items()}
+        w[words] *= torch.tensor([share[v] for v in values], dtype=torch.float64) ** -balance
+    w[words] *= float(words.sum()) / float(w[words].sum())  # the word rows keep their natural total
+    return w / w.sum()
 
 
 def _lr(step: int, cfg: DistillConfig) -> float:
@@ -182,10 +205,14 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
     history = []
     bsz = min(cfg.batch_size, len(train_idx))
+    draw = _row_weights([attrs[seeds[rows[i]]] for i in train_idx.tolist()], is_template[train_idx], cfg.balance)  # [T]
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = _lr(step, cfg)
-        b = train_idx[torch.randint(0, len(train_idx), (bsz,), generator=gen)]
+        if draw is None:
+            b = train_idx[torch.randint(0, len(train_idx), (bsz,), generator=gen)]
+        else:
+            b = train_idx[torch.multinomial(draw, bsz, replacement=True, generator=gen)]
         e = emb[b]
         if cfg.emb_noise > 0:
             e = F.normalize(e + cfg.emb_noise * torch.randn(e.shape, generator=gen), dim=-1)
@@ -311,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--distill-weight", type=float, default=DistillConfig.distill_weight)
     ap.add_argument("--attr-weight", type=float, default=DistillConfig.attr_weight)
     ap.add_argument("--hide-prob", type=float, default=DistillConfig.hide_prob)
+    ap.add_argument("--balance", type=float, default=DistillConfig.balance,
+                    help="draw rows with weight (hair-colour share x eye-colour share) ** -BALANCE (0 = as the heads come)")
+    ap.add_argument("--swap-prob", type=float, default=DistillConfig.swap_prob,
+                    help="share of rows trained on another prompt's embedding (colour from the features alone)")
     ap.add_argument("--template-weight", type=float, default=DistillConfig.template_weight)
     ap.add_argument("--no-template-attr", action="store_true",
                     help="no attribute loss on template-caption rows (they follow the teacher alone)")
@@ -324,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     teacher, teacher_extra = load_style_model(args.teacher)
     lexicon = build_colour_lexicon()
     cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed, distill_weight=args.distill_weight,
-                        attr_weight=args.attr_weight, hide_prob=args.hide_prob, template_weight=args.template_weight,
+                        attr_weight=args.attr_weight, hide_prob=args.hide_prob, swap_prob=args.swap_prob, balance=args.balance, template_weight=args.template_weight,
                         template_attr=not args.no_template_attr)
     definitions = None
     if args.definitions:

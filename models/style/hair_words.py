@@ -220,6 +220,43 @@ for _slot, _facets in _EN_THIRD_PASS.items():
     for _facet, _words in _facets.items():
         _EN[_slot][_facet] = tuple(dict.fromkeys(_EN[_slot][_facet] + _words))
 
+# Ninth session: English phrases read by the dictionary only (training prompts do not draw them, so the caption
+# banks the text head is trained on stay as they are; each phrase gives the features of a facet the head knows).
+# Length said by where the hair reaches ("down to her waist", "falling past his shoulders"), written as
+# every verb x possessive x body part, and a few cut names and beard phrases that were missing. General vocabulary.
+_REACH_VERBS = ("to", "down to", "reaching", "reaches", "reaching down to", "falls to", "falling to", "falls past",
+                "falling past", "falls below", "falling below", "hangs to", "hanging to", "hangs past", "hanging past",
+                "past", "below", "grazing", "grazes", "brushing", "brushes", "touching", "touches", "skimming",
+                "skims", "that reaches", "that falls to", "which reaches", "just past", "just below", "well past",
+                "well below", "all the way to", "all the way down to", "down past", "down below")
+# body part -> (facet when the hair reaches it, facet when it goes past / below it)
+_REACH_PARTS: dict[str, tuple[str, str]] = {
+    **{p: ("long", "long") for p in ("waist", "hips", "hip", "back", "lower back", "mid back", "elbows", "bum", "knees")},
+    **{p: ("shoulder", "long") for p in ("shoulders", "shoulder", "collarbone", "collarbones", "collar")},
+    **{p: ("chin", "shoulder") for p in ("chin", "jaw", "jawline", "neck", "nape")},
+    **{p: ("short", "chin") for p in ("ears", "earlobes")},
+}
+_OWNERS = ("her", "his", "their", "the", "")
+
+
+def _reach_phrases() -> dict[str, tuple[str, ...]]:
+    """Facet -> "VERB OWNER PART" phrases ("falling past her shoulders" -> long)."""
+    out: dict[str, list[str]] = {}
+    for part, (at, beyond) in _REACH_PARTS.items():
+        for verb in _REACH_VERBS:
+            facet = beyond if {"past", "below"} & set(verb.split()) else at
+            out.setdefault(facet, []).extend(" ".join(w for w in (verb, owner, part) if w) for owner in _OWNERS)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_EN_READ_ONLY: dict[str, dict[str, tuple[str, ...]]] = {
+    "hair_style": {**_reach_phrases(),
+                   "very_short": ("faux hawk", "faux mohawk", "high fade", "low fade", "mid fade", "taper fade"),
+                   "short": ("short crop", "shaggy short", "short and messy", "short and spiky")},
+    "facial_hair": {"full_beard": ("neckbeard", "neck beard", "full set", "bushy whiskers"),
+                    "none": ("shaved clean",)},
+}
+
 # Basic words of the other languages, same facets. Plain dictionary vocabulary with the usual inflections.
 _FOREIGN: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "fr": {
@@ -566,7 +603,7 @@ class HairLexicon:
 def build_hair_lexicon() -> HairLexicon:
     """The hand-written tables above as one lexicon (English first: it wins a clash of identical spellings)."""
     terms: dict[str, tuple[str, str]] = {}
-    for lang, table in (("en", _EN), *_FOREIGN.items()):
+    for lang, table in (("en", _EN), ("en", _EN_READ_ONLY), *_FOREIGN.items()):
         for slot, facets in table.items():
             for facet, words in facets.items():
                 if facet not in FACETS[slot]:

@@ -121,10 +121,21 @@ CATEGORY_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
              "maroon": ("brown", "dark_brown"), "grey": ("grey", "blue"), "silver": ("grey", "blue"),
              "white": ("grey", "blue"), "black": ("dark_brown",)},
 }
+# Reading rules 1 (ColourLexicon.rules): silver-family hair is grey (the engine's grey says "silver-grey"; its
+# white is "silver-white", which reads white by its head word) and blue-family eyes are blue ("ice blue",
+# "pale blue" eyes were read grey), as hand labels of such names say (scripts/colour_naming_check.py).
+_RULES_1_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
+    "hair": {**CATEGORY_CLASSES["hair"], "silver": ("grey",)},
+    "eyes": {**CATEGORY_CLASSES["eyes"], "blue": ("blue",)},
+}
+_VIVID_CHROMA = 58.0  # the auburn prototypes reach 64 only at hue 48; "brownish red" (55, 39 degrees) stays auburn
+_VIVID_HUE = 42.0
 # Names that are shade words more than hues: "dark eyes" are dark brown, "pale hair" is platinum.
 _NAME_CATEGORIES = {"dark": "black", "pale": "white"}
 _CATEGORY_K = 5  # neighbours voting for the category of a name without a category word
 _CATEGORY_PENALTY = 100.0  # deltaE added to classes outside a colour's category (the family decides; within it, Lab)
+_CLAMPED_TABLES = frozenset({"hair", "eyes", "garment"})  # tables training prompts draw dictionary names for
+CLAMP_DELTA_E = 22.0  # = augment._MAX_DELTA_E: the farthest a training name sits from its class
 _MODIFIER_WEIGHT = 1 / 3  # "strawberry blonde": the head word's colour, pulled a third towards the modifier
 
 
@@ -204,11 +215,22 @@ class ColourLexicon:
     # which then read colours by nearest class alone.
     categories: dict[str, str] = field(default_factory=dict)
     lightness_weight: float = _LIGHTNESS_WEIGHT  # stored, so a checkpoint reads colours as it was trained to
+    # A named colour farther than this (deltaE) from every colour of the class it reads as is pulled in to this
+    # distance before it becomes features: training prompts only use names this near a class
+    # (``augment._MAX_DELTA_E``), and the text head extrapolates badly outside that range ("mint green" hair
+    # read as grey). 0 = off (lexicons stored before it).
+    clamp_delta_e: float = 0.0
+    # Reading rules: 0 = as stored before the ninth session; 1 = hair and eye colour words read as their hair
+    # sense (``_RULES_1_CLASSES``: silver hair is grey, blue-family eyes are blue; a vivid true red is red hair,
+    # not auburn, however dark: "crimson", "dark red"). A checkpoint's text head was trained with one of them.
+    rules: int = 0
 
     def to_json(self) -> str:
         return json.dumps({"source": self.source, "colours": self.colours, "prototypes": self.prototypes,
                            "aliases": self.aliases, "categories": self.categories,
-                           "lightness_weight": self.lightness_weight}, separators=(",", ":"), sort_keys=True)
+                           "lightness_weight": self.lightness_weight, "clamp_delta_e": self.clamp_delta_e,
+                           "rules": self.rules},
+                          separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "ColourLexicon":
@@ -216,7 +238,8 @@ class ColourLexicon:
         protos = {t: {v: [tuple(c) for c in cs] for v, cs in vals.items()} for t, vals in d["prototypes"].items()}
         return cls({k: tuple(v) for k, v in d["colours"].items()}, protos, d.get("source", ""),
                    {k: tuple(v) for k, v in d.get("aliases", {}).items()}, d.get("categories", {}),
-                   float(d.get("lightness_weight", _OLD_LIGHTNESS_WEIGHT)))
+                   float(d.get("lightness_weight", _OLD_LIGHTNESS_WEIGHT)), float(d.get("clamp_delta_e", 0.0)),
+                   int(d.get("rules", 0)))
 
     def category(self, words: Sequence[str]) -> str:
         """Basic colour category of a matched name ('' when the lexicon has none)."""
@@ -259,10 +282,27 @@ class ColourLexicon:
         labs = _proto_labs(self, table)
         w = torch.tensor([self.lightness_weight, 1.0, 1.0])
         d = torch.stack([((pl - lab) * w).norm(dim=-1).min() for pl in labs])
-        allowed = _allowed(table, categories)
+        allowed = _allowed(table, categories, self.rules, lab)
         if allowed is not None:
             d = d + torch.tensor([0.0 if n in allowed else _CATEGORY_PENALTY for n in names])
         return names, d
+
+    def clamped(self, lab: Tensor, table: str, categories: Sequence[str] = ()) -> Tensor:
+        """``lab`` [3] pulled towards the nearest colour of the class it reads as, to at most
+        ``clamp_delta_e`` from it (unchanged when nearer, when the clamp is off, or for a table that
+        training names are not chosen from)."""
+        if self.clamp_delta_e <= 0 or table not in _CLAMPED_TABLES:
+            return lab
+        _, d = self.class_distances(lab, table, categories)
+        k = int(d.argmin())
+        protos = _proto_labs(self, table)[k]                                   # [P, 3]
+        w = torch.tensor([self.lightness_weight, 1.0, 1.0])
+        gaps = ((protos - lab) * w).norm(dim=-1)                               # [P]
+        near = protos[int(gaps.argmin())]
+        gap = float(gaps.min())
+        if gap <= self.clamp_delta_e:
+            return lab
+        return near + (lab - near) * (self.clamp_delta_e / gap)
 
     def classify_many(self, rgbs: Sequence[Sequence[int]], table: str,
                       categories: Sequence[str] | None = None) -> tuple[list[str], Tensor]:
@@ -275,7 +315,7 @@ class ColourLexicon:
                          for pl in _proto_labs(self, table)], dim=1)  # [N, K]
         if categories is not None:
             for i, cat in enumerate(categories):
-                allowed = _allowed(table, [cat] if cat else [])
+                allowed = _allowed(table, [cat] if cat else [], self.rules, lab[i])
                 if allowed is not None:
                     d[i] += torch.tensor([0.0 if n in allowed else _CATEGORY_PENALTY for n in names])
         best = d.min(dim=1)
@@ -288,12 +328,23 @@ class ColourLexicon:
         return names[i], float(d[i])
 
 
-def _allowed(table: str, categories: Sequence[str]) -> set[str] | None:
-    """Values of ``table`` that colours of these categories may mean; None = no restriction."""
-    rules = CATEGORY_CLASSES.get(table)
-    if not rules or not categories or any(c not in rules for c in categories):
+def _allowed(table: str, categories: Sequence[str], rules: int = 0, lab: Tensor | None = None) -> set[str] | None:
+    """Values of ``table`` that colours of these categories (and, under reading rules 1, this Lab colour [3])
+    may mean; None = no restriction."""
+    classes = (_RULES_1_CLASSES if rules >= 1 else CATEGORY_CLASSES).get(table)
+    if not classes or not categories or any(c not in classes for c in categories):
         return None
-    return {v for c in categories for v in rules[c]}
+    allowed = {v for c in categories for v in classes[c]}
+    if rules >= 1 and table == "hair" and allowed == {"red", "auburn"} and lab is not None and _vivid_red(lab):
+        return {"red"}
+    return allowed
+
+
+def _vivid_red(lab: Tensor) -> bool:
+    """A saturated true red (hue below the auburn colours' ~45-62 degrees, chroma above theirs): dyed-red
+    hair words ("crimson", "dark red", "blood red") whatever their lightness. Auburn is a brownish red."""
+    a, b = float(lab[1]), float(lab[2])
+    return math.hypot(a, b) > _VIVID_CHROMA and math.degrees(math.atan2(b, a)) < _VIVID_HUE
 
 
 def _stem_name(lex: "ColourLexicon", words: Sequence[str]) -> str:
@@ -411,10 +462,18 @@ _EYE_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
            "@eyes:amber": ("whiskey", "whisky", "bourbon", "cognac", "brandy", "tawny"),
            "@eyes:brown": ("walnut",)},
 }
+# Ninth session: more English hair-colour words the colour lists lack, read by the dictionary only (training
+# prompts draw ``_HAIR_COLOUR_TERMS``; these carry their class's own colour, so the head reads them as it reads
+# that class's words). General vocabulary.
+_READ_ONLY_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"@hair:red": ("carrot", "fiery", "flaming red"), "@hair:auburn": ("oxblood",),
+           "@hair:blonde": ("champagne", "champagne blonde"), "@hair:white": ("pearl white", "pearly white"),
+           "@hair:pink": ("cotton candy", "candyfloss"), "@hair:brown": ("toffee",)},
+}
 for _lang, _table in _EYE_COLOUR_TERMS.items():
     for _base, _forms in _table.items():
         _TERMS[_lang][_base] = tuple(dict.fromkeys(_TERMS[_lang].get(_base, ()) + _forms))
-for _lang, _table in _HAIR_COLOUR_TERMS.items():
+for _lang, _table in (*_HAIR_COLOUR_TERMS.items(), *_READ_ONLY_COLOUR_TERMS.items()):
     for _base, _forms in _table.items():
         _TERMS[_lang][_base] = tuple(dict.fromkeys(_TERMS[_lang].get(_base, ()) + _forms))
 _DE_ENDINGS = ("", "e", "en", "er", "es", "em")
@@ -478,7 +537,7 @@ def build_colour_lexicon() -> ColourLexicon:
             h = hexcode.lstrip("#")
             if key and len(key.split()) <= _MAX_WORDS:
                 out[key] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
-    lex = ColourLexicon(out, {})
+    lex = ColourLexicon(out, {}, rules=1, clamp_delta_e=CLAMP_DELTA_E)
     words = {"hair": A.HAIR_COLOR_WORDS, "eyes": A.EYE_COLOR_WORDS, "skin": A.SKIN_WORDS, "garment": A.GARMENT_WORDS}
     for table, table_words in words.items():
         lex.prototypes[table] = {}
@@ -760,7 +819,9 @@ def colour_features(texts: Iterable[str], lexicon: ColourLexicon) -> Tensor:
                 continue
             lab = srgb_to_lab(torch.tensor(rgbs)).mean(0)  # [3]
             cats = [m.category for m in mentions if m.slot == slot]
-            _, d = lexicon.class_distances(lab, table, cats if all(cats) else ())
+            cats = cats if all(cats) else ()
+            lab = lexicon.clamped(lab, table, cats)
+            _, d = lexicon.class_distances(lab, table, cats)
             parts.append(torch.cat([torch.ones(1), lab / 100.0, torch.softmax(-d / _SOFT_TEMPERATURE, dim=0)]))
         rows.append(torch.cat(parts))
     return torch.stack(rows) if rows else torch.zeros(0, feature_dim())

@@ -465,11 +465,11 @@ _EYE_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
 # Ninth session: more English hair-colour words the colour lists lack, read by the dictionary only (training
 # prompts draw ``_HAIR_COLOUR_TERMS``; these carry their class's own colour, so the head reads them as it reads
 # that class's words). General vocabulary; "carrot", "fiery" and "toffee" were written here too and removed: they
-# are paraphrases-v1 words an earlier pass saw by accident (docs/style.md, ablation B).
+# are paraphrases-v1 words an earlier pass saw by accident (docs/style.md, ablation B); "cotton candy" and "flaming
+# red" too, as they hold (a form of) paraphrases-v2 words this session saw.
 _READ_ONLY_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"@hair:red": ("flaming red",), "@hair:auburn": ("oxblood",),
-           "@hair:blonde": ("champagne", "champagne blonde"), "@hair:white": ("pearl white", "pearly white"),
-           "@hair:pink": ("cotton candy", "candyfloss")},
+    "en": {"@hair:auburn": ("oxblood",), "@hair:blonde": ("champagne", "champagne blonde"),
+           "@hair:white": ("pearl white", "pearly white"), "@hair:pink": ("candyfloss",)},
 }
 for _lang, _table in _EYE_COLOUR_TERMS.items():
     for _base, _forms in _table.items():

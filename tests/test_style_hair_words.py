@@ -3,6 +3,8 @@ languages, unknown words giving zero features; colour categories (models/style/l
 prompts built from it that keep the held-out words out; a distilled head that reads its features."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -283,3 +285,28 @@ def test_a_negator_negates_the_first_term_after_it_and_or_carries_it(text: str, 
     """A negator used to reach past the term it negated: 'no hat short hair' read as not-short (bald)."""
     lex = H.build_hair_lexicon()
     assert [(m.words, m.negated) for m in H.find_words(text, lex)] == expected
+
+
+@pytest.mark.parametrize("text, want", [
+    ("golden hair down to her waist", "long_straight"),
+    ("hair falling past his shoulders", "long_straight"),
+    ("hair cut to the earlobes", "short"),
+    ("hair just below her ears", "bob"),
+    ("a woman whose hair reaches the chin", "bob"),
+    ("a man touching his chin", None),       # no hair named: a reach phrase says nothing
+    ("boots to the knees, long coat", None),
+    ("hair pulled to the back", None),       # "the back" is not a length
+])
+def test_length_said_by_where_the_hair_reaches(text: str, want: str | None) -> None:
+    lex = H.build_hair_lexicon()
+    assert H.predicted_class(text, lex, "hair_style") == want
+    back = H.HairLexicon.from_json(lex.to_json())
+    assert back.needs_hair == lex.needs_hair and H.predicted_class(text, back, "hair_style") == want
+    assert all(len(t.split()) <= H._MAX_TERM_WORDS for ws in H._REACH.values() for t in ws)
+
+
+def test_a_lexicon_stored_before_reach_phrases_reads_its_terms_anywhere() -> None:
+    d = json.loads(H.build_hair_lexicon().to_json())
+    del d["needs_hair"]
+    old = H.HairLexicon.from_json(json.dumps(d))
+    assert old.needs_hair == [] and H.predicted_class("a man touching his chin", old, "hair_style") == "bob"

@@ -2,6 +2,7 @@
 the held-out sets, the distilled head, and the shipped checkpoint reading words the templates never use."""
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -103,6 +104,23 @@ def test_reading_rules_give_hair_and_eye_words_their_hair_sense(lexicon: L.Colou
     old = L.ColourLexicon.from_json(lexicon.to_json().replace('"rules":1', '"rules":0'))
     assert old.rules == 0 and hair("crimson", old) == "auburn" and hair("silver", old) == "white"
     assert L.ColourLexicon.from_json(lexicon.to_json()).rules == 1
+    stored = json.loads(lexicon.to_json())  # as a checkpoint of the eighth session stored it: no such keys
+    del stored["rules"], stored["clamp_delta_e"]
+    before = L.ColourLexicon.from_json(json.dumps(stored))
+    assert (before.rules, before.clamp_delta_e) == (0, 0.0) and hair("crimson", before) == "auburn"
+    # the rules judge the named colour, not the one the clamp pulled in: "cranberry" (far from every red) stays red
+    f = L.colour_features(["cranberry hair"], lexicon)[0, 4:4 + len(A.HAIR_COLORS)]  # [13]
+    assert A.HAIR_COLORS[int(f.argmax())] == "red" and float(f.max()) > 0.9
+
+
+def test_read_only_colour_words_hold_no_unlisted_held_out_word() -> None:
+    """Words the dictionaries read but training never draws were written from general vocabulary; a held-out
+    descriptive word among them inflates the metric. The known ones are listed (docs/style.md, ninth session)."""
+    banned = held_out_tokens()
+    generic = {t for n in dir(A) if n.endswith("_WORDS") for ws in getattr(A, n).values() for w in ws for t in _tokens(w)}
+    hits = {form for table in L._READ_ONLY_COLOUR_TERMS.values() for forms in table.values() for form in forms
+            if (_tokens(form) & banned) - generic}
+    assert hits == {"champagne", "champagne blonde", "candyfloss"}  # added blind, kept, ablation in docs/style.md
 
 
 def test_far_colours_are_pulled_into_the_range_training_saw(lexicon: L.ColourLexicon) -> None:
@@ -116,8 +134,9 @@ def test_far_colours_are_pulled_into_the_range_training_saw(lexicon: L.ColourLex
     assert off.clamp_delta_e == 0
     raw, pulled = hair_lab("mint green hair", off), hair_lab("mint green hair", lexicon)
     greens = L._proto_labs(lexicon, "hair")[A.HAIR_COLORS.index("green")]  # [P, 3]
-    assert float((greens - raw).norm(dim=-1).min()) > L.CLAMP_DELTA_E + 5
-    assert float((greens - pulled).norm(dim=-1).min()) == pytest.approx(L.CLAMP_DELTA_E, abs=0.05)
+    w = lexicon._weights()  # [3], the distance the clamp measures
+    assert float(((greens - raw) * w).norm(dim=-1).min()) > L.CLAMP_DELTA_E + 5
+    assert float(((greens - pulled) * w).norm(dim=-1).min()) == pytest.approx(L.CLAMP_DELTA_E, abs=0.05)
     torch.testing.assert_close(hair_lab("green hair", off), hair_lab("green hair", lexicon))  # near ones untouched
 
 

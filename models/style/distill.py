@@ -46,7 +46,7 @@ from models.style.encoders import ATTRIBUTES, SCORED_ATTRIBUTES, StyleConfig, St
 from models.style.hair_words import HairLexicon, build_hair_lexicon, find_words, slot_offsets, word_feature_dim, word_features
 from models.style.lexicon import ColourLexicon, build_colour_lexicon, colour_features, feature_dim, find_colours
 from models.style.paraphrases import Paraphrase
-from models.synthetic.attributes import sample_attributes
+from models.synthetic.attributes import HeadAttributes, sample_attributes
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +124,14 @@ def _targets(targets: Sequence[dict[str, str]]) -> dict[str, Tensor]:
     return {a: torch.tensor([ATTRIBUTES[a].index(t[a]) if a in t else -100 for t in targets]) for a in TRAINED_ATTRIBUTES}
 
 
-def _row_weights(heads: Sequence, template: Tensor, balance: float) -> Tensor | None:
+def _row_weights(heads: Sequence[HeadAttributes], template: Tensor, balance: float) -> Tensor | None:
     """Sampling weight of each training row [T], or None (uniform) when ``balance`` is 0.
 
     Template-caption rows (``template`` [T] bool) keep their natural share, drawn uniformly: the edit decoder
     was trained on the teacher's vectors of exactly those captions, and drawing them by colour made the
     student's renders of them drift (docs/style.md). The other rows share the rest with weight
-    (share of their hair colour x share of their eye colour) ** -balance."""
+    (share of their hair colour x share of their eye colour) ** -balance, by the head's colours even where the
+    prompt does not name them (the distillation target is the whole head either way)."""
     if balance <= 0:
         return None
     w = torch.ones(len(heads), dtype=torch.float64)
@@ -355,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     teacher, teacher_extra = load_style_model(args.teacher)
     lexicon = build_colour_lexicon()
     cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed, distill_weight=args.distill_weight,
-                        attr_weight=args.attr_weight, hide_prob=args.hide_prob, swap_prob=args.swap_prob, balance=args.balance, template_weight=args.template_weight,
+                        attr_weight=args.attr_weight, hide_prob=args.hide_prob, swap_prob=args.swap_prob,
+                        balance=args.balance, template_weight=args.template_weight,
                         template_attr=not args.no_template_attr)
     definitions = None
     if args.definitions:

@@ -38,6 +38,7 @@ from models.synthetic.attributes import FACIAL_HAIR, GLASSES, HAIR_STYLES, HATS
 # Slots (the attribute they describe) and their classes, in the attribute head's order.
 WORD_SLOTS: dict[str, tuple[str, ...]] = {"hair_style": HAIR_STYLES, "facial_hair": FACIAL_HAIR,
                                           "glasses": GLASSES, "hat": HATS}
+_MAX_TERM_WORDS = 5
 _FLOOR = 0.03  # likelihood of a class a facet does not mention (a word is strong but not certain evidence)
 
 # ---- facets: what a kind of word says about each class (likelihood; unlisted classes get _FLOOR) ----
@@ -229,30 +230,34 @@ _REACH_VERBS = ("to", "down to", "reaching", "reaches", "reaching down to", "fal
                 "past", "below", "grazing", "grazes", "brushing", "brushes", "touching", "touches", "skimming",
                 "skims", "that reaches", "that falls to", "which reaches", "just past", "just below", "well past",
                 "well below", "all the way to", "all the way down to", "down past", "down below")
-# body part -> (facet when the hair reaches it, facet when it goes past / below it)
+# body part -> (facet when the hair reaches it, facet when it goes past / below it). No bare "back" ("pulled to the
+# back"), and always an owner word ("to her waist", "past the shoulders"): "shoulder to shoulder" is not a length.
 _REACH_PARTS: dict[str, tuple[str, str]] = {
-    **{p: ("long", "long") for p in ("waist", "hips", "hip", "back", "lower back", "mid back", "elbows", "bum", "knees")},
+    **{p: ("long", "long") for p in ("waist", "hips", "hip", "lower back", "mid back", "elbows", "bum", "knees")},
     **{p: ("shoulder", "long") for p in ("shoulders", "shoulder", "collarbone", "collarbones", "collar")},
     **{p: ("chin", "shoulder") for p in ("chin", "jaw", "jawline", "neck", "nape")},
     **{p: ("short", "chin") for p in ("ears", "earlobes")},
 }
-_OWNERS = ("her", "his", "their", "the", "")
+_OWNERS = ("her", "his", "their", "the")
 
 
 def _reach_phrases() -> dict[str, tuple[str, ...]]:
-    """Facet -> "VERB OWNER PART" phrases ("falling past her shoulders" -> long)."""
+    """Facet -> "VERB OWNER PART" phrases of at most ``_MAX_TERM_WORDS`` words ("falling past her shoulders" ->
+    long). ``find_words`` reads them only in a clause that names the hair ("a man touching his chin" is no bob)."""
     out: dict[str, list[str]] = {}
     for part, (at, beyond) in _REACH_PARTS.items():
         for verb in _REACH_VERBS:
             facet = beyond if {"past", "below"} & set(verb.split()) else at
-            out.setdefault(facet, []).extend(" ".join(w for w in (verb, owner, part) if w) for owner in _OWNERS)
+            phrases = (f"{verb} {owner} {part}" for owner in _OWNERS)
+            out.setdefault(facet, []).extend(p for p in phrases if len(p.split()) <= _MAX_TERM_WORDS)
     return {k: tuple(v) for k, v in out.items()}
 
 
+_REACH = _reach_phrases()
 _EN_READ_ONLY: dict[str, dict[str, tuple[str, ...]]] = {
-    "hair_style": {**_reach_phrases(),
+    "hair_style": {**_REACH,
                    "very_short": ("faux hawk", "faux mohawk", "high fade", "low fade", "mid fade", "taper fade"),
-                   "short": ("short crop", "shaggy short", "short and messy", "short and spiky")},
+                   "short": _REACH["short"] + ("short crop", "shaggy short", "short and messy", "short and spiky")},
     "facial_hair": {"full_beard": ("neckbeard", "neck beard", "full set", "bushy whiskers"),
                     "none": ("shaved clean",)},
 }
@@ -553,7 +558,6 @@ _NEG_WINDOW = 3  # a negator this many words before a term (or fewer) negates it
 # Between two terms, only these words carry one negation on to the next term ("no beard or moustache");
 # any other term stops it ("without glasses long curly hair": the hair is not negated).
 _NEG_CARRY = frozenset({"or", "nor", "ni", "oder", "noch", "o", "ou", "of", "nem"})
-_MAX_TERM_WORDS = 5
 
 
 def _fold(word: str) -> str:
@@ -581,23 +585,25 @@ class HairLexicon:
     nouns: dict[str, list[str]]
     negators: list[str]
     languages: list[str] = field(default_factory=list)
+    needs_hair: list[str] = field(default_factory=list)  # terms read only in a clause that names the hair (reach phrases)
 
     def to_json(self) -> str:
         return json.dumps({"terms": self.terms, "facets": self.facets, "generic": self.generic, "nouns": self.nouns,
-                           "negators": self.negators, "languages": self.languages},
+                           "negators": self.negators, "languages": self.languages, "needs_hair": self.needs_hair},
                           separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> "HairLexicon":
         d = json.loads(text)
         return cls({k: (v[0], v[1]) for k, v in d["terms"].items()}, d["facets"], d["generic"], d["nouns"],
-                   d["negators"], d.get("languages", []))
+                   d["negators"], d.get("languages", []), d.get("needs_hair", []))
 
     def __post_init__(self) -> None:
         self._noun_slot = {_fold(w): slot for slot, ws in self.nouns.items() for w in ws}
         self._neg = set(self.negators)
         self._generic = {slot: set(v) for slot, v in self.generic.items()}
         self._max = max((len(k.split()) for k in self.terms), default=1)
+        self._needs_hair = set(self.needs_hair)
 
 
 def build_hair_lexicon() -> HairLexicon:
@@ -612,8 +618,12 @@ def build_hair_lexicon() -> HairLexicon:
                     key = " ".join(_norm(w))
                     if key and len(key.split()) <= _MAX_TERM_WORDS:
                         terms.setdefault(key, (slot, facet))
+    # the generated reach phrases need a hair noun; those the hand-written tables already hold read as before
+    written = {" ".join(_norm(w)) for lang, table in (("en", _EN), *_FOREIGN.items())
+               for facets in table.values() for words in facets.values() for w in words}
+    reach = sorted(({" ".join(_norm(w)) for words in _REACH.values() for w in words} & set(terms)) - written)
     return HairLexicon(terms, FACETS, {k: sorted(v) for k, v in _GENERIC.items()},
-                       {k: list(v) for k, v in PART_NOUNS.items()}, sorted(NEGATORS), ["en", *_FOREIGN])
+                       {k: list(v) for k, v in PART_NOUNS.items()}, sorted(NEGATORS), ["en", *_FOREIGN], reach)
 
 
 def term_table(third_pass: bool = False) -> dict[str, dict[str, dict[str, tuple[str, ...]]]]:
@@ -649,6 +659,9 @@ def find_words(text: str, lex: HairLexicon) -> list[WordMention]:
                 i += 1
                 continue
             n, slot, facet = hit
+            if " ".join(words[i:i + n]) in lex._needs_hair and not any(s == "hair" for _, s in nouns):
+                i += 1  # "touching his chin", "boots to the knees": no hair named, no length
+                continue
             bound = n == 1 and words[i] in _BOUND_TERMS
             if facet in lex._generic.get(slot, ()) or bound:
                 after = [s for j, s in nouns if j >= i + n]

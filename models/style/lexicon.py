@@ -128,7 +128,7 @@ _RULES_1_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     "hair": {**CATEGORY_CLASSES["hair"], "silver": ("grey",)},
     "eyes": {**CATEGORY_CLASSES["eyes"], "blue": ("blue",)},
 }
-_VIVID_CHROMA = 58.0  # the auburn prototypes reach 64 only at hue 48; "brownish red" (55, 39 degrees) stays auburn
+_VIVID_CHROMA = 58.0  # the auburn prototypes reach 64 only at hue 48; "brownish red" (chroma 55) is left to Lab
 _VIVID_HUE = 42.0
 # Names that are shade words more than hues: "dark eyes" are dark brown, "pale hair" is platinum.
 _NAME_CATEGORIES = {"dark": "black", "pale": "white"}
@@ -274,15 +274,21 @@ class ColourLexicon:
             return self.colours.get(name) or self.aliases.get(name)
         return None
 
-    def class_distances(self, lab: Tensor, table: str, categories: Sequence[str] = ()) -> tuple[list[str], Tensor]:
+    def _weights(self) -> Tensor:
+        """Per-axis weights [3] of the Lab distance (lightness, a, b)."""
+        return torch.tensor([self.lightness_weight, 1.0, 1.0])
+
+    def class_distances(self, lab: Tensor, table: str, categories: Sequence[str] = (),
+                        rule_lab: Tensor | None = None) -> tuple[list[str], Tensor]:
         """Attribute values of ``table`` (in ``REFERENCE_COLORS`` order, which the features keep) and the
         deltaE [K] from ``lab`` [3] to each one's nearest prototype; values outside every one of the
-        colour's ``categories`` (when all are known) get ``_CATEGORY_PENALTY`` more."""
+        colour's ``categories`` (when all are known) get ``_CATEGORY_PENALTY`` more. ``rule_lab`` [3]: the colour the
+        reading rules judge (the named colour before ``clamped`` pulled it in), default ``lab``."""
         names = list(REFERENCE_COLORS[table])
         labs = _proto_labs(self, table)
-        w = torch.tensor([self.lightness_weight, 1.0, 1.0])
+        w = self._weights()
         d = torch.stack([((pl - lab) * w).norm(dim=-1).min() for pl in labs])
-        allowed = _allowed(table, categories, self.rules, lab)
+        allowed = _allowed(table, categories, self.rules, lab if rule_lab is None else rule_lab)
         if allowed is not None:
             d = d + torch.tensor([0.0 if n in allowed else _CATEGORY_PENALTY for n in names])
         return names, d
@@ -296,7 +302,7 @@ class ColourLexicon:
         _, d = self.class_distances(lab, table, categories)
         k = int(d.argmin())
         protos = _proto_labs(self, table)[k]                                   # [P, 3]
-        w = torch.tensor([self.lightness_weight, 1.0, 1.0])
+        w = self._weights()
         gaps = ((protos - lab) * w).norm(dim=-1)                               # [P]
         near = protos[int(gaps.argmin())]
         gap = float(gaps.min())
@@ -310,7 +316,7 @@ class ColourLexicon:
         ``categories`` [N] is given): (values, deltaE [N], penalty included)."""
         names = list(REFERENCE_COLORS[table])
         lab = srgb_to_lab(torch.tensor([list(c) for c in rgbs], dtype=torch.float32))  # [N, 3]
-        w = torch.tensor([self.lightness_weight, 1.0, 1.0])
+        w = self._weights()
         d = torch.stack([((lab[:, None] - pl[None]) * w).norm(dim=-1).min(dim=1).values
                          for pl in _proto_labs(self, table)], dim=1)  # [N, K]
         if categories is not None:
@@ -341,8 +347,9 @@ def _allowed(table: str, categories: Sequence[str], rules: int = 0, lab: Tensor 
 
 
 def _vivid_red(lab: Tensor) -> bool:
-    """A saturated true red (hue below the auburn colours' ~45-62 degrees, chroma above theirs): dyed-red
-    hair words ("crimson", "dark red", "blood red") whatever their lightness. Auburn is a brownish red."""
+    """``lab`` [3] is a saturated true red (hue below the auburn colours' ~45-62 degrees, chroma above theirs): dyed-red
+    hair words ("crimson", "dark red", "blood red") whatever their lightness. Auburn is a brownish red. Bluish reds
+    (negative hue) count too; the red family's category already keeps purples out."""
     a, b = float(lab[1]), float(lab[2])
     return math.hypot(a, b) > _VIVID_CHROMA and math.degrees(math.atan2(b, a)) < _VIVID_HUE
 
@@ -821,8 +828,9 @@ def colour_features(texts: Iterable[str], lexicon: ColourLexicon) -> Tensor:
             lab = srgb_to_lab(torch.tensor(rgbs)).mean(0)  # [3]
             cats = [m.category for m in mentions if m.slot == slot]
             cats = cats if all(cats) else ()
-            lab = lexicon.clamped(lab, table, cats)
-            _, d = lexicon.class_distances(lab, table, cats)
+            pulled = lexicon.clamped(lab, table, cats)  # [3]; the rules still judge the named colour
+            _, d = lexicon.class_distances(pulled, table, cats, rule_lab=lab)
+            lab = pulled
             parts.append(torch.cat([torch.ones(1), lab / 100.0, torch.softmax(-d / _SOFT_TEMPERATURE, dim=0)]))
         rows.append(torch.cat(parts))
     return torch.stack(rows) if rows else torch.zeros(0, feature_dim())

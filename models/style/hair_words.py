@@ -223,8 +223,9 @@ for _slot, _facets in _EN_THIRD_PASS.items():
 
 # Ninth session: English phrases read by the dictionary only (training prompts do not draw them, so the caption
 # banks the text head is trained on stay as they are; each phrase gives the features of a facet the head knows).
-# Length said by where the hair reaches ("down to her waist", "falling past his shoulders"), written as
-# every verb x possessive x body part, and a few cut names and beard phrases that were missing. General vocabulary.
+# Length said by where the hair reaches ("down to her waist", "falling past his shoulders"), generated as
+# verb x owner word x body part (at most five words), and a few cut names and beard phrases that were missing.
+# General vocabulary.
 _REACH_VERBS = ("to", "down to", "reaching", "reaches", "reaching down to", "falls to", "falling to", "falls past",
                 "falling past", "falls below", "falling below", "hangs to", "hanging to", "hangs past", "hanging past",
                 "past", "below", "grazing", "grazes", "brushing", "brushes", "touching", "touches", "skimming",
@@ -659,7 +660,7 @@ def find_words(text: str, lex: HairLexicon) -> list[WordMention]:
                 i += 1
                 continue
             n, slot, facet = hit
-            if " ".join(words[i:i + n]) in lex._needs_hair and not any(s == "hair" for _, s in nouns):
+            if key in lex._needs_hair and not any(s == "hair" for _, s in nouns):  # key: the term just matched
                 i += 1  # "touching his chin", "boots to the knees": no hair named, no length
                 continue
             bound = n == 1 and words[i] in _BOUND_TERMS

@@ -35,7 +35,7 @@ def _drop_words(model, words: str) -> None:
         model.hair_lexicon = HairLexicon.from_json(json.dumps(d))
     if model.lexicon is not None:
         lex = model.lexicon
-        for table in (lex.colours, lex.aliases):
+        for table in (lex.colours, lex.aliases, lex.objects):
             for k in [k for k in table if hit(k)]:
                 del table[k]
                 n += 1

@@ -254,6 +254,8 @@ _SHIPPED_PROMPTS = (  # not from the held-out sets; words a user types, several 
     ("Her hair is crimson and her eyes are teal.", {"hair_color": "red", "eye_color": "green"}),
     ("a woman whose eyes are ice blue and whose hair is snow white", {"eye_color": "blue", "hair_color": "white"}),
     ("golden hair down to her waist, blue eyes", {"hair_color": "blonde", "hair_style": "long_straight", "eye_color": "blue"}),
+    # tenth session: things named as colours (the object-colour table)
+    ("hair the colour of honeycomb, eyes like pine needles", {"hair_color": "blonde", "eye_color": "green"}),
 )
 
 

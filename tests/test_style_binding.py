@@ -33,6 +33,7 @@ def _slots(text: str, lex: L.ColourLexicon) -> list[tuple[str, str]]:
     ("her eyes (green) and black hair", [("green", "eyes"), ("black", "hair")]),
     ("her eyes, a deep green; black hair", [("deep green", "eyes"), ("black", "hair")]),
     ("eyes with a hint of green, black hair", [("green", "eyes"), ("black", "hair")]),
+    ("black hair, eyes, the colour of jade", [("black", "hair"), ("jade", "eyes")]),  # an appositive "the colour of"
     # (2) "and" continues a colour that followed its noun
     ("eyes of green and gold, black hair", [("green", "eyes"), ("gold", "eyes"), ("black", "hair")]),
     # (3) a colour list reaches the noun of the next clause

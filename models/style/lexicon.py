@@ -884,7 +884,8 @@ def _bind_across(clauses: list[tuple[str, list[str]]], found: list[list[tuple[Co
     A clause with a colour but no part noun (its colours went to hair by default) takes, in order:
     (1) the noun that ends the clause before, over a comma / bracket / dash / "with", when that clause
     has no colour and this one is a relative clause ("her eyes, which are green"), or the noun has an
-    article or possessive ("her eyes, a deep green"), or it stands bare before a bracket, dash or "with"
+    article or possessive ("her eyes, a deep green") or this clause says "the colour of" ("eyes, the colour of
+    jade"), or it stands bare before a bracket, dash or "with"
     ("eyes (green)", "eyes with a green tint"); not in terse lists ("moustache, copper red ivy league",
     "<unknown word> eyes, copper"), whose bare colour is the hair's; (2) after "and", the
     part of the clause before's last colour if that colour followed its noun ("eyes of green and gold");
@@ -920,7 +921,8 @@ def _bind_across(clauses: list[tuple[str, list[str]]], found: list[list[tuple[Co
             prev_sep, prev_words = clauses[k - 1]
             last = prev_words[-1]
             bare = (len(prev_words) > 1 and prev_words[-2] in _ARTICLES) or words[0] in _RELATIVE_WORDS or (
-                sep not in {",", ";"} and all(w in _ARTICLES for w in prev_words[:-1][-1:]))
+                sep not in {",", ";"} and all(w in _ARTICLES for w in prev_words[:-1][-1:])) or (
+                len(words) > 2 and words[0] in _ARTICLES and words[1] in _COLOUR_NOUNS)  # "eyes, the colour of jade"
             if ("back" in _ACROSS_RULES and sep in _BACK_SEPS and not found[k - 1] and last in noun_slot
                     and last not in _ADJECTIVE_NOUNS and bare):
                 rebind(k, noun_slot[last], "back")

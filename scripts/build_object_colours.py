@@ -149,7 +149,11 @@ def select(names: dict[str, str], wordnet: tuple[dict[str, str], set[str], dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.lexicon import CATEGORY_WORDS, build_colour_lexicon, normalise_name
+    from models.style.lexicon import (
+        CATEGORY_WORDS,
+        build_colour_lexicon,
+        normalise_name,
+    )
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--colour-names", type=Path, required=True, help="color-name-list's src/colornames.csv")

@@ -759,7 +759,7 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
                     continue
                 rgb, bound_to = lexicon.lookup(span), None
                 if rgb is None and extended and lexicon.objects:
-                    rgb, span = _object_colour(words, i, n, noun_slot, lexicon)
+                    rgb, span = _object_colour(words, i, n, lexicon)
                     bound_to = _object_colour_position(words, i, n, noun_slot, lexicon) if rgb is not None else None
                     if bound_to is None:
                         rgb, span = None, words[i:i + n]
@@ -819,7 +819,7 @@ _STYLE_NOUNS = frozenset({
     "tranças", "rabo", "coque", "vlecht", "vlechten", "paardenstaart", "staart", "kapsel"})
 
 
-def _object_colour(words: Sequence[str], i: int, n: int, noun_slot: dict[str, str],
+def _object_colour(words: Sequence[str], i: int, n: int,
                    lexicon: ColourLexicon) -> tuple[tuple[int, int, int] | None, list[str]]:
     """Colour of the thing ``words[i:i+n]`` names and the words it is read as: a possessive is read without its
     "'s" ("a raven's wing": the raven's colour), through the object table or the dictionary; else (None, span)."""

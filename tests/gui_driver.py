@@ -32,13 +32,13 @@ def settle(app: App, timeout_s: float = 120.0) -> None:
 def paint_box(app: App, label: int) -> None:
     """Horizontal strokes over BOX with a 4 px brush, as a mouse drag would make them."""
     top, bottom, left, right = BOX
-    app.select_class(label)
-    app.state.brush_size = 4
+    app.editor.select_class(label)
+    app.doc.state.brush_size = 4
     for row in range(top + 2, bottom, 3):
-        app.pointer_down(app.canvas_panel.to_window(left + 2, row), 0)
+        app.gestures.pointer_down(app.canvas_panel.to_window(left + 2, row), 0)
         for col in range(left + 2, right - 1, 2):
-            app.pointer_move(app.canvas_panel.to_window(col, row))
-        app.pointer_up(0)
+            app.gestures.pointer_move(app.canvas_panel.to_window(col, row))
+        app.gestures.pointer_up(0)
         app.step()
 
 
@@ -74,8 +74,8 @@ def restore(args: argparse.Namespace) -> int:
         dialogs.choose("Restore")
     settle(app)
     top, bottom, left, right = BOX
-    box = app.canvas.labels[top + 4:bottom - 4, left + 4:right - 4]
-    print(json.dumps({"offered": offered, "box_hair_share": float((box == HAIR).mean()), "dirty": app.dirty}),
+    box = app.doc.canvas.labels[top + 4:bottom - 4, left + 4:right - 4]
+    print(json.dumps({"offered": offered, "box_hair_share": float((box == HAIR).mean()), "dirty": app.doc.dirty}),
           flush=True)
     app.shutdown()
     return 0

@@ -51,10 +51,10 @@ def fresh(app):
 
     if dialogs.modal_open():
         dialogs.choose(dialogs.modal_choices()[-1])
-    app.export_job = None
-    app._new_now()
-    app.set_view_mode("rgb")
-    app.reset_view()
+    app.exports.job = None
+    app.files._new_now()
+    app.editor.set_view_mode("rgb")
+    app.editor.reset_view()
     settle(app)
     return app
 
@@ -78,7 +78,7 @@ def test_the_window_shows_a_decoded_head(fresh, tmp_path) -> None:
     status = app.status.text()
     assert f"{len(app.engine.head):,} Gaussians" in status and "decode" in status
     shown = app.view.shown_pixels()[..., :3]
-    background = np.array(app.state.background, np.float32)
+    background = np.array(app.doc.state.background, np.float32)
     covered = np.abs(shown - background).max(-1) > 0.05
     assert 0.1 < covered.mean() < 0.9, "a head fills part of the viewport"
     shot = app.take_screenshot(tmp_path / "window.png")
@@ -102,60 +102,60 @@ def test_a_stroke_paints_the_canvas_and_the_head_follows(fresh) -> None:
     before = app.view.shown_pixels()
     paint_box(app, HAIR)
     top, bottom, left, right = BOX
-    assert (app.canvas.labels[top + 4:bottom - 4, left + 4:right - 4] == HAIR).mean() > 0.95
+    assert (app.doc.canvas.labels[top + 4:bottom - 4, left + 4:right - 4] == HAIR).mean() > 0.95
     settle(app)
     assert app.engine.head_version > version, "the painted map was decoded"
     assert np.abs(app.view.shown_pixels() - before).max() > 0.1, "the viewport shows the new head"
-    assert app.dirty
+    assert app.doc.dirty
 
 
 def test_undo_redo_keys(fresh) -> None:
     app = fresh
-    before = app.canvas.labels.copy()
+    before = app.doc.canvas.labels.copy()
     paint_box(app, EYES)
-    after = app.canvas.labels.copy()
-    assert app.key("Z", Mods(ctrl=True)) == "undo"
-    assert (app.canvas.labels != after).any()
-    while app.canvas.can_undo:
-        app.key("Z", Mods(ctrl=True))
-    np.testing.assert_array_equal(app.canvas.labels, before)
-    assert app.key("Y", Mods(ctrl=True)) == "redo"
-    while app.canvas.can_redo:
-        app.key("Z", Mods(ctrl=True, shift=True))
-    np.testing.assert_array_equal(app.canvas.labels, after)
+    after = app.doc.canvas.labels.copy()
+    assert app.gestures.key("Z", Mods(ctrl=True)) == "undo"
+    assert (app.doc.canvas.labels != after).any()
+    while app.doc.canvas.can_undo:
+        app.gestures.key("Z", Mods(ctrl=True))
+    np.testing.assert_array_equal(app.doc.canvas.labels, before)
+    assert app.gestures.key("Y", Mods(ctrl=True)) == "redo"
+    while app.doc.canvas.can_redo:
+        app.gestures.key("Z", Mods(ctrl=True, shift=True))
+    np.testing.assert_array_equal(app.doc.canvas.labels, after)
 
 
 def test_class_tool_and_brush_keys(fresh) -> None:
     app = fresh
-    app.key("9")
-    assert app.state.label == HAIR
-    app.key("3", Mods(shift=True))
-    assert app.state.label == palette().id_of("eyeglasses")
-    app.key("E")
-    assert app.state.tool == "eraser" and app.state.paint_label == 0
-    app.key("B")
-    size = app.state.brush_size
-    app.key("]")
-    assert app.state.brush_size > size
-    app.key("[")
-    app.key("[")
-    assert app.state.brush_size < size
+    app.gestures.key("9")
+    assert app.doc.state.label == HAIR
+    app.gestures.key("3", Mods(shift=True))
+    assert app.doc.state.label == palette().id_of("eyeglasses")
+    app.gestures.key("E")
+    assert app.doc.state.tool == "eraser" and app.doc.state.paint_label == 0
+    app.gestures.key("B")
+    size = app.doc.state.brush_size
+    app.gestures.key("]")
+    assert app.doc.state.brush_size > size
+    app.gestures.key("[")
+    app.gestures.key("[")
+    assert app.doc.state.brush_size < size
 
 
 def test_fill_and_eyedropper(fresh) -> None:
     app = fresh
-    labels = app.canvas.labels
+    labels = app.doc.canvas.labels
     row, col = np.argwhere(labels == SKIN)[len(np.argwhere(labels == SKIN)) // 2]
-    app.select_tool("picker")
-    app.pointer_down(app.canvas_panel.to_window(col + 0.5, row + 0.5), 0)
-    app.pointer_up(0)
-    assert app.state.label == SKIN and app.state.tool == "brush"
-    app.select_class(EARS)
-    app.select_tool("fill")
-    app.pointer_down(app.canvas_panel.to_window(col + 0.5, row + 0.5), 0)
-    app.pointer_up(0)
-    assert app.canvas.labels[row, col] == EARS
-    assert not (app.canvas.labels == SKIN).any() or (labels == SKIN).sum() > (app.canvas.labels == SKIN).sum()
+    app.editor.select_tool("picker")
+    app.gestures.pointer_down(app.canvas_panel.to_window(col + 0.5, row + 0.5), 0)
+    app.gestures.pointer_up(0)
+    assert app.doc.state.label == SKIN and app.doc.state.tool == "brush"
+    app.editor.select_class(EARS)
+    app.editor.select_tool("fill")
+    app.gestures.pointer_down(app.canvas_panel.to_window(col + 0.5, row + 0.5), 0)
+    app.gestures.pointer_up(0)
+    assert app.doc.canvas.labels[row, col] == EARS
+    assert not (app.doc.canvas.labels == SKIN).any() or (labels == SKIN).sum() > (app.doc.canvas.labels == SKIN).sum()
 
 
 # ----- the 3D view ----------------------------------------------------------------------------
@@ -164,47 +164,47 @@ def test_drag_orbits_wheel_zooms_double_click_resets(fresh) -> None:
     app = fresh
     first = app.view.shown_pixels()
     cx, cy = app.view.centre()
-    yaw, radius = app.orbit.yaw, app.orbit.radius
-    app.pointer_down((cx, cy), 0)
+    yaw, radius = app.doc.orbit.yaw, app.doc.orbit.radius
+    app.gestures.pointer_down((cx, cy), 0)
     for i in range(1, 11):
-        app.pointer_move((cx + 15 * i, cy))
+        app.gestures.pointer_move((cx + 15 * i, cy))
         app.step()
-    app.pointer_up(0)
+    app.gestures.pointer_up(0)
     settle(app)
-    assert app.orbit.yaw != yaw
+    assert app.doc.orbit.yaw != yaw
     turned = app.view.shown_pixels()
     assert np.abs(turned - first).mean() > 0.01, "the view re-rendered from the new angle"
-    app.wheel((cx, cy), 2)
-    assert app.orbit.radius < radius
-    app.pointer_down((cx, cy), 1)  # right-drag pans
-    app.pointer_move((cx + 40, cy + 10))
-    app.pointer_up(1)
-    assert app.orbit.pan != (0.0, 0.0)
-    app.double_click((cx, cy), 0)
-    assert app.orbit.yaw == yaw and app.orbit.radius == radius and app.orbit.pan == (0.0, 0.0)
+    app.gestures.wheel((cx, cy), 2)
+    assert app.doc.orbit.radius < radius
+    app.gestures.pointer_down((cx, cy), 1)  # right-drag pans
+    app.gestures.pointer_move((cx + 40, cy + 10))
+    app.gestures.pointer_up(1)
+    assert app.doc.orbit.pan != (0.0, 0.0)
+    app.gestures.double_click((cx, cy), 0)
+    assert app.doc.orbit.yaw == yaw and app.doc.orbit.radius == radius and app.doc.orbit.pan == (0.0, 0.0)
 
 
 def test_view_modes_and_background(fresh) -> None:
     app = fresh
-    app.set_view_mode("classes")
+    app.editor.set_view_mode("classes")
     settle(app)
     shown = app.view.shown_pixels()[..., :3]
     colours = {tuple(c) for c in (palette().colors.astype(np.float32) / 255.0).round(3).tolist()}
     pixels = {tuple(p) for p in shown.reshape(-1, 3).round(3).tolist()}
     assert len(pixels & colours) >= 4, "class view shows palette colours"
-    app.set_view_mode("depth")
-    app.set_background((1.0, 1.0, 1.0))
+    app.editor.set_view_mode("depth")
+    app.editor.set_background((1.0, 1.0, 1.0))
     settle(app)
     corner = app.view.shown_pixels()[0, 0, :3]
     np.testing.assert_allclose(corner, 1.0, atol=1e-3)
-    app.set_background((0.12, 0.12, 0.14))
-    app.key("T")
-    assert app.state.turntable
-    yaw = app.orbit.yaw
+    app.editor.set_background((0.12, 0.12, 0.14))
+    app.gestures.key("T")
+    assert app.doc.state.turntable
+    yaw = app.doc.orbit.yaw
     time.sleep(0.05)
     app.step()
-    assert app.orbit.yaw != yaw
-    app.key("T")
+    assert app.doc.orbit.yaw != yaw
+    app.gestures.key("T")
 
 
 # ----- style ----------------------------------------------------------------------------------
@@ -212,27 +212,27 @@ def test_view_modes_and_background(fresh) -> None:
 def test_prompt_history_and_style_image(fresh, tmp_path) -> None:
     app = fresh
     version = app.engine.head_version
-    app.apply_prompt("long red hair, green eyes")
+    app.styling.apply_prompt("long red hair, green eyes")
     settle(app)
     assert app.engine.head_version > version
     assert app.settings.prompt_history[0] == "long red hair, green eyes"
     app.step()  # the frame that takes the engine's events
     assert app.style.reading == "reads as: red hair, green eyes", app.style.reading  # what the style model read
-    app.apply_prompt("   ")
+    app.styling.apply_prompt("   ")
     assert "empty" in app.status.text()
     image = np.zeros((64, 64, 4), np.uint8)
     image[..., 0], image[..., 3] = 200, 255
     Image.fromarray(image, "RGBA").save(tmp_path / "red.png")
-    assert app.load_style_image_file(tmp_path / "red.png")
-    assert app.style_mode == "image"
+    assert app.styling.load_style_image_file(tmp_path / "red.png")
+    assert app.doc.style_mode == "image"
     settle(app)
     clear = np.zeros((64, 64, 4), np.uint8)
     Image.fromarray(clear, "RGBA").save(tmp_path / "clear.png")
-    assert not app.load_style_image_file(tmp_path / "clear.png")
+    assert not app.styling.load_style_image_file(tmp_path / "clear.png")
     assert "transparent" in app.status.text()
     close_modal(app)
-    app.set_style_mode("text")
-    assert app.style_mode == "text"
+    app.styling.set_style_mode("text")
+    assert app.doc.style_mode == "text"
 
 
 # ----- files ----------------------------------------------------------------------------------
@@ -240,32 +240,32 @@ def test_prompt_history_and_style_image(fresh, tmp_path) -> None:
 def test_save_and_open_a_project(fresh, tmp_path) -> None:
     app = fresh
     paint_box(app, HAIR)
-    app.apply_prompt("short black hair")
-    app.orbit.yaw = 40.0
-    assert app.save_project_as(tmp_path / "mine")
+    app.styling.apply_prompt("short black hair")
+    app.doc.orbit.yaw = 40.0
+    assert app.files.save_project_as(tmp_path / "mine")
     path = tmp_path / "mine.perchead"
-    assert path.is_file() and not app.dirty and app.project_path == path
+    assert path.is_file() and not app.doc.dirty and app.doc.project_path == path
     assert str(path) in app.settings.recent_files[0]
     saved = load_project(path)
-    np.testing.assert_array_equal(saved.labels, app.canvas.labels)
+    np.testing.assert_array_equal(saved.labels, app.doc.canvas.labels)
     assert saved.prompt == "short black hair" and saved.camera["yaw_deg"] == 40.0
-    app._new_now()
-    assert app.open_project(path)
-    np.testing.assert_array_equal(app.canvas.labels, saved.labels)
-    assert app.prompt == "short black hair" and app.orbit.yaw == 40.0 and not app.dirty
-    assert not app.canvas.can_undo, "an opened project starts a fresh history"
+    app.files._new_now()
+    assert app.files.open_project(path)
+    np.testing.assert_array_equal(app.doc.canvas.labels, saved.labels)
+    assert app.doc.prompt == "short black hair" and app.doc.orbit.yaw == 40.0 and not app.doc.dirty
+    assert not app.doc.canvas.can_undo, "an opened project starts a fresh history"
 
 
 def test_a_damaged_project_is_reported_and_the_work_stays(fresh, tmp_path) -> None:
     app = fresh
     paint_box(app, HAIR)
-    labels = app.canvas.labels.copy()
+    labels = app.doc.canvas.labels.copy()
     bad = tmp_path / "bad.perchead"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
-    assert not app.open_project(bad)
+    assert not app.files.open_project(bad)
     assert close_modal(app) == "OK"
-    np.testing.assert_array_equal(app.canvas.labels, labels)
-    assert app.dirty
+    np.testing.assert_array_equal(app.doc.canvas.labels, labels)
+    assert app.doc.dirty
 
 
 def test_opening_with_unsaved_changes_asks_first(fresh, tmp_path) -> None:
@@ -273,15 +273,15 @@ def test_opening_with_unsaved_changes_asks_first(fresh, tmp_path) -> None:
 
     app = fresh
     other = tmp_path / "other.perchead"
-    save_project(other, Project(labels=np.zeros_like(app.canvas.labels), prompt="bald"))
+    save_project(other, Project(labels=np.zeros_like(app.doc.canvas.labels), prompt="bald"))
     paint_box(app, HAIR)
-    app.open_project_checked(other)
+    app.files.open_project_checked(other)
     assert dialogs.modal_choices() == ["Save", "Discard", "Cancel"]
     dialogs.choose("Cancel")
-    assert app.dirty and app.project_path is None
-    app.open_project_checked(other)
+    assert app.doc.dirty and app.doc.project_path is None
+    app.files.open_project_checked(other)
     dialogs.choose("Discard")
-    assert app.project_path == other and app.prompt == "bald"
+    assert app.doc.project_path == other and app.doc.prompt == "bald"
 
 
 def test_close_with_unsaved_changes_asks(fresh) -> None:
@@ -301,36 +301,36 @@ def test_load_and_save_seg_maps(fresh, tmp_path) -> None:
     labels[60:240, 40:160] = SKIN
     labels[20:80, 40:160] = HAIR
     Image.fromarray(labels, "L").save(tmp_path / "index.png")
-    assert app.load_segmap_file(tmp_path / "index.png", labels="index")
-    assert (app.canvas.labels == HAIR).any() and (app.canvas.labels == SKIN).any()
-    assert app.canvas.can_undo
-    assert app.save_segmap_file(tmp_path / "out.png")
+    assert app.files.load_segmap_file(tmp_path / "index.png", labels="index")
+    assert (app.doc.canvas.labels == HAIR).any() and (app.doc.canvas.labels == SKIN).any()
+    assert app.doc.canvas.can_undo
+    assert app.files.save_segmap_file(tmp_path / "out.png")
     rgb = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"))
-    assert rgb.shape[:2] == app.canvas.labels.shape
+    assert rgb.shape[:2] == app.doc.canvas.labels.shape
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
-    assert not app.load_segmap_file(tmp_path / "broken.png")
+    assert not app.files.load_segmap_file(tmp_path / "broken.png")
     close_modal(app)
 
 
 def test_exports(fresh, tmp_path) -> None:
     app = fresh
-    assert app.export_ply(tmp_path / "head.ply")
+    assert app.exports.export_ply(tmp_path / "head.ply")
     head = read_ply(tmp_path / "head.ply")
     assert len(head) == len(app.engine.head) and int(head.labels.max()) > 0
-    assert app.export_png(tmp_path / "view.png", size=128)
+    assert app.exports.export_png(tmp_path / "view.png", size=128)
     assert Image.open(tmp_path / "view.png").size == (128, 128)
-    assert not app.export_ply(tmp_path / "missing" / "head.ply")
+    assert not app.exports.export_ply(tmp_path / "missing" / "head.ply")
     close_modal(app)
     dpg_set = __import__("dearpygui.dearpygui", fromlist=["set_value"]).set_value
     dpg_set("export/frames", 4)
     dpg_set("export/size", 64)
-    assert app.start_turntable(tmp_path / "turn.gif")
+    assert app.exports.start_turntable(tmp_path / "turn.gif")
     for _ in range(10):
         app.step()
-    assert app.export_job is None
+    assert app.exports.job is None
     gif = Image.open(tmp_path / "turn.gif")
     assert gif.n_frames == 4 and gif.size == (64, 64)
-    assert app.start_turntable(tmp_path / "turn.mp4")
+    assert app.exports.start_turntable(tmp_path / "turn.mp4")
     for _ in range(10):
         app.step()
     import imageio.v3 as iio
@@ -349,19 +349,19 @@ def test_open_photo_reconstructs_and_offers_its_parsed_map(fresh, tmp_path) -> N
     app = fresh
     Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")
     version = app.engine.head_version
-    assert app.open_photo(tmp_path / "astronaut.png"), app.status.text()
-    assert app.style_mode == "image" and app.style_image_name == "astronaut.png"
+    assert app.files.open_photo(tmp_path / "astronaut.png"), app.status.text()
+    assert app.doc.style_mode == "image" and app.doc.style_image_name == "astronaut.png"
     settle(app)
     assert app.engine.head_version > version and app.engine.last_error is None
-    labels = app.canvas.labels
+    labels = app.doc.canvas.labels
     pal = palette()
     for name in ("skin", "eyes", "nose", "hair"):
         assert (labels == pal.id_of(name)).any(), f"the parsed map has {name}"
-    assert app.canvas.can_undo, "the photo's map is one undo step"
+    assert app.doc.canvas.can_undo, "the photo's map is one undo step"
     settle(app)
     assert app.engine.head_version == version + 1, "taking the photo's map does not decode it again"
     Image.fromarray(np.full((300, 300, 3), 120, np.uint8)).save(tmp_path / "wall.png")
-    assert not app.open_photo(tmp_path / "wall.png")
+    assert not app.files.open_photo(tmp_path / "wall.png")
     assert "face" in app.status.text()
     assert close_modal(app) == "OK"
 
@@ -399,13 +399,13 @@ def test_a_failing_render_shows_its_error_and_keeps_the_last_frame(fresh, monkey
         raise RuntimeError("the rasteriser blew up")
 
     monkeypatch.setattr(engine_module, "render_gaussians", broken)
-    app.orbit.yaw = 30.0
+    app.doc.orbit.yaw = 30.0
     settle(app)
     assert app.view.error is not None and "render failed" in app.view.error and "blew up" in app.view.error
     np.testing.assert_array_equal(app.view.shown_pixels(), before)
     assert app.running
     monkeypatch.undo()
-    app.orbit.yaw = 35.0
+    app.doc.orbit.yaw = 35.0
     settle(app)
     assert app.view.error is None
 

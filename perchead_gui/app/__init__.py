@@ -1,8 +1,11 @@
 """The Dear PyGui window of ``perchead gui``: the only package that imports dearpygui.
 
 One panel per module (canvas_panel, viewport_panel, style_panel, gallery_panel, export_panel,
-status_bar, menus, dialogs); ``window.App`` wires them to the engine. Modules without a
-window (display, options, shortcuts, compose, turntable) hold the logic tests drive directly.
+status_bar, menus, dialogs). Panels call the narrow interfaces of ``actions``; the objects
+behind them (editing, styling, files, exports; gestures for the mouse and keys, recovery for
+autosave) change the ``document`` and flag the panels to redraw; ``window.App`` makes them all
+and wires them to the engine. Modules without a window (display, options, shortcuts, compose,
+turntable, state, document) hold the logic tests drive directly.
 Nothing here is imported eagerly, so ``perchead gui`` can check the display before loading
 Dear PyGui.
 """

@@ -2,19 +2,16 @@
 
 The texture is the canvas scaled up by nearest neighbour in numpy, so class edges stay crisp;
 it is rewritten in place only when the map or the overlay changed. Mouse positions are
-mapped to canvas pixels here; what a press does (stroke, line, fill, pick) is App logic.
+mapped to canvas pixels here; what a press does (stroke, line, fill, pick) is gestures.py's.
 """
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import dearpygui.dearpygui as dpg
 import numpy as np
 
 from perchead_gui.app.compose import canvas_rgb, resize_nearest, rgba
-
-if TYPE_CHECKING:
-    from perchead_gui.app.window import App
+from perchead_gui.app.state import EditorState
+from perchead_gui.canvas import PaintCanvas
 
 TEXTURE = "canvas/texture"
 DRAWLIST = "canvas/drawlist"
@@ -22,8 +19,9 @@ CURSOR = "canvas/cursor"
 
 
 class CanvasPanel:
-    def __init__(self, app: "App", display_px: int) -> None:
-        self.app = app
+    def __init__(self, canvas: PaintCanvas, state: EditorState, display_px: int) -> None:
+        self.canvas = canvas
+        self.state = state
         self.display_px = display_px
         self._shown: tuple | None = None  # what the texture holds: (canvas version, overlay id, opacity)
         # The raw texture reads this buffer every frame: it is written in place, never replaced.
@@ -45,28 +43,32 @@ class CanvasPanel:
         x0, y0 = dpg.get_item_rect_min(DRAWLIST)
         return x0 <= pos[0] < x0 + self.display_px and y0 <= pos[1] < y0 + self.display_px
 
+    def hovered(self) -> bool:
+        """The mouse is over the canvas and no other window lies on top."""
+        return bool(dpg.is_item_hovered(DRAWLIST))
+
     def to_canvas(self, pos: tuple[float, float]) -> tuple[float, float]:
         """Window position -> canvas pixel coordinates (floats, x right, y down)."""
         x0, y0 = dpg.get_item_rect_min(DRAWLIST)
-        scale = self.app.canvas.size / self.display_px
+        scale = self.canvas.size / self.display_px
         return (pos[0] - x0) * scale, (pos[1] - y0) * scale
 
     def to_window(self, x: float, y: float) -> tuple[float, float]:
         """Canvas pixel coordinates -> window position (tests aim strokes with it)."""
         x0, y0 = dpg.get_item_rect_min(DRAWLIST)
-        scale = self.display_px / self.app.canvas.size
+        scale = self.display_px / self.canvas.size
         return x0 + x * scale, y0 + y * scale
 
     # ----- drawing ---------------------------------------------------------------------------
 
     def refresh(self, overlay: np.ndarray | None, overlay_id: int) -> bool:
         """Rewrite the texture when the map or overlay changed; True when it did."""
-        s = self.app.state
+        s = self.state
         opacity = s.overlay_opacity if s.overlay != "off" and overlay is not None else 0.0
-        key = (self.app.canvas.version, overlay_id if opacity > 0 else -1, opacity)
+        key = (self.canvas.version, overlay_id if opacity > 0 else -1, opacity)
         if key == self._shown:
             return False
-        rgb = canvas_rgb(self.app.canvas.labels, overlay, opacity)
+        rgb = canvas_rgb(self.canvas.labels, overlay, opacity)
         self.pixels[...] = rgba(resize_nearest(rgb, self.display_px, self.display_px))
         self._shown = key
         return True
@@ -77,6 +79,6 @@ class CanvasPanel:
             dpg.configure_item(CURSOR, show=False)
             return
         x0, y0 = dpg.get_item_rect_min(DRAWLIST)
-        radius = max(1.0, self.app.state.brush_size * self.display_px / self.app.canvas.size / 2.0)
+        radius = max(1.0, self.state.brush_size * self.display_px / self.canvas.size / 2.0)
         dpg.configure_item(CURSOR, center=(pos[0] - x0, pos[1] - y0), radius=radius,
-                           show=self.app.state.tool in ("brush", "eraser"))
+                           show=self.state.tool in ("brush", "eraser"))

@@ -1,24 +1,26 @@
 """Start points: the sample-map gallery, loading any seg map, and opening a photo."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from perchead_gui.app.actions import ProjectActions
 from perchead_gui.gallery import SampleMap, thumbnail_rgb
-
-if TYPE_CHECKING:
-    from perchead_gui.app.window import App
 
 THUMB_PX = 64
 PER_ROW = 4
 LABEL_MODES = ("auto", "palette", "index", "celebamask")
+LABELS = "gallery/labels"
+
+
+def labels_mode() -> str:
+    """How "Load seg map..." reads a map's values, as chosen beside the button."""
+    return str(dpg.get_value(LABELS) or "auto")
 
 
 class GalleryPanel:
-    def __init__(self, app: "App", samples: list[SampleMap]) -> None:
-        self.app = app
+    def __init__(self, samples: list[SampleMap], actions: ProjectActions) -> None:
+        self.actions = actions
         self.samples = samples
 
     def build(self, width: int) -> None:
@@ -39,12 +41,9 @@ class GalleryPanel:
                             dpg.add_text(self.samples[i].prompt, wrap=300)
             dpg.add_separator()
             with dpg.group(horizontal=True):
-                dpg.add_button(label="Load seg map...", callback=lambda: self.app.ask_segmap())
-                dpg.add_combo(LABEL_MODES, tag="gallery/labels", default_value="auto", width=100)
-            dpg.add_button(label="Open photo...", callback=lambda: self.app.ask_photo())
-
-    def labels_mode(self) -> str:
-        return str(dpg.get_value("gallery/labels") or "auto")
+                dpg.add_button(label="Load seg map...", callback=lambda: self.actions.ask_segmap())
+                dpg.add_combo(LABEL_MODES, tag=LABELS, default_value="auto", width=100)
+            dpg.add_button(label="Open photo...", callback=lambda: self.actions.ask_photo())
 
     def _picked(self, sender, app_data, index: int) -> None:
-        self.app.load_sample(self.samples[index])
+        self.actions.load_sample(self.samples[index])

@@ -5,15 +5,13 @@ both, so an artist can compare a prompt with a reference image.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from perchead_gui.app.actions import StyleActions
 from perchead_gui.app.compose import resize_nearest
-
-if TYPE_CHECKING:
-    from perchead_gui.app.window import App
+from perchead_gui.app.document import Document
+from perchead_gui.settings import UserSettings
 
 PROMPT = "style/prompt"
 HISTORY = "style/history"
@@ -49,8 +47,10 @@ def thumbnail(rgba_image: np.ndarray, size: int) -> np.ndarray:
 
 
 class StylePanel:
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    def __init__(self, doc: Document, settings: UserSettings, actions: StyleActions) -> None:
+        self.doc = doc
+        self.settings = settings  # the prompt history
+        self.actions = actions
         self.thumb = np.zeros((THUMB_PX, THUMB_PX, 4), np.float32)  # raw texture buffer, written in place
         self.thumb[..., 3] = 1.0
         self.reading = ""  # the last "reads as: ..." line shown
@@ -65,29 +65,29 @@ class StylePanel:
                                  callback=self._mode_changed)
             with dpg.group(horizontal=True):
                 dpg.add_input_text(tag=PROMPT, width=width - 90, on_enter=True, hint="describe the head, press Enter",
-                                   callback=lambda s, v: self.app.apply_prompt(v))
-                dpg.add_button(label="Apply", callback=lambda: self.app.apply_prompt(dpg.get_value(PROMPT)))
+                                   callback=lambda s, v: self.actions.apply_prompt(v))
+                dpg.add_button(label="Apply", callback=lambda: self.actions.apply_prompt(dpg.get_value(PROMPT)))
             dpg.add_text("", tag=READING, wrap=width - 20, color=(170, 190, 210))  # what the style model read
             dpg.add_combo([], tag=HISTORY, label="recent", width=width - 90, callback=self._history_picked)
             with dpg.group(horizontal=False):
                 for i, text in enumerate(EXAMPLE_PROMPTS):
                     dpg.add_button(label=text, tag=f"style/example/{i}", small=True,
-                                   callback=lambda s, a, u: self.app.apply_prompt(u), user_data=text)
+                                   callback=lambda s, a, u: self.actions.apply_prompt(u), user_data=text)
             with dpg.group(horizontal=True):
                 dpg.add_image(THUMB_TEXTURE, width=THUMB_PX, height=THUMB_PX)
                 with dpg.group():
-                    dpg.add_button(label="Load reference image...", callback=lambda: self.app.ask_style_image())
+                    dpg.add_button(label="Load reference image...", callback=lambda: self.actions.ask_style_image())
                     dpg.add_text("", tag="style/image_name", wrap=width - THUMB_PX - 30)
         self.sync()
 
     def sync(self) -> None:
-        app = self.app
-        dpg.set_value(PROMPT, app.prompt)
-        dpg.set_value(MODE, MODE_LABELS[app.style_mode])
-        dpg.configure_item(HISTORY, items=list(app.settings.prompt_history))
-        dpg.set_value("style/image_name", app.style_image_name or "no reference image")
-        if app.style_image is not None:
-            self.thumb[...] = thumbnail(app.style_image, THUMB_PX)
+        doc = self.doc
+        dpg.set_value(PROMPT, doc.prompt)
+        dpg.set_value(MODE, MODE_LABELS[doc.style_mode])
+        dpg.configure_item(HISTORY, items=list(self.settings.prompt_history))
+        dpg.set_value("style/image_name", doc.style_image_name or "no reference image")
+        if doc.style_image is not None:
+            self.thumb[...] = thumbnail(doc.style_image, THUMB_PX)
         else:
             self.thumb[..., :3] = 0.1
 
@@ -104,8 +104,8 @@ class StylePanel:
         return bool(dpg.is_item_active(PROMPT))
 
     def _mode_changed(self, sender, label: str, user_data) -> None:
-        self.app.set_style_mode("image" if label == MODE_LABELS["image"] else "text")
+        self.actions.set_style_mode("image" if label == MODE_LABELS["image"] else "text")
 
     def _history_picked(self, sender, text: str, user_data) -> None:
         if text:
-            self.app.apply_prompt(text)
+            self.actions.apply_prompt(text)

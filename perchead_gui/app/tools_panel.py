@@ -1,19 +1,17 @@
 """Left column: the class palette, the tools, brush settings, undo/redo/clear and the overlay.
 
-Widgets write EditorState (through the App) and never touch the canvas or the engine; ``sync``
-copies the state back into the widgets after a shortcut, a project load or an eyedropper pick.
+Widgets write EditorState (the brush sliders directly, the rest through ``EditActions``) and
+never touch the engine; ``sync`` copies the state back into the widgets after a shortcut, a
+project load or an eyedropper pick.
 """
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import dearpygui.dearpygui as dpg
 
 from models.palette import palette
-from perchead_gui.app.state import MAX_BRUSH, MIN_BRUSH, OVERLAYS, TOOLS
-
-if TYPE_CHECKING:
-    from perchead_gui.app.window import App
+from perchead_gui.app.actions import EditActions
+from perchead_gui.app.state import MAX_BRUSH, MIN_BRUSH, OVERLAYS, TOOLS, EditorState
+from perchead_gui.canvas import PaintCanvas
 
 TOOL_LABELS = {"brush": "Brush (B)", "eraser": "Eraser (E)", "fill": "Fill (F)", "picker": "Picker (I)"}
 OVERLAY_LABELS = {"off": "off", "classes": "head class map", "rgb": "head colours"}
@@ -28,8 +26,10 @@ def class_key_hint(class_id: int) -> str:
 class ToolsPanel:
     TAG = "tools"
 
-    def __init__(self, app: "App") -> None:
-        self.app = app
+    def __init__(self, state: EditorState, canvas: PaintCanvas, actions: EditActions) -> None:
+        self.state = state
+        self.canvas = canvas
+        self.actions = actions
 
     def build(self, width: int, height: int) -> None:
         pal = palette()
@@ -52,9 +52,9 @@ class ToolsPanel:
             dpg.add_slider_float(label="smoothing", tag="tools/smoothing", min_value=0.0, max_value=1.0,
                                  clamped=True, width=width - 80, format="%.2f", callback=self._brush_changed)
             with dpg.group(horizontal=True):
-                dpg.add_button(label="Undo", tag="tools/undo", callback=lambda: self.app.undo())
-                dpg.add_button(label="Redo", tag="tools/redo", callback=lambda: self.app.redo())
-                dpg.add_button(label="Clear", tag="tools/clear", callback=lambda: self.app.clear_canvas())
+                dpg.add_button(label="Undo", tag="tools/undo", callback=lambda: self.actions.undo())
+                dpg.add_button(label="Redo", tag="tools/redo", callback=lambda: self.actions.redo())
+                dpg.add_button(label="Clear", tag="tools/clear", callback=lambda: self.actions.clear_canvas())
             dpg.add_separator()
             dpg.add_text("Overlay on the canvas")
             dpg.add_combo([OVERLAY_LABELS[o] for o in OVERLAYS], tag="tools/overlay", width=width - 16,
@@ -65,7 +65,7 @@ class ToolsPanel:
 
     def sync(self) -> None:
         """State -> widgets."""
-        s = self.app.state
+        s = self.state
         for i in palette().ids:
             dpg.set_value(f"tools/class/{i}", i == s.label)
         dpg.set_value("tools/tool", TOOL_LABELS[s.tool])
@@ -74,20 +74,20 @@ class ToolsPanel:
         dpg.set_value("tools/smoothing", s.smoothing)
         dpg.set_value("tools/overlay", OVERLAY_LABELS[s.overlay])
         dpg.set_value("tools/overlay_opacity", s.overlay_opacity)
-        dpg.configure_item("tools/undo", enabled=self.app.canvas.can_undo)
-        dpg.configure_item("tools/redo", enabled=self.app.canvas.can_redo)
+        dpg.configure_item("tools/undo", enabled=self.canvas.can_undo)
+        dpg.configure_item("tools/redo", enabled=self.canvas.can_redo)
 
     # ----- callbacks (sender, app_data, user_data) --------------------------------------------
 
     def _pick_class(self, sender, app_data, class_id: int) -> None:
-        self.app.select_class(class_id)
+        self.actions.select_class(class_id)
 
     def _pick_tool(self, sender, app_data: str, user_data) -> None:
         tool = next(t for t, label in TOOL_LABELS.items() if label == app_data)
-        self.app.select_tool(tool)
+        self.actions.select_tool(tool)
 
     def _brush_changed(self, sender, app_data, user_data) -> None:
-        s = self.app.state
+        s = self.state
         s.brush_size = int(dpg.get_value("tools/size"))
         s.hardness = float(dpg.get_value("tools/hardness"))
         s.smoothing = float(dpg.get_value("tools/smoothing"))
@@ -95,4 +95,4 @@ class ToolsPanel:
     def _overlay_changed(self, sender, app_data, user_data) -> None:
         label = dpg.get_value("tools/overlay")
         overlay = next(o for o, text in OVERLAY_LABELS.items() if text == label)
-        self.app.set_overlay(overlay, float(dpg.get_value("tools/overlay_opacity")))
+        self.actions.set_overlay(overlay, float(dpg.get_value("tools/overlay_opacity")))

@@ -7,16 +7,12 @@ render or decode writes its message over the view and leaves the last good frame
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
-
 import dearpygui.dearpygui as dpg
 import numpy as np
 
+from perchead_gui.app.actions import ViewActions
 from perchead_gui.app.compose import rgba
-from perchead_gui.app.state import VIEW_MODES
-
-if TYPE_CHECKING:
-    from perchead_gui.app.window import App
+from perchead_gui.app.state import VIEW_MODES, EditorState
 
 DRAWLIST = "view/drawlist"
 IMAGE = "view/image"
@@ -30,8 +26,9 @@ def texture_tag(size: int) -> str:
 
 
 class ViewportPanel:
-    def __init__(self, app: "App", display_px: int, sizes: tuple[int, ...]) -> None:
-        self.app = app
+    def __init__(self, state: EditorState, actions: ViewActions, display_px: int, sizes: tuple[int, ...]) -> None:
+        self.state = state
+        self.actions = actions
         self.display_px = display_px
         self.sizes = tuple(sorted(set(sizes)))
         # One buffer per texture, written in place (the raw texture reads it every frame).
@@ -60,12 +57,12 @@ class ViewportPanel:
                 dpg.add_text("background")
             with dpg.group(horizontal=True):
                 dpg.add_checkbox(label="turntable (T)", tag="view/turntable",
-                                 callback=lambda s, v: self.app.set_turntable(bool(v)))
-                dpg.add_button(label="Reset view (R)", tag="view/reset", callback=lambda: self.app.reset_view())
+                                 callback=lambda s, v: self.actions.set_turntable(bool(v)))
+                dpg.add_button(label="Reset view (R)", tag="view/reset", callback=lambda: self.actions.reset_view())
         self.sync()
 
     def sync(self) -> None:
-        s = self.app.state
+        s = self.state
         dpg.set_value("view/mode", MODE_LABELS[s.view_mode])
         dpg.set_value("view/background", [int(round(c * 255)) for c in s.background] + [255])
         dpg.set_value("view/turntable", s.turntable)
@@ -75,6 +72,10 @@ class ViewportPanel:
     def contains(self, pos: tuple[float, float]) -> bool:
         x0, y0 = dpg.get_item_rect_min(DRAWLIST)
         return x0 <= pos[0] < x0 + self.display_px and y0 <= pos[1] < y0 + self.display_px
+
+    def hovered(self) -> bool:
+        """The mouse is over the view and no other window lies on top."""
+        return bool(dpg.is_item_hovered(DRAWLIST))
 
     def centre(self) -> tuple[float, float]:
         x0, y0 = dpg.get_item_rect_min(DRAWLIST)
@@ -113,10 +114,10 @@ class ViewportPanel:
     # ----- callbacks -------------------------------------------------------------------------
 
     def _mode_changed(self, sender, label: str, user_data) -> None:
-        self.app.set_view_mode(next(m for m, text in MODE_LABELS.items() if text == label))
+        self.actions.set_view_mode(next(m for m, text in MODE_LABELS.items() if text == label))
 
     def _background_changed(self, sender, value, user_data) -> None:
         rgb = [float(c) for c in value[:3]]
         if max(rgb) > 1.0:  # the colour edit reports 0-255 or 0-1 depending on the Dear PyGui version
             rgb = [c / 255.0 for c in rgb]
-        self.app.set_background((rgb[0], rgb[1], rgb[2]))
+        self.actions.set_background((rgb[0], rgb[1], rgb[2]))

@@ -1,11 +1,13 @@
-"""Aggregate diagnosis of colour reading on a prompt set (counts only; no prompt or word is printed).
+"""Measured: counts of where hair / eye colour prompts are lost (no colour bound to the part, bound to another part, dictionary class wrong, head not following it). Result: docs/style.md, second pass, "What changed" item 2.
+
+Aggregate diagnosis of colour reading on a prompt set (counts only; no prompt or word is printed).
 
 For prompts that name a hair (eye) colour: how many have a colour mention bound to that part, how often
 the dictionary's own reading (nearest class within the colour's category) is the asked value, and how
 often the trained head's prediction is, agrees with the dictionary, or is right without any mention.
 Tells apart "the dictionary reads the word wrong" from "the head does not follow the dictionary".
 
-    python scripts/colour_readout_diagnosis.py CHECKPOINT [--set v1|v2|dev_colour|dev_hair]
+    python experiments/colour_readout_diagnosis.py CHECKPOINT [--set v1|v2|dev_colour|dev_hair]
 """
 from __future__ import annotations
 

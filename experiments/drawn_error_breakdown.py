@@ -1,9 +1,11 @@
-"""Where drawn maps lose front IoU: per kind, each class's share of the error pixels and the largest
+"""Measured: per drawn-map kind, each class's share of the front-view error pixels and the largest drawn -> output confusions (too big / too small / other class). Result: docs/quality.md "Silhouette fit: carving and filling" ("What remains after the fit"), "Framing normaliser".
+
+Where drawn maps lose front IoU: per kind, each class's share of the error pixels and the largest
 drawn -> output confusions, for the shipped edit model with the framing normaliser and the silhouette
 fit as the app runs them; all 40 maps together: wrong pixels where the output is too big
 (drawn background), too small (output background) or of another class.
 
-    python scripts/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off] [--silhouette fit|carve|off]
+    python experiments/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off] [--silhouette fit|carve|off]
 """
 from __future__ import annotations
 

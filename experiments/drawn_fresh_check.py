@@ -1,8 +1,10 @@
-"""Drawn-map scores on maps the eval set does not hold: the same generator (models/evaluation/drawn_maps.py)
+"""Measured: drawn-map front IoU per silhouette mode (off / carve / fit, paired gain over off) on generator maps outside the eval set. Result: docs/quality.md "Silhouette fit: carving and filling" ("Checked on maps nobody had looked at"), "Framing normaliser".
+
+Drawn-map scores on maps the eval set does not hold: the same generator (models/evaluation/drawn_maps.py)
 from map index START on, so what was designed while looking at the first 40 (the framing normaliser's
 thresholds, the silhouette fit's rules) can be checked on maps nobody has looked at.
 
-    python scripts/drawn_fresh_check.py --checkpoint checkpoints [--start 40 --count 200] [--modes off,carve,fit]
+    python experiments/drawn_fresh_check.py --checkpoint checkpoints [--start 40 --count 200] [--modes off,carve,fit]
         [--framing auto|off]
 
 Prints JSON: per silhouette mode, the mean front IoU over the maps and per kind, plus each mode's gain over

@@ -1,4 +1,6 @@
-"""Aggregate diagnosis per language of the text path's readings (counts only; no prompt or word is printed).
+"""Measured: per language and attribute, counts of where prompts are lost (nothing bound, bound elsewhere, dictionary wrong, head not following) and the shapes of unbound colour clauses. Result: docs/style.md, third pass, "Why English is read worse"; tenth session, "Where the rest is lost".
+
+Aggregate diagnosis per language of the text path's readings (counts only; no prompt or word is printed).
 
 Per language and scored attribute: how many prompts ask it, how many the model gets right, and where the
 dictionaries' own reading goes wrong (no mention / mention bound to another part / wrong class) or the head
@@ -6,7 +8,7 @@ does not follow a right reading. For colour prompts whose colour is not bound to
 the shapes of the binding (an orphan clause with no part noun defaulted to hair, a noun after the colour that
 took it, ...), which is what the third pass's binding rules address.
 
-    python scripts/english_readout_diagnosis.py CHECKPOINT [--set v1|v2|dev_colour]
+    python experiments/english_readout_diagnosis.py CHECKPOINT [--set v1|v2|dev_colour]
 """
 from __future__ import annotations
 

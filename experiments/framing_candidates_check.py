@@ -1,11 +1,13 @@
-"""Front IoU of drawn maps through the app's edit path with fewer or all framing candidates (models/framing_choice.py).
+"""Measured: front IoU of drawn maps 40-79 and the second drawer's hand maps through HeadPipeline.edit with 3, 4 or 5 framing candidates. Result: docs/quality.md "Two more framing candidates (eighth session)".
+
+Front IoU of drawn maps through the app's edit path with fewer or all framing candidates (models/framing_choice.py).
 
 Development block of the drawn-map generator (maps ``--start``.. ``--start + --count - 1``; the eval's are 0..39)
 and, with ``--hand DIR``, every PNG in DIR (e.g. ``python scripts/make_hand_maps.py DIR``: the second drawer's).
 ``--candidates 3``: as drawn / estimate / half (the seventh session's); ``4``: + the sideways part; ``5``: + the
 outline's framing (shipped). One JSON line per map, then the means.
 
-    python scripts/framing_candidates_check.py --start 40 --count 40 --hand /tmp/hand --candidates 5
+    python experiments/framing_candidates_check.py --start 40 --count 40 --hand /tmp/hand --candidates 5
 """
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Framing normaliser on and off, on engine maps moved by known similarities (the development set:
+"""Measured: the framing normaliser off vs auto on engine maps moved by known similarities (the development set), on benchmark engine maps and optionally on drawn maps. Result: docs/quality.md "Framing normaliser" (row "engine maps moved in 3D").
+
+Framing normaliser on and off, on engine maps moved by known similarities (the development set:
 never the drawn maps), on the benchmark's engine maps, and optionally on the drawn set.
 
 Moved engine maps: heads of a training stream of their own, moved in 3D in front of the canonical
@@ -7,7 +9,7 @@ axis with a random sign, scale x0.90-0.96 or x1.04-1.10, roll up to 5 degrees) a
 the moved map is exact. Score: front-view foreground-weighted class IoU against the map, as
 ``edit_front_iou``. Prints one JSON object.
 
-    python scripts/framing_dev_eval.py --moved 24 --bench 16 [--drawn 40] [--checkpoint DIR]
+    python experiments/framing_dev_eval.py --moved 24 --bench 16 [--drawn 40] [--checkpoint DIR]
 """
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
-"""Framing gate per component: which drawn maps are re-framing candidates, and what that does to their score.
+"""Measured: the framing gate's per-parameter margins: drawn maps as drawn and copies moved by known similarities, score and maps re-framed per gate. Result: docs/quality.md "Framing normaliser" ("The gate per parameter (fifth session)").
+
+Framing gate per component: which drawn maps are re-framing candidates, and what that does to their score.
 
 Scores the generator's drawn maps START.. (as drawn), and copies of the first 40 that are not of the "shifted"
 kind moved by one known similarity each (x0.8, x1.25, 15 px down / up, 10 px right, 8 degrees), under each gate
 given as JSON margins (times the engine's spread, landmark cue; models/segmap_framing.DRAWN_MARGINS). The first
 gate is the baseline of the paired gains on the maps as drawn. Same scoring as `perchead eval`.
 
-    python scripts/framing_gate_sweep.py --start 40 --count 200 \
+    python experiments/framing_gate_sweep.py --start 40 --count 200 \
         '{"shift_x": 4, "shift_y": 4, "log_scale": 4, "roll_deg": 4}' '{"shift_x": 4, "shift_y": 2, "log_scale": 1.5, "roll_deg": 4}'
 """
 from __future__ import annotations

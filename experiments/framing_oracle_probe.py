@@ -1,10 +1,12 @@
-"""How much of what moved drawings lose is the framing estimate: copies of 40 fresh drawn maps (40.., not the
+"""Measured: how much of what moved drawings lose is the framing estimate: decoded as drawn, with the normaliser, and with the true move undone (oracle). Result: docs/quality.md "Framing normaliser" ("Where moved drawings still lost").
+
+How much of what moved drawings lose is the framing estimate: copies of 40 fresh drawn maps (40.., not the
 "shifted" kind) moved by a known similarity, decoded (a) as drawn, (b) with the shipped framing normaliser,
 (c) with the true move undone instead of the estimate ("oracle"). CPU, same scoring as `perchead eval`.
 Since the fifth session's final code (b) and (c) also go through the as-drawn-or-re-framed choice
 (models/framing_choice.py); the numbers in docs/quality.md were measured before it existed.
 
-    python scripts/framing_oracle_probe.py
+    python experiments/framing_oracle_probe.py
 """
 from __future__ import annotations
 

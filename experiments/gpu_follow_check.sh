@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Measured: on one GPU, the live path's GPU tests, `perchead bench` with region following on (fit) and off (outline), the fit's step timings and `perchead eval`. Result: docs/performance.md "Seventh session" and "Eighth session"; docs/quality.md "Following the painted regions".
 # On the GPU machine: the GPU tests of the live path (region following's CUDA graph included), then
 # `perchead bench` with the app's fit (region following on) and with `--silhouette outline` (off), twice
 # each, alternating, so docs/performance.md gets the cost of the step from one machine; then `perchead eval`
@@ -19,7 +20,7 @@ for run in 1 2; do
     echo "$mode $run: rc=$?"; grep -E '"(edit_to_|orbit_frame|decode_ms|render_ms)' "$out/bench_${mode}_$run.json"
   done
 done
-python3 scripts/time_region_follow.py --device cuda --size 512 > "$out/follow_parts_512.json" 2> "$out/follow_parts.err"
+python3 experiments/time_region_follow.py --device cuda --size 512 > "$out/follow_parts_512.json" 2> "$out/follow_parts.err"
 cat "$out/follow_parts_512.json"
 python3 -m perchead_gui.cli eval --json --device cuda --checkpoint checkpoints \
   --bank .gpu/bank_eval.safetensors > "$out/eval_cuda.json" 2> "$out/eval_cuda.log"

@@ -1,6 +1,8 @@
-"""A development set for the hair-word text path (recipe choices only; not a held-out benchmark).
+"""Embeds the hair-word development set (160 prompts; recipe choices, not held out) that experiments/style_text_report.py scores. Result: docs/style.md, second pass, "Results" (hair-word dev set 0.237 -> 0.731).
 
-    python scripts/hair_words_devset.py -o .cache/style/hair_dev_bank.safetensors      (embed it once)
+A development set for the hair-word text path (recipe choices only; not a held-out benchmark).
+
+    python experiments/hair_words_devset.py -o .cache/style/hair_dev_bank.safetensors      (embed it once)
 
 Prompts made of hair-word dictionary terms and colour names that training may use (no held-out word),
 in frames that neither the caption templates, the training prompts nor the held-out sets use. Each

@@ -1,8 +1,10 @@
-"""How well a base checkpoint reconstructs a real photo's hair: scikit-image's astronaut through
+"""Measured: hair IoU of base checkpoints' reconstruction of a real photo (scikit-image's astronaut) against its parsed map. Result: checkpoints/base.md "Evaluation" (run 4 0.484 vs shipped 0.573: not shipped); docs/quality.md "Where the shipped models stand".
+
+How well a base checkpoint reconstructs a real photo's hair: scikit-image's astronaut through
 `perchead parse` and `perchead reconstruct`, hair IoU of the head's canonical class render against
 the parsed map (the check tests/test_photo_cli.py makes, for several checkpoint folders at once).
 
-    python scripts/photo_hair_check.py CHECKPOINT_DIR [CHECKPOINT_DIR ...]
+    python experiments/photo_hair_check.py CHECKPOINT_DIR [CHECKPOINT_DIR ...]
 """
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""Where an edit decode's time goes on a GPU: the whole ``HeadPipeline.edit`` with the framing
+"""Measured: where an edit decode's time goes on a GPU: HeadPipeline.edit with the framing normaliser new / kept / off, its host work, the network graphed vs eager (p50). Result: docs/performance.md "Final code of the second session (2026-11-27)".
+
+Where an edit decode's time goes on a GPU: the whole ``HeadPipeline.edit`` with the framing
 normaliser on and off, the normaliser's host work alone, and the network call alone (CUDA graph or
 eager). p50 of ``--runs`` synchronised calls on the benchmark's sample map.
 
-    python scripts/profile_decode.py --device cuda
+    python experiments/profile_decode.py --device cuda
 """
 from __future__ import annotations
 

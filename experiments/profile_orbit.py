@@ -1,4 +1,6 @@
-"""Where an orbit frame's time goes on a GPU (issue 9: orbit_frame_ms_p50 <= 2 at 512²).
+"""Measured: where an orbit frame's time goes on a GPU: the general render path vs the engine's prepared path, piece by piece, plus a torch.profiler table. Result: docs/performance.md "NVIDIA H200 (torch 2.11.0+cu130, gsplat 1.5.3), 512² viewport".
+
+Where an orbit frame's time goes on a GPU (issue 9: orbit_frame_ms_p50 <= 2 at 512²).
 
 Decodes the benchmark's sample head through the real engine, then times, per frame along the
 bench's orbit path: the general render path (render + view image + host copy, what the engine
@@ -6,7 +8,7 @@ did before the prepared path), the engine's ``render`` as it is now, and the pre
 pieces one by one (each synchronised). A torch.profiler table of the engine's frames goes to
 ``--out``.
 
-    python scripts/profile_orbit.py --device cuda --size 512 --out runs/profile
+    python experiments/profile_orbit.py --device cuda --size 512 --out runs/profile
 """
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""Choose the region-following settings (models/region_follow.py) on maps outside the benchmark.
+"""Measured: region-following settings on drawn maps 40.. (front IoU, paired gains) and training-stream engine heads (front IoU, mIoU per view). Result: docs/quality.md "Following the painted regions (shipped in the seventh session)".
 
-    python scripts/region_follow_sweep.py --start 40 --count 40 --engine 16 --grid outline,default,iters=30,smooth=3
+Choose the region-following settings (models/region_follow.py) on maps outside the benchmark.
+
+    python experiments/region_follow_sweep.py --start 40 --count 40 --engine 16 --grid outline,default,iters=30,smooth=3
 
 Decodes each drawn map (maps ``start``..``start+count-1``; the eval set is 0..39) and each engine head of a
 training stream (not the benchmark's heads) once, as the app does (framing choice with the shipped fit), then

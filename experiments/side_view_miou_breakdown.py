@@ -1,6 +1,8 @@
-"""Where the edit model's class mIoU is lost, view by view: each class's share of 1 - mIoU.
+"""Measured: per benchmark view, each class's share of the edit model's lost class mIoU, with how often only the prediction or only the target shows it. Result: docs/quality.md "The training recipe (GPU) and what each change did" (run 10).
 
-    python scripts/side_view_miou_breakdown.py [--checkpoint DIR] [--heads 16] [-o rows.json]
+Where the edit model's class mIoU is lost, view by view: each class's share of 1 - mIoU.
+
+    python experiments/side_view_miou_breakdown.py [--checkpoint DIR] [--heads 16] [-o rows.json]
 
 The benchmark's mIoU is a per-image mean over the classes either map shows, so a class costs
 (1 - its IoU) / (classes in that image), averaged over images: an eye sliver at yaw 90 costs as much as

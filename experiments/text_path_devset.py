@@ -1,6 +1,8 @@
-"""A development set for the text path (model selection only; not a held-out benchmark).
+"""Embeds the colour development set (120 prompts; recipe choices, not held out) that experiments/style_text_report.py scores. Result: docs/style.md, first pass, "Keeping the held-out sets out"; second pass, "Results" (colour dev set 0.575 -> 0.733).
 
-    python scripts/text_path_devset.py -o .cache/style/dev_bank.safetensors      (embed it once)
+A development set for the text path (model selection only; not a held-out benchmark).
+
+    python experiments/text_path_devset.py -o .cache/style/dev_bank.safetensors      (embed it once)
 
 Prompts built from colour-dictionary names that training may use (no held-out word) in frames that
 neither the caption templates, the training augmentation nor the held-out sets use. Choices of the

@@ -1,6 +1,8 @@
-"""CPU latency of the whole style text path for one prompt: backbone + colour features + text head.
+"""Measured: CPU latency of the style text path for one prompt (backbone, colour features, text head; p50 / p95). Result: docs/style.md, first pass, "Results" ("Speed": p50 29 ms).
 
-    python scripts/text_path_latency.py [--checkpoint checkpoints/style.safetensors] [--prompts 60] [--repeats 2]
+CPU latency of the whole style text path for one prompt: backbone + colour features + text head.
+
+    python experiments/text_path_latency.py [--checkpoint checkpoints/style.safetensors] [--prompts 60] [--repeats 2]
 
 One prompt per call, one engine thread and one torch thread (what the app does). Prompts are the
 held-out v2 set's (timing only: nothing is scored). Prints p50/p95 in ms for the whole path and

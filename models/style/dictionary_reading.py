@@ -1,7 +1,7 @@
 """What the dictionaries alone read from a prompt: one class per scored attribute its known words name.
 
 The text head reads a prompt through its backbone embedding and the dictionaries' features together; this is
-the dictionaries' side on its own, for diagnosis (``scripts/english_readout_diagnosis.py``) and tests: where
+the dictionaries' side on its own, for diagnosis (``experiments/english_readout_diagnosis.py``) and tests: where
 the head and its dictionaries disagree, and where the dictionaries themselves misread a word.
 """
 from __future__ import annotations

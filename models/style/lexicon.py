@@ -94,7 +94,7 @@ _MAX_WORDS = 3  # longest colour name matched, in words ("light grey blue")
 _SOFT_TEMPERATURE = 8.0  # deltaE over which nearness to a class colour fades (~ a clearly visible step)
 # Weight of lightness in class distances. 0.5 (CMC's 2:1) was used while hue had no other say; with the
 # colour's category choosing the hue family first (``CATEGORY_CLASSES``), plain CIE76 inside the family
-# agrees best with hand-labelled hair names (scripts/colour_naming_check.py: 0.81 at 0.5, 0.86 at 1.0).
+# agrees best with hand-labelled hair names (experiments/colour_naming_check.py: 0.81 at 0.5, 0.86 at 1.0).
 _LIGHTNESS_WEIGHT = 1.0
 _OLD_LIGHTNESS_WEIGHT = 0.5  # what lexicons stored before categories were read with
 
@@ -130,7 +130,7 @@ CATEGORY_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Reading rules 1 (ColourLexicon.rules): silver-family hair is grey (the engine's grey says "silver-grey"; its
 # white is "silver-white", which reads white by its head word) and blue-family eyes are blue ("ice blue",
-# "pale blue" eyes were read grey), as hand labels of such names say (scripts/colour_naming_check.py).
+# "pale blue" eyes were read grey), as hand labels of such names say (experiments/colour_naming_check.py).
 _RULES_1_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
     "hair": {**CATEGORY_CLASSES["hair"], "silver": ("grey",)},
     "eyes": {**CATEGORY_CLASSES["eyes"], "blue": ("blue",)},
@@ -726,7 +726,7 @@ _SHARE_WORDS = frozenset({"her", "his", "their", "its", "my", "your", "matching"
 _ARTICLES = frozenset({"a", "an", "the", "her", "his", "their", "its", "my", "your", "some", "no"})
 _SHARED_SLOTS = frozenset({"hair", "eyes", "beard"})  # parts that share a colour over "and" ("red lips and eyes" do not)
 _RELATIVE_WORDS = frozenset({"which", "that", "who", "whose", "both"})
-_ACROSS_RULES = {"share", "back", "and", "forward"}  # all on; scripts/english_readout_diagnosis.py turns some off
+_ACROSS_RULES = {"share", "back", "and", "forward"}  # all on; experiments/english_readout_diagnosis.py turns some off
 _LIST_EXTRA = 2  # non-colour words a colour-only clause may hold ("a deep green", "flecks of gold")
 
 

@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     from models.palette import palette
     from models.pipeline import HeadPipeline
     from models.render import render
-    from models.segmap_framing import frame_inputs, place_head
-    from models.silhouette import fit_silhouette
+    from models.fitting.framing import frame_inputs, place_head
+    from models.fitting.outline import fit_silhouette
 
     pal = palette()
     n = pal.num_classes

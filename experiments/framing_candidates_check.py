@@ -1,6 +1,6 @@
 """Measured: front IoU of drawn maps 40-79 and the second drawer's hand maps through HeadPipeline.edit with 3, 4 or 5 framing candidates. Result: docs/quality.md "Two more framing candidates (eighth session)".
 
-Front IoU of drawn maps through the app's edit path with fewer or all framing candidates (models/framing_choice.py).
+Front IoU of drawn maps through the app's edit path with fewer or all framing candidates (models/fitting/candidates.py).
 
 Development block of the drawn-map generator (maps ``--start``.. ``--start + --count - 1``; the eval's are 0..39)
 and, with ``--hand DIR``, every PNG in DIR (e.g. ``python scripts/make_hand_maps.py DIR``: the second drawer's).
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from models import framing_choice
+    from models.fitting import candidates as framing_choice
     from models.cameras import canonical_view
     from models.evaluation.drawn_maps import drawn_map
     from models.evaluation.metrics import foreground_weighted_iou
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.pipeline import DEFAULT_STYLE_PROMPT, HeadPipeline
     from models.render import render
     from models.segmap import load_segmap
-    from models.segmap_framing import Framing
+    from models.fitting.framing import Framing
 
     full = framing_choice.candidates
     if args.candidates < 5:  # the ablation: this process only

@@ -4,7 +4,7 @@ Framing normaliser on and off, on engine maps moved by known similarities (the d
 never the drawn maps), on the benchmark's engine maps, and optionally on the drawn set.
 
 Moved engine maps: heads of a training stream of their own, moved in 3D in front of the canonical
-camera by the training augmentation's similarity (models.framing.frame_transform: shift 5-12 px per
+camera by the training augmentation's similarity (models.fitting.similarity.frame_transform: shift 5-12 px per
 axis with a random sign, scale x0.90-0.96 or x1.04-1.10, roll up to 5 degrees) and re-rendered, so
 the moved map is exact. Score: front-view foreground-weighted class IoU against the map, as
 ``edit_front_iou``. Prints one JSON object.
@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     from models.evaluation.drawn_maps import drawn_maps
     from models.evaluation.metrics import foreground_weighted_iou
     from models.evaluation.text import TextEmbedder
-    from models.framing import frame_transform
+    from models.fitting.similarity import frame_transform
     from models.pipeline import HeadPipeline
     from models.render import render
-    from models.segmap_framing import frame_inputs, place_head
+    from models.fitting.framing import frame_inputs, place_head
     from models.synthetic.sampler import HeadSampler
     from models.training.augment import moved_camera
 

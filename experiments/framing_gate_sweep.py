@@ -4,7 +4,7 @@ Framing gate per component: which drawn maps are re-framing candidates, and what
 
 Scores the generator's drawn maps START.. (as drawn), and copies of the first 40 that are not of the "shifted"
 kind moved by one known similarity each (x0.8, x1.25, 15 px down / up, 10 px right, 8 degrees), under each gate
-given as JSON margins (times the engine's spread, landmark cue; models/segmap_framing.DRAWN_MARGINS). The first
+given as JSON margins (times the engine's spread, landmark cue; models/fitting/framing.DRAWN_MARGINS). The first
 gate is the baseline of the paired gains on the maps as drawn. Same scoring as `perchead eval`.
 
     python experiments/framing_gate_sweep.py --start 40 --count 200 \
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    import models.segmap_framing as framing
+    import models.fitting.framing as framing
     from models.evaluation.benchmark import evaluate_drawn
     from models.evaluation.drawn_maps import drawn_map, similarity
     from models.evaluation.text import TextEmbedder
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                     evaluate_drawn(pipe.net("edit"), style_of, maps, per_map=per)
                 row[name] = round(float(np.mean(per)), 4)
                 # candidates: since the fifth session a candidate is decoded both ways and kept only if it follows
-                # the painting better (models/framing_choice.py); before it, every candidate was re-framed
+                # the painting better (models/fitting/candidates.py); before it, every candidate was re-framed
                 row[f"{name}_candidates"] = sum(framing.plan_framing(m.labels) is not None for m in maps)
                 if name == "as_drawn":
                     if baseline is None:

@@ -4,7 +4,7 @@ How much of what moved drawings lose is the framing estimate: copies of 40 fresh
 "shifted" kind) moved by a known similarity, decoded (a) as drawn, (b) with the shipped framing normaliser,
 (c) with the true move undone instead of the estimate ("oracle"). CPU, same scoring as `perchead eval`.
 Since the fifth session's final code (b) and (c) also go through the as-drawn-or-re-framed choice
-(models/framing_choice.py); the numbers in docs/quality.md were measured before it existed.
+(models/fitting/candidates.py); the numbers in docs/quality.md were measured before it existed.
 
     python experiments/framing_oracle_probe.py
 """
@@ -22,7 +22,7 @@ def main() -> int:
     import numpy as np
     import torch
 
-    import models.segmap_framing as framing
+    import models.fitting.framing as framing
     from models.evaluation.benchmark import evaluate_drawn
     from models.evaluation.drawn_maps import drawn_map, similarity
     from models.evaluation.text import TextEmbedder

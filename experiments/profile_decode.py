@@ -17,7 +17,7 @@ import torch
 
 from models.device import resolve_device, synchronize
 from models.pipeline import HeadPipeline
-from models.segmap_framing import frame_inputs
+from models.fitting.framing import frame_inputs
 from perchead_gui.bench import BENCH_SAMPLE, bench_style_images
 from perchead_gui.gallery import load_gallery
 

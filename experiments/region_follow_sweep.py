@@ -1,6 +1,6 @@
 """Measured: region-following settings on drawn maps 40.. (front IoU, paired gains) and training-stream engine heads (front IoU, mIoU per view). Result: docs/quality.md "Following the painted regions (shipped in the seventh session)".
 
-Choose the region-following settings (models/region_follow.py) on maps outside the benchmark.
+Choose the region-following settings (models/fitting/regions.py) on maps outside the benchmark.
 
     python experiments/region_follow_sweep.py --start 40 --count 40 --engine 16 --grid outline,default,iters=30,smooth=3
 
@@ -21,14 +21,14 @@ from dataclasses import replace
 
 import torch
 
-from models import silhouette as sil
+from models.fitting import outline as sil
 from models.evaluation import benchmark as bm
 from models.evaluation.drawn_maps import drawn_map
 from models.evaluation.metrics import foreground_weighted_iou
 from models.evaluation.text import TextEmbedder
 from models.gaussians import Gaussians
 from models.pipeline import HeadPipeline
-from models.region_follow import DEFAULT_FOLLOW, FollowSettings, follow_painted_regions
+from models.fitting.regions import DEFAULT_FOLLOW, FollowSettings, follow_painted_regions
 from models.render import render_views
 from models.synthetic.sampler import HeadSampler, benchmark_cameras, training_seed
 from models.training.reconstruction import HeadBatch, model_inputs

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.palette import palette
     from models.pipeline import HeadPipeline
     from models.render import render_views
-    from models.silhouette import fit_silhouette
+    from models.fitting.outline import fit_silhouette
     from models.synthetic.sampler import BENCHMARK_YAWS
     from models.training.reconstruction import HeadBatch, model_inputs
 

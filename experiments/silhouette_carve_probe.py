@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     from models.gaussians import Gaussians
     from models.pipeline import HeadPipeline
     from models.render import render_views
-    from models.segmap_framing import frame_inputs, place_head
-    from models.silhouette import inside_silhouette
+    from models.fitting.framing import frame_inputs, place_head
+    from models.fitting.outline import inside_silhouette
     from models.synthetic.sampler import benchmark_cameras
     from models.training.reconstruction import HeadBatch, model_inputs
 

@@ -98,7 +98,7 @@ def _scored_against(net, style_of, maps, reference, framing):
     from models.cameras import canonical_view
     from models.evaluation.metrics import foreground_weighted_iou
     from models.render import render
-    from models.segmap_framing import frame_inputs, place_head
+    from models.fitting.framing import frame_inputs, place_head
 
     acc = defaultdict(list)
     cam = canonical_view().camera()

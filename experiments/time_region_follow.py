@@ -20,17 +20,17 @@ import torch
 
 from models.device import is_accelerator, resolve_device, synchronize
 from models.evaluation.drawn_maps import drawn_map
-from models.front_render import canonical_camera, front_class_render
+from models.fitting.front_view import canonical_camera, front_class_render
 from models.palette import palette
 from models.pipeline import HeadPipeline
-from models.region_follow import (
+from models.fitting.regions import (
     DEFAULT_FOLLOW,
     _field,
     _move_across_view,
     class_shares,
     follow_painted_regions,
 )
-from models.silhouette import fill_outline
+from models.fitting.outline import fill_outline
 
 
 def main(argv: list[str] | None = None) -> int:

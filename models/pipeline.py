@@ -1,7 +1,8 @@
-"""Decode heads with the shipped networks: seg map + style -> head, image -> head.
+"""The app's heads, stage by stage: load -> style -> decode -> fit -> prune.
 
-The one place that finds checkpoints (``checkpoints/`` or a folder the user gives), loads them
-once, and turns user inputs into network inputs. The CLI and the app's engine both use it.
+The one place that finds checkpoints (``checkpoints/`` or a folder the user gives), loads them once, turns
+user inputs into network inputs, and hands decoded heads to the fit (models/fitting/) and the prune. The CLI
+and the app's engine both use it.
 """
 from __future__ import annotations
 
@@ -18,11 +19,8 @@ from torch import Tensor
 from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
+from models.fitting import FramingMode, MapFitter, PaintedFit, SilhouetteMode
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians  # noqa: F401 (re-exported)
-from models.region_follow import follow_painted_regions
-from models.segmap_framing import (FRAMING_MODES, Framing, FramingMode, canonicalise, estimate_framing, off_framing,
-                                   place_head)
-from models.silhouette import SilhouetteMode, check_silhouette_mode, fill_outline, inside_silhouette
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +48,6 @@ class CheckpointSet:
         return self.folder / "style.safetensors"
 
 
-# A map that differs from the previous one in fewer than this share of pixels is an edit of it (the
-# strokes or fills painted between two decodes) and keeps the previous map's framing; a larger change
-# is a new map. One dab of the app's largest brush (96 px) covers 11% of a 256² map.
-STROKE_SHARE = 0.10
-
-
 class HeadPipeline:
     """Loads networks lazily (the first edit does not pay for the base model) and keeps them."""
 
@@ -75,19 +67,9 @@ class HeadPipeline:
         self._style = None
         self._text = None
         self.dino_dir = dino_dir
-        # "auto": a seg map framed outside what the engine's maps show (moved, scaled, tilted) is decoded
-        # in the engine's framing and the head moved back onto it (models/segmap_framing.py); "off": as drawn
-        if framing not in FRAMING_MODES:
-            raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
-        self.framing: FramingMode = framing
-        # "fit": the head fills the painted hair / hat outline, its regions follow the painted ones and Gaussians
-        # outside the painted silhouette are left out; "outline": no region following; "carve": only the last;
-        # "off": the network's head (models/silhouette.py, models/region_follow.py)
-        self.silhouette: SilhouetteMode = check_silhouette_mode(silhouette)
-        self.last_framing: Framing | None = None  # what the last edit undid (None: decoded as drawn)
-        # the last map edit() saw and its framing, kept for strokes once settled; the worker thread's only
-        self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
-        self._agreed: tuple[Framing, Framing | None] | None = None  # a settled plan and the framing its choice kept
+        # framing "auto": a map framed unlike the engine's maps is decoded in their framing and the head moved back;
+        # silhouette "fit": the head fitted to the painted outline and regions, the outside carved (models/fitting/)
+        self.fit = MapFitter(framing, silhouette, remember=True)
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
@@ -156,46 +138,36 @@ class HeadPipeline:
         alpha = t[..., 3][None, None]
         return self.style_model().encode_images(img, alpha)
 
-    # ---- decoding ---------------------------------------------------------------------------
+    # ---- decode -> fit -> prune --------------------------------------------------------------
     @torch.no_grad()
     def edit(self, labels: np.ndarray | Tensor, style: Tensor) -> Gaussians:
         """A seg map [S, S] of class ids at the model's input size + style [1, D] -> one head, fitted to the
-        painted map as ``silhouette`` says (for "fit" with its regions following the painted ones).
-        ``edit_stages`` gives the same head in two steps."""
-        head, drawn = self._decode_filled(labels, style)
-        if self.silhouette == "fit":
-            head = follow_painted_regions(head, drawn)
-        return self._carved(head, drawn)
+        painted map as ``fit.silhouette`` says. ``edit_stages`` gives the same head in two steps."""
+        return self._pruned(self._fitted(labels, style).followed())
 
     @torch.no_grad()
     def edit_stages(self, labels: np.ndarray | Tensor,
                     style: Tensor) -> tuple[Gaussians, Callable[[], Gaussians] | None]:
-        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> (the head fitted as
-        ``silhouette`` says but without region following, a function giving it with its regions moved onto the
-        painted ones, or None where ``silhouette`` is not "fit"). Why two steps: region following costs
-        ~120 ms a stroke on a 2-core CPU (~5 ms on a GPU), so the live editor shows the first head at once and
-        the followed one when no newer stroke waits (perchead_gui.engine); ``edit`` runs both.
+        """A seg map [S, S] of class ids at the model's input size + style [1, D] -> (the head fitted without
+        region following, a function giving it with its regions moved onto the painted ones, or None where the
+        silhouette mode has no region following). Why two steps: region following costs ~120 ms a stroke on a
+        2-core CPU (~5 ms on a GPU), so the live editor shows the first head at once and the followed one when
+        no newer stroke waits (perchead_gui.engine); ``edit`` runs both.
         """
-        head, drawn = self._decode_filled(labels, style)
-        first = self._carved(head, drawn)
-        if self.silhouette != "fit":
+        fitted = self._fitted(labels, style)
+        first = self._pruned(fitted)
+        if not fitted.follows:
             return first, None
 
         def follow() -> Gaussians:
             with torch.no_grad():
-                return self._carved(follow_painted_regions(head, drawn), drawn)
+                return self._pruned(fitted.followed())
 
         return first, follow
 
-    def _decode_filled(self, labels: np.ndarray | Tensor, style: Tensor) -> tuple[Gaussians, Tensor]:
-        """(the decoded head, its outline filled where ``silhouette`` asks, the map as drawn [S, S] on the device).
-
-        The map is checked on the host (no device sync). On a CUDA GPU the network runs as a
-        captured CUDA graph in half precision (``fast_decode``), and faint or background
-        Gaussians are made fully transparent instead of removed, so nothing waits for the GPU.
-        With ``framing="auto"`` a map framed outside the engine's range is decoded in the engine's
-        framing and the head moved back onto it (models/segmap_framing.py; ``last_framing`` says how).
-        """
+    def _fitted(self, labels: np.ndarray | Tensor, style: Tensor) -> PaintedFit:
+        """Decode one map [S, S] (checked on the host: no device sync) and fit it (models/fitting/). On a CUDA GPU
+        the network runs as a captured CUDA graph in half precision (``fast_decode``)."""
         host = labels.detach().cpu().numpy() if isinstance(labels, Tensor) else np.asarray(labels)
         if not (host > 0).any():
             raise PercheadError("the seg map has no head: it is all background; paint skin, hair, eyes, ...")
@@ -209,92 +181,28 @@ class HeadPipeline:
         if host.shape != (net.cfg.image_size, net.cfg.image_size):
             raise PercheadError(f"seg map is {tuple(host.shape)}, the model needs {net.cfg.image_size}^2; "
                                 "load it through models.segmap.load_segmap")
-        plan = self._framing_for(host)
-        if plan is not None and plan.cue == "landmarks":
-            plan = self._agreed_framing(host, plan, style, net)
-        self.last_framing = plan
-        framed = (host if plan is None else canonicalise(host, plan))[None]  # [1, S, S]
-        lab = torch.as_tensor(framed.astype(np.int64), device=self.device)  # [1, S, S]
-        # the silhouette fit reads the map as drawn (the head goes back to its framing); copied before the decode
-        # is queued, since a host-to-GPU copy waits for the work queued ahead of it
-        drawn = (lab[0] if plan is None or self.silhouette == "off"
-                 else torch.as_tensor(host.astype(np.int64), device=self.device))  # [S, S]
         graphed = self._graphed_edit(net)
-        heads = graphed(lab, style) if graphed is not None else net(lab, style)
-        head = heads.head(0) if plan is None else place_head(heads.head(0), plan)
-        if self.silhouette in ("fit", "outline"):  # a GPU's heads hide Gaussians: one count, one CUDA graph
-            head = fill_outline(head, drawn, graphed=is_accelerator(self.device))
-        return head, drawn
+        return self.fit.decode(graphed if graphed is not None else net, host[None], style, candidates=net,
+                               graphed=is_accelerator(self.device))[0]
 
-    def _carved(self, head: Gaussians, drawn: Tensor) -> Gaussians:
-        """``head`` without faint Gaussians and, unless ``silhouette`` is "off", those outside the painted
-        silhouette (hidden on a GPU, dropped on a CPU)."""
-        inside = inside_silhouette(head.means, drawn) if self.silhouette != "off" else None  # [N]
-        return _prune(head, hide=is_accelerator(self.device), keep=inside)
-
-    def _framing_for(self, labels: np.ndarray) -> Framing | None:
-        """The framing to undo for ``labels`` [S, S]: estimated afresh for a new map, kept for a brush
-        stroke on the last one (fewer than ``STROKE_SHARE`` of its pixels changed) once it is settled.
-
-        Why: framing belongs to the document, not to each stroke. Re-estimated per stroke, painting
-        the eyes lower would move the head instead of its eyes, and the estimate cost ~1 ms a stroke
-        on a GPU host. Settled means read from the eyes and the mouth: until a map has both (a head
-        drawn from scratch), each stroke is estimated again, so the framing follows the drawing up
-        to that point and then stays.
-        """
-        if self.framing not in FRAMING_MODES:
-            raise PercheadError(f"unknown framing mode {self.framing!r}; use one of {', '.join(FRAMING_MODES)}")
-        memo = self._framed
-        if (memo is not None and memo[0] == self.framing and memo[3] and memo[1].shape == labels.shape
-                and np.count_nonzero(memo[1] != labels) < STROKE_SHARE * labels.size):
-            plan, settled = memo[2], True
-        elif self.framing == "off":
-            plan, settled = None, True
-        else:  # may raise: then nothing is remembered
-            estimate = estimate_framing(labels)
-            plan = estimate if estimate is not None and off_framing(estimate) else None
-            settled = estimate is not None and estimate.cue == "landmarks"
-        self._framed = (self.framing, labels.copy(), plan, settled)
-        return plan
-
-    def _agreed_framing(self, labels: np.ndarray, plan: Framing, style: Tensor, net) -> Framing | None:
-        """Of decoding ``labels`` [S, S] as drawn, re-framed by ``plan`` or by half of it, the framing whose head
-        follows the painted map best (models/framing_choice.py). Decided once per settled plan: strokes that keep
-        the plan keep the answer."""
-        if self._agreed is not None and self._agreed[0] is plan:
-            return self._agreed[1]
-        from models.framing_choice import choose_framing
-
-        _, chosen = choose_framing(net, labels, plan, style, self.silhouette)  # eager, once per document
-        self._agreed = (plan, chosen)
-        return chosen
-
-    def forget_framing(self) -> None:
-        """Estimate the next map's framing afresh (a new document, or a benchmark of the estimate)."""
-        self._framed = None
-        self._agreed = None
+    def _pruned(self, fitted: PaintedFit) -> Gaussians:
+        """The fitted head without faint Gaussians and those its carving leaves out (hidden on a GPU, so that
+        nothing waits for it; dropped on a CPU)."""
+        return prune(fitted.head, hide=is_accelerator(self.device), keep=fitted.inside())
 
     def prepare_fast_decode(self) -> None:
         """Capture the CUDA graphs of a stroke now (a no-op off CUDA): the edit net's, the outline fill's and the
-        registration's. The engine calls it at start-up, before any head is on screen: a capture made while
-        another thread renders could fail or disturb that render."""
+        registration's, by decoding and fitting a plausible map once. The engine calls it at start-up, before any
+        head is on screen: a capture made while another thread renders could fail or disturb that render."""
         if not is_accelerator(self.device):
             return
         net = self.net("edit")
-        graphed = self._graphed_edit(net) if self.fast_decode else None
-        if self.silhouette == "off":
-            return
         size = net.cfg.image_size
-        lab = torch.zeros(1, size, size, dtype=torch.long, device=self.device)  # [1, S, S] a plausible map
-        lab[:, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
-        inside_silhouette(torch.zeros(1, 3, device=self.device), lab[0])  # its camera to the device
-        if self.silhouette in ("fit", "outline"):  # the fill's graph: a decoded head has the network's count
-            style = torch.zeros(1, net.cfg.style_dim, device=self.device)
-            with torch.no_grad():
-                heads = graphed(lab, style) if graphed is not None else net(lab, style)
-                head = fill_outline(heads.head(0), lab[0], graphed=True)
-                if self.silhouette == "fit":  # the registration's graph
-                    follow_painted_regions(head, lab[0])
+        lab = np.zeros((size, size), dtype=np.int64)  # a plausible map: a head-sized square of skin
+        lab[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
+        fitted = self._fitted(lab, torch.zeros(1, net.cfg.style_dim, device=self.device))
+        fitted.followed().inside()
+        self.fit.forget_framing()  # the warm-up map is no document
 
     def _graphed_edit(self, net):
         """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""
@@ -323,7 +231,7 @@ class HeadPipeline:
         image, alpha = t[:, :3] * t[:, 3:], t[:, 3]
         if float(alpha.sum()) == 0:
             raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
-        return _prune(net(image.contiguous(), alpha).head(0))
+        return prune(net(image.contiguous(), alpha).head(0))
 
 
 def _fit_square(t: Tensor, size: int) -> Tensor:
@@ -337,7 +245,7 @@ def _fit_square(t: Tensor, size: int) -> Tensor:
     return t
 
 
-def _prune(g: Gaussians, hide: bool = False, keep: Tensor | None = None) -> Gaussians:
+def prune(g: Gaussians, hide: bool = False, keep: Tensor | None = None) -> Gaussians:
     """Drop faint and background-class Gaussians, and those ``keep`` [N] (if given) says to leave out.
     ``hide`` makes them fully transparent instead (renderers cull them): selecting by a mask waits
     for the GPU, which the live editor avoids."""

@@ -1,4 +1,4 @@
-"""Measure how the engine frames its seg maps, for the framing normaliser (models/segmap_framing.py).
+"""Measure how the engine frames its seg maps, for the framing normaliser (models/fitting/framing.py).
 
 Renders the canonical-view class maps of engine heads of a training stream (every head, with
 glasses, beards, hats and hair over the eyes, at the model's input size: exactly the maps the
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from models.atomic_io import write_bytes_atomic
     from models.cameras import canonical_view
-    from models.segmap_framing import (
+    from models.fitting.framing import (
         FramingStats,
         face_cue,
         face_framing,
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
               "# eye / mouth centroids and face-region centroid / area share (units of the image side; x right,\n"
               "# y down, pixel centres at +0.5), and per cue the largest |shift| (units of the side), |log scale|\n"
               "# and |roll| (degrees) that engine maps themselves show against those means. A map whose framing\n"
-              "# goes beyond a limit is re-framed by models/segmap_framing.py; engine maps never are.\n"
+              "# goes beyond a limit is re-framed by models/fitting/framing.py; engine maps never are.\n"
               "# Measured by scripts/measure_segmap_framing.py; re-run it when the engine or the camera changes.\n")
     write_bytes_atomic(args.output, (header + yaml.safe_dump(doc, sort_keys=False)).encode())
     print(yaml.safe_dump(doc, sort_keys=False))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from models.cameras import canonical_view
-from models.pipeline import HeadPipeline, _prune, visible
+from models.pipeline import HeadPipeline, prune, visible
 from models.render import render
 from perchead_gui.gallery import load_gallery
 
@@ -42,8 +42,8 @@ def test_hidden_gaussians_render_like_removed_ones(sample) -> None:
         net = pipe.net("edit")
         heads = net(torch.as_tensor(sample.labels.astype(np.int64))[None],
                     torch.nn.functional.normalize(torch.randn(1, net.cfg.style_dim), dim=-1))
-        removed = _prune(heads.head(0))
-        hidden = _prune(heads.head(0), hide=True)
+        removed = prune(heads.head(0))
+        hidden = prune(heads.head(0), hide=True)
         assert len(hidden) == net.cfg.num_gaussians and len(visible(hidden)) == len(removed)
         cam = canonical_view().camera(64)
         a, b = render(removed, cam, backend="cpu"), render(hidden, cam, backend="cpu")

@@ -11,7 +11,7 @@ from models.evaluation.metrics import foreground_weighted_iou
 from models.palette import palette
 from models.pipeline import CHECKPOINT_DIR, HeadPipeline
 from models.render import render
-from models.segmap_framing import Framing, canonicalise, estimate_framing
+from models.fitting.framing import Framing, canonicalise, estimate_framing
 from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 
 pytestmark = [pytest.mark.usefixtures("one_thread"),
@@ -34,17 +34,17 @@ def test_engine_maps_decode_as_before_and_moved_maps_follow_the_map(engine_map) 
     auto, off = HeadPipeline(device="cpu"), HeadPipeline(device="cpu", framing="off")
     style = torch.zeros(1, auto.net("edit").cfg.style_dim)
     a, b = auto.edit(engine_map, style), off.edit(engine_map, style)
-    assert auto.last_framing is None
+    assert auto.fit.last_framing is None
     torch.testing.assert_close(a.means, b.means, atol=0, rtol=0)
     # the map moved as an artist might frame it (as a 2D similarity, not an engine render)
     k = Framing((-10.0, 8.0), 1.07, 3.0, "landmarks", 256)
     inverse = Framing.from_matrix(np.linalg.inv(np.vstack([k.matrix(), [0, 0, 1]]))[:2], "landmarks", 256)
     moved = canonicalise(engine_map, inverse)
     iou_auto, iou_off = _front_iou(auto, moved, style), _front_iou(off, moved, style)
-    assert auto.last_framing is not None and off.last_framing is None
+    assert auto.fit.last_framing is not None and off.fit.last_framing is None
     # undone: the move, on top of where this head's cues sit in the engine's framing
     own = estimate_framing(engine_map)
-    done = np.vstack([auto.last_framing.matrix(), [0, 0, 1]]) @ np.linalg.inv(np.vstack([own.matrix(), [0, 0, 1]]))
+    done = np.vstack([auto.fit.last_framing.matrix(), [0, 0, 1]]) @ np.linalg.inv(np.vstack([own.matrix(), [0, 0, 1]]))
     np.testing.assert_allclose(done[:2], k.matrix(), atol=1.0)  # px; the linear part far tighter than that
     assert iou_auto > iou_off + 0.1, (iou_auto, iou_off)
 
@@ -64,17 +64,17 @@ def test_brush_strokes_keep_the_maps_framing_and_a_new_map_is_estimated_again() 
 
     sample = next((s for s in load_gallery() if s.title == BENCH_SAMPLE), load_gallery()[0]).labels
     pipe = HeadPipeline(device="cpu")
-    assert pipe._framing_for(sample) is None
+    assert pipe.fit.framing_for(sample) is None
     for m in stroke_maps(sample, 4):
-        assert pipe._framing_for(m) is None, "a stroke keeps the sample's (engine) framing"
+        assert pipe.fit.framing_for(m) is None, "a stroke keeps the sample's (engine) framing"
     moved = similarity(sample, (10.0, -8.0), 1.0, 0.0)
-    plan = pipe._framing_for(moved)
+    plan = pipe.fit.framing_for(moved)
     assert plan is not None and abs(plan.shift_px[0] - 10.0) < 1.5, "a new, moved map is estimated again"
     painted = moved.copy()
     painted[100:112, 100:160] = 1  # a skin stroke across the eyes
-    assert pipe._framing_for(painted) is plan
-    pipe.forget_framing()
-    again = pipe._framing_for(painted)
+    assert pipe.fit.framing_for(painted) is plan
+    pipe.fit.forget_framing()
+    again = pipe.fit.framing_for(painted)
     assert again is not plan and again is not None, "after forget_framing: estimated afresh"
 
 
@@ -91,12 +91,12 @@ def test_a_head_drawn_from_scratch_is_re_estimated_until_its_eyes_and_mouth_are_
         pal.id_of("skin")
     assert 0 < np.count_nonzero(no_features != moved) < 0.1 * moved.size  # eyes and mouth: a few strokes
     pipe = HeadPipeline(device="cpu")
-    early = pipe._framing_for(no_features)  # face region only: not settled
-    done = pipe._framing_for(moved)  # a small change, but the landmarks now exist: estimated again
+    early = pipe.fit.framing_for(no_features)  # face region only: not settled
+    done = pipe.fit.framing_for(moved)  # a small change, but the landmarks now exist: estimated again
     assert done is not early and done is not None and done.cue == "landmarks" and abs(done.shift_px[0] - 12.0) < 1.5
     stroke = moved.copy()
     stroke[30:40, 100:140] = pal.id_of("hair")
-    assert pipe._framing_for(stroke) is done, "settled: strokes keep it"
+    assert pipe.fit.framing_for(stroke) is done, "settled: strokes keep it"
 
 
 def _moved_sample() -> tuple[np.ndarray, np.ndarray]:
@@ -114,21 +114,21 @@ def test_switching_framing_off_is_not_answered_from_the_memo() -> None:
     map is decoded as drawn, not with the plan "auto" made for it."""
     _, moved = _moved_sample()
     pipe = HeadPipeline(device="cpu")
-    pipe.last_framing = pipe._framing_for(moved)  # as edit() records it
-    assert pipe.last_framing is not None
-    pipe.framing = "off"
-    assert pipe._framing_for(moved) is None
+    pipe.fit.last_framing = pipe.fit.framing_for(moved)  # as edit() records it
+    assert pipe.fit.last_framing is not None
+    pipe.fit.framing = "off"
+    assert pipe.fit.framing_for(moved) is None
 
 
 def test_a_failed_estimate_leaves_no_framing_behind_for_the_next_map(monkeypatch) -> None:
     """If estimating a new map's framing fails, the next edit of that map estimates again instead of
     taking the previous map's plan as its own."""
-    import models.pipeline as pipeline_module
+    import models.fitting.fitter as pipeline_module
 
     sample, moved = _moved_sample()
     pipe = HeadPipeline(device="cpu")
-    pipe.last_framing = pipe._framing_for(moved)
-    assert pipe.last_framing is not None
+    pipe.fit.last_framing = pipe.fit.framing_for(moved)
+    assert pipe.fit.last_framing is not None
 
     def broken(labels, stats=None):
         raise PercheadError("cannot read assets/segmap_framing.yaml")
@@ -136,14 +136,14 @@ def test_a_failed_estimate_leaves_no_framing_behind_for_the_next_map(monkeypatch
     with monkeypatch.context() as m:
         m.setattr(pipeline_module, "estimate_framing", broken)
         with pytest.raises(PercheadError):
-            pipe._framing_for(sample)
-    assert pipe._framing_for(sample) is None, "the sample is in the engine's framing"
+            pipe.fit.framing_for(sample)
+    assert pipe.fit.framing_for(sample) is None, "the sample is in the engine's framing"
 
 
 @pytest.mark.parametrize("shift, scale", [((0.0, 0.0), 1.0), ((0.0, 20.0), 1.0), ((0.0, 0.0), 1.25), ((-9.0, 0.0), 0.9)])
 def test_the_decode_shown_never_follows_the_painting_worse_than_decoding_it_as_drawn(shift, scale) -> None:
     """Where re-framing is a candidate, the app decodes both ways and keeps the head that agrees better with the
-    painted map (models/framing_choice.py): the head it shows is never further from the painting than as drawn."""
+    painted map (models/fitting/candidates.py): the head it shows is never further from the painting than as drawn."""
     from models.evaluation.drawn_maps import drawn_map, similarity
 
     labels = similarity(drawn_map(1).labels, shift, scale, 0.0)  # a rough-edged drawing, moved
@@ -151,12 +151,12 @@ def test_the_decode_shown_never_follows_the_painting_worse_than_decoding_it_as_d
     style = torch.zeros(1, auto.net("edit").cfg.style_dim)
     assert _front_iou(auto, labels, style) >= _front_iou(off, labels, style) - 0.005  # the fit's own rounding
     if shift[1] == 20.0 or scale == 1.25:
-        assert auto.last_framing is not None, "moved this far, the re-framed head follows the painting better"
+        assert auto.fit.last_framing is not None, "moved this far, the re-framed head follows the painting better"
 
 
 def test_the_choice_keeps_the_head_that_follows_the_painting_and_as_drawn_on_a_tie(engine_map) -> None:
     from models.evaluation.drawn_maps import similarity
-    from models.framing_choice import best_candidate, halfway
+    from models.fitting.candidates import best_candidate, halfway
 
     pipe = HeadPipeline(device="cpu", framing="off", silhouette="off")
     style = torch.zeros(1, pipe.net("edit").cfg.style_dim)
@@ -173,7 +173,7 @@ def test_the_choice_keeps_the_head_that_follows_the_painting_and_as_drawn_on_a_t
 def test_candidates_add_the_sideways_part_and_the_outline_reading() -> None:
     """A face with its own proportions reads as a vertical shift and a scale, never sideways: a map moved aside
     also gets the sideways part of its estimate alone as a candidate; the outline's framing is one more."""
-    from models.framing_choice import candidates, halfway, sideways
+    from models.fitting.candidates import candidates, halfway, sideways
 
     aside = Framing((-35.0, 11.0), 1.10, 0.0, "landmarks", 256)  # moved 35 px left, mouth drawn low
     side = sideways(aside)
@@ -202,9 +202,9 @@ def test_a_face_moved_aside_is_decoded_as_the_same_face_in_place(tmp_path) -> No
     style = torch.zeros(1, pipe.net("edit").cfg.style_dim)
     maps = {}
     for name in ("a_plain", "e_left"):
-        pipe.forget_framing()
+        pipe.fit.forget_framing()
         seg = load_segmap(tmp_path / f"{name}.png", size=pipe.image_size)
-        maps[name] = (_front_iou(pipe, seg.labels, style), pipe.last_framing)
+        maps[name] = (_front_iou(pipe, seg.labels, style), pipe.fit.last_framing)
     chosen = maps["e_left"][1]
     assert chosen is not None and chosen.shift_px[1] == 0.0 and chosen.scale == 1.0, chosen
     assert maps["e_left"][0] > maps["a_plain"][0] - 0.03, maps

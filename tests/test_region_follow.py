@@ -1,4 +1,4 @@
-"""Moving a decoded head's regions onto the painted ones (models/region_follow.py): the registration
+"""Moving a decoded head's regions onto the painted ones (models/fitting/regions.py): the registration
 field, the move of the Gaussians, the still back of the head, and the fit in the pipeline."""
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import torch.nn.functional as F
 from models.cameras import canonical_view
 from models.evaluation.drawn_maps import drawn_maps
 from models.evaluation.metrics import foreground_weighted_iou
-from models.front_render import canonical_camera
+from models.fitting.front_view import canonical_camera
 from models.gaussians import Gaussians
 from models.palette import palette
 from models.pipeline import CHECKPOINT_DIR, HeadPipeline
-from models.region_follow import DEFAULT_FOLLOW, class_shares, demons_field, follow_painted_regions
+from models.fitting.regions import DEFAULT_FOLLOW, class_shares, demons_field, follow_painted_regions
 from models.render import render
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -123,9 +123,9 @@ def test_the_graphed_steps_match_the_eager_ones() -> None:
     """On a GPU the registration and the outline fill's moves replay CUDA graphs: the same results as running
     them eagerly, for fresh inputs on each call (the graph reads its input buffers, not the first call's)."""
     from models.device import resolve_device
-    from models.graphed_call import is_graphed
-    from models.region_follow import _field
-    from models.silhouette import fill_outline
+    from models.fitting.graphs import is_graphed
+    from models.fitting.regions import _field
+    from models.fitting.outline import fill_outline
 
     device = resolve_device("cuda")
     classes = palette().num_classes

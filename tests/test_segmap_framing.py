@@ -8,12 +8,12 @@ import torch
 
 from models.cameras import canonical_view, project_points
 from models.evaluation.metrics import foreground_weighted_iou
-from models.framing import frame_transform, move_gaussians
+from models.fitting.similarity import frame_transform, move_gaussians
 from models.gaussians import Gaussians
 from models.palette import palette
 from models.photo.align import invert_affine
 from models.render import render
-from models.segmap_framing import (
+from models.fitting.framing import (
     Framing,
     canonicalise,
     estimate_framing,

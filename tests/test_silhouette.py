@@ -1,4 +1,4 @@
-"""Fitting a decoded head to the painted silhouette (models/silhouette.py): filling the painted hair
+"""Fitting a decoded head to the painted silhouette (models/fitting/outline.py): filling the painted hair
 outline, following the painted regions and carving what lies outside the paint, in the pipeline and the
 eval."""
 from __future__ import annotations
@@ -13,9 +13,10 @@ from models.evaluation.drawn_maps import drawn_maps
 from models.evaluation.metrics import foreground_weighted_iou
 from models.gaussians import Gaussians
 from models.palette import palette
-from models.pipeline import CHECKPOINT_DIR, TRANSPARENT_LOGIT, HeadPipeline, _prune
+from models.pipeline import CHECKPOINT_DIR, TRANSPARENT_LOGIT, HeadPipeline, prune
 from models.render import render
-from models.silhouette import closed_foreground, fill_outline, fit_silhouette, inside_silhouette
+from models.fitting.outline import closed_foreground, fill_outline, inside_silhouette
+from models.fitting.painted import fit_silhouette
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 needs_model = pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")
@@ -64,9 +65,9 @@ def test_hidden_gaussians_become_transparent_and_carving_selects() -> None:
     g = Gaussians(torch.zeros(n, 3), torch.tensor([[1.0, 0, 0, 0]]).expand(n, 4), torch.zeros(n, 3), torch.zeros(n),
                   torch.zeros(n, 1, 3), torch.ones(n, dtype=torch.long))
     keep = torch.tensor([True, False, True, False])
-    hidden = _prune(g, hide=True, keep=keep)
+    hidden = prune(g, hide=True, keep=keep)
     assert hidden.opacity_logits.tolist() == [0.0, TRANSPARENT_LOGIT, 0.0, TRANSPARENT_LOGIT]
-    assert len(_prune(g, keep=keep)) == 2
+    assert len(prune(g, keep=keep)) == 2
     with pytest.raises(PercheadError, match="silhouette mode"):
         fit_silhouette(g, torch.ones(256, 256, dtype=torch.long), "sometimes")  # type: ignore[arg-type]
     with pytest.raises(PercheadError, match="silhouette mode"):

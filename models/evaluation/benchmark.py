@@ -20,16 +20,13 @@ from torch import Tensor
 
 from models.evaluation.drawn_maps import DrawnMap
 from models.evaluation.metrics import delta_e_srgb, foreground_weighted_iou, mean_iou, psnr
+from models.fitting import FramingMode, MapFitter, SilhouetteMode
 from models.evaluation.references import (attribute_value, lab_delta_e, nearest_reference, region_mean_lab,
                                           shaded_reference_lab)
-from models.framing_choice import choose_framing
-from models.gaussians import Gaussians
 from models.losses.image import ssim
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
 from models.render import render_views
-from models.segmap_framing import FramingMode, frame_inputs, place_head
-from models.silhouette import SilhouetteMode, fit_silhouette
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
 from models.training.reconstruction import HeadBatch, model_inputs
@@ -82,16 +79,16 @@ def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], b
                   framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit",
                   reframed: list[bool] | None = None) -> dict[str, float]:
     """style_of(captions) -> style vectors [B, D] (the style model applied to the text). ``framing``:
-    the app's seg-map framing normaliser (models/segmap_framing.py), "off" to decode maps as given;
-    ``silhouette``: the head fitted to the painted silhouette, as the app does (models/silhouette.py)."""
+    the app's seg-map framing normaliser (models/fitting/framing.py), "off" to decode maps as given;
+    ``silhouette``: the head fitted to the painted silhouette, as the app does (models/fitting/painted.py)."""
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
         labels, style = model_inputs(model.cfg, HeadBatch.from_engine(batch, style_of(batch.captions)))
-        heads, used = decode_framed(model, labels, style, framing, silhouette)
+        fitted = MapFitter(framing, silhouette).decode(model, labels.cpu().numpy(), style)
         if reframed is not None:  # whether each map was decoded re-framed
-            reframed.extend(used)
+            reframed.extend(f.framing is not None for f in fitted)
         for b, attrs in enumerate(batch.attributes):
-            head = fit_silhouette(heads[b], labels[b], silhouette)
+            head = fitted[b].settled()
             out = _view_metrics("edit", head, batch, b, acc)
             front = out.class_map[0]
             acc["edit_front_iou"].append(foreground_weighted_iou(front, batch.class_map[b, 0]))
@@ -121,26 +118,6 @@ def _delta_e(acc: dict[str, list[float]], attrs, rgb: Tensor, classes: Tensor, g
                 acc[f"{prefix}_color_match_{part}"].append(float(nearest_reference(part, lab) == value))
 
 
-def decode_framed(model: PercHeadNet, labels: Tensor, style: Tensor, framing: FramingMode,
-                  silhouette: SilhouetteMode) -> tuple[list[Gaussians], list[bool]]:
-    """Maps [B, S, S] + styles [B, D] -> one head per map and whether it was decoded re-framed, as the app does
-    it: a map whose eyes-and-mouth framing is a candidate is decoded as drawn, re-framed and re-framed halfway,
-    and the head that follows the painted map best is kept (models/framing_choice.py); a face-region plan is
-    applied as it is."""
-    host = labels.cpu().numpy()
-    framed, plans = frame_inputs(host, framing)
-    pred = model(torch.from_numpy(framed).to(labels), style)
-    heads, used = [], []
-    for b, plan in enumerate(plans):
-        if plan is not None and plan.cue == "landmarks":
-            head, plan = choose_framing(model, host[b], plan, style[b:b + 1], silhouette)
-        else:
-            head = pred.head(b) if plan is None else place_head(pred.head(b), plan)
-        heads.append(head)
-        used.append(plan is not None)
-    return heads, used
-
-
 @torch.no_grad()
 def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Sequence[DrawnMap],
                    chunk: int = 8, framing: FramingMode = "auto",
@@ -150,7 +127,7 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
     """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map.
     ``per_map``, when given, receives each map's IoU in order (paired comparisons); ``on_render`` gets each
     map with its front render (classes [S, S], rgb [S, S, 3] 0..1) to show what was scored; ``reframed`` receives
-    whether each map was decoded re-framed (as the app chooses: models/framing_choice.py)."""
+    whether each map was decoded re-framed (as the app chooses: models/fitting/candidates.py)."""
     acc: dict[str, list[float]] = defaultdict(list)
     device = next(model.parameters()).device
     size = model.cfg.image_size
@@ -158,11 +135,12 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
     for i in range(0, len(maps), chunk):
         part = maps[i:i + chunk]
         labels = torch.stack([torch.from_numpy(m.labels.astype("int64")) for m in part]).to(device)  # [B, S, S]
-        heads, used = decode_framed(model, labels, style_of([m.prompt for m in part]), framing, silhouette)
+        style = style_of([m.prompt for m in part])
+        fitted = MapFitter(framing, silhouette).decode(model, labels.cpu().numpy(), style)
         if reframed is not None:
-            reframed.extend(used)
+            reframed.extend(f.framing is not None for f in fitted)
         for b, m in enumerate(part):
-            head = fit_silhouette(heads[b], labels[b], silhouette)
+            head = fitted[b].settled()
             out = render_views(head, front, background=torch.zeros(3, device=device))
             iou = foreground_weighted_iou(out.class_map[0], labels[b])
             if on_render is not None:

@@ -6,6 +6,8 @@ import math
 import torch
 from torch import Tensor
 
+from models.fitting.candidates import foreground_weighted_iou  # noqa: F401 (edit_front_iou: what the framing choice maximises)
+
 
 def psnr(pred: Tensor, target: Tensor, mask: Tensor | None = None) -> float:
     """PSNR in dB of images in 0..1 (optionally over mask pixels only)."""
@@ -31,16 +33,6 @@ def mean_iou(pred: Tensor, target: Tensor, num_classes: int = 15) -> float:
     """Mean IoU over the foreground classes present in either map (nan when there are none)."""
     ious = class_iou(pred, target, num_classes)
     return sum(ious.values()) / len(ious) if ious else float("nan")
-
-
-def foreground_weighted_iou(pred: Tensor, target: Tensor, num_classes: int = 15) -> float:
-    """Edit faithfulness: pixel-weighted IoU over foreground classes (sum of intersections / unions)."""
-    inter = union = 0
-    for c in range(1, num_classes):
-        p, t = pred == c, target == c
-        inter += (p & t).sum().item()
-        union += (p | t).sum().item()
-    return inter / union if union else float("nan")
 
 
 def srgb_to_lab(rgb: Tensor) -> Tensor:

@@ -9,11 +9,10 @@ import torch
 
 from models.evaluation.benchmark import benchmark_batches, evaluate_base, evaluate_drawn, evaluate_edit
 from models.errors import PercheadError
+from models.fitting import FramingMode, SilhouetteMode
 from models.evaluation.drawn_maps import DRAWN_COUNT, DrawnMap, drawn_maps
 from models.pipeline import HeadPipeline
 from models.segmap import LabelsMode
-from models.segmap_framing import FramingMode
-from models.silhouette import SilhouetteMode
 from models.style.paraphrases import Paraphrase
 
 

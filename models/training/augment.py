@@ -32,7 +32,7 @@ from torch import Tensor
 
 from models.cameras import Camera
 from models.errors import PercheadError
-from models.framing import frame_transform
+from models.fitting.similarity import frame_transform
 from models.gaussians import Gaussians
 from models.palette import palette
 from models.render import render_batch

@@ -1,6 +1,6 @@
 """The head as the artist's map sees it: the canonical camera and a class render from it.
 
-Shared by the silhouette fit (models/silhouette.py) and region following (models/region_follow.py),
+Shared by the silhouette fit (models/fitting/outline.py) and region following (models/fitting/regions.py),
 which both compare the decoded head's front view with the painted map.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians
 @cache
 def canonical_camera(size: int, device: str) -> Camera:
     """The seg map's camera at ``size`` px on ``device`` (cached: one per stroke would copy it each time).
-    Never evicted: CUDA graphs (models/graphed_call.py) read these tensors' memory; a few sizes are ever asked."""
+    Never evicted: CUDA graphs (models/fitting/graphs.py) read these tensors' memory; a few sizes are ever asked."""
     return canonical_view().camera(size).to(device)
 
 

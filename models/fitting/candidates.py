@@ -1,9 +1,9 @@
 """Re-frame a drawing or not: the decode that follows the painted map better decides.
 
-The framing normaliser (models/segmap_framing.py) reads where a drawn face sits from its eyes and mouth. A map
+The framing normaliser (models/fitting/framing.py) reads where a drawn face sits from its eyes and mouth. A map
 that was moved and a face drawn in place with its own proportions can read alike, and re-framing helps the
 first and hurts the second (a hand-drawn face whose mouth sits low lost 0.16 IoU; docs/quality.md). So where
-the estimate is a candidate (beyond ``segmap_framing.DRAWN_MARGINS`` on the eyes-and-mouth cue) the map is decoded
+the estimate is a candidate (beyond ``framing.DRAWN_MARGINS`` on the eyes-and-mouth cue) the map is decoded
 as drawn, re-framed by the estimate, by half of it, by its sideways part alone (when that part is large) and by
 the framing the face's outline reads as; each head is fitted to the painted silhouette as the app shows it,
 rendered at the canonical camera, and the one whose classes agree best with the painted map is kept
@@ -21,23 +21,27 @@ import torch
 from torch import Tensor
 
 from models.cameras import Camera, canonical_view, orbit_camera
-from models.evaluation.metrics import foreground_weighted_iou
+from models.fitting.framing import Framing, canonicalise, face_framing, framing_stats, off_framing, place_head
+from models.fitting.painted import SilhouetteMode, fit_silhouette
 from models.gaussians import Gaussians
 from models.render import render_views
-from models.segmap_framing import (
-    Framing,
-    canonicalise,
-    face_framing,
-    framing_stats,
-    off_framing,
-    place_head,
-)
-from models.silhouette import SilhouetteMode, fit_silhouette
 
 
 @lru_cache(maxsize=4)
 def _front_camera(size: int) -> Camera:
     return orbit_camera(canonical_view().orbit_at(0.0, 0.0), size)
+
+
+def foreground_weighted_iou(pred: Tensor, target: Tensor, num_classes: int = 15) -> float:
+    """How well a class map ``pred`` [H, W] follows ``target`` [H, W]: pixel-weighted IoU over the foreground classes
+    (sum of intersections / sum of unions). What the framing choice maximises, and ``perchead eval``'s
+    ``edit_front_iou`` (models/evaluation/metrics.py)."""
+    inter = union = 0
+    for c in range(1, num_classes):
+        p, t = pred == c, target == c
+        inter += (p & t).sum().item()
+        union += (p | t).sum().item()
+    return inter / union if union else float("nan")
 
 
 def front_agreement(head: Gaussians, painted: Tensor, silhouette: SilhouetteMode) -> float:
@@ -63,7 +67,7 @@ def sideways(f: Framing) -> Framing:
 def candidates(plan: Framing, outline: Framing | None = None) -> list[Framing | None]:
     """What is decoded for a candidate framing, in order of preference on a tie: as drawn, the whole estimate,
     half of it, its sideways part alone where that part is itself beyond what engine maps show, and the framing
-    read from the face's outline instead of its eyes and mouth (``outline``: ``segmap_framing.face_framing``),
+    read from the face's outline instead of its eyes and mouth (``outline``: ``framing.face_framing``),
     which a face's own proportions do not move."""
     options: list[Framing | None] = [None, plan, halfway(plan)]
     side = sideways(plan)
@@ -78,7 +82,7 @@ def choose_framing(net, labels: np.ndarray, plan: Framing, style: Tensor,
                    silhouette: SilhouetteMode) -> tuple[Gaussians, Framing | None]:
     """The map [S, S] decoded for each of ``candidates(plan)`` in one batch (style [1, D]); the head that follows
     the painting best, put back in the map's framing, and the framing it was decoded with (None: as drawn).
-    What the app (models.pipeline) and ``perchead eval`` (models.evaluation.benchmark) both run."""
+    ``net(maps [K, S, S], styles [K, D])`` decodes (eagerly: K varies). Run by models/fitting/fitter.py."""
     device = style.device
     options = candidates(plan, face_framing(labels, framing_stats()))
     painted = torch.as_tensor(labels.astype(np.int64), device=device)  # [S, S]

@@ -3,7 +3,7 @@
 A 2D similarity of the canonical image (roll about the optical axis and scale about the image
 centre, then a shift in pixels) is, up to perspective, a 3D similarity of the head in front of
 the canonical camera. Training uses it to re-frame engine heads (models/training/augment.py);
-inference uses it to put a decoded head where the user's map has it (models/segmap_framing.py).
+inference uses it to put a decoded head where the user's map has it (models/fitting/framing.py).
 One definition for both, so a head moved here lands where the augmentation would have put it.
 """
 from __future__ import annotations

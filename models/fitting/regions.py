@@ -7,7 +7,7 @@ displacement field (demons: each pixel pushed along the render's class edges tow
 the field smoothed and capped each iteration) and every Gaussian is moved across the canonical view by the
 field at its projected centre, its depth kept; three rounds, each from where the one before left the head.
 Gaussians behind the head's middle move less, down to not at all at the back, so the back of the head, which
-the front map does not show, keeps the network's shape. Runs after the outline fill (models/silhouette.py),
+the front map does not show, keeps the network's shape. Runs after the outline fill (models/fitting/outline.py),
 on the device. Engine maps, which the head already follows, move little and gain too (front IoU +0.015 on
 16 training-stream heads); docs/quality.md has the numbers.
 """
@@ -22,15 +22,15 @@ from torch import Tensor
 
 from models.cameras import Camera, project_points
 from models.device import is_accelerator
-from models.front_render import canonical_camera, front_class_render, shift_across_view
+from models.fitting.front_view import canonical_camera, front_class_render, shift_across_view
+from models.fitting.graphs import graphed_call
 from models.gaussians import Gaussians
-from models.graphed_call import graphed_call
 
 
 @dataclass(frozen=True)
 class FollowSettings:
     """How hard the head follows the paint. Chosen on drawn maps 40-79 and 16 training-stream engine heads
-    (experiments/region_follow_sweep.py; docs/quality.md, "Following the painted regions"); pixel sizes are at the
+    (scripts/region_follow_sweep.py; docs/quality.md, "Following the painted regions"); pixel sizes are at the
     registration grid's resolution."""
 
     resolution: int = 128         # registration grid, px (the class render: twice this, at most the map's size)
@@ -106,7 +106,7 @@ def demons_field(moving: Tensor, fixed: Tensor, settings: FollowSettings = DEFAU
 
 def _field(moving: Tensor, fixed: Tensor, settings: FollowSettings) -> Tensor:
     """demons_field: on a CPU over the classes present; on a GPU over all of them, replayed from a CUDA graph
-    (models/graphed_call.py: an iteration is ~30 kernels on a 128² grid, cheaper to run than to launch)."""
+    (models/fitting/graphs.py: an iteration is ~30 kernels on a 128² grid, cheaper to run than to launch)."""
     if not is_accelerator(moving.device):
         # only the classes present in either map: a class absent from both adds nothing to any sum of the
         # registration, so the field is the same, for ~20 % less work (the host check is free on a CPU)

@@ -1,16 +1,15 @@
-"""Fit a decoded head to the silhouette the artist painted.
+"""The painted silhouette: stretch a decoded head to the painted outline, and test what lies inside it.
 
 The seg map is the head seen by the canonical camera, so nothing of the head can lie outside the
 painted foreground when seen from there, and the painted hair / hat outline is where the head should
 end. The edit network's shape prior disagrees in both directions (a fuller hair blob than painted, the
 engine's shoulders where a drawing has a narrow ellipse; a bob or an afro painted wider than it makes
-them). Two steps here and one between them in models/region_follow.py, all on the device (no host sync of
-their own; the renders, like every frame's, may wait inside the rasteriser):
+them). Two of the fit's three steps live here (models/fitting/painted.py runs them in order, with region
+following, models/fitting/regions.py, between them), all on the device (no host sync of their own; the
+renders, like every frame's, may wait inside the rasteriser):
 - ``fill_outline``: where the painted hair / hat (or shirt line) lies further out (higher) than the
   rendered head's, the hair / hat (clothes) Gaussians are stretched across the view to reach it (at most
   x1.5); where the render overshoots the paint, pulled back (at least x0.6).
-- ``follow_painted_regions`` (models/region_follow.py): the regions inside the outline (face edge,
-  hairline, jaw, neck, eyes, mouth) moved onto the painted ones.
 - carving (``inside_silhouette``): a Gaussian whose centre projects onto a painted background pixel
   contradicts the map and is left out; the front view's silhouette cone bounds the whole head.
 Only centres are tested, so splats centred inside may still spill a little over the edge.
@@ -19,23 +18,16 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from models.cameras import project_points
-from models.errors import PercheadError
-from models.front_render import canonical_camera, front_class_render, shift_across_view
+from models.fitting.front_view import canonical_camera, front_class_render, shift_across_view
+from models.fitting.graphs import graphed_call
 from models.gaussians import Gaussians
-from models.graphed_call import graphed_call
-from models.region_follow import follow_painted_regions
 
-SilhouetteMode = Literal["fit", "outline", "carve", "off"]
-# fit: fill the outline, follow the painted regions, carve; outline: fill and carve (the fit before region
-# following, kept to measure it against); carve: carve only; off: the network's head
-SILHOUETTE_MODES: tuple[SilhouetteMode, ...] = ("fit", "outline", "carve", "off")
 _OUTER_CLASSES = ("hair", "hat")  # what may be stretched to the painted outline
 _BODY_CLASSES = ("neck", "clothes")  # neither face nor outline
 _ANGLE_BINS = 72
@@ -64,28 +56,6 @@ def closed_foreground(fg: Tensor) -> Tensor:
     grown = F.max_pool2d(x, 3, 1, 1)
     closed = -F.max_pool2d(-F.pad(grown, (1, 1, 1, 1), value=1.0), 3, 1, 0)  # erode; beyond the edge counts as painted
     return closed[0, 0] > 0
-
-
-def check_silhouette_mode(mode: str) -> SilhouetteMode:
-    """``mode`` if it is one of SILHOUETTE_MODES, else a PercheadError saying which are."""
-    if mode not in SILHOUETTE_MODES:
-        raise PercheadError(f"unknown silhouette mode {mode!r}; use one of {', '.join(SILHOUETTE_MODES)}")
-    return mode  # type: ignore[return-value]
-
-
-def fit_silhouette(g: Gaussians, labels: Tensor, mode: SilhouetteMode = "fit") -> Gaussians:
-    """The head fitted to the painted map: outline filled ("fit", "outline"), regions moved onto the painted
-    ones ("fit"; models/region_follow.py), then the Gaussians outside the silhouette left out (all but "off";
-    "off": unchanged). Selects by a mask, so it waits for a GPU; the live editor hides them instead
-    (models.pipeline)."""
-    mode = check_silhouette_mode(mode)
-    if mode == "off":
-        return g
-    if mode in ("fit", "outline"):
-        g = fill_outline(g, labels)
-    if mode == "fit":
-        g = follow_painted_regions(g, labels)
-    return g[inside_silhouette(g.means, labels)]
 
 
 def _binned_max(values: Tensor, bins: Tensor, mask: Tensor) -> Tensor:

@@ -13,10 +13,10 @@ failure case 1). So, at inference:
    (limits measured on engine maps by scripts/measure_segmap_framing.py, assets/segmap_framing.yaml)
    is re-framing a candidate, so engine maps are decoded exactly as before; a candidate on the eyes-and-mouth
    cue is then decoded as drawn, re-framed and halfway, and the head that follows the painted map best is kept
-   (models/framing_choice.py):
+   (models/fitting/candidates.py):
    a drawing whose own proportions (a long face, wide-set eyes) only look off-frame stays as drawn.
 3. ``canonicalise``: the map resampled by S^-1 (nearest, edges extended), decoded as usual;
-   ``place_head``: the decoded Gaussians moved by S in 3D (models.framing.frame_transform, the
+   ``place_head``: the decoded Gaussians moved by S in 3D (models.fitting.similarity.frame_transform, the
    same similarity training re-frames heads with), so the front render lines up with the map.
 Pixel coordinates: x right, y down, pixel centres at +0.5 (as models.cameras.project_points).
 """
@@ -36,7 +36,7 @@ import yaml
 from models.assets import ASSETS_DIR
 from models.cameras import Camera, canonical_view
 from models.errors import PercheadError
-from models.framing import frame_transform, move_gaussians
+from models.fitting.similarity import frame_transform, move_gaussians
 from models.gaussians import Gaussians
 from models.palette import palette
 from models.photo.align import fit_similarity
@@ -44,12 +44,12 @@ from models.photo.align import fit_similarity
 FRAMING_PATH = ASSETS_DIR / "segmap_framing.yaml"
 # How far beyond the engine's own spread a map's framing (landmark cue) must lie to be a re-framing candidate, per
 # component of S. A candidate is decoded as drawn, re-framed and re-framed halfway, and the head that follows
-# the painted map best is kept (models/framing_choice.py, in the app and in ``perchead eval``): a moved drawing
+# the painted map best is kept (models/fitting/candidates.py, in the app and in ``perchead eval``): a moved drawing
 # and a face drawn in place with its own proportions read alike from eyes and mouth; only the decode tells. Before
 # the choice (fourth and fifth sessions) the margin itself decided: 4 for all missed heads drawn 15 px high or low
 # or x0.8 / x1.25; 4 / 2.5 / 1.5 / 4 caught more but re-framed a hand-drawn face whose mouth sits low (-0.16).
 # Margins here are low, since a wrong candidate costs two more decodes, not a worse head: docs/quality.md
-# "Framing normaliser", experiments/framing_gate_sweep.py.
+# "Framing normaliser", scripts/framing_gate_sweep.py.
 DRAWN_MARGINS: dict[str, float] = {"shift_x": 1.5, "shift_y": 1.5, "log_scale": 1.0, "roll_deg": 1.5}
 FramingMode = Literal["auto", "off"]
 FRAMING_MODES: tuple[str, ...] = get_args(FramingMode)
@@ -332,10 +332,14 @@ def place_head(g: Gaussians, f: Framing, camera: Camera | None = None) -> Gaussi
     return move_gaussians(g, t)
 
 
+def frame_maps(maps: np.ndarray, plans: list[Framing | None]) -> np.ndarray:
+    """Maps [B, S, S] re-framed by their plans (None: as drawn) [B, S, S]: what the network decodes."""
+    return np.stack([canonicalise(m, f) if f is not None else m for m, f in zip(maps, plans)])
+
+
 def frame_inputs(maps: np.ndarray, mode: FramingMode = "auto") -> tuple[np.ndarray, list[Framing | None]]:
     """Maps [B, S, S] -> the maps to decode [B, S, S] and, per map, the framing to put its head back
-    in with ``place_head`` (None: decoded as drawn). What the app and ``perchead eval`` both run."""
+    in with ``place_head`` (None: decoded as drawn), each map framed afresh (``plan_framing``)."""
     plans = [plan_framing(m, mode) for m in maps]
-    out = np.stack([canonicalise(m, f) if f is not None else m for m, f in zip(maps, plans)])
-    return out, plans
+    return frame_maps(maps, plans), plans
 

@@ -1,11 +1,13 @@
-"""Throughput of the procedural head engine: rendered views per second, generation included.
+"""Measured: the procedural head engine's throughput (rendered views/s and heads/s, generation included, and the generation / render split). Result: docs/engine.md "Throughput".
+
+Throughput of the procedural head engine: rendered views per second, generation included.
 
 Runs ``HeadSampler.make_batch`` (generate B heads in one batched pass, then render V views of
 each: one gsplat launch per head on a GPU, the torch rasteriser on a CPU) for --seconds after
 one warm-up batch, and prints one JSON object: views/s, heads/s and the generation / render
 split. Example (the issue-4 target is >= 1000 views/s at 256 px on an H100):
 
-    python scripts/engine_throughput.py --device cuda --batch 64 --views 8 --size 256 --seconds 20
+    python experiments/engine_throughput.py --device cuda --batch 64 --views 8 --size 256 --seconds 20
 """
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Measure the photo pipeline (models.photo) for docs/photo.md: alignment error, mask and seg-map
+"""Measured: the photo pipeline's alignment error, person-mask and seg-map agreement on engine heads, and time per stage. Result: docs/photo.md "Measured".
+
+Measure the photo pipeline (models.photo) for docs/photo.md: alignment error, mask and seg-map
 agreement, and per-stage time.
 
 - Real photos (scikit-image's astronaut and camera): eyes and mouth found afresh by MediaPipe in
@@ -10,7 +12,7 @@ agreement, and per-stage time.
   against the rendered alpha, per-class IoU of the parsed map against the engine's class map.
 - Wall time per stage on the astronaut (median and minimum of --repeats runs, graphs warm).
 
-    python scripts/measure_photo_pipeline.py --heads 12 --repeats 20
+    python experiments/measure_photo_pipeline.py --heads 12 --repeats 20
 """
 from __future__ import annotations
 

@@ -31,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.palette import palette
     from models.pipeline import HeadPipeline
     from models.render import render
-    from models.fitting.framing import frame_inputs, place_head
-    from models.fitting.outline import fit_silhouette
+    from models.fitting import MapFitter
 
     pal = palette()
     n = pal.num_classes
@@ -41,13 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     cam = canonical_view().camera()
     maps = drawn_maps()
     prompts = [m.prompt for m in maps]
-    framed, plans = frame_inputs(np.stack([m.labels for m in maps]), args.framing)
     with torch.no_grad():
-        pred = net(torch.from_numpy(framed.astype("int64")), style.encode_prompts(prompts, TextEmbedder([])(prompts)))
+        fitted = MapFitter(args.framing, args.silhouette).decode(
+            net, np.stack([m.labels for m in maps]).astype(np.int64),
+            style.encode_prompts(prompts, TextEmbedder([])(prompts)))
     conf: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((n, n)))  # kind -> [drawn, output] pixel counts
     for i, m in enumerate(maps):
-        head = pred.head(i) if plans[i] is None else place_head(pred.head(i), plans[i])
-        head = fit_silhouette(head, torch.from_numpy(m.labels.astype("int64")), args.silhouette)
+        head = fitted[i].settled()
         out = render(head, cam, classes=True).class_map.numpy()
         np.add.at(conf[m.kind], (m.labels.ravel().astype(int), out.ravel()), 1)
     for kind, c in conf.items():

@@ -47,10 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     style_model, embed = pipe.style_model(), TextEmbedder([])
 
     def score(labels: np.ndarray, prompt: str) -> tuple[float, Framing | None]:
-        pipe.forget_framing()  # each map is a new document
+        pipe.fit.forget_framing()  # each map is a new document
         head = pipe.edit(labels, style_model.encode_prompts([prompt], embed([prompt])))
         cls = render(head, canonical_view().camera(), classes=True).class_map
-        return float(foreground_weighted_iou(cls, torch.from_numpy(labels.astype(np.int64)))), pipe.last_framing
+        return float(foreground_weighted_iou(cls, torch.from_numpy(labels.astype(np.int64)))), pipe.fit.last_framing
 
     maps = [(str(i), m.kind, m.labels, m.prompt) for i in range(args.start, args.start + args.count)
             for m in [drawn_map(i)]]

@@ -51,9 +51,9 @@ def main() -> None:
     report = {"graphed": graphed is not None}
     with torch.inference_mode():
         # every call a new map (the estimate runs), and every call a stroke on the last map (kept)
-        report["edit_framing_new_map_ms"] = _p50(lambda: (pipe.forget_framing(), pipe.edit(labels, style)), dev, args.runs)
+        report["edit_framing_new_map_ms"] = _p50(lambda: (pipe.fit.forget_framing(), pipe.edit(labels, style)), dev, args.runs)
         report["edit_framing_kept_ms"] = _p50(lambda: pipe.edit(labels, style), dev, args.runs)
-        pipe.framing = "off"
+        pipe.fit.framing = "off"
         report["edit_framing_off_ms"] = _p50(lambda: pipe.edit(labels, style), dev, args.runs)
         report["framing_host_ms"] = _p50(lambda: frame_inputs(labels[None], "auto"), dev, args.runs)
         if graphed is not None:

@@ -21,14 +21,13 @@ from dataclasses import replace
 
 import torch
 
-from models.fitting import outline as sil
 from models.evaluation import benchmark as bm
 from models.evaluation.drawn_maps import drawn_map
 from models.evaluation.metrics import foreground_weighted_iou
 from models.evaluation.text import TextEmbedder
-from models.gaussians import Gaussians
+from models.fitting import MapFitter, PaintedFit
 from models.pipeline import HeadPipeline
-from models.fitting.regions import DEFAULT_FOLLOW, FollowSettings, follow_painted_regions
+from models.fitting.regions import DEFAULT_FOLLOW, FollowSettings
 from models.render import render_views
 from models.synthetic.sampler import HeadSampler, benchmark_cameras, training_seed
 from models.training.reconstruction import HeadBatch, model_inputs
@@ -50,12 +49,9 @@ def parse_setting(text: str) -> FollowSettings | None:
     return s
 
 
-def fitted(g: Gaussians, labels: torch.Tensor, s: FollowSettings | None) -> Gaussians:
-    """What ``fit_silhouette(g, labels, "fit")`` does, with the region following's settings ``s`` (None: none)."""
-    g = sil.fill_outline(g, labels)
-    if s is not None:
-        g = follow_painted_regions(g, labels, s)
-    return g[sil.inside_silhouette(g.means, labels)]
+def fitted(f: PaintedFit, s: FollowSettings | None):
+    """The app's settled head (``PaintedFit.settled``), with the region following's settings ``s`` (None: none)."""
+    return (f if s is None else f.followed(s)).carved()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.time()
     maps = [drawn_map(i, size) for i in range(args.start, args.start + args.count)]
-    drawn: list[tuple[Gaussians, torch.Tensor]] = []
+    drawn: list[tuple[PaintedFit, torch.Tensor]] = []
     for i in range(0, len(maps), 8):
         part = maps[i:i + 8]
         labels = torch.stack([torch.from_numpy(m.labels.astype("int64")) for m in part])
-        heads, _ = bm.decode_framed(net, labels, style_of([m.prompt for m in part]), "auto", "fit")
+        heads = MapFitter().decode(net, labels.numpy(), style_of([m.prompt for m in part]))
         drawn += list(zip(heads, labels))
     sampler = HeadSampler("bench", device="cpu")
     seeds = [training_seed(args.stream, i) for i in range(args.engine)]
@@ -88,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(0, len(seeds), 8):
         batch = sampler.make_batch(seeds[i:i + 8], size=size)
         labels, st = model_inputs(net.cfg, HeadBatch.from_engine(batch, style_of(batch.captions)))
-        heads, _ = bm.decode_framed(net, labels, st, "auto", "fit")
+        heads = MapFitter().decode(net, labels.numpy(), st)
         engine += [(heads[b], labels[b], batch, b) for b in range(len(heads))]
     print(f"# decoded {len(drawn)} drawn maps and {len(engine)} engine heads in {time.time() - t0:.0f} s",
           file=sys.stderr)
@@ -100,14 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.time()
         per = []
         for g, labels in drawn:
-            out = render_views(fitted(g, labels, s), front, background=torch.zeros(3))
+            out = render_views(fitted(g, s), front, background=torch.zeros(3))
             per.append(foreground_weighted_iou(out.class_map[0], labels))
         kinds: dict[str, list[float]] = {}
         for m, v in zip(maps, per):
             kinds.setdefault(m.kind, []).append(v)
         acc: dict[str, list[float]] = defaultdict(list)
         for g, labels, batch, b in engine:
-            out = bm._view_metrics("edit", fitted(g, labels, s), batch, b, acc)
+            out = bm._view_metrics("edit", fitted(g, s), batch, b, acc)
             acc["edit_front_iou"].append(foreground_weighted_iou(out.class_map[0], batch.class_map[b, 0]))
         row = {"setting": text, "drawn": round(sum(per) / len(per), 4),
                **{f"drawn_{k}": round(sum(v) / len(v), 4) for k, v in sorted(kinds.items())},

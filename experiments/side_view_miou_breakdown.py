@@ -27,13 +27,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from models.evaluation.benchmark import benchmark_batches, decode_framed
+    from models.evaluation.benchmark import benchmark_batches
     from models.evaluation.metrics import class_iou
     from models.evaluation.text import TextEmbedder
     from models.palette import palette
     from models.pipeline import HeadPipeline
     from models.render import render_views
-    from models.fitting.outline import fit_silhouette
+    from models.fitting import MapFitter
     from models.synthetic.sampler import BENCHMARK_YAWS
     from models.training.reconstruction import HeadBatch, model_inputs
 
@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         with torch.no_grad():
             sv = style.encode_text_embeddings(embed(batch.captions))
             labels, s = model_inputs(net.cfg, HeadBatch.from_engine(batch, sv))
-            heads, _ = decode_framed(net, labels, s, "auto", "fit")
+            fitted = MapFitter().decode(net, labels.numpy(), s)
         for b in range(len(batch.seeds)):
-            head = fit_silhouette(heads[b], labels[b], "fit")
+            head = fitted[b].settled()
             out = render_views(head, batch.cameras(b), background=batch.background[b, 0])
             for v, yaw in enumerate(BENCHMARK_YAWS):
                 pred, target = out.class_map[v], batch.class_map[b, v]

@@ -20,7 +20,7 @@ from torch import Tensor
 from models.errors import PercheadError
 from models.fitting.framing import Framing
 from models.fitting.outline import fill_outline, inside_silhouette
-from models.fitting.regions import follow_painted_regions
+from models.fitting.regions import DEFAULT_FOLLOW, FollowSettings, follow_painted_regions
 from models.gaussians import Gaussians
 
 SilhouetteMode = Literal["fit", "outline", "carve", "off"]
@@ -50,11 +50,12 @@ class PaintedFit:
         """Whether step 2 (region following) belongs to this mode."""
         return self.mode == "fit"
 
-    def followed(self) -> PaintedFit:
-        """Step 2: the head's regions moved onto the painted ones (unchanged where the mode has no step 2)."""
+    def followed(self, settings: FollowSettings = DEFAULT_FOLLOW) -> PaintedFit:
+        """Step 2: the head's regions moved onto the painted ones (unchanged where the mode has no step 2).
+        ``settings``: how hard (the shipped ones unless a sweep tries others)."""
         if not self.follows:
             return self
-        return replace(self, head=follow_painted_regions(self.head, self.painted))
+        return replace(self, head=follow_painted_regions(self.head, self.painted, settings))
 
     def inside(self) -> Tensor | None:
         """Step 3 as a mask [N] bool: the Gaussians to keep (None: mode "off" keeps all). No host sync."""

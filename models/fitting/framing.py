@@ -49,7 +49,7 @@ FRAMING_PATH = ASSETS_DIR / "segmap_framing.yaml"
 # the choice (fourth and fifth sessions) the margin itself decided: 4 for all missed heads drawn 15 px high or low
 # or x0.8 / x1.25; 4 / 2.5 / 1.5 / 4 caught more but re-framed a hand-drawn face whose mouth sits low (-0.16).
 # Margins here are low, since a wrong candidate costs two more decodes, not a worse head: docs/quality.md
-# "Framing normaliser", scripts/framing_gate_sweep.py.
+# "Framing normaliser", experiments/framing_gate_sweep.py.
 DRAWN_MARGINS: dict[str, float] = {"shift_x": 1.5, "shift_y": 1.5, "log_scale": 1.0, "roll_deg": 1.5}
 FramingMode = Literal["auto", "off"]
 FRAMING_MODES: tuple[str, ...] = get_args(FramingMode)

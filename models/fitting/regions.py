@@ -30,7 +30,7 @@ from models.gaussians import Gaussians
 @dataclass(frozen=True)
 class FollowSettings:
     """How hard the head follows the paint. Chosen on drawn maps 40-79 and 16 training-stream engine heads
-    (scripts/region_follow_sweep.py; docs/quality.md, "Following the painted regions"); pixel sizes are at the
+    (experiments/region_follow_sweep.py; docs/quality.md, "Following the painted regions"); pixel sizes are at the
     registration grid's resolution."""
 
     resolution: int = 128         # registration grid, px (the class render: twice this, at most the map's size)

@@ -10,7 +10,7 @@
 # returns, killing the detached run, so call `wait` again right after each reply until it prints
 # "ALL DONE". Every call copies what exists so far into $OUT (<= 8 files, each <= 16 MB):
 # base.safetensors, edit.safetensors, eval.json, logs.tgz, status.txt.
-# BASE_CFG / EDIT_CFG pick other recipes (configs/*_continue.yaml: a second, shorter fine-tune).
+# BASE_CFG / EDIT_CFG pick other recipes (configs/history/*_continue.yaml: a second, shorter fine-tune).
 # NPROC=N trains on N GPUs of one host (torchrun, DDP over NCCL; each rank makes its own heads, so
 # a step sees N x batch_size heads). SKIP_BASE=1 evaluates the shipped base instead of training it.
 # Budgets (env, minutes): BASE_MIN=8, EDIT_MIN=11; DEADLINE_MIN=22.5 from launch to the end of the

@@ -1,4 +1,4 @@
-"""No code from files: nothing in models/, perchead_gui/ or scripts/ can run code hidden in a file.
+"""No code from files: nothing in models/, perchead_gui/, scripts/ or experiments/ can run code hidden in a file.
 
 Parses every module (so comments, docstrings and error messages that *mention* ``torch.load`` do
 not count, and ``model.eval()`` is not ``eval(``) and fails on any way of turning file bytes into
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-ROOTS = ("models", "perchead_gui", "scripts")
+ROOTS = ("models", "perchead_gui", "scripts", "experiments")
 
 # (path relative to the repo, line) -> why it is safe. Empty: nothing legitimate needs it.
 ALLOWED: dict[tuple[str, int], str] = {}

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
               "train": analyse(pipe, training_seeds(args.heads), "train", args.band), "band_px": args.band}
     text = json.dumps(report, indent=1)
     if args.output:
-        from models.atomic_io import write_bytes_atomic
+        from models.io.atomic import write_bytes_atomic
 
         write_bytes_atomic(args.output, text.encode())
     print(text)

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.evaluation.text import TextEmbedder
     from models.pipeline import DEFAULT_STYLE_PROMPT, HeadPipeline
     from models.render import render
-    from models.segmap import load_segmap
+    from models.io.segmap import load_segmap
     from models.fitting.framing import Framing
 
     full = framing_choice.candidates

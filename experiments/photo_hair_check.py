@@ -17,9 +17,9 @@ from PIL import Image
 
 from models.cameras import canonical_view
 from models.palette import palette
-from models.ply import read_ply
+from models.io.ply import read_ply
 from models.render import render
-from models.segmap import load_segmap
+from models.io.segmap import load_segmap
 from perchead_gui.cli import main as perchead
 
 

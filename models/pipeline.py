@@ -180,7 +180,7 @@ class HeadPipeline:
                                 f"{net.cfg.style_dim}-d; use style.safetensors and edit.safetensors from one release")
         if host.shape != (net.cfg.image_size, net.cfg.image_size):
             raise PercheadError(f"seg map is {tuple(host.shape)}, the model needs {net.cfg.image_size}^2; "
-                                "load it through models.segmap.load_segmap")
+                                "load it through models.io.segmap.load_segmap")
         graphed = self._graphed_edit(net)
         return self.fit.decode(graphed if graphed is not None else net, host[None], style, candidates=net,
                                graphed=is_accelerator(self.device))[0]

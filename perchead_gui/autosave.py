@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
 from perchead_gui.project import SUFFIX, Project, load_project, save_project
 

@@ -89,7 +89,7 @@ def rows_as_dicts(rows: list[Timing]) -> list[dict]:
 def sample_segmap(device: torch.device) -> torch.Tensor:
     """The canonical-view class map of the sample head (assets/sample_head.ply). [S, S] long"""
     from models.assets import ASSETS_DIR
-    from models.ply import read_ply
+    from models.io.ply import read_ply
 
     view = canonical_view()
     head = read_ply(ASSETS_DIR / "sample_head.ply")
@@ -173,7 +173,7 @@ def bench_prompts(count: int) -> list[str]:
 def bench_style_images(count: int, size: int) -> list[np.ndarray]:
     """Distinct reference images: the sample head's canonical render, hue-rotated per image. [S, S, 4] each"""
     from models.assets import ASSETS_DIR
-    from models.ply import read_ply
+    from models.io.ply import read_ply
 
     out = render(read_ply(ASSETS_DIR / "sample_head.ply"), canonical_view().camera(size), backend="cpu")
     rgb, alpha = out.rgb.numpy(), out.alpha.numpy()

@@ -35,7 +35,7 @@ from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.palette import NUM_CLASSES, palette
 from models.pipeline import DEFAULT_STYLE_PROMPT
-from models.ply import write_ply
+from models.io.ply import write_ply
 from models.render import RenderOutput
 from models.render import render as render_gaussians
 from models.render.gsplat_backend import gsplat_import_error
@@ -199,12 +199,12 @@ class InferenceEngine:
         arr = np.asarray(labels)
         if arr.ndim != 2 or arr.size == 0:
             self._report_error(f"a seg map must be a 2-D array of class ids, got shape {arr.shape}; "
-                               "load maps through models.segmap.load_segmap")
+                               "load maps through models.io.segmap.load_segmap")
             return
         if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.bool_)) \
                 or int(arr.min()) < 0 or int(arr.max()) >= NUM_CLASSES:
             self._report_error(f"a seg map holds class ids 0-{NUM_CLASSES - 1}; this one holds other values "
-                               "(load it through models.segmap.load_segmap)")
+                               "(load it through models.io.segmap.load_segmap)")
             return
         copy = np.array(arr, dtype=np.uint8, copy=True)  # the caller keeps painting into its own array
         key = _digest(copy)

@@ -2,7 +2,7 @@
 
 ``assets/samples/index.yaml`` lists each map with a title and a suggested prompt matching its
 look; ``scripts/build_sample_maps.py`` makes both from engine heads. Maps load through
-``models.segmap.load_segmap``, like any map a user opens, so they arrive at the model's input size.
+``models.io.segmap.load_segmap``, like any map a user opens, so they arrive at the model's input size.
 No GUI import: the window shows ``thumbnail_rgb`` images and calls ``engine.set_segmentation``.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from PIL import Image
 from models.assets import ASSETS_DIR
 from models.cameras import canonical_view
 from models.errors import PercheadError
-from models.segmap import load_segmap, segmap_to_rgb
+from models.io.segmap import load_segmap, segmap_to_rgb
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from models.atomic_io import write_atomic
+from models.io.atomic import write_atomic
 from models.errors import PercheadError
 from models.palette import NUM_CLASSES
-from models.segmap import load_segmap, segmap_png_bytes
+from models.io.segmap import load_segmap, segmap_png_bytes
 from perchead_gui.orbit import OrbitController
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def project_bytes(project: Project) -> bytes:
 
 def load_project(path: str | os.PathLike) -> Project:
     """Open a .perchead file; every problem is one PercheadError line saying what to do."""
-    from models.input_files import input_kind, special_file_error
+    from models.io.paths import input_kind, special_file_error
 
     p = Path(path)
     name = f"project {p}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
 from perchead_gui.autosave import user_state_dir
 

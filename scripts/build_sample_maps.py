@@ -5,7 +5,7 @@
 Each look names the engine attributes it wants (hairstyle, beard, glasses, hat, ...). The first
 seed from ``--first-seed`` on (benchmark seeds skipped) whose sampled attributes match is built
 by the procedural head engine, and its class map at the canonical input camera, the view the
-app's canvas paints in, is saved with ``models.segmap.save_segmap``. A map holds classes only,
+app's canvas paints in, is saved with ``models.io.segmap.save_segmap``. A map holds classes only,
 so looks constrain shape (hairstyle, beard, glasses, hat), not colours; the suggested prompt
 names that shape and adds colours an artist might try. Seeds go into index.yaml, so the maps
 can be rebuilt exactly.
@@ -123,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import yaml
 
-    from models.atomic_io import write_bytes_atomic
+    from models.io.atomic import write_bytes_atomic
     from models.device import resolve_device
-    from models.segmap import save_segmap
+    from models.io.segmap import save_segmap
 
     device = str(resolve_device(args.device))
     args.out.mkdir(parents=True, exist_ok=True)

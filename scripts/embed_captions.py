@@ -20,7 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
-from models.atomic_io import check_output_path
+from models.io.atomic import check_output_path
 from models.errors import PercheadError
 from models.style.bank import build_bank, save_bank
 from models.style.captions import training_seeds

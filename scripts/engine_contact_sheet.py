@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from PIL import Image
 
-    from models.atomic_io import write_bytes_atomic
+    from models.io.atomic import write_bytes_atomic
     from models.cameras import canonical_view, orbit_camera
     from models.device import resolve_device
     from models.render import render_views
-    from models.segmap import segmap_to_rgb
+    from models.io.segmap import segmap_to_rgb
     from models.synthetic import build_heads, caption, sample_attributes
 
     device = resolve_device(args.device)

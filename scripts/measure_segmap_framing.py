@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import yaml
 
-    from models.atomic_io import write_bytes_atomic
+    from models.io.atomic import write_bytes_atomic
     from models.cameras import canonical_view
     from models.fitting.framing import (
         FramingStats,

@@ -19,7 +19,7 @@ import time
 import torch
 import yaml
 
-from models.atomic_io import check_output_path, write_bytes_atomic
+from models.io.atomic import check_output_path, write_bytes_atomic
 from models.device import resolve_device
 from models.evaluation.references import REFERENCE_STREAM, measure, missing_values, pick_seeds
 from models.synthetic.head import EngineConfig

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.cameras import canonical_view, orbit_camera
 from models.evaluation.benchmark import benchmark_batches
 from models.evaluation.drawn_maps import drawn_map

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.cameras import canonical_view, orbit_camera
 from models.evaluation.drawn_maps import DRAWN_KINDS, drawn_map
 from models.evaluation.metrics import foreground_weighted_iou

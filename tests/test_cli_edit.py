@@ -20,9 +20,9 @@ from PIL import Image, ImageDraw
 from models.cameras import canonical_view
 from models.palette import palette
 from models.pipeline import CHECKPOINT_DIR
-from models.ply import read_ply
+from models.io.ply import read_ply
 from models.render import RenderOutput, render
-from models.segmap import load_segmap
+from models.io.segmap import load_segmap
 from tests.cli_support import cli
 
 REPO = Path(__file__).resolve().parent.parent

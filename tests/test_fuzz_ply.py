@@ -1,4 +1,4 @@
-"""Fuzzing ``models.ply.read_ply``: valid splat files in every layout, then broken on purpose.
+"""Fuzzing ``models.io.ply.read_ply``: valid splat files in every layout, then broken on purpose.
 
 Each case is a file a real tool could write (ascii or binary of either endianness, any property
 order and numeric type, SH degree 0-3, extra properties and elements, CRLF, comments), then 0-3
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.errors import PercheadError
-from models.ply import read_ply
+from models.io.ply import read_ply
 
 FUZZ = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

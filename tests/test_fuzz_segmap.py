@@ -1,4 +1,4 @@
-"""Fuzzing ``models.segmap.load_segmap``: real image files of every kind, then broken on purpose.
+"""Fuzzing ``models.io.segmap.load_segmap``: real image files of every kind, then broken on purpose.
 
 Seeds are PNGs in every mode a painting tool or face parser writes (1, L, LA, P with and without
 tRNS, RGB, RGBA, 16-bit, 32-bit), plus JPEG, GIF, BMP, TIFF and WebP. Mutations understand PNG:
@@ -25,7 +25,7 @@ from PIL import Image
 
 from models.errors import PercheadError
 from models.palette import NUM_CLASSES, palette
-from models.segmap import load_segmap
+from models.io.segmap import load_segmap
 
 FUZZ = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

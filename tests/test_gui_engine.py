@@ -20,7 +20,7 @@ from models.cameras import canonical_view, orbit_camera
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.palette import palette
-from models.ply import read_ply
+from models.io.ply import read_ply
 from perchead_gui.engine import DEFAULT_PROMPT, EngineEvent, Frame, InferenceEngine
 
 SIZE = 16  # the fake model's input map size

@@ -14,7 +14,7 @@ from PIL import Image
 import perchead_gui.project as project_mod
 from models.errors import PercheadError
 from models.palette import palette
-from models.segmap import segmap_png_bytes
+from models.io.segmap import segmap_png_bytes
 from perchead_gui.orbit import OrbitController
 from perchead_gui.project import (FORMAT_VERSION, Project, load_project, project_bytes,
                                   project_from_bytes, save_project)

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from models.palette import palette
-from models.ply import read_ply
+from models.io.ply import read_ply
 from perchead_gui.app.shortcuts import Mods
 from perchead_gui.project import Project, load_project, save_project
 from tests.gui_driver import BOX, HAIR, paint_box, settle

@@ -18,12 +18,12 @@ import pytest
 from PIL import Image
 
 from models.cameras import canonical_view
-from models.image_input import load_rgba
+from models.io.images import load_rgba
 from models.palette import palette
 from models.photo import SEGMAP_NOTE, prepare_photo
-from models.ply import read_ply
+from models.io.ply import read_ply
 from models.render import render
-from models.segmap import load_segmap
+from models.io.segmap import load_segmap
 from perchead_gui.cli import main
 from tests.cli_support import require_mediapipe
 

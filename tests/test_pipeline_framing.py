@@ -193,7 +193,7 @@ def test_a_face_moved_aside_is_decoded_as_the_same_face_in_place(tmp_path) -> No
     import subprocess
     import sys
 
-    from models.segmap import load_segmap
+    from models.io.segmap import load_segmap
 
     r = subprocess.run([sys.executable, "scripts/make_hand_maps.py", str(tmp_path)], capture_output=True, text=True,
                        check=False)

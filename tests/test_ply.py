@@ -1,4 +1,4 @@
-"""models/ply.py: exact round trips, files as other tools write them, and every bad input
+"""models/io/ply.py: exact round trips, files as other tools write them, and every bad input
 ending in one PercheadError (never another exception type)."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from models.errors import PercheadError
 from models.gaussians import SH_C0, Gaussians
-from models.ply import ply_bytes, read_ply, write_ply
+from models.io.ply import ply_bytes, read_ply, write_ply
 
 FIELDS = ("means", "quats", "log_scales", "opacity_logits", "sh", "labels")
 STANDARD = (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"],
@@ -53,7 +53,7 @@ def columns_of(g: Gaussians, label: bool = True) -> dict[str, np.ndarray]:
 
 def build_ply(fmt: str, props: list[tuple[str, str]], cols: dict[str, np.ndarray], *,
               before: bool = False, after: bool = False, crlf: bool = False) -> bytes:
-    """A .ply written by hand (not by models/ply.py): ``props`` is [(ply type, name)] in file
+    """A .ply written by hand (not by models/io/ply.py): ``props`` is [(ply type, name)] in file
     order; ``before``/``after`` add a face element with a list property on that side."""
     n = len(next(iter(cols.values())))
     faces = [(0, 1, 2), (2, 1, 0, 3)]
@@ -179,7 +179,7 @@ def test_failed_write_leaves_existing_file_untouched(tmp_path, monkeypatch, fail
     target = tmp_path / "head.ply"
     old = ply_bytes(random_gaussians(5, 0, seed=3))
     target.write_bytes(old)
-    import models.atomic_io as atomic_io
+    import models.io.atomic as atomic_io
     real_fdopen = os.fdopen
     if failure == "disk_full":
         monkeypatch.setattr(atomic_io.os, "fdopen", lambda fd, mode: _DiskFull(real_fdopen(fd, mode)))

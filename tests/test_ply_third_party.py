@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from models.gaussians import SH_C0, Gaussians, eval_sh, quat_to_rotmat
-from models.ply import read_ply, write_ply
+from models.io.ply import read_ply, write_ply
 
 REPO = Path(__file__).resolve().parents[1]
 NPM_PREFIX = REPO / ".cache" / "npm"

@@ -37,8 +37,8 @@ from models.networks.perchead import PercHeadNet
 from models.networks.template import Template
 from models.palette import palette
 from models.pipeline import HeadPipeline
-from models.ply import ply_bytes, write_ply
-from models.segmap import load_segmap
+from models.io.ply import ply_bytes, write_ply
+from models.io.segmap import load_segmap
 from models.style.checkpoint import load_style_model, style_checkpoint_bytes
 from models.style.encoders import PRESETS, StyleModel
 from models.style.text_backbone import clean_prompt
@@ -237,7 +237,7 @@ def _seg_array(tmp: Path, name: str, array: np.ndarray, mode: str | None = None)
 
 
 def _accepted_image(path: Path) -> tuple[str, str]:
-    from models.image_input import load_rgba
+    from models.io.images import load_rgba
 
     assert load_rgba(path, "style image").shape == (64, 64, 4)
     return "accepted", ""
@@ -400,7 +400,7 @@ def _output_is_model(tmp: Path) -> tuple[str, str]:
 
 
 def _disk_full(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    import models.atomic_io as atomic_io
+    import models.io.atomic as atomic_io
 
     target = write_ply(tmp / "head.ply", head(2))
     old = target.read_bytes()
@@ -459,7 +459,7 @@ def _transparent_style(tmp: Path) -> Path:
 
 
 CASES: dict[str, Callable[..., tuple[str, str]]] = {
-    # images: photos to reconstruct and style images (models/image_input.py), seg maps (models/segmap.py)
+    # images: photos to reconstruct and style images (models/io/images.py), seg maps (models/io/segmap.py)
     "img-empty-png": lambda t: _reconstruct(t, _write(t, "empty.png", b"")),
     "img-empty-jpeg": lambda t: _edit_style(t, _write(t, "empty.jpg", b"")),
     "seg-empty-png": lambda t: _edit_seg(t, _write(t, "empty.png", b"")),
@@ -492,7 +492,7 @@ CASES: dict[str, Callable[..., tuple[str, str]]] = {
                                                                                          np.uint8))),
     "seg-non-square": lambda t: _accepted_seg(t, seg_png(t / "wide.png", (96, 64))),
     "seg-no-head": _seg_no_head,
-    # .ply files (models/ply.py), through `perchead render`
+    # .ply files (models/io/ply.py), through `perchead render`
     "ply-not-a-ply": lambda t: _render(t, b"<html>Not Found</html>\n"),
     "ply-empty": lambda t: _render(t, b""),
     "ply-truncated": lambda t: _render(t, _cut(ply_bytes(head()), 0.8)),
@@ -615,9 +615,9 @@ import resource, sys
 from pathlib import Path
 import torch  # imported before the limit: its libraries map large address ranges at start-up
 from models.errors import PercheadError
-from models.ply import read_ply
-from models.segmap import load_segmap
-from models.image_input import load_rgba
+from models.io.ply import read_ply
+from models.io.segmap import load_segmap
+from models.io.images import load_rgba
 from models.networks.checkpoint import load_checkpoint
 
 vm = int(next(l for l in open("/proc/self/status") if l.startswith("VmSize")).split()[1]) * 1024
@@ -664,7 +664,7 @@ def test_header_bombs_are_refused_within_a_hard_memory_limit(tmp_path: Path) -> 
 
 def test_a_safetensors_file_whose_header_length_starts_with_0x80_is_not_taken_for_a_pickle(tmp_path: Path) -> None:
     """A header length whose low byte is 0x80 (1 file in 256) looks like pickle's PROTO opcode."""
-    from models.checkpoint_io import read_header
+    from models.io.checkpoints import read_header
 
     for pad in range(0, 512):
         data = save({"w": torch.zeros(2, 3)}, metadata={"note": "x" * pad})

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import torch
 
-import models.atomic_io as atomic_io
-from models.atomic_io import write_atomic, write_bytes_atomic, write_path_atomic
+import models.io.atomic as atomic_io
+from models.io.atomic import write_atomic, write_bytes_atomic, write_path_atomic
 from models.errors import PercheadError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,13 +54,13 @@ def _tiny_net():
 def write_with(kind: str, target: Path) -> None:
     """Write a new version of ``target`` through the product's own writer of that kind."""
     if kind == "ply":
-        from models.ply import write_ply
+        from models.io.ply import write_ply
         write_ply(target, _gaussians())
     elif kind == "png":
-        from models.image_io import save_png
+        from models.io.images import save_png
         save_png(target, np.random.default_rng(0).random((96, 96, 3), dtype=np.float32))
     elif kind == "segmap":
-        from models.segmap import save_segmap
+        from models.io.segmap import save_segmap
         save_segmap(target, np.random.default_rng(0).integers(0, 15, (64, 64), dtype=np.uint8))
     elif kind == "project":
         from perchead_gui.project import Project, save_project
@@ -218,7 +218,7 @@ def test_path_writers_like_ffmpeg_get_the_same_guarantees(tmp_path: Path) -> Non
 
 SLOW_WRITER = r"""
 import sys, time
-from models.atomic_io import write_atomic
+from models.io.atomic import write_atomic
 
 target, chunks = sys.argv[1], int(sys.argv[2])
 
@@ -283,7 +283,7 @@ def test_a_live_writers_temp_file_is_never_swept(tmp_path: Path, monkeypatch) ->
 
 HOOKED_WRITER = r"""
 import os, sys, time
-import models.atomic_io as atomic_io
+import models.io.atomic as atomic_io
 from tests.test_reliability_atomic import write_with
 
 kind, target, hook = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -325,7 +325,7 @@ def test_sigkill_before_the_rename_in_every_real_writer(tmp_path: Path) -> None:
 
 CYCLING_WRITER = r"""
 import sys
-from models.atomic_io import write_atomic
+from models.io.atomic import write_atomic
 
 target = sys.argv[1]
 generation = 0

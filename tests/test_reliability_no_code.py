@@ -90,7 +90,7 @@ def sources() -> list[Path]:
 
 def test_the_scan_sees_the_whole_tree() -> None:
     files = sources()
-    assert len(files) > 50 and REPO / "models" / "ply.py" in files and REPO / "perchead_gui" / "project.py" in files
+    assert len(files) > 50 and REPO / "models" / "io" / "ply.py" in files and REPO / "perchead_gui" / "project.py" in files
 
 
 def test_no_code_from_files_anywhere() -> None:

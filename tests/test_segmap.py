@@ -14,7 +14,7 @@ from PIL import Image
 
 from models.errors import PercheadError
 from models.palette import NUM_CLASSES, palette
-from models.segmap import MAX_SIDE, SegMap, load_segmap, save_segmap, segmap_png_bytes, segmap_to_rgb
+from models.io.segmap import MAX_SIDE, SegMap, load_segmap, save_segmap, segmap_png_bytes, segmap_to_rgb
 
 CELEBAMASK_EXPECTED = [0, 1, 4, 4, 3, 3, 13, 5, 5, 5, 2, 6, 7, 8, 11, 11, 12, 9, 14]
 

@@ -203,7 +203,7 @@ def test_random_background_is_composited_under_alpha():
 
 
 def test_synth_command_writes_everything(tmp_path):
-    from models.ply import read_ply
+    from models.io.ply import read_ply
     from perchead_gui.commands.synth import register, run
 
     parser = argparse.ArgumentParser()

@@ -3,7 +3,7 @@
 Whoever checks the models brings maps and words we have never seen; these readers let them score those with
 exactly the functions that give ``edit_front_iou_drawn`` and ``prompt_attribute_accuracy``.
 
-Maps: every image in a folder (PNG, JPEG, WebP, BMP, TIFF), read as the app reads a map (``models.segmap``, one
+Maps: every image in a folder (PNG, JPEG, WebP, BMP, TIFF), read as the app reads a map (``models.io.segmap``, one
 ``--labels`` mode for all). A map's prompt is, first found: ``<stem>.txt`` beside it, the entry for its file
 name or stem in ``prompts.json`` in the folder, else the app's default style.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from models.errors import PercheadError
 from models.evaluation.drawn_maps import DrawnMap
 from models.pipeline import DEFAULT_STYLE_PROMPT
-from models.segmap import LabelsMode, load_segmap
+from models.io.segmap import LabelsMode, load_segmap
 from models.style.encoders import ATTRIBUTES, SCORED_ATTRIBUTES
 from models.style.paraphrases import Paraphrase
 

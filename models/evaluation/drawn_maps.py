@@ -12,7 +12,7 @@ on engine heads). ``perchead eval`` scores ``edit_front_iou_drawn`` on these map
 Kinds (map i is ``DRAWN_KINDS[i % 5]``):
   shapes      clean simple shapes in palette ids
   rough       wobbly edges (smooth random warp + pixel jitter), painted in palette colours
-              with an anti-aliased brush, read back through models.segmap (nearest colour)
+              with an anti-aliased brush, read back through models.io.segmap (nearest colour)
   missing     one to three parts left out: ears, neck, eyebrows, nose, clothes
   celebamask  drawn at 512 px in the 19 CelebAMask-HQ labels (left/right brows, eyes and
               ears, earrings, necklace; no beard class), read with ``--labels celebamask``
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 from models.palette import palette
-from models.segmap import load_segmap
+from models.io.segmap import load_segmap
 
 DRAWN_KINDS = ("shapes", "rough", "missing", "celebamask", "shifted")
 DRAWN_SEED_BASE = 7_300_000  # drawn map i uses random.Random(DRAWN_SEED_BASE + i)
@@ -68,7 +68,7 @@ class DrawnMap:
     labels: np.ndarray        # [size, size] uint8 class ids, as loaded (the model's input and the IoU reference)
     prompt: str               # the style prompt that goes with it (names what was drawn)
     parts: tuple[str, ...]    # parts drawn, e.g. ("face", "hair:long", "ear", ...)
-    loader_notes: tuple[str, ...] = ()  # models.segmap warnings met on the way in
+    loader_notes: tuple[str, ...] = ()  # models.io.segmap warnings met on the way in
     source: str = ""          # the file it was read from (``perchead eval --maps``); "" for generated maps
 
 

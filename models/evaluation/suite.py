@@ -12,7 +12,7 @@ from models.errors import PercheadError
 from models.fitting import FramingMode, SilhouetteMode
 from models.evaluation.drawn_maps import DRAWN_COUNT, DrawnMap, drawn_maps
 from models.pipeline import HeadPipeline
-from models.segmap import LabelsMode
+from models.io.segmap import LabelsMode
 from models.style.paraphrases import Paraphrase
 
 
@@ -129,7 +129,7 @@ def _write_scored_picture(path: Path, painted, classes: torch.Tensor, rgb: torch
     import numpy as np
     from PIL import Image
 
-    from models.atomic_io import write_bytes_atomic
+    from models.io.atomic import write_bytes_atomic
     from models.palette import palette
 
     pal = palette()

@@ -24,13 +24,13 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 
-from models.state_dict import clean_key
+from models.io.checkpoints import clean_key
 
 from models.device import is_accelerator
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
 from models.losses.common import Distance, FrozenModule, feature_distance, weighted_sum
 from models.losses.image import Layout, to_chw

@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import load_file, save
 from torch import Tensor
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
 
 
@@ -95,7 +95,7 @@ def _knn_mean_distance(points: Tensor, k: int, chunk: int = 2048) -> Tensor:
 
 
 def save_template(path: str | Path, template: Template) -> None:
-    """Atomic, like every write (models/atomic_io.py)."""
+    """Atomic, like every write (models/io/atomic.py)."""
     tensors = {"points": template.points.float().contiguous(),
                "base_log_scale": template.base_log_scale.float().contiguous()}
     data = save(tensors, metadata={"points_per_token": str(template.points_per_token), "format": "perchead-template-v1"})

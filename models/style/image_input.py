@@ -1,4 +1,4 @@
-"""A user's reference (style) image as the style encoder's tensors (reading: models.image_input)."""
+"""A user's reference (style) image as the style encoder's tensors (reading: models.io.images)."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from models.errors import PercheadError
-from models.image_input import MAX_SIDE, load_rgba
+from models.io.images import MAX_SIDE, load_rgba
 
 __all__ = ["MAX_SIDE", "load_style_image"]
 log = logging.getLogger(__name__)

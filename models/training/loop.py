@@ -15,10 +15,10 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from models.device import is_accelerator
+from models.io.checkpoints import load_state, save_state
 from models.training.config import TrainConfig
 from models.training.distributed import (DistInfo, all_reduce_mean, barrier, init_distributed, rank_weight_spread,
                                          shutdown)
-from models.training.state import load_state, save_state
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from models.networks.perchead import PercHeadNet
 from models.networks.template import load_template
 from models.render import choose_backend, render_views
 from models.render.gsplat_backend import rasterize_gsplat
-from models.state_dict import clean_state_dict
+from models.io.checkpoints import clean_state_dict
 from models.training.config import TrainConfig
 from models.training.distributed import DistInfo
 

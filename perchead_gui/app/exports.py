@@ -53,8 +53,8 @@ class Exports:
 
     def export_png(self, path: str | Path, size: int = PNG_EXPORT_PX) -> bool:
         """The 3D view as it is now (mode, background, camera) at ``size`` px."""
-        from models.atomic_io import check_output_path
-        from models.image_io import save_png
+        from models.io.atomic import check_output_path
+        from models.io.images import save_png
 
         if self.report.guard(lambda: check_output_path(path)) is None:
             return False

@@ -167,7 +167,7 @@ class FileActions:
 
     def load_segmap_file(self, path: str | Path, labels: str | None = None) -> bool:
         """A seg map file (palette PNG, label index, CelebAMask-HQ) becomes the canvas, one undo step."""
-        from models.segmap import load_segmap
+        from models.io.segmap import load_segmap
 
         mode = labels or self.labels_mode()
         canvas = self.doc.canvas
@@ -185,7 +185,7 @@ class FileActions:
         self.file_dialogs.ask("export_map", self.save_segmap_file, save=True, default_name="segmap.png")
 
     def save_segmap_file(self, path: str | Path) -> bool:
-        from models.segmap import save_segmap
+        from models.io.segmap import save_segmap
 
         labels = np.array(self.doc.canvas.labels)
         if self.report.guard(lambda: save_segmap(Path(path), labels)) is None:
@@ -201,7 +201,7 @@ class FileActions:
     def open_photo(self, path: str | Path) -> bool:
         """A photo: aligned and cut out, reconstructed by the base model; its parsed map becomes the
         canvas (a first guess to paint on) and the photo the style image."""
-        from models.image_input import load_rgba
+        from models.io.images import load_rgba
         from models.photo import SEGMAP_NOTE, prepare_photo
 
         p = Path(path)

@@ -7,7 +7,7 @@ from typing import Callable
 
 import dearpygui.dearpygui as dpg
 
-from models.atomic_io import check_output_path
+from models.io.atomic import check_output_path
 from models.errors import PercheadError
 
 

@@ -64,7 +64,7 @@ class Styling:
 
     def load_style_image_file(self, path: str | Path) -> bool:
         """A reference image becomes the style (image mode)."""
-        from models.image_input import load_rgba
+        from models.io.images import load_rgba
 
         p = Path(path)
         rgba = self.report.guard(lambda: load_rgba(p, "style image"))

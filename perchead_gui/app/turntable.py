@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from models.atomic_io import check_output_path, write_bytes_atomic, write_path_atomic
+from models.io.atomic import check_output_path, write_bytes_atomic, write_path_atomic
 from models.errors import PercheadError
 from perchead_gui.orbit import OrbitController
 

@@ -30,12 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.atomic_io import check_outputs
+    from models.io.atomic import check_outputs
     from models.errors import PercheadError
-    from models.image_input import load_rgba
+    from models.io.images import load_rgba
     from models.pipeline import CHECKPOINT_DIR, CheckpointSet, HeadPipeline
-    from models.ply import write_ply
-    from models.segmap import load_segmap
+    from models.io.ply import write_ply
+    from models.io.segmap import load_segmap
 
     models = CheckpointSet(args.checkpoint or CHECKPOINT_DIR)
     inputs = [args.segmap] + ([args.style_image] if args.style_image else []) + [models.edit, models.style]
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 def write_preview(path: Path, head) -> None:
     from models.cameras import canonical_view
-    from models.image_io import save_png
+    from models.io.images import save_png
     from models.render import render
 
     save_png(path, render(head, canonical_view().camera(512), classes=False).rgb)

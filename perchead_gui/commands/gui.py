@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.atomic_io import check_output_path
+    from models.io.atomic import check_output_path
     from models.errors import PercheadError
     from perchead_gui.app.display import display_problem
     from perchead_gui.app.options import GuiOptions

@@ -25,11 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.atomic_io import check_outputs, write_bytes_atomic
-    from models.image_input import load_rgba
-    from models.image_io import save_png
+    from models.io.atomic import check_outputs, write_bytes_atomic
+    from models.io.images import load_rgba, save_png
+    from models.io.segmap import segmap_png_bytes
     from models.photo import SEGMAP_NOTE, prepare_photo
-    from models.segmap import segmap_png_bytes
 
     outputs = [args.output] + ([args.aligned] if args.aligned else [])
     check_outputs([args.photo], outputs)

@@ -30,11 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.atomic_io import check_outputs
+    from models.io.atomic import check_outputs
     from models.errors import PercheadError
-    from models.image_input import load_rgba
+    from models.io.images import load_rgba
     from models.pipeline import HeadPipeline, opaque_foreground
-    from models.ply import write_ply
+    from models.io.ply import write_ply
     from perchead_gui.commands.edit import write_preview
 
     outputs = [args.output] + ([args.preview] if args.preview else [])

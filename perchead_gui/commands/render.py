@@ -37,13 +37,13 @@ def parse_rgb(text: str) -> tuple[float, float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.atomic_io import check_outputs
+    from models.io.atomic import check_outputs
     from models.cameras import canonical_view, orbit_camera
     from models.device import resolve_device
     from models.errors import PercheadError
-    from models.image_io import save_png
+    from models.io.images import save_png
     from models.palette import palette
-    from models.ply import read_ply
+    from models.io.ply import read_ply
     from models.render import render
 
     check_outputs([args.ply], [args.output])

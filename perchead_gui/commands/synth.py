@@ -47,11 +47,11 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from models.atomic_io import write_bytes_atomic
+    from models.io.atomic import write_bytes_atomic
     from models.device import resolve_device
     from models.errors import PercheadError
-    from models.ply import write_ply
-    from models.segmap import segmap_to_rgb
+    from models.io.ply import write_ply
+    from models.io.segmap import segmap_to_rgb
     from models.synthetic import BENCHMARK_YAWS, EngineConfig, HeadSampler
     from models.synthetic.sampler import MAX_SEED
 

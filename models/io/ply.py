@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.atomic_io import check_output_path, write_bytes_atomic
 from models.errors import PercheadError
 from models.gaussians import Gaussians, sh_degree_from_coeffs
-from models.input_files import input_kind, special_file_error
+from models.io.atomic import check_output_path, write_bytes_atomic
+from models.io.paths import input_kind, special_file_error
 
 PlySource = str | os.PathLike | bytes | bytearray | memoryview
 

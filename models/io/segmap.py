@@ -35,10 +35,10 @@ from typing import Callable, ContextManager, Literal, Union, get_args
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from models.atomic_io import write_atomic
 from models.cameras import canonical_view
 from models.errors import PercheadError
-from models.input_files import input_kind, special_file_error
+from models.io.atomic import write_atomic
+from models.io.paths import input_kind, special_file_error
 from models.palette import NUM_CELEBAMASK_LABELS, NUM_CLASSES, palette
 
 LabelsMode = Literal["auto", "palette", "index", "celebamask"]

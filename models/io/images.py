@@ -1,13 +1,15 @@
-"""Reading user images (reference style images, images to reconstruct): any common format,
-bounded cost, one PercheadError line for every refusal.
+"""Images in and out: user images read (reference style images, photos to reconstruct) and PNGs written.
+
+Reading: any common format, bounded cost, one PercheadError line for every refusal.
 
 EXIF rotation is applied; large images are decoded at reduced size (JPEG draft) and shrunk to
 MAX_SIDE, since every consumer resizes to 256 px or less; Pillow's decompression-bomb guard stays
 (answered with a message). Extremely thin images (a 16,000 x 16 strip) are refused rather than
-shrunk to a 1 px line.
+shrunk to a 1 px line. Writing: float tensors to PNG bytes, written atomically.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import struct
@@ -16,10 +18,12 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.errors import PercheadError
-from models.input_files import input_kind, special_file_error
+from models.io.atomic import write_bytes_atomic
+from models.io.paths import input_kind, special_file_error
 
 MIN_SIDE = 16             # smaller than this carries no usable style or shape
 MAX_SIDE = 1024           # decoded images are shrunk to this before anything else
@@ -89,3 +93,23 @@ def _pixels(e: BaseException) -> str:
 def _one_line(e: BaseException) -> str:
     text = " ".join(str(e).split())
     return f"{type(e).__name__}: {text}"[:160] if text else type(e).__name__
+
+
+def to_uint8(image: torch.Tensor | np.ndarray) -> np.ndarray:
+    """[H, W, 3] float in 0..1 (or uint8) -> uint8 array."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().float().cpu().numpy()
+    if image.dtype == np.uint8:
+        return image
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def png_bytes(image: torch.Tensor | np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_png(path: str | os.PathLike, image: torch.Tensor | np.ndarray) -> Path:
+    """Atomically write an RGB image: an existing file is replaced whole or not at all."""
+    return write_bytes_atomic(path, png_bytes(image))

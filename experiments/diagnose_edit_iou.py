@@ -28,7 +28,7 @@ from models.pipeline import HeadPipeline
 from models.render import render_views
 from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 from models.style.captions import training_seeds
-from models.training.reconstruction import HeadBatch, model_inputs
+from models.networks.inputs import HeadBatch, model_inputs
 
 
 def boundary_band(classes: torch.Tensor, band: int) -> torch.Tensor:

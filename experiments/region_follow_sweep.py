@@ -26,11 +26,11 @@ from models.evaluation.drawn_maps import drawn_map
 from models.evaluation.metrics import foreground_weighted_iou
 from models.evaluation.text import TextEmbedder
 from models.fitting import MapFitter, PaintedFit
-from models.pipeline import HeadPipeline
 from models.fitting.regions import DEFAULT_FOLLOW, FollowSettings
+from models.networks.inputs import HeadBatch, model_inputs
+from models.pipeline import HeadPipeline
 from models.render import render_views
 from models.synthetic.sampler import HeadSampler, benchmark_cameras, training_seed
-from models.training.reconstruction import HeadBatch, model_inputs
 
 _KEYS = {"res": "resolution", "rounds": "rounds", "iters": "iterations", "smooth": "smooth_px",
          "move": "max_move_px", "back": "back_falloff"}

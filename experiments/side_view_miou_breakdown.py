@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.render import render_views
     from models.fitting import MapFitter
     from models.synthetic.sampler import BENCHMARK_YAWS
-    from models.training.reconstruction import HeadBatch, model_inputs
+    from models.networks.inputs import HeadBatch, model_inputs
 
     pipe = HeadPipeline(checkpoint_dir=args.checkpoint, device="cpu")
     net, style, embed, pal = pipe.net("edit"), pipe.style_model(), TextEmbedder(), palette()

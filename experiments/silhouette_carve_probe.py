@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.fitting.framing import frame_inputs, place_head
     from models.fitting.outline import inside_silhouette
     from models.synthetic.sampler import benchmark_cameras
-    from models.training.reconstruction import HeadBatch, model_inputs
+    from models.networks.inputs import HeadBatch, model_inputs
 
     margins: list[int | None] = [None] + [int(m) for m in args.margins.split(",")]
     pipe = HeadPipeline(args.checkpoint, "cpu")

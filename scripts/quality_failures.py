@@ -33,7 +33,7 @@ from models.pipeline import HeadPipeline
 from models.render import render, render_views
 from models.style.contrastive import attribute_predictions
 from models.synthetic.sampler import BENCHMARK_YAWS
-from models.training.reconstruction import HeadBatch, model_inputs
+from models.networks.inputs import HeadBatch, model_inputs
 
 TILE = 192
 FACE_PARTS = ("eyes", "eyebrows", "nose", "upper_lip", "lower_lip", "mouth")

@@ -147,7 +147,7 @@ def test_edit_stage_trains_on_augmented_maps_and_logs_floats(tmp_path: Path, cap
 def test_augmented_input_is_what_the_model_reads(tmp_path: Path, one_thread) -> None:
     from models.training.config import TrainConfig
     from models.training.distributed import DistInfo
-    from models.training.reconstruction import model_inputs
+    from models.networks.inputs import model_inputs
     from models.training.stages import make_reconstruction_task
 
     files = _edit_files(tmp_path)
@@ -171,7 +171,7 @@ def test_batched_render_equals_the_per_head_path_on_cpu(tmp_path: Path, one_thre
     task = make_reconstruction_task(cfg, DistInfo(0, 1, 0, torch.device("cpu")))
     model = task.build_model()
     batch = next(task.batches())
-    from models.training.reconstruction import model_inputs
+    from models.networks.inputs import model_inputs
 
     pred = model(*model_inputs(task.net_cfg, batch))
     a, b = render_predictions(pred, batch, "batched"), render_predictions(pred, batch, "per_head")

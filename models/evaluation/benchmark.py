@@ -24,13 +24,13 @@ from models.evaluation.references import (attribute_value, lab_delta_e, nearest_
                                           shaded_reference_lab)
 from models.fitting import FramingMode, MapFitter, SilhouetteMode
 from models.losses.image import ssim
+from models.networks.inputs import HeadBatch, model_inputs
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
 from models.render import render_views
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
 from models.synthetic.sampler import BENCHMARK_SEEDS, BENCHMARK_YAWS, Batch, HeadSampler, benchmark_cameras
-from models.training.reconstruction import HeadBatch, model_inputs
 
 YAW_GROUPS = {"yaw0": (0.0,), "yaw45": (45.0, -45.0), "yaw90": (90.0, -90.0), "yaw180": (180.0,)}
 DELTA_E_PARTS = {"hair": "hair", "skin": "skin", "eyes": "eyes"}  # part -> REFERENCE_COLORS table

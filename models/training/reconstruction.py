@@ -3,65 +3,29 @@ views, and compare with the engine's ground truth (RGB, alpha, class maps, featu
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
-from models.cameras import Camera
 from models.errors import PercheadError
 from models.gaussians import Gaussians
+from models.io.checkpoints import clean_state_dict
 from models.losses.image import class_cross_entropy, soft_class_jaccard
 from models.networks.checkpoint import load_checkpoint, save_checkpoint
 from models.networks.config import NetConfig
 from models.networks.decoder import PredictedHeads
+from models.networks.inputs import HeadBatch, model_inputs
 from models.networks.perchead import PercHeadNet
 from models.networks.template import load_template
 from models.render import choose_backend, render_views
 from models.render.gsplat_backend import rasterize_gsplat
-from models.io.checkpoints import clean_state_dict
 from models.training.config import TrainConfig
 from models.training.distributed import DistInfo
 
 log = logging.getLogger(__name__)
 RenderMode = Literal["batched", "per_head"]
-
-
-@dataclass
-class HeadBatch:
-    """B engine heads seen from V views (view 0 = the canonical input view)."""
-
-    rgb: Tensor          # [B, V, H, W, 3] in 0..1 on the background colour
-    alpha: Tensor        # [B, V, H, W]
-    classes: Tensor      # [B, V, H, W] long class ids
-    world_to_cam: Tensor  # [B, V, 4, 4]
-    K: Tensor            # [B, V, 3, 3]
-    style: Tensor | None  # [B, style_dim] style vectors (edit stage)
-    background: Tensor   # [3] background colour the targets were rendered on
-    input_map: Tensor | None = None  # [B, H, W] the edit model's input when augmented (else classes[:, 0])
-
-    @classmethod
-    def from_engine(cls, batch, style: Tensor | None = None, input_map: Tensor | None = None) -> "HeadBatch":
-        """From a models.synthetic Batch (and style vectors for the edit model)."""
-        return cls(batch.rgb, batch.alpha, batch.class_map, batch.world_to_cam, batch.K, style,
-                   batch.background[0, 0].to(batch.rgb.device), input_map)
-
-    def cameras(self, b: int) -> list[Camera]:
-        """The V cameras of head b."""
-        size = self.rgb.shape[-2]
-        return [Camera(self.world_to_cam[b, v], self.K[b, v], size, size) for v in range(self.rgb.shape[1])]
-
-
-def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
-    """The network's inputs from the canonical view: RGB + alpha (base) or class map + style (edit)."""
-    if model_cfg.kind == "base":
-        image = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2)  # [B, 3, H, W]
-        return image.contiguous(), batch.alpha[:, 0]
-    if batch.style is None:
-        raise ValueError("the edit stage needs style vectors in the batch")
-    return (batch.classes[:, 0] if batch.input_map is None else batch.input_map), batch.style
 
 
 def render_predictions(pred: PredictedHeads, batch: HeadBatch, mode: RenderMode = "batched") -> dict[str, Tensor]:

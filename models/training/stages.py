@@ -111,7 +111,7 @@ class _EditHeads:
 
     def __call__(self, count: int):
         from models.evaluation.text import text_styles
-        from models.training.reconstruction import HeadBatch
+        from models.networks.inputs import HeadBatch
 
         rows = [self.rng.randrange(len(self.seeds)) for _ in range(count)]
         batch = self.sampler.make_batch([int(self.seeds[r]) for r in rows], views=self.cfg.views,

@@ -2,7 +2,7 @@
 
 Each file dialog is created when asked for and deleted when closed, so it opens in the
 folder of its kind last used (UserSettings.last_folder) rather than wherever it was left.
-Modals carry their choices as (label, callback) pairs; the App's logic sits in the callbacks,
+Modals carry their choices as (label, callback) pairs; the actions' logic sits in the callbacks,
 so tests call the same functions the buttons call.
 """
 from __future__ import annotations

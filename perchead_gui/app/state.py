@@ -1,7 +1,7 @@
 """The editor's settings the panels write and the window reads (no window code).
 
-Panels only change this state and call App actions; the App turns it into engine requests
-once per frame. ``to_settings``/``apply_settings`` are what a project file stores under
+Panels only change this state and call actions (actions.py); the window turns it into engine
+requests once per frame. ``to_settings``/``apply_settings`` are what a project file stores under
 "settings", so reopening a project restores the tools and the view as they were.
 """
 from __future__ import annotations

@@ -17,10 +17,10 @@ import torch
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.artist_prompts import ARTIST_SETS, artist_set
+    from models.style.train.artist_probes import ARTIST_SETS, artist_set
     from models.style.checkpoint import load_style_model
-    from models.style.contrastive import attribute_predictions
-    from models.style.dictionary_reading import dictionary_reading
+    from models.style.encoders import attribute_predictions
+    from models.style.train.dictionary_reading import dictionary_reading
     from models.style.encoders import SCORED_ATTRIBUTES
     from models.style.text_backbone import get_backbone
 

@@ -73,8 +73,9 @@ EYE_LABELS: dict[str, tuple[str, ...]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.augment import held_out_tokens, usable_term
-    from models.style.lexicon import build_colour_lexicon, find_colours
+    from models.style.train.augment import held_out_tokens, usable_term
+    from models.style.lexicon import find_colours
+    from models.style.train.colour_dictionary import build_colour_lexicon
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--show", action="store_true", help="print each disagreement (kept words only)")

@@ -20,7 +20,7 @@ import torch
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.devsets import PROMPT_SETS, set_predictions
+    from devsets import PROMPT_SETS, set_predictions
     from models.style.lexicon import find_colours
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -29,19 +29,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from models.style.augment import ColourNames, _near_banned, held_out_tokens
+    from devsets import COLOUR_FRAMES
     from models.style.checkpoint import load_style_model
-    from models.style.contrastive import attribute_predictions
-    from models.style.devsets import COLOUR_FRAMES
-    from models.style.lexicon import (
-        _MORE_NOUN_SLOT,
-        _NOUN_SLOT,
-        _TOKEN,
-        build_colour_lexicon,
-        lab_to_srgb,
-        srgb_to_lab,
-    )
+    from models.style.encoders import attribute_predictions
+    from models.style.lexicon import _MORE_NOUN_SLOT, _NOUN_SLOT, _TOKEN, lab_to_srgb, srgb_to_lab
     from models.style.text_backbone import get_backbone
+    from models.style.train.augment import ColourNames, _near_banned, held_out_tokens
+    from models.style.train.colour_dictionary import build_colour_lexicon
     from models.synthetic.attributes import (
         EYE_COLORS,
         FACIAL_HAIR_WORDS,

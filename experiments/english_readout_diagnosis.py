@@ -42,8 +42,8 @@ def _colour_shape(prompt: str, lex, slot: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.devsets import set_predictions
-    from models.style.dictionary_reading import dictionary_reading
+    from devsets import set_predictions
+    from models.style.train.dictionary_reading import dictionary_reading
     from models.style.lexicon import find_colours
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -23,7 +23,7 @@ _FIRST_SEED = 5_000_000  # far from the benchmark block; skipped seeds are check
 
 def _free_form_prompt(attrs, names, rng: random.Random) -> str:
     """A colour-dev-set frame filled in for one head's attributes (bald heads get a buzz cut's words)."""
-    from models.style.devsets import COLOUR_FRAMES
+    from devsets import COLOUR_FRAMES
     from models.synthetic.attributes import FACIAL_HAIR_WORDS, HAIR_STYLE_WORDS
 
     style = attrs.hair_style if attrs.hair_style != "bald" else "buzz"
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     from models.evaluation.benchmark import evaluate_edit
     from models.evaluation.text import TextEmbedder
     from models.pipeline import HeadPipeline
-    from models.style.augment import ColourNames, held_out_tokens
-    from models.style.lexicon import build_colour_lexicon
+    from models.style.train.augment import ColourNames, held_out_tokens
+    from models.style.train.colour_dictionary import build_colour_lexicon
     from models.synthetic.sampler import HeadSampler, is_benchmark_seed
 
     names = ColourNames.build(build_colour_lexicon(), held_out_tokens())

@@ -49,8 +49,8 @@ def _drop_words(model, words: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from models.style.checkpoint import load_style_model
-    from models.style.contrastive import prompt_attribute_accuracy
-    from models.style.distill import _bank_embeddings, held_out_report
+    from models.style.paraphrases import prompt_attribute_accuracy
+    from models.style.train.distill import _bank_embeddings, held_out_report
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint", nargs="+")
@@ -64,17 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     sets = []
-    from models.style.devsets import colour_dev_set as colour_dev
-    from models.style.devsets import hair_dev_set as hair_dev
+    from devsets import colour_dev_set as colour_dev
+    from devsets import hair_dev_set as hair_dev
 
     sets += [("dev_colour", args.cache / "dev_bank_v2.safetensors", colour_dev()),
              ("dev_hair", args.cache / "hair_dev_bank.safetensors", hair_dev())]
     if not args.dev_only:
         from models.style.paraphrases import paraphrase_set
-        from models.style.paraphrases_v2 import paraphrase_set_v2
 
-        sets += [("v1", args.cache / "paraphrase_bank.safetensors", paraphrase_set()),
-                 ("v2", args.cache / "paraphrase_v2_bank.safetensors", paraphrase_set_v2())]
+        sets += [("v1", args.cache / "paraphrase_bank.safetensors", paraphrase_set("v1")),
+                 ("v2", args.cache / "paraphrase_v2_bank.safetensors", paraphrase_set("v2"))]
     out = {}
     for ck in args.checkpoint:
         model, _ = load_style_model(ck)

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.style.bank import build_bank, save_bank
-from models.style.devsets import colour_dev_set
+from models.style.train.bank import build_bank, save_bank
+from devsets import colour_dev_set
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ import time
 import torch
 
 from models.style.checkpoint import load_style_model
-from models.style.paraphrases_v2 import paraphrase_set_v2
+from models.style.paraphrases import paraphrase_set
 from models.style.text_backbone import TextBackbone
 
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     model, _ = load_style_model(args.checkpoint)
     backbone = TextBackbone(num_threads=1)
-    prompts = [p.prompt for p in paraphrase_set_v2()[: args.prompts]]
+    prompts = [p.prompt for p in paraphrase_set("v2")[: args.prompts]]
     backbone.embed(prompts[0])
     total, embed, feats, head = [], [], [], []
     with torch.no_grad():

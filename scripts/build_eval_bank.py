@@ -11,9 +11,9 @@ import argparse
 import torch
 
 from models.evaluation.drawn_maps import drawn_prompts
-from models.style.bank import CaptionBank, save_bank
 from models.style.paraphrases import paraphrase_set
 from models.style.text_backbone import BACKBONE_ID, get_backbone
+from models.style.train.bank import CaptionBank, save_bank
 from models.synthetic.attributes import sample_attributes
 from models.synthetic.captions import caption
 from models.synthetic.sampler import BENCHMARK_SEEDS
@@ -27,9 +27,7 @@ def main() -> None:
     seeds = list(BENCHMARK_SEEDS[: args.heads])
     texts = [caption(sample_attributes(s), None) for s in seeds] + [p.prompt for p in paraphrase_set()]
     texts += [t for t in dict.fromkeys(drawn_prompts()) if t not in texts]
-    from models.style.paraphrases_v2 import paraphrase_set_v2  # the second held-out prompt set
-
-    texts += [t for t in dict.fromkeys(p.prompt for p in paraphrase_set_v2()) if t not in texts]
+    texts += [t for t in dict.fromkeys(p.prompt for p in paraphrase_set("v2")) if t not in texts]  # second held-out set
     emb = torch.cat([get_backbone().embed(texts[i:i + 64]) for i in range(0, len(texts), 64)])
     n = len(texts)
     bank = CaptionBank(emb.half(), torch.full((n,), -1, dtype=torch.long), torch.full((n,), -1, dtype=torch.int32),

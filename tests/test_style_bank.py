@@ -12,8 +12,8 @@ from safetensors import safe_open
 
 from models.errors import PercheadError
 from models.style import text_backbone as tb
-from models.style.bank import FORMAT, build_bank, load_bank, save_bank
-from models.style.captions import captions_for_seeds, training_seeds
+from models.style.train.bank import FORMAT, build_bank, load_bank, save_bank
+from models.style.train.captions import captions_for_seeds, training_seeds
 from models.synthetic.sampler import BENCHMARK_SEED_BASE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from models.style import lexicon as L
+from models.style.train.colour_dictionary import build_colour_lexicon
 
 
 @pytest.fixture(scope="module")
 def colours() -> L.ColourLexicon:
-    return L.build_colour_lexicon()
+    return build_colour_lexicon()
 
 
 def _slots(text: str, lex: L.ColourLexicon) -> list[tuple[str, str]]:
@@ -114,7 +115,8 @@ def test_old_lexicons_keep_their_binding(colours: L.ColourLexicon) -> None:
     ("hair on the upper lip", "facial_hair", "moustache"),
 ])
 def test_third_pass_hair_phrases(text: str, slot: str, want: str) -> None:
-    from models.style.hair_words import build_hair_lexicon, predicted_class, term_table
+    from models.style.train.dictionary_reading import predicted_class
+    from models.style.train.hair_dictionary import build_hair_lexicon, term_table
 
     assert predicted_class(text, build_hair_lexicon(), slot) == want
     trained = {t for facets in term_table()["en"].values() for ts in facets.values() for t in ts}
@@ -124,7 +126,7 @@ def test_third_pass_hair_phrases(text: str, slot: str, want: str) -> None:
 
 def test_shipped_checkpoint_reads_third_pass_words() -> None:
     from models.style.checkpoint import load_style_model
-    from models.style.hair_words import predicted_class
+    from models.style.train.dictionary_reading import predicted_class
 
     model, extra = load_style_model("checkpoints/style.safetensors")
     # the third pass's dictionaries, and since the fourth pass a head trained on prompts that use them (the ninth

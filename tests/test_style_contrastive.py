@@ -6,12 +6,12 @@ import math
 import pytest
 import torch
 
-from models.style.bank import CaptionBank
-from models.style.captions import captions_for_seeds, training_seeds
-from models.style.contrastive import (TrainStyleConfig, attribute_predictions, attribute_targets, augment_images,
-                                      clip_loss, prompt_attribute_accuracy, render_seed_images, train_style)
-from models.style.encoders import ATTRIBUTES, PRESETS, StyleModel
-from models.style.paraphrases import Paraphrase
+from models.style.encoders import ATTRIBUTES, PRESETS, StyleModel, attribute_predictions
+from models.style.paraphrases import Paraphrase, prompt_attribute_accuracy
+from models.style.train.bank import CaptionBank
+from models.style.train.captions import captions_for_seeds, training_seeds
+from models.style.train.contrastive import (TrainStyleConfig, attribute_targets, augment_images, clip_loss,
+                                            render_seed_images, train_style)
 from models.synthetic.attributes import REFERENCE_COLORS, sample_attributes
 
 

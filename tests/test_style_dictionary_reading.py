@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from models.style.dictionary_reading import dictionary_reading, dictionary_readings
-from models.style.hair_words import build_hair_lexicon
-from models.style.lexicon import build_colour_lexicon
+from models.style.train.colour_dictionary import build_colour_lexicon
+from models.style.train.dictionary_reading import dictionary_reading, dictionary_readings
+from models.style.train.hair_dictionary import build_hair_lexicon
 from models.synthetic.attributes import (
     EYE_COLOR_WORDS,
     FACIAL_HAIR_WORDS,

@@ -10,24 +10,27 @@ import torch
 
 from models.style import hair_words as H
 from models.style import lexicon as L
-from models.style.augment import (THIRD_PASS_VARIANT, WORD_VARIANT, ColourNames, TextPathCaptions, _near_banned,
-                                   held_out_tokens, usable_term)
-from models.style.bank import build_bank
-from models.style.captions import training_seeds
 from models.style.checkpoint import load_style_model, save_style_model
-from models.style.distill import DistillConfig, student_from_teacher, train_text_path
 from models.style.encoders import PRESETS, StyleModel
+from models.style.train import hair_dictionary as HD
+from models.style.train.augment import (THIRD_PASS_VARIANT, WORD_VARIANT, ColourNames, TextPathCaptions, _near_banned,
+                                        held_out_tokens, usable_term)
+from models.style.train.bank import build_bank
+from models.style.train.captions import training_seeds
+from models.style.train.colour_dictionary import build_colour_lexicon
+from models.style.train.dictionary_reading import predicted_class
+from models.style.train.distill import DistillConfig, student_from_teacher, train_text_path
 from models.synthetic.attributes import sample_attributes
 
 
 @pytest.fixture(scope="module")
 def words() -> H.HairLexicon:
-    return H.build_hair_lexicon()
+    return HD.build_hair_lexicon()
 
 
 @pytest.fixture(scope="module")
 def colours() -> L.ColourLexicon:
-    return L.build_colour_lexicon()
+    return build_colour_lexicon()
 
 
 def _read(text: str, lex: H.HairLexicon) -> dict[str, str]:
@@ -222,7 +225,7 @@ def test_distillation_learns_hairstyle_from_word_features(colours: L.ColourLexic
             head.weight.mul_(50)
     # variant 0 rows are required (distillation targets): add them
     tmpl, _ = build_bank(training_seeds(150), 1, embed=lambda t: same.expand(len(t), -1), caption_fn=cap)
-    from models.style.distill import concat_banks
+    from models.style.train.distill import concat_banks
 
     _, m = train_text_path(teacher, concat_banks([tmpl, bank]), colours,
                            DistillConfig(steps=400, batch_size=64, lr=3e-3, warmup_steps=10, distill_weight=0.1,
@@ -283,7 +286,7 @@ def test_old_lexicons_keep_their_reading(colours: L.ColourLexicon) -> None:
 ])
 def test_a_negator_negates_the_first_term_after_it_and_or_carries_it(text: str, expected: list) -> None:
     """A negator used to reach past the term it negated: 'no hat short hair' read as not-short (bald)."""
-    lex = H.build_hair_lexicon()
+    lex = HD.build_hair_lexicon()
     assert [(m.words, m.negated) for m in H.find_words(text, lex)] == expected
 
 
@@ -298,15 +301,15 @@ def test_a_negator_negates_the_first_term_after_it_and_or_carries_it(text: str, 
     ("hair pulled to the back", None),       # "the back" is not a length
 ])
 def test_length_said_by_where_the_hair_reaches(text: str, want: str | None) -> None:
-    lex = H.build_hair_lexicon()
-    assert H.predicted_class(text, lex, "hair_style") == want
+    lex = HD.build_hair_lexicon()
+    assert predicted_class(text, lex, "hair_style") == want
     back = H.HairLexicon.from_json(lex.to_json())
-    assert back.needs_hair == lex.needs_hair and H.predicted_class(text, back, "hair_style") == want
-    assert all(len(t.split()) <= H._MAX_TERM_WORDS for ws in H._REACH.values() for t in ws)
+    assert back.needs_hair == lex.needs_hair and predicted_class(text, back, "hair_style") == want
+    assert all(len(t.split()) <= HD._MAX_TERM_WORDS for ws in HD.reach_phrases().values() for t in ws)
 
 
 def test_a_lexicon_stored_before_reach_phrases_reads_its_terms_anywhere() -> None:
-    d = json.loads(H.build_hair_lexicon().to_json())
+    d = json.loads(HD.build_hair_lexicon().to_json())
     del d["needs_hair"]
     old = H.HairLexicon.from_json(json.dumps(d))
-    assert old.needs_hair == [] and H.predicted_class("a man touching his chin", old, "hair_style") == "bob"
+    assert old.needs_hair == [] and predicted_class("a man touching his chin", old, "hair_style") == "bob"

@@ -11,15 +11,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 import pytest
 
+from models.assets import ASSETS_DIR
 from models.style import lexicon as L
-from models.style.augment import TextPathCaptions
-from models.style.hair_words import build_hair_lexicon
+from models.style.train.augment import TextPathCaptions
+from models.style.train.colour_dictionary import OBJECT_COLOURS, build_colour_lexicon, load_object_colours
+from models.style.train.hair_dictionary import build_hair_lexicon
 from models.synthetic.attributes import sample_attributes
 
 
 @pytest.fixture(scope="module")
 def lexicon() -> L.ColourLexicon:
-    return L.build_colour_lexicon()
+    return build_colour_lexicon()
 
 
 def _read(text: str, lex: L.ColourLexicon) -> list[tuple[str, str]]:
@@ -27,9 +29,9 @@ def _read(text: str, lex: L.ColourLexicon) -> list[tuple[str, str]]:
 
 
 def test_table_is_sourced_well_formed_and_apart_from_the_dictionary(lexicon: L.ColourLexicon) -> None:
-    head = L.OBJECT_COLOURS_PATH.read_text(encoding="utf-8").splitlines()[0]
+    head = (ASSETS_DIR / OBJECT_COLOURS).read_text(encoding="utf-8").splitlines()[0]
     assert "color-name-list" in head and "MIT" in head and "WordNet" in head and "build_object_colours.py" in head
-    table = L.load_object_colours()
+    table = load_object_colours()
     assert 3000 < len(table) < 20000
     assert all(L.normalise_name(n) == n and 1 <= len(n.split()) <= 3 for n in table)
     assert lexicon.objects and set(lexicon.objects) <= set(table)
@@ -106,7 +108,7 @@ def test_shipped_checkpoint_carries_the_table() -> None:
     from models.style.checkpoint import load_style_model
 
     model, _ = load_style_model("checkpoints/style.safetensors")
-    assert model.lexicon is not None and model.lexicon.objects == L.build_colour_lexicon().objects
+    assert model.lexicon is not None and model.lexicon.objects == build_colour_lexicon().objects
 
 
 def _toy_sources(tmp: Path) -> tuple[Path, Path]:

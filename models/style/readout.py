@@ -11,12 +11,11 @@ from functools import cache
 
 from torch import Tensor
 
-from models.style.contrastive import attribute_predictions
-from models.style.encoders import StyleModel
+from models.style.encoders import StyleModel, attribute_predictions
 from models.style.hair_words import _fold, find_words
 from models.style.lexicon import _COLOUR_FILLERS, _colour_clauses, find_colours
 
-# (attribute, the part it colours): the colours the text head is trained to carry (models/style/distill.py
+# (attribute, the part it colours): the colours the text head is trained to carry (models/style/train/distill.py
 # TRAINED_ATTRIBUTES) and `perchead eval` scores. Skin and clothes colour are left out: the attribute head
 # reads them from the text path's vectors unreliably ("a red sweater" read as blue while the head renders
 # it red), and a wrong hint is worse than none.

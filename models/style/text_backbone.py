@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 import unicodedata
 from typing import Any, Sequence
 
@@ -161,17 +160,3 @@ def get_backbone() -> TextBackbone:
     if _shared is None:
         _shared = TextBackbone()
     return _shared
-
-
-def measure_latency(backbone: TextBackbone, prompts: Sequence[str], repeats: int = 3) -> dict[str, float]:
-    """Per-prompt embedding latency in ms (p50/p95 over prompts x repeats, one call per prompt)."""
-    backbone.embed(prompts[0])  # warm the engine's buffers
-    times = []
-    for _ in range(repeats):
-        for p in prompts:
-            t = time.perf_counter()
-            backbone.embed(p)
-            times.append((time.perf_counter() - t) * 1000.0)
-    times.sort()
-    return {"p50_ms": times[len(times) // 2], "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))],
-            "mean_ms": sum(times) / len(times), "n": float(len(times))}

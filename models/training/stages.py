@@ -50,10 +50,10 @@ def _train_feature(cfg: TrainConfig) -> dict[str, Any]:
 
 def _train_style(cfg: TrainConfig) -> dict[str, Any]:
     from models.device import resolve_device
-    from models.style.bank import load_bank
     from models.style.checkpoint import save_style_model
-    from models.style.contrastive import TrainStyleConfig, train_style
     from models.style.paraphrases import paraphrase_set
+    from models.style.train.bank import load_bank
+    from models.style.train.contrastive import TrainStyleConfig, train_style
 
     device = resolve_device(cfg.device)
     bank = load_bank(_required(cfg, "bank"))
@@ -90,8 +90,8 @@ class _EditHeads:
     the style vector is the caption's text style or (sometimes) the image style of another view."""
 
     def __init__(self, cfg: TrainConfig, dist: DistInfo, sampler) -> None:
-        from models.style.bank import load_bank
         from models.style.checkpoint import load_style_model
+        from models.style.train.bank import load_bank
 
         self.cfg, self.dist, self.sampler = cfg, dist, sampler
         self.style_model, _ = load_style_model(_required_style(cfg), dist.device)
@@ -161,7 +161,7 @@ def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
         edit_heads = _EditHeads(cfg, dist, sampler)
         heads = edit_heads
         from models.evaluation.text import TextEmbedder, text_styles
-        from models.style.bank import load_bank
+        from models.style.train.bank import load_bank
 
         banks = [load_bank(p) for p in cfg.data.get("eval_banks", [])]
         embedder = TextEmbedder(banks)

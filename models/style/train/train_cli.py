@@ -1,6 +1,6 @@
 """Train the style model from carried caption banks (the GPU step; also runs on CPU).
 
-    python -m models.style.train_cli --bank .cache/style/caption_bank.safetensors \
+    python -m models.style.train.train_cli --bank .cache/style/caption_bank.safetensors \
         --paraphrase-bank .cache/style/paraphrase_bank.safetensors --steps 3000 --batch 256 \
         --device auto -o checkpoints/style.safetensors --metrics .cache/style/metrics.json
 
@@ -18,14 +18,14 @@ from pathlib import Path
 
 import torch
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.device import resolve_device, is_accelerator
 from models.errors import PercheadError
-from models.style.bank import load_bank
 from models.style.checkpoint import save_style_model
-from models.style.contrastive import TrainStyleConfig, train_style
 from models.style.encoders import PRESETS
-from models.style.paraphrases import VERSION, paraphrase_set
+from models.style.paraphrases import held_out_set, paraphrase_set
+from models.style.train.bank import load_bank
+from models.style.train.contrastive import TrainStyleConfig, train_style
 
 
 def paraphrase_embeddings(path: str | Path) -> tuple[torch.Tensor, list]:
@@ -35,7 +35,7 @@ def paraphrase_embeddings(path: str | Path) -> tuple[torch.Tensor, list]:
     paras = paraphrase_set()
     missing = [p.prompt for p in paras if p.prompt not in by_text]
     if missing:
-        raise PercheadError(f"{path} lacks {len(missing)} of the {VERSION} prompts (e.g. {missing[0]!r}); "
+        raise PercheadError(f"{path} lacks {len(missing)} of the {held_out_set('v1')['version']} prompts (e.g. {missing[0]!r}); "
                             "re-make it with scripts/embed_captions.py --count 0 --paraphrases")
     return bank.embeddings[[by_text[p.prompt] for p in paras]].float(), paras
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics["wall_seconds"] = time.perf_counter() - t0
         metrics["device"] = torch.cuda.get_device_name(device) if is_accelerator(device) else "cpu"
         extra = {"metrics": metrics, "bank": str(args.bank), "bank_rows": len(bank), "caption_source": bank.caption_source,
-                 "paraphrases": VERSION if paras else None, "command": " ".join(sys.argv),
+                 "paraphrases": held_out_set("v1")["version"] if paras else None, "command": " ".join(sys.argv),
                  "train": {k: v for k, v in cfg.__dict__.items() if k != "model"}}
         save_style_model(args.output, model, extra)
     except PercheadError as e:

@@ -1,6 +1,6 @@
 """Does the frozen e5 backbone understand our words? Measurements behind docs/style.md.
 
-    python -m models.style.evaluate_backbone --bank caption_bank.safetensors [--json]
+    python -m models.style.train.evaluate_backbone --bank caption_bank.safetensors [--json]
 
 Reports, for the backbone alone (no trained projection):
 - latency: per-prompt embedding time on this CPU (p50/p95, one call per prompt, 1 engine thread);
@@ -18,15 +18,18 @@ import argparse
 import json
 import sys
 import time
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 
-from models.style.bank import CaptionBank, load_bank
 from models.style.encoders import ATTRIBUTES
-from models.style.paraphrases import HAIR_COLOR, SCORED, paraphrase_set
-from models.style.text_backbone import TextBackbone, measure_latency
+from models.style.paraphrases import held_out_set, paraphrase_set
+from models.style.text_backbone import TextBackbone
+from models.style.train.bank import CaptionBank, load_bank
 from models.synthetic.attributes import HAIR_COLOR_WORDS, sample_attributes
+
+SCORED: tuple[str, ...] = tuple(held_out_set("v1")["scored"])
 
 
 def _score(preds: list[dict[str, str]], paras) -> dict[str, float]:
@@ -46,7 +49,7 @@ def colour_word_nn(bb: TextBackbone) -> float:
     cents = torch.stack([F.normalize(bb.embed([f"a person with {w} hair" for w in HAIR_COLOR_WORDS[n]]).mean(0), dim=0)
                          for n in names])
     right = total = 0
-    for n, words in HAIR_COLOR.items():
+    for n, words in held_out_set("v1")["vocabulary"]["hair_color"].items():
         e = bb.embed([f"a person with {w} hair" for w in words])
         right += int((e @ cents.T).argmax(1).eq(names.index(n)).sum())
         total += len(words)
@@ -70,6 +73,20 @@ def fit_probe(bank: CaptionBank, steps: int = 300) -> dict[str, torch.nn.Linear]
     return probes
 
 
+def measure_latency(backbone: TextBackbone, prompts: Sequence[str], repeats: int = 3) -> dict[str, float]:
+    """Per-prompt embedding latency in ms (p50/p95 over prompts x repeats, one call per prompt)."""
+    backbone.embed(prompts[0])  # warm the engine's buffers
+    times = []
+    for _ in range(repeats):
+        for p in prompts:
+            t = time.perf_counter()
+            backbone.embed(p)
+            times.append((time.perf_counter() - t) * 1000.0)
+    times.sort()
+    return {"p50_ms": times[len(times) // 2], "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))],
+            "mean_ms": sum(times) / len(times), "n": float(len(times))}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bank", required=True)
@@ -82,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     paras = paraphrase_set()
     lat = measure_latency(bb, [p.prompt for p in paras[:40]], repeats=2)
     if args.paraphrase_bank:
-        from models.style.train_cli import paraphrase_embeddings  # noqa: PLC0415
+        from models.style.train.train_cli import paraphrase_embeddings  # noqa: PLC0415
         pe, _ = paraphrase_embeddings(args.paraphrase_bank)
         para_rate = float("nan")
     else:

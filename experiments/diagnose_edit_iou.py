@@ -27,7 +27,7 @@ from models.palette import palette
 from models.pipeline import HeadPipeline
 from models.render import render_views
 from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
-from models.style.captions import training_seeds
+from models.style.train.captions import training_seeds
 from models.networks.inputs import HeadBatch, model_inputs
 
 

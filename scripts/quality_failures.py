@@ -31,7 +31,7 @@ from models.evaluation.text import TextEmbedder
 from models.palette import palette
 from models.pipeline import HeadPipeline
 from models.render import render, render_views
-from models.style.contrastive import attribute_predictions
+from models.style.encoders import attribute_predictions
 from models.synthetic.sampler import BENCHMARK_YAWS
 from models.networks.inputs import HeadBatch, model_inputs
 

@@ -23,12 +23,12 @@ import torch.nn.functional as F
 
 from models.evaluation.metrics import class_iou, foreground_weighted_iou
 from models.evaluation.text import TextEmbedder
+from models.networks.inputs import HeadBatch, model_inputs
 from models.palette import palette
 from models.pipeline import HeadPipeline
 from models.render import render_views
-from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 from models.style.train.captions import training_seeds
-from models.networks.inputs import HeadBatch, model_inputs
+from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 
 
 def boundary_band(classes: torch.Tensor, band: int) -> torch.Tensor:

@@ -130,13 +130,11 @@ class HeadPipeline:
 
     @torch.no_grad()
     def style_from_image(self, rgba: np.ndarray) -> Tensor:
-        """A reference image RGBA [H, W, 4] in 0..1 -> style vector [1, D]."""
-        t = torch.from_numpy(np.ascontiguousarray(rgba)).float().to(self.device)
-        if float(t[..., 3].max()) <= 0.0:
-            raise PercheadError("the style image is fully transparent; use an image with visible content")
-        img = t[..., :3].permute(2, 0, 1)[None]
-        alpha = t[..., 3][None, None]
-        return self.style_model().encode_images(img, alpha)
+        """A reference image RGBA [H, W, 4] in 0..1 (models.style.image_input.read_style_image) -> style [1, D]."""
+        from models.style.image_input import style_image_tensors
+
+        img, alpha = style_image_tensors(rgba)
+        return self.style_model().encode_images(img.to(self.device), alpha.to(self.device))
 
     # ---- decode -> fit -> prune --------------------------------------------------------------
     @torch.no_grad()

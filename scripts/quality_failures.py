@@ -22,18 +22,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
-from models.io.atomic import write_bytes_atomic
 from models.cameras import canonical_view, orbit_camera
 from models.evaluation.benchmark import benchmark_batches
 from models.evaluation.drawn_maps import drawn_map
 from models.evaluation.metrics import class_iou, foreground_weighted_iou, psnr
 from models.evaluation.text import TextEmbedder
+from models.io.atomic import write_bytes_atomic
+from models.networks.inputs import HeadBatch, model_inputs
 from models.palette import palette
 from models.pipeline import HeadPipeline
 from models.render import render, render_views
 from models.style.encoders import attribute_predictions
 from models.synthetic.sampler import BENCHMARK_YAWS
-from models.networks.inputs import HeadBatch, model_inputs
 
 TILE = 192
 FACE_PARTS = ("eyes", "eyebrows", "nose", "upper_lip", "lower_lip", "mouth")

@@ -64,14 +64,11 @@ class Styling:
 
     def load_style_image_file(self, path: str | Path) -> bool:
         """A reference image becomes the style (image mode)."""
-        from models.io.images import load_rgba
+        from models.style.image_input import read_style_image
 
         p = Path(path)
-        rgba = self.report.guard(lambda: load_rgba(p, "style image"))
+        rgba = self.report.guard(lambda: read_style_image(p))  # refuses unreadable and fully transparent images
         if rgba is None:
-            return False
-        if float(rgba[..., 3].max()) == 0.0:
-            self.report.error(f"style image {p.name} is fully transparent; nothing to read the style from")
             return False
         self.doc.set_style_image(rgba, p.name)
         self.engine.set_style_image(rgba)

@@ -31,11 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from models.io.atomic import check_outputs
-    from models.errors import PercheadError
-    from models.io.images import load_rgba
-    from models.pipeline import CHECKPOINT_DIR, CheckpointSet, HeadPipeline
     from models.io.ply import write_ply
     from models.io.segmap import load_segmap
+    from models.pipeline import CHECKPOINT_DIR, CheckpointSet, HeadPipeline, visible
+    from models.style.image_input import read_style_image
 
     models = CheckpointSet(args.checkpoint or CHECKPOINT_DIR)
     inputs = [args.segmap] + ([args.style_image] if args.style_image else []) + [models.edit, models.style]
@@ -48,17 +47,11 @@ def run(args: argparse.Namespace) -> int:
     if args.prompt is not None:
         style = pipe.style_from_text(args.prompt)
     else:
-        rgba = load_rgba(args.style_image, "style image")  # [H, W, 4]
-        if float(rgba[..., 3].max()) == 0.0:
-            raise PercheadError(f"style image {args.style_image} is fully transparent (alpha 0 everywhere); "
-                                "use an image with visible content")
-        style = pipe.style_from_image(rgba)
+        style = pipe.style_from_image(read_style_image(args.style_image))
     log.info("style %s", pipe.describe_style(style))  # the colours the style model read, e.g. to check a rare word
     if args.prompt is not None and (unread := pipe.unread_words(args.prompt)):
         log.warning("the style model does not know %s; the head may not show %s (try a common colour or style "
                     "word)", ", ".join(f"'{w}'" for w in unread), "it" if len(unread) == 1 else "them")
-    from models.pipeline import visible
-
     head = visible(pipe.edit(seg.labels, style))  # a GPU decode hides faint Gaussians; the file leaves them out
     write_ply(args.output, head)
     if args.preview:

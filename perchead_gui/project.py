@@ -113,17 +113,13 @@ def project_bytes(project: Project) -> bytes:
 
 def load_project(path: str | os.PathLike) -> Project:
     """Open a .perchead file; every problem is one PercheadError line saying what to do."""
-    from models.io.paths import input_kind, special_file_error
+    from models.io.paths import require_file
 
     p = Path(path)
     name = f"project {p}"
-    kind = input_kind(p, name)  # before any read: a pipe or /dev/zero would never end
-    if kind == "missing":
-        raise PercheadError(f"{name} not found; check the path")
-    if kind == "folder":
-        raise PercheadError(f"{name} is a folder; give a {SUFFIX} file")
-    if kind == "special":
-        raise special_file_error(name, f"a {SUFFIX} file")
+    # before any read: a pipe or /dev/zero would never end
+    require_file(p, name, f"a {SUFFIX} file", missing="not found; check the path",
+                 folder=f"is a folder; give a {SUFFIX} file")
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:

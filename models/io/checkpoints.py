@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save
 
 from models.errors import PercheadError
 from models.io.atomic import write_bytes_atomic
-from models.io.paths import input_kind, special_file_error
+from models.io.paths import require_file
 
 V = TypeVar("V")
 WRAPPER_PREFIXES = ("_orig_mod.", "module.")  # torch.compile, DistributedDataParallel
@@ -37,13 +37,9 @@ _ZIP_MAGIC = b"PK\x03\x04"       # torch.save's default container is a zip of pi
 
 def read_header(path: Path, name: str) -> tuple[dict[str, str], dict[str, tuple[int, ...]]]:
     """(metadata, tensor shapes) from the header alone; refuses anything that is not safetensors."""
-    kind = input_kind(path, name)
-    if kind == "folder":
-        raise PercheadError(f"{name} is a folder, not a checkpoint file; pass --checkpoint DIR with the shipped files")
-    if kind == "missing":
-        raise PercheadError(f"{name} is missing; pass --checkpoint DIR with the shipped files or retrain")
-    if kind == "special":
-        raise special_file_error(name, "a .safetensors file")
+    require_file(path, name, "a .safetensors file",
+                 missing="is missing; pass --checkpoint DIR with the shipped files or retrain",
+                 folder="is a folder, not a checkpoint file; pass --checkpoint DIR with the shipped files")
     try:
         with open(path, "rb") as f:
             start = f.read(9)

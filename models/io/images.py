@@ -23,7 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from models.errors import PercheadError
 from models.io.atomic import write_bytes_atomic
-from models.io.paths import input_kind, special_file_error
+from models.io.paths import require_file
 
 MIN_SIDE = 16             # smaller than this carries no usable style or shape
 MAX_SIDE = 1024           # decoded images are shrunk to this before anything else
@@ -33,13 +33,8 @@ MAX_INPUT_SIDE = 16384    # a side longer than this is refused from the header, 
 def load_rgba(path: str | os.PathLike, what: str = "image") -> np.ndarray:
     """An image file -> float32 RGBA [H, W, 4] in 0..1 (alpha 1 where the file has none)."""
     p = Path(path)
-    kind = input_kind(p, f"{what} {p}")
-    if kind == "folder":
-        raise PercheadError(f"{what} {p} is a folder; give the path of a PNG or JPEG file")
-    if kind == "missing":
-        raise PercheadError(f"{what} {p} not found; give the path of a PNG or JPEG file")
-    if kind == "special":
-        raise special_file_error(f"{what} {p}", "a PNG or JPEG file")
+    require_file(p, f"{what} {p}", "a PNG or JPEG file", missing="not found; give the path of a PNG or JPEG file",
+                 folder="is a folder; give the path of a PNG or JPEG file")
     try:
         if p.stat().st_size == 0:
             raise PercheadError(f"{what} {p} is an empty file (0 bytes); give a PNG or JPEG image")

@@ -32,3 +32,15 @@ def input_kind(path: str | os.PathLike, name: str) -> InputKind:
 
 def special_file_error(name: str, want: str) -> PercheadError:
     return PercheadError(f"{name} is not a regular file (a device, pipe or socket); give {want}")
+
+
+def require_file(path: str | os.PathLike, name: str, want: str, missing: str, folder: str) -> None:
+    """Refuse anything but a regular file, each loader in its own words: ``{name} {missing}`` when it is absent,
+    ``{name} {folder}`` for a folder, and a device, pipe or socket as not ``want``."""
+    kind = input_kind(path, name)
+    if kind == "missing":
+        raise PercheadError(f"{name} {missing}")
+    if kind == "folder":
+        raise PercheadError(f"{name} {folder}")
+    if kind == "special":
+        raise special_file_error(name, want)

@@ -23,7 +23,7 @@ import torch
 from models.errors import PercheadError
 from models.gaussians import Gaussians, sh_degree_from_coeffs
 from models.io.atomic import check_output_path, write_bytes_atomic
-from models.io.paths import input_kind, special_file_error
+from models.io.paths import require_file
 
 PlySource = str | os.PathLike | bytes | bytearray | memoryview
 
@@ -141,13 +141,8 @@ def _load(source: PlySource) -> tuple[bytes | bytearray | memoryview, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return source, "PLY data"
     p = Path(source)
-    kind = input_kind(p, str(p))
-    if kind == "missing":
-        raise PercheadError(f"{p} does not exist; check the path")
-    if kind == "folder":
-        raise PercheadError(f"{p} is a folder, not a .ply file; give the file itself")
-    if kind == "special":
-        raise special_file_error(str(p), "a .ply file")
+    require_file(p, str(p), "a .ply file", missing="does not exist; check the path",
+                 folder="is a folder, not a .ply file; give the file itself")
     try:
         with open(p, "rb") as f:
             # The header is checked before the rest is read: a multi-gigabyte file that is not a

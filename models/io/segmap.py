@@ -38,7 +38,7 @@ from PIL import Image, UnidentifiedImageError
 from models.cameras import canonical_view
 from models.errors import PercheadError
 from models.io.atomic import write_atomic
-from models.io.paths import input_kind, special_file_error
+from models.io.paths import require_file
 from models.palette import NUM_CELEBAMASK_LABELS, NUM_CLASSES, palette
 
 LabelsMode = Literal["auto", "palette", "index", "celebamask"]
@@ -116,13 +116,8 @@ def _read(source: Source, notes: list[str]) -> tuple[str, _Pixels]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = f"seg map {path}"
-        kind = input_kind(path, name)
-        if kind == "missing":
-            raise PercheadError(f"{name} not found; check the path")
-        if kind == "folder":
-            raise PercheadError(f"{name} is a folder; give a PNG file")
-        if kind == "special":
-            raise special_file_error(name, "a PNG file")
+        require_file(path, name, "a PNG file", missing="not found; check the path",
+                     folder="is a folder; give a PNG file")
         try:
             empty = path.stat().st_size == 0
         except OSError as e:

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.fitting.similarity import frame_transform
     from models.pipeline import HeadPipeline
     from models.render import render
-    from models.fitting.framing import frame_inputs, place_head
+    from models.fitting.framing import frame_maps, place_head, plan_framing
     from models.synthetic.sampler import HeadSampler
     from models.training.augment import moved_camera
 
@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         for mode in ("off", "auto"):
             ious, moved_count = [], 0
             for i in range(0, len(stack), 8):
-                framed, plans = frame_inputs(stack[i:i + 8], mode)
+                plans = [plan_framing(m, mode) for m in stack[i:i + 8]]  # before the candidate choice
+                framed = frame_maps(stack[i:i + 8], plans)
                 moved_count += sum(f is not None for f in plans)
                 with torch.no_grad():
                     pred = net(torch.from_numpy(framed.astype("int64")), style_of(caps[i:i + 8]))

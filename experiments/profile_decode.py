@@ -17,7 +17,7 @@ import torch
 
 from models.device import resolve_device, synchronize
 from models.pipeline import HeadPipeline
-from models.fitting.framing import frame_inputs
+from models.fitting.framing import plan_framing
 from perchead_gui.bench import BENCH_SAMPLE, bench_style_images
 from perchead_gui.gallery import load_gallery
 
@@ -55,7 +55,7 @@ def main() -> None:
         report["edit_framing_kept_ms"] = _p50(lambda: pipe.edit(labels, style), dev, args.runs)
         pipe.fit.framing = "off"
         report["edit_framing_off_ms"] = _p50(lambda: pipe.edit(labels, style), dev, args.runs)
-        report["framing_host_ms"] = _p50(lambda: frame_inputs(labels[None], "auto"), dev, args.runs)
+        report["framing_host_ms"] = _p50(lambda: plan_framing(labels, "auto"), dev, args.runs)
         if graphed is not None:
             report["net_graphed_ms"] = _p50(lambda: graphed(lab, style), dev, args.runs)
         report["net_eager_ms"] = _p50(lambda: net(lab, style), dev, args.runs)

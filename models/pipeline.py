@@ -188,6 +188,7 @@ class HeadPipeline:
         nothing waits for it; dropped on a CPU)."""
         return prune(fitted.head, hide=is_accelerator(self.device), keep=fitted.inside())
 
+    @torch.no_grad()
     def prepare_fast_decode(self) -> None:
         """Capture the CUDA graphs of a stroke now (a no-op off CUDA): the edit net's, the outline fill's and the
         registration's, by decoding and fitting a plausible map once. The engine calls it at start-up, before any
@@ -198,9 +199,10 @@ class HeadPipeline:
         size = net.cfg.image_size
         lab = np.zeros((size, size), dtype=np.int64)  # a plausible map: a head-sized square of skin
         lab[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
-        fitted = self._fitted(lab, torch.zeros(1, net.cfg.style_dim, device=self.device))
-        fitted.followed().inside()
-        self.fit.forget_framing()  # the warm-up map is no document
+        try:
+            self._fitted(lab, torch.zeros(1, net.cfg.style_dim, device=self.device)).followed().inside()
+        finally:
+            self.fit.forget_framing()  # the warm-up map is no document
 
     def _graphed_edit(self, net):
         """The CUDA-graph form of the edit net, built on first use; None off CUDA or if capture fails."""

@@ -17,7 +17,7 @@ from models.fitting.framing import (
     Framing,
     canonicalise,
     estimate_framing,
-    frame_inputs,
+    frame_maps,
     off_framing,
     place_head,
     plan_framing,
@@ -79,10 +79,11 @@ def test_drawings_too_low_high_or_big_are_reframed_and_in_place_ones_are_not(ind
 
 def test_engine_maps_are_left_as_they_are(engine) -> None:
     _, maps = engine
-    framed, plans = frame_inputs(maps)
+    plans = [plan_framing(m) for m in maps]
+    framed = frame_maps(maps, plans)
     assert plans == [None] * len(maps)
     np.testing.assert_array_equal(framed, maps)
-    _, off_plans = frame_inputs(_moved(maps[0], (9.0, 4.0), 1.0, 0.0)[None], mode="off")
+    off_plans = [plan_framing(_moved(maps[0], (9.0, 4.0), 1.0, 0.0), mode="off")]
     assert off_plans == [None]  # "off": nothing is estimated or moved
 
 

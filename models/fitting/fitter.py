@@ -68,13 +68,14 @@ class MapFitter:
             if plan is not None and plan.cue == "landmarks":
                 plans[b] = self._agreed_framing(maps[b], plan, style[b:b + 1], candidates or decode, chosen, b)
         self.last_framing = plans[-1] if len(plans) else None
-        # the maps as drawn, copied before the decode is queued (a host-to-GPU copy waits for the work queued
-        # ahead of it)
-        painted = [torch.as_tensor(m.astype(np.int64), device=device) for m in maps]  # B x [S, S]
+        # every copy to the device before the decode is queued (a host-to-GPU copy waits for the work queued ahead
+        # of it); a map decoded as drawn is its own painted map
+        framed = torch.as_tensor(frame_maps(maps, plans).astype(np.int64), device=device)  # [B, S, S]
+        painted = [framed[b] if f is None else torch.as_tensor(m.astype(np.int64), device=device)
+                   for b, (m, f) in enumerate(zip(maps, plans))]  # B x [S, S], the maps as drawn
         decoded = None
         if len(chosen) < len(maps):  # the whole batch, so that no head depends on which maps needed a choice
-            framed = frame_maps(maps, plans)
-            decoded = decode(torch.as_tensor(framed.astype(np.int64), device=device), style)
+            decoded = decode(framed, style)
         heads = [chosen[b] if b in chosen else decoded.head(b) if f is None else place_head(decoded.head(b), f)
                  for b, f in enumerate(plans)]
         return [fit_outline(h, p, self.silhouette, graphed=graphed, framing=f)
@@ -124,3 +125,4 @@ class MapFitter:
         """Estimate the next map's framing afresh (a new document, or a benchmark of the estimate)."""
         self._framed = None
         self._agreed = None
+        self.last_framing = None

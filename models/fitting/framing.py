@@ -335,11 +335,3 @@ def place_head(g: Gaussians, f: Framing, camera: Camera | None = None) -> Gaussi
 def frame_maps(maps: np.ndarray, plans: list[Framing | None]) -> np.ndarray:
     """Maps [B, S, S] re-framed by their plans (None: as drawn) [B, S, S]: what the network decodes."""
     return np.stack([canonicalise(m, f) if f is not None else m for m, f in zip(maps, plans)])
-
-
-def frame_inputs(maps: np.ndarray, mode: FramingMode = "auto") -> tuple[np.ndarray, list[Framing | None]]:
-    """Maps [B, S, S] -> the maps to decode [B, S, S] and, per map, the framing to put its head back
-    in with ``place_head`` (None: decoded as drawn), each map framed afresh (``plan_framing``)."""
-    plans = [plan_framing(m, mode) for m in maps]
-    return frame_maps(maps, plans), plans
-

@@ -23,15 +23,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
-
-from models.io.checkpoints import clean_key
-
-from models.device import is_accelerator
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.io.atomic import write_bytes_atomic
+from models.device import is_accelerator
 from models.errors import PercheadError
+from models.io.checkpoints import clean_key, load_tensors, one_line, read_header, save_model
 from models.losses.common import Distance, FrozenModule, feature_distance, weighted_sum
 from models.losses.image import Layout, to_chw
 
@@ -198,45 +195,37 @@ class FeatureLoss(nn.Module):
 def save_feature_net(model: FeatureNet, path: str | os.PathLike = DEFAULT_FEATURE_NET_PATH, *,
                      metrics: Mapping[str, Any] | None = None) -> Path:
     """Write fp16 weights + the config (and training metrics) as safetensors metadata, atomically."""
-    from safetensors.torch import save
-
-    state = {clean_key(k): v.detach().to("cpu", torch.float16).contiguous()
-             for k, v in model.state_dict().items()}
-    meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION, "config": model.config.to_json()}
+    meta = {"format_version": CHECKPOINT_VERSION}
     if metrics:
         meta["metrics"] = json.dumps(dict(metrics), sort_keys=True, default=float)
-    return write_bytes_atomic(path, save(state, metadata=meta))
+    return save_model(path, model, CHECKPOINT_FORMAT, asdict(model.config), metadata=meta)
 
 
 def load_feature_net(path: str | os.PathLike = DEFAULT_FEATURE_NET_PATH, *,
                      device: torch.device | str = "cpu") -> FeatureNet:
-    """Rebuild the net from its checkpoint alone (fp32, eval mode)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
-
+    """Rebuild the net from its checkpoint alone (fp32, eval mode). The file is read as every model file is
+    (models/io/checkpoints.py: pickles, devices and cut files refused, weights finite); this loss net's own words
+    say how to re-create it."""
     p = Path(path)
     if not p.is_file():
         raise PercheadError(f"feature-net checkpoint {p} not found; train it with "
                             "models.losses.feature_net.train_feature_net + save_feature_net (a GPU run), "
                             "or set the feature loss weight to 0")
     redo = "re-create it with train_feature_net + save_feature_net"
+    name = f"feature-net checkpoint {p}"
+    meta, _ = read_header(p, name)
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise PercheadError(f"{p} is not a feature-net checkpoint (format {meta.get('format')!r}); {redo}")
+    if meta.get("format_version") != CHECKPOINT_VERSION:
+        raise PercheadError(f"{p} has feature-net format version {meta.get('format_version')!r}, "
+                            f"this code reads {CHECKPOINT_VERSION}; {redo}")
     try:
-        with safe_open(str(p), framework="pt") as f:
-            meta = f.metadata() or {}
-        if meta.get("format") != CHECKPOINT_FORMAT:
-            raise PercheadError(f"{p} is not a feature-net checkpoint (format {meta.get('format')!r}); {redo}")
-        if meta.get("format_version") != CHECKPOINT_VERSION:
-            raise PercheadError(f"{p} has feature-net format version {meta.get('format_version')!r}, "
-                                f"this code reads {CHECKPOINT_VERSION}; {redo}")
         config = FeatureNetConfig.from_json(meta["config"])
-        state = {clean_key(k): v.float() for k, v in load_file(str(p)).items()}
+        state = {clean_key(k): v.float() for k, v in load_tensors(p, name).items()}
         model = FeatureNet(config)
         model.load_state_dict(state, strict=True)
-    except PercheadError:
-        raise
-    except (SafetensorError, OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise PercheadError(f"feature-net checkpoint {p} is unreadable or corrupt ({first[:200]}); {redo}") from e
+    except (ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise PercheadError(f"{name} is unreadable or corrupt ({one_line(e)}); {redo}") from e
     return model.to(device).eval()
 
 
@@ -246,7 +235,7 @@ def checkpoint_metadata(path: str | os.PathLike = DEFAULT_FEATURE_NET_PATH) -> d
 
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
-    return {k: json.loads(v) if k in ("config", "metrics") else v for k, v in meta.items()}
+    return {k: json.loads(v) if k in ("config", "metrics", "extra") else v for k, v in meta.items()}
 
 
 # ---- training -------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save
+from safetensors.torch import save
 from torch import Tensor
 
-from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
+from models.io.atomic import write_bytes_atomic
+from models.io.checkpoints import load_tensors, read_header
 
 
 @dataclass
@@ -106,9 +107,11 @@ def load_template(path: str | Path) -> Template:
     p = Path(path)
     if not p.is_file():
         raise PercheadError(f"template {p} is missing; rebuild it with scripts/build_template.py")
-    from safetensors import safe_open
-
-    with safe_open(str(p), "pt") as f:
-        meta = f.metadata() or {}
-    t = load_file(str(p))
-    return Template(t["points"], t["base_log_scale"], int(meta["points_per_token"]))
+    name = f"template {p}"
+    meta, _ = read_header(p, name)  # refuses pickles, devices and cut files (models/io/checkpoints.py)
+    t = load_tensors(p, name)
+    try:
+        return Template(t["points"], t["base_log_scale"], int(meta["points_per_token"]))
+    except (KeyError, ValueError) as e:
+        raise PercheadError(f"{name} lacks its points or points_per_token ({e}); rebuild it with "
+                            "scripts/build_template.py") from e

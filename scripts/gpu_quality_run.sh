@@ -117,9 +117,13 @@ run_all() {  # the detached part: base, then edit, then eval
   fi
   cp checkpoints/style.safetensors "$Q/ckpt/style.safetensors"
   local drawn=""
-  python3 -c "import sys; from models.style.bank import load_bank; from models.evaluation.drawn_maps import drawn_prompts
-have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(drawn_prompts()) <= have else 1)" \
-    || { drawn="--drawn 0"; status "the eval bank lacks the drawn-map prompts: edit_front_iou_drawn left to the CPU"; }
+  python3 -c "import sys; from models.style.train.bank import load_bank; from models.evaluation.drawn_maps import drawn_prompts
+have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(drawn_prompts()) <= have else 3)"
+  case $? in  # 3: a bank without the drawn-map prompts; anything else non-zero: the check itself failed (say so)
+    0) ;;
+    3) drawn="--drawn 0"; status "the eval bank lacks the drawn-map prompts: edit_front_iou_drawn left to the CPU" ;;
+    *) drawn="--drawn 0"; status "checking the eval bank failed (see above): edit_front_iou_drawn left to the CPU" ;;
+  esac
   status "eval start"
   [ "$SMOKE" = 1 ] && drawn="--drawn 5 --heads 1"
   python3 -m perchead_gui.cli eval --json --device "$DEVICE" --checkpoint "$Q/ckpt" $drawn \

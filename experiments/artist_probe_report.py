@@ -1,6 +1,6 @@
 """Measured: the share of the hand-written artist probes whose every labelled attribute a style checkpoint's text head (and its dictionaries alone) read right. Result: docs/style.md, ninth session, "What was looked at first: prompts written by hand this session".
 
-Score style checkpoints on the hand-written artist probes (models/style/artist_prompts.py): per group, the
+Score style checkpoints on the hand-written artist probes (assets/eval/artist_probes.yaml, read by models/style/train/artist_probes.py): per group, the
 share of prompts whose every labelled attribute the text head reads right, and what the dictionaries alone read.
 
     python experiments/artist_probe_report.py CHECKPOINT [CHECKPOINT ...] [--show-wrong]

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             report[f"loo_{table}_k{k}"] = round(sum(a == b for a, b in zip(truth, pred)) / len(names), 3)
         report[f"loo_{table}_majority"] = round(Counter(truth).most_common(1)[0][1] / len(names), 3)
 
-    # 2: the colour dev set (same generator as models/style/devsets.colour_dev_set), names removed
+    # 2: the colour dev set (same generator as experiments/devsets.colour_dev_set), names removed
     usable = ColourNames.build(build_colour_lexicon(), banned)
     rng = random.Random(7)
     rows = []

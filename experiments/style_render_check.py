@@ -2,7 +2,7 @@
 
 How a style checkpoint's text vectors render through the edit decoder: from the heads' template captions
 (what the decoder was trained on), from free-form prompts for the same heads (the colour development set's
-frames with training-usable colour names, models/style/devsets.py). Heads are engine seeds outside the
+frames with training-usable colour names, experiments/devsets.py). Heads are engine seeds outside the
 benchmark block, at the benchmark views, so the fixed benchmark is not used to choose a text head.
 
     python experiments/style_render_check.py CHECKPOINT_DIR [CHECKPOINT_DIR ...] [--heads 24]

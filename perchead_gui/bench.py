@@ -200,7 +200,7 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
     - orbit_frame: render only, along an orbit path (a new camera each frame);
     - decode_ms / render_ms: the engine's own timers (the status bar's numbers; decode_ms includes the
       follow-up step).
-    ``silhouette``: the pipeline's silhouette mode (models/fitting/outline.py; the app's is "fit"), to time one
+    ``silhouette``: the pipeline's silhouette mode (models/fitting/painted.py; the app's is "fit"), to time one
     step of the fit against the others on the same machine.
     """
     import resource

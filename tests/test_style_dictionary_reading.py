@@ -1,4 +1,4 @@
-"""What the dictionaries alone read from a prompt (models/style/dictionary_reading.py)."""
+"""What the dictionaries alone read from a prompt (models/style/train/dictionary_reading.py)."""
 from __future__ import annotations
 
 import pytest

@@ -154,8 +154,8 @@ class TextPathCaptions:
     an augmented prompt drawn from an rng seeded by (seed, k), so a bank row can be re-derived
     (with its targets) from its seed and variant alone."""
 
-    # the caption source that banks record (kept as it was when this module moved to train/: banks made before
-    # and after the move say the same)
+    # the class's name as it was before this module moved to train/ (banks record ``getattr(fn, "__qualname__")`` of
+    # the instance, which Python does not look up on the class: they say "custom", before the move as after it)
     __qualname__ = "models.style.augment.TextPathCaptions"
 
     def __init__(self, lexicon: ColourLexicon) -> None:

@@ -7,6 +7,5 @@
 - ``colour_dictionary`` / ``hair_dictionary``: ``build_colour_lexicon`` / ``build_hair_lexicon`` from the word
   tables in ``assets/style/``, stored inside the style checkpoint; ``definition_texts``.
 - ``dictionary_reading``: what the dictionaries alone read from a prompt (training prompts, diagnosis, tests).
-- ``evaluate_backbone``: does the frozen backbone understand our words (the measurements behind docs/style.md).
 - ``artist_probes``: prompts written by hand the way an artist types them (development probes).
 """

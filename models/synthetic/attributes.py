@@ -34,6 +34,8 @@ FRAME_COLORS = ("black", "tortoiseshell", "gold", "silver", "red")
 LIP_COLORS = ("natural", "red", "pink", "berry", "nude")
 PRESENTATIONS = ("woman", "man", "androgynous")
 AGES = ("young", "adult", "older")
+EXPRESSIONS = ("neutral", "slight_smile", "smile", "open_mouth", "raised_brows", "frown", "squint", "blink", "pout")
+ANCESTRIES = ("african", "asian", "caucasian")  # the head basis's phenotype mixes (models/synthetic/basis.py)
 
 # ---- reference colours (sRGB 0-255 albedo means) ------------------------------------------
 REFERENCE_COLORS: dict[str, dict[str, tuple[int, int, int]]] = {
@@ -151,6 +153,10 @@ class HeadAttributes:
     lip_color: str              # a LIP_COLORS name
     mouth_open: bool
     shape: dict[str, float] = field(default_factory=dict)  # continuous numbers, see SHAPE_RANGES
+    # engine v2 (drawn after everything above, so a seed keeps its earlier attributes)
+    expression: str = "neutral"       # an EXPRESSIONS name (open_mouth whenever mouth_open)
+    freckles: float = 0.0             # 0 (none) .. 1 (many)
+    phenotype: dict[str, float] = field(default_factory=dict)  # the head basis's numbers, see PHENOTYPE_RANGES
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -223,6 +229,20 @@ SHAPE_RANGES: dict[str, tuple[float, float]] = {
     "light_strength": (0.45, 0.65),
 }
 
+# The head basis's phenotype per attribute (anny's 0..1 scales: gender 0 male .. 1 female; age 0.667 = 25 years,
+# 1.0 = 90), and the build numbers every head draws
+GENDER_RANGES = {"man": (0.0, 0.3), "woman": (0.7, 1.0), "androgynous": (0.35, 0.65)}
+AGE_RANGES = {"young": (0.62, 0.72), "adult": (0.72, 0.86), "older": (0.86, 1.0)}
+PHENOTYPE_RANGES = {"muscle": (0.3, 0.7), "weight": (0.2, 0.8), "proportions": (0.3, 0.7)}
+# ancestry mix leaning by skin tone (Dirichlet concentrations over ANCESTRIES): a tone makes some mixes likelier,
+# never impossible
+ANCESTRY_LEAN = {"very_light": (0.3, 0.8, 2.0), "light": (0.3, 1.0, 2.0), "light_medium": (0.4, 1.5, 1.5),
+                 "medium": (0.6, 1.5, 1.2), "tan": (1.0, 1.2, 1.0), "brown": (1.6, 0.8, 0.6),
+                 "dark": (2.2, 0.4, 0.4), "very_dark": (2.5, 0.3, 0.3)}
+EXPRESSION_WEIGHTS = {"neutral": 0.44, "slight_smile": 0.2, "smile": 0.1, "raised_brows": 0.06, "frown": 0.06,
+                      "squint": 0.05, "blink": 0.04, "pout": 0.05}
+FRECKLE_CHANCE = {"very_light": 0.3, "light": 0.25, "light_medium": 0.12}  # other tones 0.04
+
 _LONG_STYLES = ("bob", "long_straight", "long_wavy", "ponytail", "bun")
 
 
@@ -293,10 +313,21 @@ def sample_attributes(seed: int) -> HeadAttributes:
         shape["jaw_width"] = max(SHAPE_RANGES["jaw_width"][0], shape["jaw_width"] - 0.003)
         shape["shoulder_width"] = max(SHAPE_RANGES["shoulder_width"][0], shape["shoulder_width"] - 0.015)
         shape["neck_width"] = max(SHAPE_RANGES["neck_width"][0], shape["neck_width"] - 0.004)
+    frame, hat_colour = rng.choice(FRAME_COLORS), rng.choice(GARMENT_COLORS)
+    neckline = _pick(rng, {"crew": 0.35, "v_neck": 0.25, "collar": 0.22, "turtleneck": 0.18})
+    clothes, mouth_open = rng.choice(GARMENT_COLORS), rng.random() < 0.25
+    # engine v2: the face's phenotype, expression and freckles
+    lo, hi = GENDER_RANGES[presentation]
+    phenotype = {"gender": rng.uniform(lo, hi), "age": rng.uniform(*AGE_RANGES[age])}
+    phenotype.update({k: rng.uniform(lo, hi) for k, (lo, hi) in PHENOTYPE_RANGES.items()})
+    mix = [rng.gammavariate(c, 1.0) for c in ANCESTRY_LEAN[skin]]
+    phenotype.update({a: m / sum(mix) for a, m in zip(ANCESTRIES, mix)})
+    phenotype["expression_strength"] = rng.uniform(0.6, 1.0)
+    expression = "open_mouth" if mouth_open else _pick(rng, EXPRESSION_WEIGHTS)
+    freckles = rng.uniform(0.4, 1.0) if rng.random() < FRECKLE_CHANCE.get(skin, 0.04) else 0.0
     return HeadAttributes(
         seed=int(seed), presentation=presentation, age=age, skin_tone=skin, hair_style=style, hair_color=color,
         eyebrow_color=brow, eye_color=eye, facial_hair=facial, facial_hair_color=facial_color, glasses=glasses,
-        frame_color=rng.choice(FRAME_COLORS), hat=hat, hat_color=rng.choice(GARMENT_COLORS),
-        neckline=_pick(rng, {"crew": 0.35, "v_neck": 0.25, "collar": 0.22, "turtleneck": 0.18}),
-        clothes_color=rng.choice(GARMENT_COLORS), lip_color=lip, mouth_open=rng.random() < 0.25, shape=shape,
+        frame_color=frame, hat=hat, hat_color=hat_colour, neckline=neckline, clothes_color=clothes, lip_color=lip,
+        mouth_open=mouth_open, shape=shape, expression=expression, freckles=freckles, phenotype=phenotype,
     )

@@ -15,7 +15,7 @@ from torch import Tensor
 from models.synthetic.geometry import frame_quats, normalize
 
 FLATNESS = 0.12  # normal axis / tangent axes: a skin Gaussian is a disc, not a ball
-OVERLAP = 1.15   # tangent axes in units of the site spacing: neighbours overlap, so no hole shows between them
+OVERLAP = 0.75   # tangent axes (standard deviations) in units of the site spacing: neighbours overlap, no hole
 
 
 @dataclass(frozen=True)
@@ -25,20 +25,22 @@ class SurfaceSites:
     triangles: Tensor  # [n] long
     weights: Tensor    # [n, 3]
     covered: Tensor    # [F] bool: the triangles the sites were drawn over
+    density: Tensor    # [F] relative site density per triangle (1 where uniform)
 
     def __len__(self) -> int:
         return int(self.triangles.shape[0])
 
 
 def surface_sites(vertices: Tensor, faces: Tensor, count: int, mask: Tensor | None = None,
-                  seed: int = 0) -> SurfaceSites:
+                  density: Tensor | None = None, seed: int = 0) -> SurfaceSites:
     """``count`` sites over the triangles of ``vertices`` [V, 3] / ``faces`` [F, 3] where ``mask`` [F] (default
-    all), area-weighted: a triangle gets floor or ceil of its share (systematic sampling, so density is even
-    without clumps), spread inside it by a low-discrepancy sequence."""
+    all), area-weighted times ``density`` [F] (default 1): a triangle gets floor or ceil of its share
+    (systematic sampling, so density is even without clumps), spread inside it by a low-discrepancy sequence."""
     v0, v1, v2 = (vertices[faces[:, i]] for i in range(3))
-    area = 0.5 * torch.linalg.cross(v1 - v0, v2 - v0, dim=-1).norm(dim=-1).double()
+    dens = torch.ones(len(faces), dtype=torch.float64) if density is None else density.double().cpu()
+    area = 0.5 * torch.linalg.cross(v1 - v0, v2 - v0, dim=-1).norm(dim=-1).double().cpu() * dens
     if mask is not None:
-        area = area * mask.double()
+        area = area * mask.double().cpu()
     gen = torch.Generator().manual_seed(seed)
     cdf = torch.cumsum(area, 0) / area.sum()
     start = torch.rand(1, generator=gen, dtype=torch.float64)
@@ -56,13 +58,14 @@ def surface_sites(vertices: Tensor, faces: Tensor, count: int, mask: Tensor | No
     u, w = torch.where(flip, 1 - u, u), torch.where(flip, 1 - w, w)
     weights = torch.stack([1 - u - w, u, w], -1).float()
     covered = torch.ones(len(faces), dtype=torch.bool) if mask is None else mask.cpu().bool()
-    return SurfaceSites(tri.to(vertices.device), weights.to(vertices.device), covered.to(vertices.device))
+    return SurfaceSites(tri.to(vertices.device), weights.to(vertices.device), covered.to(vertices.device),
+                        dens.float().to(vertices.device))
 
 
 def place_sites(vertices: Tensor, faces: Tensor, sites: SurfaceSites) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Each head's Gaussians at the sites: (means [B, n, 3], quats [B, n, 4], scales [B, n, 3], normals [B, n, 3])
-    for vertices [B, V, 3]. The tangent axes are as wide as the sites' spacing on that head (the covered area over
-    the number of sites), a little more (``OVERLAP``)."""
+    for vertices [B, V, 3]. The tangent axes are as wide as the sites' spacing there on that head (the covered,
+    density-weighted area over the number of sites, over the site's own density), a little more (``OVERLAP``)."""
     corners = vertices[:, faces[sites.triangles]]                        # [B, n, 3, 3]
     means = (corners * sites.weights[None, :, :, None]).sum(2)
     e1 = corners[:, :, 1] - corners[:, :, 0]
@@ -71,8 +74,8 @@ def place_sites(vertices: Tensor, faces: Tensor, sites: SurfaceSites) -> tuple[T
     covered = faces[sites.covered]
     area = 0.5 * torch.linalg.cross(vertices[:, covered[:, 1]] - vertices[:, covered[:, 0]],
                                     vertices[:, covered[:, 2]] - vertices[:, covered[:, 0]], dim=-1).norm(dim=-1)
-    spacing = torch.sqrt(area.sum(1) / len(sites)) * OVERLAP               # [B]
+    weighted = (area * sites.density[sites.covered]).sum(1)                   # [B]
+    s = torch.sqrt(weighted[:, None] / (len(sites) * sites.density[sites.triangles][None])) * OVERLAP  # [B, n]
     quats = frame_quats(e1, torch.linalg.cross(normal, e1, dim=-1))
-    s = spacing[:, None].expand(-1, len(sites))
     scales = torch.stack([s, s, s * FLATNESS], -1)
     return means, quats, scales, normal

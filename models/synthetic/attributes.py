@@ -119,6 +119,16 @@ GLASSES_WORDS = {
     "rectangular": ("rectangular glasses", "square-framed glasses", "rectangular spectacles"),
     "sunglasses": ("sunglasses", "dark sunglasses", "shades"),
 }
+EXPRESSION_WORDS = {
+    "slight_smile": ("a faint smile", "a slight smile", "a gentle smile"),
+    "smile": ("a big smile", "a broad smile", "a wide smile"),
+    "raised_brows": ("raised eyebrows", "eyebrows raised"),
+    "frown": ("a frown", "a stern frown"),
+    "squint": ("narrowed eyes", "a squint", "squinting eyes"),
+    "blink": ("eyes closed", "closed eyes", "shut eyes"),
+    "pout": ("a pout", "pursed lips", "pouting lips"),
+}  # neutral goes unsaid; open_mouth is said as before (captions.py)
+FRECKLE_WORDS = {"freckles": ("freckles",)}
 HAT_WORDS = {"beanie": ("a beanie", "a knit beanie", "a woolly hat"), "cap": ("a baseball cap", "a cap", "a peaked cap")}
 PERSON_WORDS = {
     ("woman", "young"): ("young woman", "girl", "young lady"), ("woman", "adult"): ("woman", "lady", "woman"),

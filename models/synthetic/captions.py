@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 
-from models.synthetic.attributes import (EYE_COLOR_WORDS, FACIAL_HAIR_WORDS, GARMENT_WORDS, GLASSES_WORDS,
-                                         HAIR_COLOR_WORDS, HAIR_STYLE_WORDS, HAT_WORDS, NECKLINE_WORDS,
-                                         PERSON_WORDS, SKIN_WORDS, HeadAttributes)
+from models.synthetic.attributes import (EXPRESSION_WORDS, EYE_COLOR_WORDS, FACIAL_HAIR_WORDS, FRECKLE_WORDS,
+                                         GARMENT_WORDS, GLASSES_WORDS, HAIR_COLOR_WORDS, HAIR_STYLE_WORDS, HAT_WORDS,
+                                         NECKLINE_WORDS, PERSON_WORDS, SKIN_WORDS, HeadAttributes)
 
 _TEMPLATES = (
     "{a_person} with {hair} and {eyes} eyes{extras}",
@@ -71,6 +71,10 @@ def _extras(attrs: HeadAttributes, rng: random.Random) -> str:
         bits.append("with " + rng.choice(_LIPSTICK[attrs.lip_color]))
     if attrs.mouth_open and rng.random() < 0.7:
         bits.append(rng.choice(("mouth slightly open", "lips parted", "with an open mouth")))
+    if attrs.expression in EXPRESSION_WORDS and rng.random() < 0.7:
+        bits.append("with " + rng.choice(EXPRESSION_WORDS[attrs.expression]))
+    if attrs.freckles > 0 and rng.random() < 0.7:
+        bits.append("with " + rng.choice(FRECKLE_WORDS["freckles"]))
     rng.shuffle(bits)
     return "".join(", " + b for b in bits if b)
 

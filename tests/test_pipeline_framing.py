@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import yaml
 
+from models.assets import ASSETS_DIR
 from models.cameras import canonical_view
 from models.errors import PercheadError
 from models.evaluation.metrics import foreground_weighted_iou
@@ -12,7 +14,6 @@ from models.palette import palette
 from models.pipeline import CHECKPOINT_DIR, HeadPipeline
 from models.render import render
 from models.fitting.framing import Framing, canonicalise, estimate_framing
-from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 
 pytestmark = [pytest.mark.usefixtures("one_thread"),
               pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")]
@@ -20,8 +21,13 @@ pytestmark = [pytest.mark.usefixtures("one_thread"),
 
 @pytest.fixture(scope="module")
 def engine_map() -> np.ndarray:
-    batch = HeadSampler("bench", device="cpu").make_batch(list(BENCHMARK_SEEDS[:1]), size=256)
-    return batch.class_map[0, 0].numpy().astype(np.uint8)
+    """An engine map of the engine the shipped edit model learned from: the gallery's first sample (made by
+    scripts/build_sample_maps.py from an engine head; rebuilt with every retrain). Fresh maps of a newer engine are
+    not what this model decodes "as before" until it is retrained on them (issue 24)."""
+    from models.io.segmap import load_segmap
+
+    index = yaml.safe_load((ASSETS_DIR / "samples" / "index.yaml").read_text())
+    return load_segmap(ASSETS_DIR / "samples" / index["samples"][0]["file"], size=256).labels.astype(np.uint8)
 
 
 def _front_iou(pipe: HeadPipeline, labels: np.ndarray, style: torch.Tensor) -> float:

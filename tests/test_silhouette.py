@@ -101,14 +101,20 @@ def test_filling_leaves_a_head_that_already_matches_its_map() -> None:
     """Engine maps decode to heads whose render reaches the painted hair: the hair is not moved, and
     only a few clothes Gaussians at the steep shoulder edges (where a pixel of width is many of height)
     are lifted; the front view does not get worse."""
-    from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
+    import yaml
+
+    from models.assets import ASSETS_DIR
+    from models.io.segmap import load_segmap
 
     pal = palette()
-    batch = HeadSampler("bench", device="cpu").make_batch(list(BENCHMARK_SEEDS[:2]), size=256)
+    # maps of the engine the shipped edit model learned from: the gallery's first two samples (engine heads' class
+    # maps, rebuilt with every retrain; a newer engine's fresh maps are not what this model reproduces until then)
+    index = yaml.safe_load((ASSETS_DIR / "samples" / "index.yaml").read_text())["samples"]
+    maps = [load_segmap(ASSETS_DIR / "samples" / s["file"], size=256).labels for s in index[:2]]
     pipe = HeadPipeline(device="cpu", silhouette="off")
     cam = canonical_view().camera()
     for b in range(2):
-        labels = batch.class_map[b, 0].long()
+        labels = torch.from_numpy(maps[b].astype(np.int64))
         head = pipe.edit(labels.numpy().astype(np.uint8), torch.zeros(1, pipe.net("edit").cfg.style_dim))
         filled = fill_outline(head, labels)
         moved = (filled.means - head.means).norm(dim=-1) > 0.002  # [N] more than ~1 px

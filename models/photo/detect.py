@@ -40,6 +40,8 @@ MESH_CROP_SCALE = 2.0        # face-mesh input: a square this many face-box widt
 MESH_CROP_SIZE = 384         # ... resized to this many px (the mesh model itself reads 192 px)
 CLOSE_UP_MARGIN = 0.5        # grey margin (share of the longer side) added when the first detection finds nothing
 RETRY_MIN_SCORE = 0.6        # retries (margin, turns) look harder, so they need a surer face than the first try
+SURE_SCORE = 0.8             # below this, an upright face is checked against the photo turned (a face upside down
+                             # can still score 0.66 upright; turned the right way up it scores far higher)
 MESH_PASSES = 2              # a second mesh pass when the first one's roll disagrees with the detector's
 MESH_ROLL_TOLERANCE = math.radians(5.0)
 _CHATTER = re.compile(r"^(INFO: Created TensorFlow Lite|WARNING: All log messages before absl|"
@@ -142,7 +144,14 @@ class MediaPipeFaces:
         misplaced box at the wrong turn).
         """
         faces = self._detect_upright(rgb)
-        if faces:
+        if faces and faces[0].score >= SURE_SCORE:
+            return faces
+        if faces:  # an unsure face: the photo may be turned (lost EXIF rotation) and still look like a face
+            turns = {k: [f for f in self._detect_upright(np.rot90(rgb, k)) if f.score >= RETRY_MIN_SCORE]
+                     for k in (1, 2, 3)}
+            best = max(turns, key=lambda k: max((f.score for f in turns[k]), default=0.0))
+            if turns[best] and turns[best][0].score > faces[0].score:
+                return [_unturn(f, best, rgb.shape[1], rgb.shape[0]) for f in turns[best]]
             return faces
         # a face filling the frame, cut at its edges (a close selfie), is found again with a margin around it
         pad = int(CLOSE_UP_MARGIN * max(rgb.shape[:2]))

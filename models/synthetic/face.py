@@ -16,6 +16,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
+from models.cameras import canonical_view
 from models.synthetic.basis import HeadBasis, load_basis, phenotype_features
 from models.synthetic.geometry import GOLDEN_ANGLE, frame_quats, normalize, smoothstep, stratified_uv, tangent_of
 from models.synthetic.parts import Part, hairline, light_dirs, shade, shade_strands, strand_colour
@@ -29,6 +30,13 @@ NECK_BOTTOM = -0.23              # the neck below the mesh runs down to here, un
 IRIS_DEG, PUPIL_DEG = 21.0, 7.5  # angular radii on the eyeball (an 11.7 mm iris on a 16.7 mm eyeball)
 EYE_CAP_DEG = 58.0               # the part of the eyeball that is ever seen through the lids
 CLOSE_DENSITY = 4.0              # skin sites per area around the eyes and lips, over the back of the head's
+# Where every head's eyes and mouth go: the mean head's eye centres and lip centroid, then moved by this similarity
+# of the canonical image (scale about its centre, shift in units of its side; x right, y down) so that the engine's
+# eye and mouth classes centre where they always have (assets/segmap_framing.yaml, the framing normaliser's and
+# the photo aligner's reference: a class's centroid is not its eyeball's or lip centroid's projection). Measured
+# on 128 training-stream heads: the classes' centroids before, against that file's means.
+FRAME_SCALE = 0.9586
+FRAME_SHIFT = (0.0007, -0.0041)
 BROW_REGION = 0.72               # share of the basis's eyebrow move that makes a triangle part of a brow
 
 
@@ -55,6 +63,8 @@ class FaceModel:
     neighbour_count: Tensor       # [V]
     lip_weight: Tensor            # [V] 0..1: lip colour, softened over one ring at the lip line
     radial_fill: Tensor           # [G] the anchor each radial ray reads (misses read their nearest hit)
+    lips: Tensor                  # [V] bool: the lip vertices (the mouth's place for framing)
+    frame_points: Tensor          # [3, 3] the mean head's eye centres and mouth: where every head's go
 
 
 def _adjacency(faces: Tensor, n: int) -> tuple[Tensor, Tensor]:
@@ -165,6 +175,14 @@ def face_model(device: str, skin: int, brows: int, beard: int, teeth: int, lashe
     def sites_to(s: SurfaceSites) -> SurfaceSites:
         return SurfaceSites(dev(s.triangles), dev(s.weights), dev(s.covered), dev(s.density))
 
+    frame_points = torch.cat([eyes, t[lips].mean(0, keepdim=True)])          # [3, 3]
+    view = canonical_view()
+    o = view.orbit
+    side = 2 * (o.radius - frame_points[:, 2]) * math.tan(math.radians(o.fov_deg) / 2)  # [3] image side at depth, m
+    target_y = o.target[1]
+    frame_points = torch.stack([FRAME_SCALE * frame_points[:, 0] + FRAME_SHIFT[0] * side,
+                                target_y + FRAME_SCALE * (frame_points[:, 1] - target_y) - FRAME_SHIFT[1] * side,
+                                frame_points[:, 2]], -1)
     return FaceModel(
         basis=load_basis(device), skin=sites_to(skin_sites), skin_face=dev(site_pos[:, :2]),
         skin_front=dev(smoothstep(-0.02, 0.05, site_pos[:, 2])), brows=sites_to(brow_sites),
@@ -172,7 +190,8 @@ def face_model(device: str, skin: int, brows: int, beard: int, teeth: int, lashe
         lash_a=dev(torch.cat(lash_a)), lash_b=dev(torch.cat(lash_b)), lash_t=dev(torch.cat(lash_t)),
         lash_side=dev(torch.cat(lash_side)), teeth=dev(anchor),
         teeth_offset=dev(tooth - t[anchor]), teeth_upper=dev(upper), neighbours=dev(neighbours),
-        neighbour_count=dev(count), lip_weight=dev(lip_weight), radial_fill=dev(fill))
+        neighbour_count=dev(count), lip_weight=dev(lip_weight), radial_fill=dev(fill), lips=dev(lips),
+        frame_points=dev(frame_points))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +222,7 @@ def face_mesh(model: FaceModel, P: dict[str, Tensor], identity_noise: Tensor) ->
     feats = phenotype_features(*(P[k][:, 0] for k in ("gender", "age", "muscle", "weight", "proportions",
                                                        "african", "asian")))
     identity = b.identity(feats, identity_noise * P["variety"][:, :1])
-    v = b.vertices(identity, P["expression"][:, 0])
+    v = frame_like_the_mean(model, b.vertices(identity), b.vertices(identity, P["expression"][:, 0]))
     f = b.faces
     fn = torch.linalg.cross(v[:, f[:, 1]] - v[:, f[:, 0]], v[:, f[:, 2]] - v[:, f[:, 0]], dim=-1)  # [B, F, 3]
     normals = torch.zeros_like(v).index_add_(1, f.flatten(), fn.repeat_interleave(3, 1))
@@ -218,6 +237,25 @@ def face_mesh(model: FaceModel, P: dict[str, Tensor], identity_noise: Tensor) ->
     rows, cols = b.radial_grid
     radial = (points - torch.tensor(HEAD_CENTRE, device=v.device)).norm(dim=-1).view(-1, rows, cols)
     return FaceMesh(v, normals, cavity, eyes, radial)
+
+
+def frame_like_the_mean(model: FaceModel, neutral: Tensor, v: Tensor) -> Tensor:
+    """``v`` [B, V, 3] moved and scaled (about its own eyes and mouth, depth kept) so that its neutral face's eye
+    centres and mouth sit, in least squares across the view, where the mean head's do.
+
+    Why: the canonical view fixes where a face is (the seg maps' and photos' framing: photos are aligned by their
+    eyes and mouth the same way, models/photo/), and the framing normaliser (models/fitting/framing.py) reads a
+    map framed outside the engine's own spread as moved. Real heads differ in eye spacing and mouth height; framed
+    by them, the engine's maps keep that spread as small as it always was, and a head's proportions stay its own.
+    The neutral face decides, so an open mouth does not move the head."""
+    eyes = model.basis.eye_centres(neutral)                                           # [B, 2, 3]
+    src = torch.cat([eyes, neutral[:, model.lips].mean(1, keepdim=True)], 1)[..., :2]   # [B, 3, 2] x, y
+    dst = model.frame_points[None, :, :2]
+    sc, dc = src.mean(1, keepdim=True), dst.mean(1, keepdim=True)
+    scale = ((src - sc) * (dst - dc)).sum((1, 2)) / (src - sc).square().sum((1, 2))    # [B]
+    centre = torch.cat([sc, torch.zeros_like(sc[..., :1])], -1)                       # [B, 1, 3] (depth kept)
+    target = torch.cat([dc.expand_as(sc), torch.zeros_like(sc[..., :1])], -1)
+    return (v - centre) * scale[:, None, None] + target
 
 
 def radius_along(mesh_radial: Tensor, d: Tensor) -> Tensor:
@@ -499,14 +537,16 @@ def neck_part(model: FaceModel, mesh: FaceMesh, P: dict[str, Tensor], noise: Ten
     y_top = top[..., 1]
     y = y_top + (NECK_BOTTOM - y_top) * v
     drop = (y_top - y)
-    flare = 0.9 * (-0.16 - y).clamp_min(0)
+    flare = 0.9 * (-0.16 - y).clamp_min(0) + 0.12 * drop  # a neck widens a little down to the collarbones
     out = normalize((top - centre) * torch.tensor([1.0, 0.0, 1.0], device=dev))
     means = torch.stack([top[..., 0], y, top[..., 2] + 0.12 * drop.clamp_max(0.06) * 0.5], -1) + out * flare[..., None]
     spacing = torch.sqrt(2 * math.pi * P["neck_width"] * (y_top - NECK_BOTTOM).mean(1, keepdim=True) / n)
     scales = torch.stack([spacing.expand(B, n) * 0.75, spacing.expand(B, n) * 0.75, torch.full((B, n), 4e-4,
                                                                                                 device=dev)], -1)
     up = torch.tensor([0.0, 1.0, 0.0], device=dev).expand(B, n, 3)
-    tone = P["skin_rgb"] * (1 + 0.03 * (noise[..., 2:3] - 0.5))
+    # the face's average warmth (skin_part warms cheeks, nose and ears), so the neck is the same skin
+    tone = P["skin_rgb"] * (1 + 0.03 * (noise[..., 2:3] - 0.5)) * (1 - 0.04 * torch.tensor([0.0, 1.0, 0.85],
+                                                                                           device=dev))
     jaw_shadow = smoothstep(0.05, 0.0, drop) * (out[..., 2] > 0).float()
     rgb = shade(tone, out, P, 1 - 0.35 * jaw_shadow)
     in_v = (P["nl_v_neck"] > 0) & (out[..., 2] > 0.2) & (means[..., 0].abs() < 0.05)

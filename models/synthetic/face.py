@@ -37,6 +37,7 @@ CLOSE_DENSITY = 4.0              # skin sites per area around the eyes and lips,
 # on 128 training-stream heads: the classes' centroids before, against that file's means.
 FRAME_SCALE = 0.9586
 FRAME_SHIFT = (0.0007, -0.0041)
+CREASE_DARKENING = 30.0         # occlusion per metre of a vertex's depth below its neighbours (0.3 mm: 1 %)
 BROW_REGION = 0.72               # share of the basis's eyebrow move that makes a triangle part of a brow
 
 
@@ -173,7 +174,7 @@ def face_model(device: str, skin: int, brows: int, beard: int, teeth: int, lashe
         return x.to(device)
 
     def sites_to(s: SurfaceSites) -> SurfaceSites:
-        return SurfaceSites(dev(s.triangles), dev(s.weights), dev(s.covered), dev(s.density))
+        return SurfaceSites(dev(s.triangles), dev(s.weights), dev(s.shared))
 
     frame_points = torch.cat([eyes, t[lips].mean(0, keepdim=True)])          # [3, 3]
     view = canonical_view()
@@ -230,6 +231,8 @@ def face_mesh(model: FaceModel, P: dict[str, Tensor], identity_noise: Tensor) ->
     pad = (model.neighbours.shape[1] - model.neighbour_count)[None, :, None]  # padded slots repeat the vertex
     mean_nb = (v[:, model.neighbours].sum(2) - pad * v) / model.neighbour_count[None, :, None]
     cavity = ((mean_nb - v) * normals).sum(-1)
+    # over one ring of neighbours: a crease darkens as a soft band, not as a line along its edge
+    cavity = 0.5 * cavity + 0.5 * (cavity[:, model.neighbours].sum(2) - pad[..., 0] * cavity) / model.neighbour_count
     eyes = b.eye_centres(v)
     anchor = b.radial_triangles[model.radial_fill].clamp_min(0)
     bary = b.radial_barycentric[model.radial_fill]
@@ -360,7 +363,7 @@ def skin_part(model: FaceModel, mesh: FaceMesh, P: dict[str, Tensor], noise: Ten
     inner = torch.tensor([0.36, 0.12, 0.12], device=dev)
     albedo = torch.where((labels == MOUTH)[..., None], inner.expand_as(albedo), albedo)
     # creases and hollows darker (under the nose, the lid folds, the lip line, the ear's bowl)
-    ao = (1 - 60.0 * cavity.clamp(0.0, 0.006)) * (1 - 0.45 * (labels == MOUTH).float())
+    ao = (1 - CREASE_DARKENING * cavity.clamp(0.0, 0.006)) * (1 - 0.45 * (labels == MOUTH).float())
     under_hair = smoothstep(0.16, 0.0, line - el) * (el < line).float() * P["has_hair"] * (1 - P["is_buzz"])
     ao = (ao * (1 - 0.22 * under_hair)).clamp(0.3, 1.0)
     scalp_rgb = 0.55 * P["hair_rgb"] + 0.45 * tone * 0.6

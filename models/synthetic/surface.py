@@ -24,8 +24,7 @@ class SurfaceSites:
 
     triangles: Tensor  # [n] long
     weights: Tensor    # [n, 3]
-    covered: Tensor    # [F] bool: the triangles the sites were drawn over
-    density: Tensor    # [F] relative site density per triangle (1 where uniform)
+    shared: Tensor     # [n] how many sites share the site's triangle (its Gaussian covers that share of it)
 
     def __len__(self) -> int:
         return int(self.triangles.shape[0])
@@ -34,48 +33,52 @@ class SurfaceSites:
 def surface_sites(vertices: Tensor, faces: Tensor, count: int, mask: Tensor | None = None,
                   density: Tensor | None = None, seed: int = 0) -> SurfaceSites:
     """``count`` sites over the triangles of ``vertices`` [V, 3] / ``faces`` [F, 3] where ``mask`` [F] (default
-    all), area-weighted times ``density`` [F] (default 1): a triangle gets floor or ceil of its share
-    (systematic sampling, so density is even without clumps), spread inside it by a low-discrepancy sequence."""
+    all): one on every such triangle (so no run of small triangles is left bare, which would show what lies behind
+    the surface), the rest area-weighted times ``density`` [F] (default 1; systematic sampling, so density is even
+    without clumps); inside a triangle, spread by a low-discrepancy sequence."""
     v0, v1, v2 = (vertices[faces[:, i]] for i in range(3))
     dens = torch.ones(len(faces), dtype=torch.float64) if density is None else density.double().cpu()
     area = 0.5 * torch.linalg.cross(v1 - v0, v2 - v0, dim=-1).norm(dim=-1).double().cpu() * dens
-    if mask is not None:
-        area = area * mask.double().cpu()
+    keep = torch.ones(len(faces), dtype=torch.bool) if mask is None else mask.cpu().bool()
+    area = area * keep.double()
     gen = torch.Generator().manual_seed(seed)
+    base = torch.nonzero(keep).flatten() if int(keep.sum()) <= count else torch.zeros(0, dtype=torch.long)
+    extra = count - len(base)
     cdf = torch.cumsum(area, 0) / area.sum()
     start = torch.rand(1, generator=gen, dtype=torch.float64)
-    marks = (torch.arange(count, dtype=torch.float64) + start) / count  # one mark per site, evenly spaced
-    tri = torch.searchsorted(cdf.cpu(), marks).clamp_max(len(area) - 1)
+    marks = (torch.arange(extra, dtype=torch.float64) + start) / max(extra, 1)  # one mark per site, evenly spaced
+    tri = torch.cat([base, torch.searchsorted(cdf, marks).clamp_max(len(area) - 1)])
     # a site's place in its triangle: the R2 sequence by the site's rank among its triangle's sites
     order = torch.argsort(tri, stable=True)
     first = torch.searchsorted(tri[order], tri[order], right=False)
     rank = torch.empty_like(tri)
     rank[order] = torch.arange(count) - first
+    shared = torch.bincount(tri, minlength=len(faces))[tri]
     offset = torch.rand(2, generator=gen, dtype=torch.float64)
     u = (offset[0] + 0.7548776662466927 * (rank + 1)) % 1.0
     w = (offset[1] + 0.5698402909980532 * (rank + 1)) % 1.0
     flip = u + w > 1.0  # fold the unit square onto the triangle
     u, w = torch.where(flip, 1 - u, u), torch.where(flip, 1 - w, w)
+    lone = shared == 1  # a triangle's only site sits at its centre
+    u, w = torch.where(lone, torch.full_like(u, 1 / 3), u), torch.where(lone, torch.full_like(w, 1 / 3), w)
     weights = torch.stack([1 - u - w, u, w], -1).float()
-    covered = torch.ones(len(faces), dtype=torch.bool) if mask is None else mask.cpu().bool()
-    return SurfaceSites(tri.to(vertices.device), weights.to(vertices.device), covered.to(vertices.device),
-                        dens.float().to(vertices.device))
+    return SurfaceSites(tri.to(vertices.device), weights.to(vertices.device), shared.float().to(vertices.device))
 
 
 def place_sites(vertices: Tensor, faces: Tensor, sites: SurfaceSites) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Each head's Gaussians at the sites: (means [B, n, 3], quats [B, n, 4], scales [B, n, 3], normals [B, n, 3])
-    for vertices [B, V, 3]. The tangent axes are as wide as the sites' spacing there on that head (the covered,
-    density-weighted area over the number of sites, over the site's own density), a little more (``OVERLAP``)."""
+    for vertices [B, V, 3]. Each lies in its triangle's plane and covers its share of the triangle on that head:
+    tangent axes of the square root of that share's area, or half the triangle's longest edge over its sites (a
+    sliver), a little more (``OVERLAP``), and a thin normal axis."""
     corners = vertices[:, faces[sites.triangles]]                        # [B, n, 3, 3]
     means = (corners * sites.weights[None, :, :, None]).sum(2)
     e1 = corners[:, :, 1] - corners[:, :, 0]
     e2 = corners[:, :, 2] - corners[:, :, 0]
-    normal = normalize(torch.linalg.cross(e1, e2, dim=-1))
-    covered = faces[sites.covered]
-    area = 0.5 * torch.linalg.cross(vertices[:, covered[:, 1]] - vertices[:, covered[:, 0]],
-                                    vertices[:, covered[:, 2]] - vertices[:, covered[:, 0]], dim=-1).norm(dim=-1)
-    weighted = (area * sites.density[sites.covered]).sum(1)                   # [B]
-    s = torch.sqrt(weighted[:, None] / (len(sites) * sites.density[sites.triangles][None])) * OVERLAP  # [B, n]
+    cross = torch.linalg.cross(e1, e2, dim=-1)
+    normal = normalize(cross)
+    area = 0.5 * cross.norm(dim=-1)                                       # [B, n]
+    longest = torch.stack([e1.norm(dim=-1), e2.norm(dim=-1), (e2 - e1).norm(dim=-1)], -1).amax(-1)
+    s = torch.maximum(torch.sqrt(area / sites.shared), 0.5 * longest / sites.shared) * OVERLAP
     quats = frame_quats(e1, torch.linalg.cross(normal, e1, dim=-1))
     scales = torch.stack([s, s, s * FLATNESS], -1)
     return means, quats, scales, normal

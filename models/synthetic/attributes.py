@@ -16,6 +16,8 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from models.assets import read_data
+
 # ---- vocabularies ---------------------------------------------------------------------------
 HAIR_STYLES = ("bald", "buzz", "short", "side_part", "bob", "long_straight", "long_wavy",
                "ponytail", "bun", "afro")
@@ -70,74 +72,31 @@ REFERENCE_COLORS: dict[str, dict[str, tuple[int, int, int]]] = {
 }
 # Natural lips are the skin tone shifted towards red and darker (see ``natural_lip_color``).
 
-# ---- words used in captions (several synonyms per value) ----------------------------------
-HAIR_COLOR_WORDS = {
-    "black": ("black", "jet-black", "raven"), "dark_brown": ("dark brown", "deep brown", "chocolate brown"),
-    "brown": ("brown", "chestnut", "medium brown"), "auburn": ("auburn", "reddish-brown", "copper-brown"),
-    "red": ("red", "ginger", "copper red"), "blonde": ("blonde", "golden blonde", "fair"),
-    "platinum": ("platinum", "platinum blonde", "icy blonde"), "grey": ("grey", "gray", "silver-grey"),
-    "white": ("white", "snow-white", "silver-white"), "blue": ("blue", "dyed blue", "electric blue"),
-    "pink": ("pink", "dyed pink", "bubblegum pink"), "green": ("green", "dyed green", "emerald green"),
-    "purple": ("purple", "dyed purple", "violet"),
-}
-HAIR_STYLE_WORDS = {
-    "bald": ("bald", "shaved", "hairless"), "buzz": ("buzz-cut", "buzzed", "close-cropped"),
-    "short": ("short", "short cropped", "neat short"), "side_part": ("side-parted", "side-swept", "side part with a fringe of"),
-    "bob": ("bob-cut", "chin-length bob of", "bob of"), "long_straight": ("long straight", "long sleek", "long, straight"),
-    "long_wavy": ("long wavy", "long curly", "flowing wavy"), "ponytail": ("ponytailed", "tied-back ponytail of", "pulled-back ponytail of"),
-    "bun": ("bun of", "tied-up bun of", "top-knot of"), "afro": ("afro", "big curly afro of", "voluminous curly"),
-}
-EYE_COLOR_WORDS = {
-    "dark_brown": ("dark brown", "deep brown", "almost black"), "brown": ("brown", "warm brown", "chestnut"),
-    "amber": ("amber", "golden brown", "honey"), "hazel": ("hazel", "green-brown", "hazel"),
-    "green": ("green", "emerald", "sea-green"), "blue": ("blue", "bright blue", "sky-blue"),
-    "grey": ("grey", "gray", "steel grey"),
-}
-SKIN_WORDS = {
-    "very_light": ("very fair", "pale", "porcelain"), "light": ("fair", "light", "light"),
-    "light_medium": ("light olive", "light-medium", "warm beige"), "medium": ("medium", "olive", "golden"),
-    "tan": ("tan", "tanned", "caramel"), "brown": ("brown", "medium brown", "bronze"),
-    "dark": ("dark", "dark brown", "deep brown"), "very_dark": ("very dark", "deep ebony", "very deep brown"),
-}
-GARMENT_WORDS = {
-    "black": ("black",), "white": ("white",), "grey": ("grey", "gray"), "navy": ("navy", "navy blue", "dark blue"),
-    "blue": ("blue", "royal blue"), "red": ("red", "bright red"), "burgundy": ("burgundy", "wine-red", "maroon"),
-    "green": ("green", "forest green"), "olive": ("olive", "khaki green"), "yellow": ("yellow", "mustard"),
-    "orange": ("orange",), "pink": ("pink", "rose"), "purple": ("purple", "violet"),
-    "beige": ("beige", "cream", "sand"), "brown": ("brown", "tan-brown"), "teal": ("teal", "turquoise"),
-}
-NECKLINE_WORDS = {
-    "crew": ("crew-neck top", "t-shirt", "round-neck sweater"), "v_neck": ("v-neck top", "v-neck sweater", "v-neck shirt"),
-    "collar": ("collared shirt", "shirt with a collar", "button-up shirt"), "turtleneck": ("turtleneck", "roll-neck sweater", "polo-neck jumper"),
-}
-FACIAL_HAIR_WORDS = {
-    "stubble": ("stubble", "a five o'clock shadow", "a stubbly jaw"), "moustache": ("a moustache", "a mustache", "a thick moustache"),
-    "goatee": ("a goatee", "a chin beard", "a goatee beard"), "full_beard": ("a full beard", "a thick beard", "a bushy beard"),
-}
-GLASSES_WORDS = {
-    "round": ("round glasses", "round spectacles", "circular glasses"),
-    "rectangular": ("rectangular glasses", "square-framed glasses", "rectangular spectacles"),
-    "sunglasses": ("sunglasses", "dark sunglasses", "shades"),
-}
-EXPRESSION_WORDS = {
-    "slight_smile": ("a faint smile", "a slight smile", "a gentle smile"),
-    "smile": ("a big smile", "a broad smile", "a wide smile"),
-    "raised_brows": ("raised eyebrows", "eyebrows raised"),
-    "frown": ("a frown", "a stern frown"),
-    "squint": ("narrowed eyes", "a squint", "squinting eyes"),
-    "blink": ("eyes closed", "closed eyes", "shut eyes"),
-    "pout": ("a pout", "pursed lips", "pouting lips"),
-}  # neutral goes unsaid; open_mouth is said as before (captions.py)
-FRECKLE_WORDS = {"freckles": ("freckles",)}
-HAT_WORDS = {"beanie": ("a beanie", "a knit beanie", "a woolly hat"), "cap": ("a baseball cap", "a cap", "a peaked cap")}
-PERSON_WORDS = {
-    ("woman", "young"): ("young woman", "girl", "young lady"), ("woman", "adult"): ("woman", "lady", "woman"),
-    ("woman", "older"): ("older woman", "elderly woman", "senior woman"),
-    ("man", "young"): ("young man", "guy", "young guy"), ("man", "adult"): ("man", "gentleman", "man"),
-    ("man", "older"): ("older man", "elderly man", "senior man"),
-    ("androgynous", "young"): ("young person", "youth", "young adult"), ("androgynous", "adult"): ("person", "adult", "individual"),
-    ("androgynous", "older"): ("older person", "elderly person", "senior"),
-}
+# ---- words used in captions (several synonyms per value): assets/engine/caption_words.yaml ------------------
+CAPTION_WORDS = "engine/caption_words.yaml"  # under assets/
+_WORDS = read_data(CAPTION_WORDS)
+
+
+def _word_table(name: str) -> dict[str, tuple[str, ...]]:
+    return {value: tuple(words) for value, words in _WORDS[name].items()}
+
+
+HAIR_COLOR_WORDS = _word_table("hair_color")
+HAIR_STYLE_WORDS = _word_table("hair_style")
+EYE_COLOR_WORDS = _word_table("eye_color")
+SKIN_WORDS = _word_table("skin")
+GARMENT_WORDS = _word_table("garment")
+NECKLINE_WORDS = _word_table("neckline")
+FACIAL_HAIR_WORDS = _word_table("facial_hair")
+GLASSES_WORDS = _word_table("glasses")
+EXPRESSION_WORDS = _word_table("expression")  # neutral goes unsaid; open_mouth is said as before (captions.py)
+FRECKLE_WORDS = _word_table("freckles")
+HAT_WORDS = _word_table("hat")
+LIPSTICK_WORDS = _word_table("lipstick")
+PERSON_WORDS = {tuple(key.split()): words for key, words in _word_table("person").items()}  # (presentation, age)
+BALD_WORDS = tuple(_WORDS["bald"])
+MOUTH_OPEN_WORDS = tuple(_WORDS["mouth_open"])
+CAPTION_TEMPLATES = tuple(_WORDS["templates"])
 
 
 @dataclass

@@ -9,24 +9,10 @@ from __future__ import annotations
 
 import random
 
-from models.synthetic.attributes import (EXPRESSION_WORDS, EYE_COLOR_WORDS, FACIAL_HAIR_WORDS, FRECKLE_WORDS,
-                                         GARMENT_WORDS, GLASSES_WORDS, HAIR_COLOR_WORDS, HAIR_STYLE_WORDS, HAT_WORDS,
-                                         NECKLINE_WORDS, PERSON_WORDS, SKIN_WORDS, HeadAttributes)
-
-_TEMPLATES = (
-    "{a_person} with {hair} and {eyes} eyes{extras}",
-    "{A_person} with {hair}, {eyes} eyes and {skin} skin{extras}",
-    "portrait of {a_person} with {hair}{extras}",
-    "{Hair}, {eyes} eyes, {skin} skin: {a_person}{extras}",
-    "3D head of {a_person}: {hair}, {eyes} eyes{extras}",
-    "{a_person} who has {hair} and {skin} skin{extras}",
-    "close-up of {a_person}, {hair}, {eyes} eyes{extras}",
-    "{A_person} with {skin} skin and {hair}{extras}",
-    "head and shoulders of {a_person} with {hair}{extras}",
-    "{person}, {hair}, {eyes} eyes, {skin} skin{extras}",
-)
-_LIPSTICK = {"red": ("red lipstick", "bright red lips"), "pink": ("pink lipstick", "pink lips"),
-             "berry": ("berry lipstick", "dark berry lips"), "nude": ("nude lipstick", "nude lips")}
+from models.synthetic.attributes import (BALD_WORDS, CAPTION_TEMPLATES, EXPRESSION_WORDS, EYE_COLOR_WORDS,
+                                         FACIAL_HAIR_WORDS, FRECKLE_WORDS, GARMENT_WORDS, GLASSES_WORDS, HAIR_COLOR_WORDS,
+                                         HAIR_STYLE_WORDS, HAT_WORDS, LIPSTICK_WORDS, MOUTH_OPEN_WORDS, NECKLINE_WORDS,
+                                         PERSON_WORDS, SKIN_WORDS, HeadAttributes)
 
 
 def _article(word: str) -> str:
@@ -36,7 +22,7 @@ def _article(word: str) -> str:
 def hair_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
     """'long wavy auburn hair', 'a bun of blonde hair', 'a bald head'."""
     if attrs.hair_style == "bald":
-        return rng.choice(("a bald head", "a shaved head", "a bald, hairless head"))
+        return rng.choice(BALD_WORDS)
     colour = rng.choice(HAIR_COLOR_WORDS[attrs.hair_color])
     style = rng.choice(HAIR_STYLE_WORDS[attrs.hair_style])
     if style.endswith(" of"):
@@ -68,9 +54,9 @@ def _extras(attrs: HeadAttributes, rng: random.Random) -> str:
         accessory = attrs.glasses != "none" or attrs.hat != "none"  # one is not "dressed in" glasses
         bits.append((("wearing ", "with ") if accessory else ("wearing ", "in ", "dressed in "))[rng.randrange(2 + (not accessory))] + joined)
     if attrs.lip_color != "natural" and rng.random() < 0.8:
-        bits.append("with " + rng.choice(_LIPSTICK[attrs.lip_color]))
+        bits.append("with " + rng.choice(LIPSTICK_WORDS[attrs.lip_color]))
     if attrs.mouth_open and rng.random() < 0.7:
-        bits.append(rng.choice(("mouth slightly open", "lips parted", "with an open mouth")))
+        bits.append(rng.choice(MOUTH_OPEN_WORDS))
     if attrs.expression in EXPRESSION_WORDS and rng.random() < 0.7:
         bits.append("with " + rng.choice(EXPRESSION_WORDS[attrs.expression]))
     if attrs.freckles > 0 and rng.random() < 0.7:
@@ -84,7 +70,7 @@ def caption(attrs: HeadAttributes, rng: random.Random | None = None) -> str:
     rng = random.Random(attrs.seed * 7 + 3) if rng is None else rng
     person = rng.choice(PERSON_WORDS[(attrs.presentation, attrs.age)])
     hair = hair_phrase(attrs, rng)
-    template = rng.choice(_TEMPLATES)
+    template = rng.choice(CAPTION_TEMPLATES)
     text = template.format(
         a_person=f"{_article(person)} {person}", A_person=f"{_article(person).capitalize()} {person}", person=person,
         hair=hair, Hair=hair[:1].upper() + hair[1:], eyes=rng.choice(EYE_COLOR_WORDS[attrs.eye_color]),

@@ -174,7 +174,7 @@ def face_model(device: str, skin: int, brows: int, beard: int, teeth: int, lashe
         return x.to(device)
 
     def sites_to(s: SurfaceSites) -> SurfaceSites:
-        return SurfaceSites(dev(s.triangles), dev(s.weights), dev(s.shared))
+        return SurfaceSites(dev(s.triangles), dev(s.weights), dev(s.share))
 
     frame_points = torch.cat([eyes, t[lips].mean(0, keepdim=True)])          # [3, 3]
     view = canonical_view()

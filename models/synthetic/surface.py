@@ -24,7 +24,9 @@ class SurfaceSites:
 
     triangles: Tensor  # [n] long
     weights: Tensor    # [n, 3]
-    shared: Tensor     # [n] how many sites share the site's triangle (its Gaussian covers that share of it)
+    share: Tensor      # [n] the part of its triangle's area a site's Gaussian covers: 1 / (sites on the triangle)
+    #                    where every triangle has a site; more where sites are sparser than triangles (a low
+    #                    Gaussian budget), so the surface stays closed
 
     def __len__(self) -> int:
         return int(self.triangles.shape[0])
@@ -38,9 +40,9 @@ def surface_sites(vertices: Tensor, faces: Tensor, count: int, mask: Tensor | No
     without clumps); inside a triangle, spread by a low-discrepancy sequence."""
     v0, v1, v2 = (vertices[faces[:, i]] for i in range(3))
     dens = torch.ones(len(faces), dtype=torch.float64) if density is None else density.double().cpu()
-    area = 0.5 * torch.linalg.cross(v1 - v0, v2 - v0, dim=-1).norm(dim=-1).double().cpu() * dens
+    raw = 0.5 * torch.linalg.cross(v1 - v0, v2 - v0, dim=-1).norm(dim=-1).double().cpu()
     keep = torch.ones(len(faces), dtype=torch.bool) if mask is None else mask.cpu().bool()
-    area = area * keep.double()
+    area = raw * dens * keep.double()
     gen = torch.Generator().manual_seed(seed)
     base = torch.nonzero(keep).flatten() if int(keep.sum()) <= count else torch.zeros(0, dtype=torch.long)
     extra = count - len(base)
@@ -54,6 +56,10 @@ def surface_sites(vertices: Tensor, faces: Tensor, count: int, mask: Tensor | No
     rank = torch.empty_like(tri)
     rank[order] = torch.arange(count) - first
     shared = torch.bincount(tri, minlength=len(faces))[tri]
+    share = 1.0 / shared.double()
+    if len(base) == 0:  # fewer sites than triangles: a site stands for its mark's area, spread beyond its triangle
+        stands_for = area.sum() / max(count, 1) / dens[tri]
+        share = torch.maximum(share, stands_for / raw[tri].clamp_min(1e-12))
     offset = torch.rand(2, generator=gen, dtype=torch.float64)
     u = (offset[0] + 0.7548776662466927 * (rank + 1)) % 1.0
     w = (offset[1] + 0.5698402909980532 * (rank + 1)) % 1.0
@@ -62,13 +68,13 @@ def surface_sites(vertices: Tensor, faces: Tensor, count: int, mask: Tensor | No
     lone = shared == 1  # a triangle's only site sits at its centre
     u, w = torch.where(lone, torch.full_like(u, 1 / 3), u), torch.where(lone, torch.full_like(w, 1 / 3), w)
     weights = torch.stack([1 - u - w, u, w], -1).float()
-    return SurfaceSites(tri.to(vertices.device), weights.to(vertices.device), shared.float().to(vertices.device))
+    return SurfaceSites(tri.to(vertices.device), weights.to(vertices.device), share.float().to(vertices.device))
 
 
 def place_sites(vertices: Tensor, faces: Tensor, sites: SurfaceSites) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Each head's Gaussians at the sites: (means [B, n, 3], quats [B, n, 4], scales [B, n, 3], normals [B, n, 3])
     for vertices [B, V, 3]. Each lies in its triangle's plane and covers its share of the triangle on that head:
-    tangent axes of the square root of that share's area, or half the triangle's longest edge over its sites (a
+    tangent axes of the square root of that share's area, or half the triangle's longest edge times the share (a
     sliver), a little more (``OVERLAP``), and a thin normal axis."""
     corners = vertices[:, faces[sites.triangles]]                        # [B, n, 3, 3]
     means = (corners * sites.weights[None, :, :, None]).sum(2)
@@ -78,7 +84,7 @@ def place_sites(vertices: Tensor, faces: Tensor, sites: SurfaceSites) -> tuple[T
     normal = normalize(cross)
     area = 0.5 * cross.norm(dim=-1)                                       # [B, n]
     longest = torch.stack([e1.norm(dim=-1), e2.norm(dim=-1), (e2 - e1).norm(dim=-1)], -1).amax(-1)
-    s = torch.maximum(torch.sqrt(area / sites.shared), 0.5 * longest / sites.shared) * OVERLAP
+    s = torch.maximum(torch.sqrt(area * sites.share), 0.5 * longest * sites.share.clamp_max(1.0)) * OVERLAP
     quats = frame_quats(e1, torch.linalg.cross(normal, e1, dim=-1))
     scales = torch.stack([s, s, s * FLATNESS], -1)
     return means, quats, scales, normal

@@ -73,12 +73,12 @@ REFERENCE_COLORS: dict[str, dict[str, tuple[int, int, int]]] = {
 # Natural lips are the skin tone shifted towards red and darker (see ``natural_lip_color``).
 
 # ---- words used in captions (several synonyms per value): assets/engine/caption_words.yaml ------------------
-CAPTION_WORDS = "engine/caption_words.yaml"  # under assets/
-_WORDS = read_data(CAPTION_WORDS)
+CAPTION_WORDS_FILE = "engine/caption_words.yaml"  # under assets/
+_CAPTION_DATA = read_data(CAPTION_WORDS_FILE)
 
 
 def _word_table(name: str) -> dict[str, tuple[str, ...]]:
-    return {value: tuple(words) for value, words in _WORDS[name].items()}
+    return {value: tuple(words) for value, words in _CAPTION_DATA[name].items()}
 
 
 HAIR_COLOR_WORDS = _word_table("hair_color")
@@ -92,11 +92,11 @@ GLASSES_WORDS = _word_table("glasses")
 EXPRESSION_WORDS = _word_table("expression")  # neutral goes unsaid; open_mouth is said as before (captions.py)
 FRECKLE_WORDS = _word_table("freckles")
 HAT_WORDS = _word_table("hat")
-LIPSTICK_WORDS = _word_table("lipstick")
+LIPSTICK_PHRASES = _word_table("lipstick")
 PERSON_WORDS = {tuple(key.split()): words for key, words in _word_table("person").items()}  # (presentation, age)
-BALD_WORDS = tuple(_WORDS["bald"])
-MOUTH_OPEN_WORDS = tuple(_WORDS["mouth_open"])
-CAPTION_TEMPLATES = tuple(_WORDS["templates"])
+BALD_PHRASES = tuple(_CAPTION_DATA["bald"])
+MOUTH_OPEN_PHRASES = tuple(_CAPTION_DATA["mouth_open"])
+CAPTION_TEMPLATES = tuple(_CAPTION_DATA["templates"])
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 
-from models.synthetic.attributes import (BALD_WORDS, CAPTION_TEMPLATES, EXPRESSION_WORDS, EYE_COLOR_WORDS,
+from models.synthetic.attributes import (BALD_PHRASES, CAPTION_TEMPLATES, EXPRESSION_WORDS, EYE_COLOR_WORDS,
                                          FACIAL_HAIR_WORDS, FRECKLE_WORDS, GARMENT_WORDS, GLASSES_WORDS, HAIR_COLOR_WORDS,
-                                         HAIR_STYLE_WORDS, HAT_WORDS, LIPSTICK_WORDS, MOUTH_OPEN_WORDS, NECKLINE_WORDS,
+                                         HAIR_STYLE_WORDS, HAT_WORDS, LIPSTICK_PHRASES, MOUTH_OPEN_PHRASES, NECKLINE_WORDS,
                                          PERSON_WORDS, SKIN_WORDS, HeadAttributes)
 
 
@@ -22,7 +22,7 @@ def _article(word: str) -> str:
 def hair_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
     """'long wavy auburn hair', 'a bun of blonde hair', 'a bald head'."""
     if attrs.hair_style == "bald":
-        return rng.choice(BALD_WORDS)
+        return rng.choice(BALD_PHRASES)
     colour = rng.choice(HAIR_COLOR_WORDS[attrs.hair_color])
     style = rng.choice(HAIR_STYLE_WORDS[attrs.hair_style])
     if style.endswith(" of"):
@@ -54,9 +54,9 @@ def _extras(attrs: HeadAttributes, rng: random.Random) -> str:
         accessory = attrs.glasses != "none" or attrs.hat != "none"  # one is not "dressed in" glasses
         bits.append((("wearing ", "with ") if accessory else ("wearing ", "in ", "dressed in "))[rng.randrange(2 + (not accessory))] + joined)
     if attrs.lip_color != "natural" and rng.random() < 0.8:
-        bits.append("with " + rng.choice(LIPSTICK_WORDS[attrs.lip_color]))
+        bits.append("with " + rng.choice(LIPSTICK_PHRASES[attrs.lip_color]))
     if attrs.mouth_open and rng.random() < 0.7:
-        bits.append(rng.choice(MOUTH_OPEN_WORDS))
+        bits.append(rng.choice(MOUTH_OPEN_PHRASES))
     if attrs.expression in EXPRESSION_WORDS and rng.random() < 0.7:
         bits.append("with " + rng.choice(EXPRESSION_WORDS[attrs.expression]))
     if attrs.freckles > 0 and rng.random() < 0.7:

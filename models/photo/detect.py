@@ -42,8 +42,12 @@ CLOSE_UP_MARGIN = 0.5        # grey margin (share of the longer side) added when
 RETRY_MIN_SCORE = 0.6        # retries (margin, turns) look harder, so they need a surer face than the first try
 SURE_SCORE = 0.8             # below this, an upright face is checked against the photo turned (a face upside down
                              # can still score 0.66 upright; turned the right way up it scores far higher)
+TURN_MARGIN = 0.1            # ... and the turn kept only when it scores this much more (a face turned 30 degrees to
+                             # one side scores 0.72 upright and can score 0.76 at a quarter turn; an upside-down
+                             # face turned right scores 0.2-0.3 more)
 MESH_PASSES = 2              # a second mesh pass when the first one's roll disagrees with the detector's
 MESH_ROLL_TOLERANCE = math.radians(5.0)
+DOUBTFUL_ROLL = math.radians(40.0)  # a detector roll beyond this is checked against an upright start
 _CHATTER = re.compile(r"^(INFO: Created TensorFlow Lite|WARNING: All log messages before absl|"
                       r"[WI]\d{4} .*(inference_feedback_manager|gl_context|landmark_projection_calculator))")
 
@@ -58,6 +62,7 @@ class FaceBox:
     y1: float
     score: float
     eyes: tuple[tuple[float, float], tuple[float, float]] | None = None  # the subject's right eye, then left eye
+    turn_roll: float = 0.0  # the roll of an upright face in the turn of the photo the face was found in (0: as is)
 
     @property
     def width(self) -> float:
@@ -150,7 +155,7 @@ class MediaPipeFaces:
             turns = {k: [f for f in self._detect_upright(np.rot90(rgb, k)) if f.score >= RETRY_MIN_SCORE]
                      for k in (1, 2, 3)}
             best = max(turns, key=lambda k: max((f.score for f in turns[k]), default=0.0))
-            if turns[best] and turns[best][0].score > faces[0].score:
+            if turns[best] and turns[best][0].score > faces[0].score + TURN_MARGIN:
                 return [_unturn(f, best, rgb.shape[1], rgb.shape[0]) for f in turns[best]]
             return faces
         # a face filling the frame, cut at its edges (a close selfie), is found again with a margin around it
@@ -189,7 +194,21 @@ class MediaPipeFaces:
         if face is None:
             return self._mesh(rgb)
         side = MESH_CROP_SCALE * max(face.width, face.y1 - face.y0)
-        centre, roll, found = face.centre, face.roll, None
+        starts = [face.roll]
+        if abs(math.remainder(face.roll - face.turn_roll, 2 * math.pi)) > DOUBTFUL_ROLL:
+            # the detector's eye points on a face turned to one side can point anywhere (a face turned 30 degrees
+            # read as lying on its side or upside down, and the mesh then fits it upside down): the start the
+            # detector's own turn says is upright is tried too, and the fit nearer to that upright is kept
+            starts.append(face.turn_roll)
+        fits = [pts for pts in (self._mesh_from(rgb, face.centre, roll, side) for roll in starts) if pts is not None]
+        if not fits:
+            return self._mesh(rgb)
+        return min(fits, key=lambda pts: abs(math.remainder(_mesh_roll(pts[:, :2]) - face.turn_roll, 2 * math.pi)))
+
+    def _mesh_from(self, rgb: np.ndarray, centre: tuple[float, float], roll: float,
+                   side: float) -> np.ndarray | None:
+        """Face-mesh points [478, 3] (photo px) from crops that start turned by ``roll``, or None."""
+        found = None
         for _ in range(MESH_PASSES):
             crop_from_photo = _upright_crop(centre, roll, side, MESH_CROP_SIZE)  # [2, 3]
             pts = self._mesh(warp(rgb, crop_from_photo, MESH_CROP_SIZE))
@@ -203,7 +222,7 @@ class MediaPipeFaces:
             if abs(math.remainder(mesh_roll - roll, 2 * math.pi)) < MESH_ROLL_TOLERANCE:
                 break
             centre, roll = tuple(xy[list(LEFT_EYE) + list(RIGHT_EYE)].mean(0)), mesh_roll
-        return found if found is not None else self._mesh(rgb)
+        return found
 
     def _mesh(self, rgb: np.ndarray) -> np.ndarray | None:
         h, w = rgb.shape[:2]
@@ -226,16 +245,20 @@ def _unturn(face: FaceBox, quarter_turns: int, width: int, height: int) -> FaceB
     """A face found in ``np.rot90(image, quarter_turns)`` -> the same face in the image (W x H px)."""
     corners = np.array([[face.x0, face.y0], [face.x1, face.y0], [face.x0, face.y1], [face.x1, face.y1]])
     eyes = None if face.eyes is None else np.array(face.eyes)
+    level = np.array([[0.0, 0.0], [1.0, 0.0]])  # level eyes in the turned image
     w, h = (height, width) if quarter_turns % 2 else (width, height)  # size of the turned image
     for _ in range(quarter_turns % 4):  # undo one counter-clockwise quarter turn at a time
         # np.rot90: turned[i, j] = image[j, W - 1 - i], so turned (x, y) comes from image (W - y, x)
         corners = np.stack([h - corners[:, 1], corners[:, 0]], 1)
         if eyes is not None:
             eyes = np.stack([h - eyes[:, 1], eyes[:, 0]], 1)
+        level = np.stack([h - level[:, 1], level[:, 0]], 1)
         w, h = h, w
     (x0, y0), (x1, y1) = corners.min(0), corners.max(0)
+    (rx, ry), (lx, ly) = level
     return FaceBox(float(x0), float(y0), float(x1), float(y1), face.score,
-                   None if eyes is None else (tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))))
+                   None if eyes is None else (tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))),
+                   math.atan2(ly - ry, lx - rx))
 
 
 def _mesh_roll(xy: np.ndarray) -> float:

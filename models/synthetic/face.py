@@ -38,6 +38,7 @@ CLOSE_DENSITY = 4.0              # skin sites per area around the eyes and lips,
 FRAME_SCALE = 0.9586
 FRAME_SHIFT = (0.0007, -0.0041)
 CREASE_DARKENING = 30.0         # occlusion per metre of a vertex's depth below its neighbours (0.3 mm: 1 %)
+EYE_LID_SHADE = 0.3             # how much darker the top of the eyeball is under the upper lid
 BROW_REGION = 0.72               # share of the basis's eyebrow move that makes a triangle part of a brow
 
 
@@ -406,7 +407,10 @@ def eye_part(model: FaceModel, mesh: FaceMesh, P: dict[str, Tensor], noise: Tens
     albedo = torch.where((theta < pupil_t)[..., None], torch.full_like(albedo, 0.025), albedo)
     key, _ = light_dirs(P)
     glint = smoothstep(0.9982, 0.9996, (dirs * normalize(key + gaze)).sum(-1))
-    rgb = (albedo * (0.68 + 0.3 * P["light_strength"][..., None]) + 0.9 * glint[..., None]).clamp(0, 1)
+    # the upper lid and lashes shade the top of the eyeball, and the corners sit in the lids' shadow
+    up = (dirs * by).sum(-1)
+    lid = 1 - EYE_LID_SHADE * smoothstep(-0.1, 0.6, up) - 0.5 * EYE_LID_SHADE * smoothstep(0.6, 1.1, theta)
+    rgb = (albedo * (0.68 + 0.3 * P["light_strength"][..., None]) * lid[..., None] + 0.9 * glint[..., None]).clamp(0, 1)
     spacing = r * math.sqrt(2 * math.pi * cap / half)
     scales = torch.stack([torch.full_like(sgn, spacing * 0.8)] * 2 + [torch.full_like(sgn, 2e-4)], -1)
     e1 = normalize(torch.linalg.cross(dirs, ref, dim=-1))

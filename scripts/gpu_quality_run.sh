@@ -11,6 +11,9 @@
 # "ALL DONE". Every call copies what exists so far into $OUT (<= 8 files, each <= 16 MB):
 # base.safetensors, edit.safetensors, eval.json, logs.tgz, status.txt.
 # BASE_CFG / EDIT_CFG pick other recipes (configs/history/*_continue.yaml: a second, shorter fine-tune).
+# EDIT_CFG may name several recipes, comma-separated: each trains in turn from the same start and gets its own
+# eval (eval_<recipe>.json, edit_<recipe>.safetensors), so a candidate and its control compare on one machine.
+# EVAL_SHIPPED=1 first evaluates the shipped checkpoints on this machine (eval_shipped.json), the baseline.
 # NPROC=N trains on N GPUs of one host (torchrun, DDP over NCCL; each rank makes its own heads, so
 # a step sees N x batch_size heads). SKIP_BASE=1 evaluates the shipped base instead of training it.
 # Budgets (env, minutes): BASE_MIN=8, EDIT_MIN=11; DEADLINE_MIN=22.5 from launch to the end of the
@@ -30,6 +33,7 @@ DEVICE=${DEVICE:-cuda}   # cpu + SMOKE=1: the CPU dry run of this whole script (
 SMOKE=${SMOKE:-0}
 NPROC=${NPROC:-1}
 SKIP_BASE=${SKIP_BASE:-0}
+EVAL_SHIPPED=${EVAL_SHIPPED:-0}
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1  # never NVLink multicast here
 if [ "$NPROC" -gt 1 ]; then
   TRAIN=(torchrun --standalone --nproc_per_node "$NPROC" -m perchead_gui.cli -v train)
@@ -57,10 +61,12 @@ EOF
 
 collect() {  # copy what exists into $OUT (device tool: <= 8 files, <= 16 MB each)
   mkdir -p "$Q/collect"
-  for s in base edit; do
-    [ -f "$Q/ckpt/$s.safetensors" ] && cp "$Q/ckpt/$s.safetensors" "$Q/collect/"
+  [ "$SKIP_BASE" = 1 ] || { [ -f "$Q/ckpt/base.safetensors" ] && cp "$Q/ckpt/base.safetensors" "$Q/collect/"; }
+  [ -f "$Q/ckpt/edit.safetensors" ] && cp "$Q/ckpt/edit.safetensors" "$Q/collect/"
+  for d in "$Q"/ckpt_*; do  # several edit recipes: one file each
+    [ -f "$d/edit.safetensors" ] && cp "$d/edit.safetensors" "$Q/collect/edit_${d##*/ckpt_}.safetensors"
   done
-  [ -f "$Q/eval.json" ] && cp "$Q/eval.json" "$Q/collect/"
+  for f in "$Q"/eval*.json; do [ -f "$f" ] && cp "$f" "$Q/collect/"; done
   cp "$Q/status.txt" "$Q/collect/" 2>/dev/null
   tar czf "$Q/collect/logs.tgz" --exclude='*.safetensors' --exclude=collect -C "$Q" . 2>/dev/null
   if [ -n "${OUT:-}" ]; then cp "$Q"/collect/* "$OUT"/ 2>/dev/null; fi
@@ -69,9 +75,8 @@ collect() {  # copy what exists into $OUT (device tool: <= 8 files, <= 16 MB eac
 
 progress() {
   tail -n 3 "$Q/status.txt" 2>/dev/null
-  for s in base edit; do
-    m="$Q/$s/metrics.jsonl"
-    [ -f "$m" ] && echo "$s: $(grep '"loss"' "$m" | tail -n 1 | cut -c1-400)"
+  for m in "$Q"/*/metrics.jsonl; do
+    [ -f "$m" ] && echo "$(basename "$(dirname "$m")"): $(grep '"loss"' "$m" | tail -n 1 | cut -c1-400)"
   done
 }
 
@@ -80,13 +85,22 @@ wait_loop() {
   progress
   collect
   if [ -f "$Q/DONE" ]; then
-    echo "ALL DONE"; cat "$Q/eval.json" 2>/dev/null | head -c 6000
+    echo "ALL DONE"; cat "$Q"/eval*.json 2>/dev/null | head -c 6000
   else
     echo "STILL RUNNING: call 'bash scripts/gpu_quality_run.sh wait' again now"
   fi
 }
 
-run_all() {  # the detached part: base, then edit, then eval
+evaluate() {  # evaluate CKPT_DIR OUT_JSON DRAWN_ARGS
+  status "eval $1 start"
+  python3 -m perchead_gui.cli eval --json --device "$DEVICE" --checkpoint "$1" $3 \
+    --bank .gpu/bank_eval.safetensors > "$2.tmp" 2> "${2%.json}.log"
+  local rc=$?
+  [ $rc -eq 0 ] && mv "$2.tmp" "$2"
+  status "eval $1 end rc=$rc"
+}
+
+run_all() {  # the detached part: base, then each edit recipe with its eval
   local t0 rc mode
   t0=$(date +%s)
   mode=$(cat "$Q/render_mode")
@@ -104,18 +118,6 @@ run_all() {  # the detached part: base, then edit, then eval
     status "base produced no checkpoint: evaluating the shipped base instead"
     cp checkpoints/base.safetensors "$Q/ckpt/base.safetensors"
   fi
-  local edit_min
-  edit_min=$(python3 -c "import sys; e=(${DEADLINE_MIN} - (($(date +%s) - $t0) / 60) - ${EVAL_RESERVE_MIN}); print(max(1.0, min(${EDIT_MIN}, e)))")
-  write_config "${EDIT_CFG:-configs/edit.yaml}" "$Q/edit.yaml" edit "$edit_min" "$mode"
-  status "edit start (max $edit_min min, $NPROC GPU)"
-  "${TRAIN[@]}" "$Q/edit.yaml" > "$Q/edit.log" 2>&1
-  rc=$?
-  status "edit end rc=$rc"
-  if [ ! -f "$Q/ckpt/edit.safetensors" ]; then
-    status "edit produced no checkpoint: evaluating the shipped edit instead"
-    cp checkpoints/edit.safetensors "$Q/ckpt/edit.safetensors"
-  fi
-  cp checkpoints/style.safetensors "$Q/ckpt/style.safetensors"
   local drawn=""
   python3 -c "import sys; from models.style.train.bank import load_bank; from models.evaluation.drawn_maps import drawn_prompts
 have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(drawn_prompts()) <= have else 3)"
@@ -124,13 +126,34 @@ have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(
     3) drawn="--drawn 0"; status "the eval bank lacks the drawn-map prompts: edit_front_iou_drawn left to the CPU" ;;
     *) drawn="--drawn 0"; status "checking the eval bank failed (see above): edit_front_iou_drawn left to the CPU" ;;
   esac
-  status "eval start"
   [ "$SMOKE" = 1 ] && drawn="--drawn 5 --heads 1"
-  python3 -m perchead_gui.cli eval --json --device "$DEVICE" --checkpoint "$Q/ckpt" $drawn \
-    --bank .gpu/bank_eval.safetensors > "$Q/eval.json.tmp" 2> "$Q/eval.log"
-  rc=$?
-  [ $rc -eq 0 ] && mv "$Q/eval.json.tmp" "$Q/eval.json"
-  status "eval end rc=$rc; total $(( ($(date +%s) - t0) / 60 )) min"
+  if [ "$EVAL_SHIPPED" = 1 ]; then
+    evaluate checkpoints "$Q/eval_shipped.json" "$drawn"
+  fi
+  local cfgs runs_left edit_min cfg name ckpt
+  IFS=',' read -ra cfgs <<< "${EDIT_CFG:-configs/edit.yaml}"
+  runs_left=${#cfgs[@]}
+  for cfg in "${cfgs[@]}"; do
+    if [ ${#cfgs[@]} -eq 1 ]; then name=edit; ckpt="$Q/ckpt"; else name=$(basename "$cfg" .yaml); ckpt="$Q/ckpt_$name"; fi
+    mkdir -p "$ckpt"
+    [ "$ckpt" = "$Q/ckpt" ] || cp "$Q/ckpt/base.safetensors" "$ckpt/base.safetensors"
+    # each run's share of what is left before the deadline, after the evals still to come
+    edit_min=$(python3 -c "e=(${DEADLINE_MIN} - (($(date +%s) - $t0) / 60) - ${EVAL_RESERVE_MIN} * $runs_left) / $runs_left; print(max(1.0, min(${EDIT_MIN}, e)))")
+    write_config "$cfg" "$Q/$name.yaml" "$name" "$edit_min" "$mode"
+    sed -i "s#^export: .*#export: $ckpt/edit.safetensors#" "$Q/$name.yaml"
+    status "edit $name start (max $edit_min min, $NPROC GPU)"
+    "${TRAIN[@]}" "$Q/$name.yaml" > "$Q/$name.log" 2>&1
+    rc=$?
+    status "edit $name end rc=$rc"
+    if [ ! -f "$ckpt/edit.safetensors" ]; then
+      status "edit $name produced no checkpoint: evaluating the shipped edit instead"
+      cp checkpoints/edit.safetensors "$ckpt/edit.safetensors"
+    fi
+    cp checkpoints/style.safetensors "$ckpt/style.safetensors"
+    if [ "$ckpt" = "$Q/ckpt" ]; then evaluate "$ckpt" "$Q/eval.json" "$drawn"; else evaluate "$ckpt" "$Q/eval_$name.json" "$drawn"; fi
+    runs_left=$((runs_left - 1))
+  done
+  status "total $(( ($(date +%s) - t0) / 60 )) min"
   touch "$Q/DONE"
 }
 

@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from models.evaluation.metrics import (class_iou, delta_e2000, delta_e_srgb, foreground_weighted_iou, mean_iou,
-                                       psnr, srgb_to_lab)
+from models.evaluation.metrics import (DETAIL_ALPHA, class_iou, delta_e2000, delta_e_srgb, detail_ratio,
+                                       foreground_weighted_iou, laplacian_energy, mean_iou, psnr, srgb_to_lab)
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula", Table 1 (a selection)
 SHARMA = [
@@ -53,6 +53,58 @@ def test_iou_and_psnr() -> None:
     x = torch.full((4, 4, 3), 0.5)
     assert psnr(x, x) == math.inf
     assert psnr(x, x + 0.1) == pytest.approx(20.0, abs=1e-3)
+
+
+def test_laplacian_energy_of_known_patterns() -> None:
+    flat = torch.full((8, 8, 3), 0.3)
+    everywhere = torch.ones(8, 8, dtype=torch.bool)
+    assert laplacian_energy(flat, everywhere) == 0.0
+    checker = ((torch.arange(8)[:, None] + torch.arange(8)[None]) % 2).float()[..., None].expand(8, 8, 3)
+    assert laplacian_energy(checker, everywhere) == pytest.approx(4.0)  # each pixel 4 away from its 4 neighbours
+    ramp = torch.linspace(0, 1, 8)[None, :, None].expand(8, 8, 3)
+    assert laplacian_energy(ramp, everywhere) == pytest.approx(0.0, abs=1e-6)  # a gradient has no curvature
+
+
+def test_detail_ratio_is_one_for_the_truth_below_for_blur_above_for_noise() -> None:
+    g = torch.Generator().manual_seed(0)
+    truth = torch.rand(64, 64, 3, generator=g) * 0.3 + 0.4
+    alpha = torch.zeros(64, 64)
+    alpha[8:56, 8:56] = 1.0
+    assert detail_ratio(truth, alpha, truth, alpha) == 1.0
+    blurred = torch.nn.functional.avg_pool2d(truth.permute(2, 0, 1)[None], 3, 1, 1, count_include_pad=False)[0]
+    assert detail_ratio(blurred.permute(1, 2, 0), alpha, truth, alpha) < 0.5
+    noisy = (truth + 0.4 * torch.rand(64, 64, 3, generator=g) - 0.2).clamp(0, 1)  # more noise than the truth has
+    assert detail_ratio(noisy, alpha, truth, alpha) > 1.2
+    # only pixels inside either head count: what lies outside both alphas does not change the score
+    outside = truth.clone()
+    outside[:4] = torch.rand(4, 64, 3, generator=g)
+    assert detail_ratio(outside, alpha, truth, alpha) == 1.0
+    # a head that is missing where the truth has one is scored over the truth's pixels (empty there: no detail)
+    empty = torch.zeros(64, 64, 3)
+    assert detail_ratio(empty, torch.zeros(64, 64), truth, alpha) < 0.1
+    assert DETAIL_ALPHA == 0.04
+
+
+def test_benchmark_detail_of_the_truth_is_one_and_of_a_blurred_head_below() -> None:
+    """The benchmark's detail keys at both sizes: the engine head scored against itself is 1, and the same head with
+    every Gaussian three times as wide (a blurred head) carries less detail."""
+    from collections import defaultdict
+    from dataclasses import replace
+
+    from models.evaluation.benchmark import DETAIL_SIZE, _view_metrics, benchmark_batches
+
+    batch = benchmark_batches(1, 64, torch.device("cpu"))[0]
+    truth = batch.gaussians[0]
+    acc: dict[str, list[float]] = defaultdict(list)
+    with torch.no_grad():
+        _view_metrics("t", truth, batch, 0, acc)
+        _view_metrics("b", replace(truth, log_scales=truth.log_scales + math.log(3.0)), batch, 0, acc)
+    assert DETAIL_SIZE == 512
+    for group in ("yaw0", "yaw45", "yaw90", "yaw180"):
+        assert acc[f"t_detail_{group}"] and all(v == pytest.approx(1.0) for v in acc[f"t_detail_{group}"])
+        assert all(v == pytest.approx(1.0) for v in acc[f"t_detail_{group}_64"])
+        assert max(acc[f"b_detail_{group}"]) < 0.8
+        assert max(acc[f"b_detail_{group}_64"]) < 0.8
 
 
 def test_shaded_reference_is_the_mean_lab_of_the_region() -> None:

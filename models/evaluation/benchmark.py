@@ -19,19 +19,21 @@ import torch
 from torch import Tensor
 
 from models.evaluation.drawn_maps import DrawnMap
-from models.evaluation.metrics import delta_e_srgb, foreground_weighted_iou, mean_iou, psnr
+from models.evaluation.metrics import delta_e_srgb, detail_ratio, foreground_weighted_iou, mean_iou, psnr
 from models.evaluation.references import (attribute_value, lab_delta_e, nearest_reference, region_mean_lab,
                                           shaded_reference_lab)
 from models.fitting import FramingMode, MapFitter, SilhouetteMode
 from models.losses.image import ssim
 from models.networks.inputs import HeadBatch, model_inputs
 from models.networks.perchead import PercHeadNet
+from models.cameras import canonical_view, orbit_camera
 from models.palette import palette
 from models.render import render_views
 from models.synthetic.attributes import REFERENCE_COLORS
 from models.synthetic.head import EngineConfig
 from models.synthetic.sampler import BENCHMARK_SEEDS, BENCHMARK_YAWS, Batch, HeadSampler, benchmark_cameras
 
+DETAIL_SIZE = 512  # px: the detail metric's second size (the first is the benchmark's own), where targets are set
 YAW_GROUPS = {"yaw0": (0.0,), "yaw45": (45.0, -45.0), "yaw90": (90.0, -90.0), "yaw180": (180.0,)}
 DELTA_E_PARTS = {"hair": "hair", "skin": "skin", "eyes": "eyes"}  # part -> REFERENCE_COLORS table
 
@@ -45,13 +47,29 @@ def benchmark_batches(heads: int, size: int, device: torch.device, chunk: int = 
 
 
 def _view_metrics(prefix: str, pred, batch: Batch, b: int, acc: dict[str, list[float]]) -> None:
+    """PSNR, SSIM, class mIoU and detail per yaw group; detail at the benchmark's size (``*_detail_<group>_<S>``)
+    and at ``DETAIL_SIZE`` (``*_detail_<group>``), where the truth is the engine head rendered again at that size."""
     out = render_views(pred, batch.cameras(b), background=batch.background[b, 0].to(batch.rgb.device))
+    size = batch.rgb.shape[-2]
+    view = canonical_view()
     for v, yaw in enumerate(BENCHMARK_YAWS):
-        for group, yaws in YAW_GROUPS.items():
-            if yaw in yaws:
-                acc[f"{prefix}_psnr_{group}"].append(psnr(out.rgb[v], batch.rgb[b, v]))
-                acc[f"{prefix}_ssim_{group}"].append(ssim(out.rgb[v][None], batch.rgb[b, v][None]).item())
-                acc[f"{prefix}_miou_{group}"].append(mean_iou(out.class_map[v], batch.class_map[b, v]))
+        groups = [group for group, yaws in YAW_GROUPS.items() if yaw in yaws]
+        for group in groups:
+            acc[f"{prefix}_psnr_{group}"].append(psnr(out.rgb[v], batch.rgb[b, v]))
+            acc[f"{prefix}_ssim_{group}"].append(ssim(out.rgb[v][None], batch.rgb[b, v][None]).item())
+            acc[f"{prefix}_miou_{group}"].append(mean_iou(out.class_map[v], batch.class_map[b, v]))
+            acc[f"{prefix}_detail_{group}_{size}"].append(
+                detail_ratio(out.rgb[v], out.alpha[v], batch.rgb[b, v], batch.alpha[b, v]))
+        if groups and batch.gaussians:
+            y, p = (float(a) for a in batch.yaw_pitch[b, v])
+            cam = [orbit_camera(view.orbit_at(y, p), DETAIL_SIZE)]
+            bg = batch.background[b, v]
+            big = render_views(pred, cam, background=bg.to(pred.device), classes=False)
+            truth = render_views(batch.gaussians[b], cam, background=bg.to(batch.gaussians[b].device), classes=False)
+            ratio = detail_ratio(big.rgb[0], big.alpha[0], truth.rgb[0].to(big.rgb.device),
+                                 truth.alpha[0].to(big.rgb.device))
+            for group in groups:
+                acc[f"{prefix}_detail_{group}"].append(ratio)
     return out
 
 

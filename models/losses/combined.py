@@ -3,6 +3,7 @@
 Terms (a weight of 0 turns one off):
   l1        |rendered rgb - target rgb|, optionally weighted by the target alpha
   ssim      1 - SSIM(rendered rgb, target rgb)
+  gradient  |image gradients of rendered rgb - of target rgb| (edges and texture, beside L1's colours)
   class_ce  cross-entropy of the rendered class weights (+ background 1 - alpha) vs the target map
   feature   our engine-trained FeatureNet perceptual loss (checkpoints/feature_net.safetensors)
   dino      DINOv2 perceptual loss: on only when ``dino_dir`` names a local weights folder
@@ -20,9 +21,9 @@ from torch import Tensor, nn
 from models.errors import PercheadError
 from models.losses.common import Distance
 from models.losses.feature_net import DEFAULT_FEATURE_NET_PATH, FeatureLoss, FeatureNet, load_feature_net
-from models.losses.image import class_cross_entropy, l1_loss, ssim_loss
+from models.losses.image import class_cross_entropy, gradient_l1, l1_loss, ssim_loss
 
-TERMS = ("l1", "ssim", "class_ce", "feature", "dino", "sam")
+TERMS = ("l1", "ssim", "gradient", "class_ce", "feature", "dino", "sam")
 
 
 @dataclass
@@ -30,6 +31,7 @@ class LossConfig:
     # weights of the terms; 0 = off
     l1: float = 1.0
     ssim: float = 0.2            # 3DGS' 0.8 L1 / 0.2 D-SSIM balance
+    gradient: float = 0.0        # off unless a recipe asks (the shipped models trained without it)
     class_ce: float = 0.1
     feature: float = 0.1
     dino: float = 0.1            # counts only with dino_dir
@@ -69,7 +71,7 @@ class LossConfig:
 
     def active_terms(self, *, dino_given: bool = False, sam_given: bool = False) -> tuple[str, ...]:
         """The terms that run: weight > 0, and for dino/sam a weights folder (or a given model)."""
-        on = {"l1": True, "ssim": True, "class_ce": True, "feature": True,
+        on = {"l1": True, "ssim": True, "gradient": True, "class_ce": True, "feature": True,
               "dino": bool(self.dino_dir) or dino_given, "sam": bool(self.sam_dir) or sam_given}
         return tuple(t for t in TERMS if getattr(self, t) > 0 and on[t])
 
@@ -138,6 +140,8 @@ class ReconstructionLoss(nn.Module):
             values["l1"] = l1_loss(p_rgb, t_rgb, mask)
         if "ssim" in self.terms:
             values["ssim"] = ssim_loss(p_rgb, t_rgb)
+        if "gradient" in self.terms:
+            values["gradient"] = gradient_l1(p_rgb, t_rgb)
         if "class_ce" in self.terms:
             values["class_ce"] = class_cross_entropy(_get(pred, "class_weights", "prediction"),
                                                      _get(pred, "alpha", "prediction"),

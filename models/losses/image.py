@@ -1,4 +1,4 @@
-"""Pixel losses on rendered vs target images: L1, SSIM, and class-map cross-entropy.
+"""Pixel losses on rendered vs target images: L1, SSIM, image gradients, and class-map cross-entropy.
 
 Layout: images are channels-last ``[..., H, W, C]`` by default, as ``RenderOutput.rgb`` is;
 pass ``layout="chw"`` for channels-first ``[..., C, H, W]``. Leading dims are any batch/view
@@ -106,6 +106,19 @@ def ssim(pred: Tensor, target: Tensor, *, layout: Layout = "hwc", data_range: fl
 def ssim_loss(pred: Tensor, target: Tensor, *, layout: Layout = "hwc", data_range: float = 1.0) -> Tensor:
     """1 - SSIM: 0 for identical images."""
     return 1.0 - ssim(pred, target, layout=layout, data_range=data_range)
+
+
+def gradient_l1(pred: Tensor, target: Tensor, *, layout: Layout = "hwc") -> Tensor:
+    """Mean absolute difference of the images' horizontal and vertical finite differences: edges and texture
+    where the target has them (an L1 on pixels alone lets a blur pass where it cannot place them exactly).
+
+    pred, target: [..., H, W, C] (or [..., C, H, W]). A scalar."""
+    if pred.shape != target.shape:
+        raise ValueError(f"gradient_l1 needs equal shapes, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    x, y = to_chw(pred, layout), to_chw(target, layout)
+    dx = (x[..., :, 1:] - x[..., :, :-1]) - (y[..., :, 1:] - y[..., :, :-1])
+    dy = (x[..., 1:, :] - x[..., :-1, :]) - (y[..., 1:, :] - y[..., :-1, :])
+    return 0.5 * (dx.abs().mean() + dy.abs().mean())
 
 
 def class_probabilities(class_weights: Tensor, alpha: Tensor, eps: float = CE_EPS) -> Tensor:

@@ -44,6 +44,9 @@ class TrainConfig:
     # 1 - soft per-image class mIoU (models.losses.image.soft_class_jaccard): the benchmark's mIoU counts
     # each class an image shows once, so an eye sliver at a side view weighs as much as the hair; 0 = off.
     class_jaccard: float = 0.0
+    # the adversarial term (models/losses/adversarial.py: weight, feature_matching, lr, start, ramp, views, disc);
+    # empty or weight 0: off
+    adversarial: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)  # engine sampler options
 
     @classmethod

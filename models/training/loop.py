@@ -96,6 +96,9 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
                 log.warning("step %d: non-finite loss or gradient (loss %s), batch skipped", step, loss.item())
                 continue
             optimizer.step()
+            after = getattr(task, "after_step", None)
+            if after is not None:  # a second player (the discriminator) takes its step
+                terms = {**terms, **after()}
             step += 1
             seen += cfg.batch_size * dist.world
             data_s, step_s = data_s + (t1 - t0), step_s + (time.perf_counter() - t1)

@@ -84,6 +84,10 @@ class ReconstructionTask:
         self.heads = heads
         self.loss_fn = loss_fn.to(dist.device)
         self._evaluate = evaluate
+        from models.losses.adversarial import AdversarialConfig, Adversary
+
+        adv = AdversarialConfig.from_dict(cfg.adversarial)
+        self.adversary = Adversary(adv, dist.device, seed=cfg.seed * 7919 + dist.rank) if adv.active else None
         self.render_mode: RenderMode = cfg.data.get("render_mode", "batched")
         if self.render_mode not in get_args(RenderMode):
             raise PercheadError(f"data.render_mode={self.render_mode!r}; use one of {get_args(RenderMode)}")
@@ -133,7 +137,15 @@ class ReconstructionTask:
         if self.cfg.class_jaccard > 0:
             named["class_jaccard"] = soft_class_jaccard(out["class_weights"], out["alpha"], batch.classes)
             total = total + self.cfg.class_jaccard * named["class_jaccard"]
+        if self.adversary is not None:
+            adv_total, adv_terms = self.adversary.generator_terms(out["rgb"], batch.rgb, batch.classes)
+            total = total + adv_total
+            named.update(adv_terms)
         return total, {k: v.detach() for k, v in named.items()}
+
+    def after_step(self) -> dict[str, Tensor]:
+        """After the model's optimiser step: the discriminator's step (its terms, for the log)."""
+        return self.adversary.update() if self.adversary is not None else {}
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         return self._evaluate(model) if self._evaluate else {}

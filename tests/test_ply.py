@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import logging
 import os
 import struct
 import tracemalloc
@@ -325,10 +326,34 @@ def test_nan_and_inf_are_refused_with_a_count(fmt):
     cols = columns_of(g)
     cols["x"][1] = np.nan
     cols["f_rest_4"][1] = np.inf  # same Gaussian: counted once
-    cols["opacity"][3] = -np.inf
+    cols["scale_0"][3] = -np.inf  # scales and positions that are not finite are still refused
+    cols["opacity"][4] = np.inf  # a saturated opacity is not: see the next test
     props = _props(1)
     with pytest.raises(PercheadError, match="2 of 5 Gaussians have NaN or infinite"):
         read_ply(build_ply(fmt, props, {n: cols.get(n, np.zeros(5)) for _, n in props}))
+
+
+@pytest.mark.parametrize("fmt", ["binary_little_endian", "ascii"])
+def test_saturated_opacities_read_as_one_and_zero_with_one_warning(fmt, caplog):
+    """Compressed splat formats (.spz via splat-transform) write fully opaque or clear splats as +-inf logits."""
+    g = random_gaussians(6, 0, seed=9)
+    cols = columns_of(g)
+    cols["opacity"][1] = np.inf
+    cols["opacity"][4] = -np.inf
+    props = _props(0)
+    with caplog.at_level(logging.WARNING, logger="models.io.ply"):
+        got = read_ply(build_ply(fmt, props, {n: cols.get(n, np.zeros(6)) for _, n in props}))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "2 of 6 opacities are saturated" in warnings[0]
+    opacity = got.activated_opacities()
+    assert opacity[1].item() == 1.0 and opacity[4].item() == pytest.approx(0.0, abs=1e-8)
+    assert torch.isfinite(got.opacity_logits).all()
+    keep = [0, 2, 3, 5]
+    torch.testing.assert_close(got.opacity_logits[keep], g.opacity_logits[keep])
+    nan = columns_of(g)
+    nan["opacity"][2] = np.nan  # NaN is not a saturated value: refused
+    with pytest.raises(PercheadError, match="1 of 6 Gaussians have NaN or infinite"):
+        read_ply(build_ply(fmt, props, {n: nan.get(n, np.zeros(6)) for _, n in props}))
 
 
 def test_double_too_large_for_float32_is_refused():

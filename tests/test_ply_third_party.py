@@ -162,3 +162,26 @@ def test_we_read_splat_transform_ply_output(tmp_path, splat_transform):
     for name in ("means", "quats", "log_scales", "opacity_logits", "labels"):
         assert torch.equal(getattr(h, name), getattr(g, name)), name
     assert torch.equal(h.sh, g.sh[:, :4])
+
+
+def test_a_ply_that_went_through_spz_and_back_is_read(tmp_path, splat_transform, caplog):
+    """Our .ply -> splat-transform .spz -> splat-transform .ply: .spz stores opacity in 8 bits, so nearly opaque
+    and nearly clear splats come back as +-inf logits. We read the file with one warning giving that count, those
+    splats at opacity 1 and 0, and positions within .spz's quantisation (12-bit fixed point here: < 1 mm)."""
+    import logging
+
+    g = _known_gaussians(degree=0)
+    logits = g.opacity_logits.clone()
+    logits[:40], logits[40:60] = 12.0, -12.0  # sigmoid: 1 - 6e-6 and 6e-6, which 8 bits round to 255 and 0
+    g = Gaussians(g.means, g.quats, g.log_scales, logits, g.sh, g.labels)
+    _run(splat_transform, write_ply(tmp_path / "in.ply", g), tmp_path / "mid.spz")
+    _run(splat_transform, tmp_path / "mid.spz", tmp_path / "back.ply")
+    with caplog.at_level(logging.WARNING, logger="models.io.ply"):
+        h = read_ply(tmp_path / "back.ply")
+    saturated = [r.getMessage() for r in caplog.records if "saturated" in r.getMessage()]
+    assert len(saturated) == 1 and "60 of 300 opacities are saturated" in saturated[0], saturated
+    assert len(h) == len(g)
+    opacity = h.activated_opacities()
+    assert bool((opacity[:40] == 1.0).all()) and float(opacity[40:60].max()) < 1e-8
+    assert float((h.means - g.means).abs().max()) < 1e-3
+    torch.testing.assert_close(opacity[60:], g.activated_opacities()[60:], rtol=0, atol=1 / 255)

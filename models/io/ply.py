@@ -4,12 +4,14 @@ Writing follows the original 3DGS exporter byte for byte in layout (so SuperSpla
 splat-transform and other viewers open our files unchanged) plus one extra ``label``
 property. Reading accepts what other tools write: any property order, SH degree 0-3,
 unknown properties, other elements before or after ``vertex``, ascii or binary of either
-endianness, any numeric type, CRLF headers. Every bad input becomes one ``PercheadError``
-line, and the header is checked against the bytes actually present before anything is
+endianness, any numeric type, CRLF headers. Saturated opacities (a logit of +-inf, as files that went
+through a compressed web format such as .spz carry) read as opacity 1 or 0 with one warning giving the
+count; every other bad input becomes one ``PercheadError`` line, and the header is checked against the bytes actually present before anything is
 allocated, so a corrupt vertex count cannot exhaust memory.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import struct
@@ -25,7 +27,10 @@ from models.gaussians import Gaussians, sh_degree_from_coeffs
 from models.io.atomic import check_output_path, write_bytes_atomic
 from models.io.paths import require_file
 
+log = logging.getLogger(__name__)
+
 PlySource = str | os.PathLike | bytes | bytearray | memoryview
+SATURATED_LOGIT = 20.0  # an infinite opacity logit reads as this (sigmoid(+-20) is 1 and 0 in float32)
 
 # PLY type names (both spellings in the wild) -> numpy/struct codes, without byte order.
 _NP_TYPES = {
@@ -304,11 +309,23 @@ def _to_gaussians(rows: _VertexRows, n: int, name: str) -> Gaussians:
         means=take("x", "y", "z"),
         quats=take("rot_0", "rot_1", "rot_2", "rot_3"),
         log_scales=take("scale_0", "scale_1", "scale_2"),
-        opacity_logits=take("opacity")[:, 0],
+        opacity_logits=_saturated_opacities(take("opacity")[:, 0], name),
         sh=sh,
         labels=torch.from_numpy(_labels(labels, n, name)),
     )
     return g.validate(name)
+
+
+def _saturated_opacities(logits: torch.Tensor, name: str) -> torch.Tensor:
+    """Opacity logits [N] with +-inf (fully opaque / fully clear, as compressed formats quantise them) made the
+    finite logit of the same opacity, with one warning giving the count. NaN stays, for validate to refuse."""
+    inf = torch.isinf(logits)
+    count = int(inf.sum())
+    if count:
+        log.warning("%s: %d of %d opacities are saturated (an infinite logit, as compressed splat formats write); "
+                    "read as opacity 1 or 0", name, count, len(logits))
+        logits = torch.where(inf, torch.sign(logits) * SATURATED_LOGIT, logits)
+    return logits
 
 
 def _labels(values: np.ndarray | None, n: int, name: str) -> np.ndarray:

@@ -185,3 +185,66 @@ def test_a_ply_that_went_through_spz_and_back_is_read(tmp_path, splat_transform,
     assert bool((opacity[:40] == 1.0).all()) and float(opacity[40:60].max()) < 1e-8
     assert float((h.means - g.means).abs().max()) < 1e-3
     torch.testing.assert_close(opacity[60:], g.activated_opacities()[60:], rtol=0, atol=1 / 255)
+
+
+def _spz_tolerances(h: Gaussians, g: Gaussians) -> None:
+    """h (through .spz) against g: positions to 12 fractional bits, rotations to 9 bits a component, opacity and
+    DC colour to 8 bits, log scales to 1/16, SH bands to their buckets (8 and 16 of 256)."""
+    assert len(h) == len(g) and h.sh.shape == g.sh.shape
+    assert float((h.means - g.means).abs().max()) <= 0.5 / 4096 + 1e-6
+    assert float((h.activated_quats() * g.activated_quats()).sum(1).abs().min()) > 0.99998
+    assert float((h.activated_opacities() - g.activated_opacities()).abs().max()) <= 0.5 / 255 + 1e-6
+    assert float((h.sh[:, 0] - g.sh[:, 0]).abs().max()) <= 0.5 / (255 * 0.15) + 1e-5
+    inside = (g.log_scales > -10) & (g.log_scales < 5.9)
+    assert float((h.log_scales - g.log_scales).abs()[inside].max()) <= 1 / 32 + 1e-6
+    err = (h.sh[:, 1:] - g.sh[:, 1:]).abs()
+    assert float(err[:, :3].max()) <= 4.5 / 128 + 1e-6 and float(err[:, 3:].max()) <= 8.5 / 128 + 1e-6
+
+
+@pytest.mark.parametrize("version", ["4", "3"])
+def test_we_read_splat_transform_spz(tmp_path, splat_transform, version):
+    """splat-transform in.ply [--spz-version 3] out.spz (its default is version 4, zstd streams): we read the
+    same Gaussians back within .spz's quantisation, SH bands and axes included."""
+    from models.io.spz import read_spz
+
+    g = _known_gaussians(degree=3)
+    _run(splat_transform, write_ply(tmp_path / "in.ply", g), "--spz-version", version, tmp_path / "out.spz")
+    _spz_tolerances(read_spz(tmp_path / "out.spz"), g)
+
+
+def test_splat_transform_reads_our_spz(tmp_path, splat_transform):
+    """Our .spz (version 3) through splat-transform to .ply and .csv: the right count, and values and statistics
+    within the format's quantisation."""
+    from models.io.spz import write_spz
+
+    g = _known_gaussians(degree=3)
+    write_spz(tmp_path / "ours.spz", g)
+    _run(splat_transform, tmp_path / "ours.spz", tmp_path / "back.ply")
+    h = read_ply(tmp_path / "back.ply")
+    _spz_tolerances(h, Gaussians(g.means, g.quats, g.log_scales, g.opacity_logits, g.sh, torch.zeros_like(g.labels)))
+    _run(splat_transform, tmp_path / "ours.spz", tmp_path / "back.csv")
+    with open(tmp_path / "back.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    col = dict(zip(rows[0], np.array(rows[1:], dtype=np.float64).T))
+    assert len(rows) - 1 == len(g)
+    for name, ours in (("x", g.means[:, 0]), ("y", g.means[:, 1]), ("z", g.means[:, 2]),
+                       ("opacity", torch.sigmoid(g.opacity_logits))):
+        theirs = torch.sigmoid(torch.from_numpy(col[name])) if name == "opacity" else torch.from_numpy(col[name])
+        assert abs(float(theirs.mean() - ours.double().mean())) < 2e-3, name
+        assert abs(float(theirs.std() - ours.double().std())) < 2e-3, name
+
+
+def test_splat_transform_reads_our_splat(tmp_path, splat_transform):
+    """Our .splat through splat-transform to .ply: positions and scales exact, colour, opacity and rotation to 8 bits."""
+    from models.io.splat import write_splat
+
+    g = _known_gaussians(degree=0)
+    write_splat(tmp_path / "ours.splat", g)
+    _run(splat_transform, tmp_path / "ours.splat", tmp_path / "back.ply")
+    h = read_ply(tmp_path / "back.ply")
+    assert len(h) == len(g)
+    assert torch.equal(h.means, g.means)
+    torch.testing.assert_close(h.log_scales, g.log_scales, rtol=0, atol=1e-5)
+    assert float((h.activated_opacities() - g.activated_opacities()).abs().max()) <= 0.5 / 255 + 2e-6
+    assert float((h.base_rgb() - g.base_rgb().clamp(0, 1)).abs().max()) <= 0.5 / 255 + 1e-6
+    assert float((h.activated_quats() * g.activated_quats()).sum(1).abs().min()) > 0.999

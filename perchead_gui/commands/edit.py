@@ -1,9 +1,12 @@
-"""``perchead edit SEG.png (--prompt TEXT | --style-image IMG) -o OUT.ply [--preview OUT.png]``."""
+"""``perchead edit SEG.png (--prompt TEXT | --style-image IMG) -o OUT.ply|.spz|.splat [--preview OUT.png]``."""
 from __future__ import annotations
 
 import argparse
 import logging
+import time
 from pathlib import Path
+
+from perchead_gui.commands import HEAD_FILES, wrote
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     style = p.add_mutually_exclusive_group(required=True)
     style.add_argument("--prompt", help="style words, e.g. 'long wavy red hair, green eyes, beard'")
     style.add_argument("--style-image", type=Path, metavar="IMG", help="a reference image for the style")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.ply")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar=HEAD_FILES,
+                   help="the head: .ply (with class labels), .spz or .splat (compressed, for web viewers)")
     p.add_argument("--preview", type=Path, default=None, metavar="OUT.png", help="also write a front-view render")
     p.add_argument("--labels", default="auto", choices=("auto", "palette", "index", "celebamask"),
                    help="how to read the seg map (default: detect palette colours or label indices)")
@@ -31,15 +35,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from models.io.atomic import check_outputs
-    from models.io.ply import write_ply
     from models.io.segmap import load_segmap
+    from models.io.splats import splat_format, write_splats
     from models.pipeline import CHECKPOINT_DIR, CheckpointSet, HeadPipeline, visible
     from models.style.image_input import read_style_image
 
+    t0 = time.perf_counter()
     models = CheckpointSet(args.checkpoint or CHECKPOINT_DIR)
     inputs = [args.segmap] + ([args.style_image] if args.style_image else []) + [models.edit, models.style]
     outputs = [args.output] + ([args.preview] if args.preview else [])
     check_outputs(inputs, outputs)  # never overwrite a map, a style image or a model file
+    splat_format(args.output)  # an unknown extension fails before the networks load
     pipe = HeadPipeline(args.checkpoint, args.device, silhouette=args.silhouette)
     seg = load_segmap(args.segmap, labels=args.labels, size=pipe.image_size)
     for w in seg.warnings:
@@ -53,9 +59,12 @@ def run(args: argparse.Namespace) -> int:
         log.warning("the style model does not know %s; the head may not show %s (try a common colour or style "
                     "word)", ", ".join(f"'{w}'" for w in unread), "it" if len(unread) == 1 else "them")
     head = visible(pipe.edit(seg.labels, style))  # a GPU decode hides faint Gaussians; the file leaves them out
-    write_ply(args.output, head)
+    _, note = write_splats(args.output, head)
+    if note:
+        print(f"note: {note}")
     if args.preview:
         write_preview(args.preview, head)
+    wrote(args.output, f"{len(head):,} Gaussians" + (f", preview {args.preview}" if args.preview else ""), t0)
     return 0
 
 

@@ -7,7 +7,10 @@ says so every time.
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
+
+from perchead_gui.commands import wrote
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,15 +33,16 @@ def run(args: argparse.Namespace) -> int:
     from models.io.segmap import segmap_png_bytes
     from models.photo import SEGMAP_NOTE, prepare_photo
 
+    t0 = time.perf_counter()
     outputs = [args.output] + ([args.aligned] if args.aligned else [])
     check_outputs([args.photo], outputs)
     photo = prepare_photo(load_rgba(args.photo, "photo"), name=str(args.photo))
     write_bytes_atomic(args.output, segmap_png_bytes(photo.labels))
     if args.aligned:
         save_png(args.aligned, photo.aligned_rgba)
-    print(f"wrote {args.output}: {photo.size}x{photo.size} seg map in the canonical view"
-          + (f", and the aligned photo {args.aligned}" if args.aligned else ""))
     for note in photo.notes:
         print(f"note: {note}")
     print(f"note: {SEGMAP_NOTE}")
+    wrote(args.output, f"{photo.size}x{photo.size} seg map in the canonical view"
+          + (f", and the aligned photo {args.aligned}" if args.aligned else ""), t0)
     return 0

@@ -1,4 +1,4 @@
-"""``perchead reconstruct IMAGE -o OUT.ply [--preview OUT.png] [--no-align]``: the base model on one image.
+"""``perchead reconstruct IMAGE -o OUT.ply|.spz|.splat [--preview OUT.png] [--no-align]``: the base model on one image.
 
 A photograph is first brought into the canonical framing by the photo pipeline (models.photo:
 the one face found, aligned by eyes and mouth, background removed); ``--no-align`` skips that
@@ -7,7 +7,10 @@ for an image already framed like the canonical view (an engine render, a cut-out
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
+
+from perchead_gui.commands import HEAD_FILES, wrote
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "view; transparent pixels (PNG alpha) are background, and an opaque image is "
                                    "taken to be on a black background.")
     p.add_argument("image", type=Path, metavar="IMAGE")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.ply")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar=HEAD_FILES,
+                   help="the head: .ply (with class labels), .spz or .splat (compressed, for web viewers)")
     p.add_argument("--preview", type=Path, default=None, metavar="OUT.png")
     p.add_argument("--no-align", action="store_true",
                    help="skip face alignment and background removal (image already in the canonical framing)")
@@ -34,11 +38,13 @@ def run(args: argparse.Namespace) -> int:
     from models.errors import PercheadError
     from models.io.images import load_rgba
     from models.pipeline import HeadPipeline, opaque_foreground
-    from models.io.ply import write_ply
+    from models.io.splats import splat_format, write_splats
     from perchead_gui.commands.edit import write_preview
 
+    t0 = time.perf_counter()
     outputs = [args.output] + ([args.preview] if args.preview else [])
     check_outputs([args.image], outputs)
+    splat_format(args.output)  # an unknown extension fails before the photo is read
     rgba = load_rgba(args.image, "image")  # [H, W, 4]
     if float(rgba[..., 3].max()) == 0.0:
         raise PercheadError(f"the image {args.image} has no foreground (alpha is 0 everywhere); "
@@ -57,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {note}")
     pipe = HeadPipeline(args.checkpoint, args.device, dino_dir=args.dino)
     head = pipe.reconstruct(rgba)
-    write_ply(args.output, head)
+    _, note = write_splats(args.output, head)
+    if note:
+        print(f"note: {note}")
     if args.preview:
         write_preview(args.preview, head)
+    wrote(args.output, f"{len(head):,} Gaussians" + (f", preview {args.preview}" if args.preview else ""), t0)
     return 0

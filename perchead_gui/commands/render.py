@@ -1,16 +1,19 @@
-"""``perchead render IN.ply -o OUT.png``: one view of a Gaussian head file."""
+"""``perchead render IN.ply|.spz|.splat -o OUT.png``: one view of a Gaussian head file."""
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
+
+from perchead_gui.commands import wrote
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("render", help="render a .ply head to a PNG",
-                       description="Render a 3DGS .ply to a PNG. With no --yaw/--pitch the view is the "
+    p = sub.add_parser("render", help="render a head file (.ply, .spz, .splat) to a PNG",
+                       description="Render a 3DGS head (.ply, .spz or .splat) to a PNG. With no --yaw/--pitch the view is the "
                                    "canonical input camera at the model's input size, so a --classes render "
                                    "lines up pixel for pixel with a seg map drawn in that view.")
-    p.add_argument("ply", type=Path, metavar="IN.ply")
+    p.add_argument("ply", type=Path, metavar="IN.ply|.spz|.splat")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.png")
     p.add_argument("--yaw", type=float, default=None, metavar="DEG",
                    help="orbit angle about the vertical axis; 90 shows the head's left side (+x)")
@@ -43,15 +46,16 @@ def run(args: argparse.Namespace) -> int:
     from models.errors import PercheadError
     from models.io.images import save_png
     from models.palette import palette
-    from models.io.ply import read_ply
+    from models.io.splats import read_splats
     from models.render import render
 
+    t0 = time.perf_counter()
     check_outputs([args.ply], [args.output])
     if args.size is not None and not 8 <= args.size <= 4096:
         raise PercheadError(f"--size {args.size} is out of range; use 8 to 4096 pixels")
     background = parse_rgb(args.background)
     device = resolve_device(args.device)
-    gaussians = read_ply(args.ply).to(device)
+    gaussians = read_splats(args.ply).to(device)
 
     view = canonical_view()
     size = args.size or view.image_size
@@ -62,4 +66,5 @@ def run(args: argparse.Namespace) -> int:
     result = render(gaussians, camera, background=background, classes=args.classes)
     image = palette().colorize(result.class_map.cpu().numpy()) if args.classes else result.rgb
     save_png(args.output, image)
+    wrote(args.output, f"{size}x{size} {'class map' if args.classes else 'render'} of {len(gaussians):,} Gaussians", t0)
     return 0

@@ -8,7 +8,10 @@ labels). Every file is written atomically.
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
+
+from perchead_gui.commands import wrote
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from models.synthetic import BENCHMARK_YAWS, EngineConfig, HeadSampler
     from models.synthetic.sampler import MAX_SEED
 
+    t0 = time.perf_counter()
     if not 0 <= args.seed <= MAX_SEED:
         raise PercheadError(f"--seed {args.seed} is out of range; use 0 to {MAX_SEED}")
     if not 8 <= args.size <= 4096:
@@ -94,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     attrs["views"] = {view_name(y): {"yaw_deg": y, "pitch_deg": 0.0} for y in BENCHMARK_YAWS}
     write_bytes_atomic(out / "attributes.json", (json.dumps(attrs, indent=2) + "\n").encode())
     write_ply(out / "gt.ply", batch.gaussians[0].to("cpu"))
-    print(f"wrote {out}: {len(BENCHMARK_YAWS)} views, class maps, contact sheet, caption, attributes, "
-          f"gt.ply ({attrs['gaussians']} Gaussians)")
     print(batch.captions[0])
+    wrote(out, f"{len(BENCHMARK_YAWS)} views, class maps, contact sheet, caption, attributes, "
+               f"gt.ply ({attrs['gaussians']:,} Gaussians)", t0)
     return 0

@@ -35,7 +35,6 @@ from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.palette import NUM_CLASSES, palette
 from models.pipeline import DEFAULT_STYLE_PROMPT
-from models.io.ply import write_ply
 from models.render import RenderOutput
 from models.render import render as render_gaussians
 from models.render.gsplat_backend import gsplat_import_error
@@ -307,14 +306,17 @@ class InferenceEngine:
             return self._cond.wait_for(lambda: self._head_version > after_version or not self._busy_locked(),
                                        timeout_s)
 
-    def export_ply(self, path: str | Path, head: Gaussians | None = None) -> Path:
-        """Write ``head`` (default: the current head) as a standard 3DGS .ply with labels (atomic)."""
+    def export_head(self, path: str | Path, head: Gaussians | None = None) -> tuple[Path, str | None]:
+        """Write ``head`` (default: the current head) atomically in the format its extension names: a standard
+        3DGS .ply with labels, .spz or .splat (models/io/splats.py). Returns (path, what the format dropped)."""
         head = self.head if head is None else head
         if head is None:
             raise PercheadError("there is no head to export yet; paint a map or pick a sample first")
         from models.pipeline import visible
 
-        return write_ply(path, visible(head))  # hidden (culled) Gaussians of a GPU decode stay out
+        from models.io.splats import write_splats
+
+        return write_splats(path, visible(head))  # hidden (culled) Gaussians of a GPU decode stay out
 
     def close(self) -> None:
         """Stop the worker (after its running decode, if any, up to a few seconds)."""

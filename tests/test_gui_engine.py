@@ -517,11 +517,12 @@ def test_reconstruct_with_a_parsed_map_offers_that_map(engine: InferenceEngine, 
 # ---- export ---------------------------------------------------------------------------------------
 def test_export_ply_round_trip(engine: InferenceEngine, tmp_path) -> None:
     with pytest.raises(PercheadError, match="no head"):
-        engine.export_ply(tmp_path / "none.ply")
+        engine.export_head(tmp_path / "none.ply")
     engine.set_segmentation(a_map(value=9))
     settle(engine)
-    out = engine.export_ply(tmp_path / "head.ply")
+    out, dropped = engine.export_head(tmp_path / "head.ply")
     back = read_ply(out)
+    assert dropped is None
     head = engine.head
     torch.testing.assert_close(back.means, head.means)
     torch.testing.assert_close(back.sh, head.sh)

@@ -314,12 +314,16 @@ def test_load_and_save_seg_maps(fresh, tmp_path) -> None:
 
 def test_exports(fresh, tmp_path) -> None:
     app = fresh
-    assert app.exports.export_ply(tmp_path / "head.ply")
+    assert app.exports.export_head(tmp_path / "head.ply")
     head = read_ply(tmp_path / "head.ply")
     assert len(head) == len(app.engine.head) and int(head.labels.max()) > 0
+    assert app.exports.export_head(tmp_path / "head.spz")  # the compressed web format, by its extension
+    from models.io.spz import read_spz
+
+    assert len(read_spz(tmp_path / "head.spz")) == len(head)
     assert app.exports.export_png(tmp_path / "view.png", size=128)
     assert Image.open(tmp_path / "view.png").size == (128, 128)
-    assert not app.exports.export_ply(tmp_path / "missing" / "head.ply")
+    assert not app.exports.export_head(tmp_path / "missing" / "head.ply")
     close_modal(app)
     dpg_set = __import__("dearpygui.dearpygui", fromlist=["set_value"]).set_value
     dpg_set("export/frames", 4)

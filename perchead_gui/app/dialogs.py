@@ -25,7 +25,7 @@ FILE_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "photo": ("Open a photo", (".png", ".jpg", ".jpeg", ".webp", ".bmp")),
     "style": ("Load a style image", (".png", ".jpg", ".jpeg", ".webp", ".bmp")),
     "project": ("Project", (".perchead",)),
-    "export_ply": ("Export .ply", (".ply",)),
+    "export_head": ("Export the head (.ply keeps class labels; .spz, .splat for web viewers)", (".ply", ".spz", ".splat")),
     "export_png": ("Save the view as PNG", (".png",)),
     "export_turntable": ("Export a turntable", (".gif", ".mp4")),
     "export_map": ("Save the seg map", (".png",)),

@@ -1,4 +1,4 @@
-"""Export: the head as .ply, the current view as PNG, a turntable GIF/MP4 with a progress bar."""
+"""Export: the head as .ply / .spz / .splat, the current view as PNG, a turntable GIF/MP4 with a progress bar."""
 from __future__ import annotations
 
 import dearpygui.dearpygui as dpg
@@ -24,7 +24,7 @@ class ExportPanel:
     def build(self, width: int) -> None:
         with dpg.child_window(tag="export", width=width, height=-1):
             dpg.add_text("Export")
-            dpg.add_button(label="Head as .ply...", width=-1, callback=lambda: self.actions.ask_export_ply())
+            dpg.add_button(label="Head (.ply/.spz/.splat)...", width=-1, callback=lambda: self.actions.ask_export_head())
             dpg.add_button(label="View as PNG...", width=-1, callback=lambda: self.actions.ask_export_png())
             dpg.add_separator()
             dpg.add_text("Turntable")

@@ -1,4 +1,4 @@
-"""``Exports``: the head as .ply, the view as PNG, and turntable GIF/MP4 jobs (``actions.ExportActions``).
+"""``Exports``: the head as .ply / .spz / .splat, the view as PNG, and turntable GIF/MP4 jobs (``actions.ExportActions``).
 
 A turntable renders one frame per UI frame (``advance``, called by the window's frame loop),
 so the progress bar moves and the window never freezes; ``progress`` is what the bar shows.
@@ -29,22 +29,24 @@ class Exports:
         self.turntable_options = turntable_options  # (frames, size px, fps) as the export panel has them
         self.job: TurntableJob | None = None
 
-    def ask_export_ply(self) -> None:
-        name = (self.doc.project_path.stem if self.doc.project_path else "head") + ".ply"
-        self.file_dialogs.ask("export_ply", self.export_ply, save=True, default_name=name)
+    def ask_export_head(self) -> None:
+        name = (self.doc.project_path.stem if self.doc.project_path else "head") + ".ply"  # .spz, .splat by typing
+        self.file_dialogs.ask("export_head", self.export_head, save=True, default_name=name)
 
-    def export_ply(self, path: str | Path) -> bool:
-        """The current head as a standard 3DGS .ply with labels (atomic)."""
+    def export_head(self, path: str | Path) -> bool:
+        """The current head as a standard 3DGS .ply with labels, or .spz / .splat by the extension (atomic)."""
         from models.pipeline import visible
 
         head, pending = self.engine.head, self.engine.busy
         if head is None:
             self.report.error(NO_HEAD)
             return False
-        out = self.report.guard(lambda: self.engine.export_ply(path, head))
-        if out is None:
+        done = self.report.guard(lambda: self.engine.export_head(path, head))
+        if done is None:
             return False
+        out, dropped = done
         note = " (a newer head was still decoding: export again for it)" if pending else ""
+        note += f"; {dropped}" if dropped else ""
         self.report.message(f"exported {len(visible(head)):,} Gaussians to {out}{note}")
         return True
 

@@ -155,7 +155,7 @@ class Gestures:
             handlers: dict[str, Callable[[], None]] = {
                 "undo": a.edit.undo, "redo": a.edit.redo, "reset_view": a.view.reset_view, "save": a.files.save,
                 "save_as": a.files.ask_save_as, "open": a.files.ask_open_project,
-                "export_ply": a.exports.ask_export_ply}
+                "export_head": a.exports.ask_export_head}
             handlers[action]()
 
     def _paint_press(self, point: tuple[float, float], button: int, mods: Mods) -> None:

@@ -33,7 +33,7 @@ class MenuBar:
                 dpg.add_menu_item(label="Open photo...", callback=lambda: files.ask_photo())
                 dpg.add_menu_item(label="Load style image...", callback=lambda: a.style.ask_style_image())
                 dpg.add_separator()
-                dpg.add_menu_item(label="Export .ply...", shortcut="Ctrl+E", callback=lambda: exports.ask_export_ply())
+                dpg.add_menu_item(label="Export head...", shortcut="Ctrl+E", callback=lambda: exports.ask_export_head())
                 dpg.add_menu_item(label="Save view as PNG...", callback=lambda: exports.ask_export_png())
                 dpg.add_menu_item(label="Export turntable...", callback=lambda: exports.ask_export_turntable())
                 dpg.add_separator()

@@ -39,7 +39,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("S", "save", "save the project", ctrl=True),
     Shortcut("S", "save_as", "save the project under a new name", ctrl=True, shift=True),
     Shortcut("O", "open", "open a project", ctrl=True),
-    Shortcut("E", "export_ply", "export the head as .ply", ctrl=True),
+    Shortcut("E", "export_head", "export the head (.ply, .spz, .splat)", ctrl=True),
     Shortcut("B", "tool_brush", "brush"),
     Shortcut("E", "tool_eraser", "eraser (paints background)"),
     Shortcut("F", "tool_fill", "flood fill"),

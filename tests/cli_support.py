@@ -12,17 +12,23 @@ from perchead_gui.cli import main
 
 def cli(*args: object) -> tuple[int, str]:
     """``perchead ARGS`` in-process: (exit code, stderr as a shell shows it: error lines and logged warnings)."""
-    err = io.StringIO()
+    rc, _, err = cli_out(*args)
+    return rc, err
+
+
+def cli_out(*args: object) -> tuple[int, str, str]:
+    """``perchead ARGS`` in-process: (exit code, stdout, stderr as a shell shows it)."""
+    err, out = io.StringIO(), io.StringIO()
     handler = logging.StreamHandler(err)  # pytest owns the root logger here; show warnings as the CLI does
     handler.setFormatter(logging.Formatter("perchead: %(message)s"))
     handler.setLevel(logging.WARNING)
     logging.getLogger().addHandler(handler)
     try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
             rc = main([str(a) for a in args])
     finally:
         logging.getLogger().removeHandler(handler)
-    return rc, err.getvalue()
+    return rc, out.getvalue(), err.getvalue()
 
 
 def require_mediapipe() -> None:

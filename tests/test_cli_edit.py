@@ -23,7 +23,7 @@ from models.pipeline import CHECKPOINT_DIR
 from models.io.ply import read_ply
 from models.render import RenderOutput, render
 from models.io.segmap import load_segmap
-from tests.cli_support import cli
+from tests.cli_support import cli, cli_out
 
 REPO = Path(__file__).resolve().parent.parent
 SKIN, HAIR = palette().id_of("skin"), palette().id_of("hair")
@@ -131,6 +131,22 @@ def corrupt_checkpoints(work: Path) -> Path:
 
 
 # ----- heads that must come out ------------------------------------------------------------------
+
+def test_edit_to_spz_says_what_it_wrote_and_what_the_format_dropped(engine: Path, work: Path) -> None:
+    """-o head.spz: Niantic's compressed format; the last line names the file, the Gaussian count and the seconds."""
+    import re
+
+    from models.io.spz import read_spz
+
+    out = work / "engine.spz"
+    rc, stdout, err = cli_out("edit", engine / "classes_front.png", "--prompt", "short brown hair", "-o", out)
+    assert rc == 0, err
+    lines = stdout.strip().splitlines()
+    assert "note: .spz holds no class labels: dropped (write a .ply to keep them)" in lines
+    count = len(read_spz(out))
+    assert re.fullmatch(rf"wrote {re.escape(str(out))}: {count:,} Gaussians in \d+\.\d s", lines[-1]), lines[-1]
+    assert err == ""  # nothing on stderr off a terminal: no progress, no warnings for a known prompt
+
 
 def test_edit_warns_about_prompt_words_it_cannot_read(engine: Path, work: Path) -> None:
     ply = work / "unread.ply"

@@ -83,20 +83,24 @@ def _region_delta_e(rgb: Tensor, classes: Tensor, part: str, reference: tuple[in
 
 
 @torch.no_grad()
-def evaluate_base(model: PercHeadNet, batches: Sequence[Batch]) -> dict[str, float]:
+def evaluate_base(model: PercHeadNet, batches: Sequence[Batch], tick: Callable[[], None] | None = None) -> dict[str, float]:
+    """``tick`` is called after each head (progress)."""
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
         pred = model(*model_inputs(model.cfg, HeadBatch.from_engine(batch)))
         for b in range(len(batch.seeds)):
             _view_metrics("base", pred.head(b), batch, b, acc)
+            if tick is not None:
+                tick()
     return _finish(acc)
 
 
 @torch.no_grad()
 def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], batches: Sequence[Batch],
                   framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit",
-                  reframed: list[bool] | None = None) -> dict[str, float]:
-    """style_of(captions) -> style vectors [B, D] (the style model applied to the text). ``framing``:
+                  reframed: list[bool] | None = None, tick: Callable[[], None] | None = None) -> dict[str, float]:
+    """style_of(captions) -> style vectors [B, D] (the style model applied to the text). ``tick``: called after
+    each head (progress). ``framing``:
     the app's seg-map framing normaliser (models/fitting/framing.py), "off" to decode maps as given;
     ``silhouette``: the head fitted to the painted silhouette, as the app does (models/fitting/painted.py)."""
     acc: dict[str, list[float]] = defaultdict(list)
@@ -111,6 +115,8 @@ def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], b
             front = out.class_map[0]
             acc["edit_front_iou"].append(foreground_weighted_iou(front, batch.class_map[b, 0]))
             _delta_e(acc, attrs, out.rgb[0], front, batch.rgb[b, 0], batch.class_map[b, 0])
+            if tick is not None:
+                tick()
     return _finish(acc)
 
 
@@ -141,7 +147,7 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
                    chunk: int = 8, framing: FramingMode = "auto",
                    silhouette: SilhouetteMode = "fit", per_map: list[float] | None = None,
                    on_render: Callable[[DrawnMap, Tensor, Tensor], None] | None = None,
-                   reframed: list[bool] | None = None) -> dict[str, float]:
+                   reframed: list[bool] | None = None, tick: Callable[[], None] | None = None) -> dict[str, float]:
     """edit_front_iou on drawn maps: decode map + prompt, render the canonical view, IoU vs the map.
     ``per_map``, when given, receives each map's IoU in order (paired comparisons); ``on_render`` gets each
     map with its front render (classes [S, S], rgb [S, S, 3] 0..1) to show what was scored; ``reframed`` receives
@@ -167,6 +173,8 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
             if per_map is not None:
                 per_map.append(iou)
             acc[f"edit_front_iou_drawn_{m.kind}"].append(iou)
+            if tick is not None:
+                tick()
     return _finish(acc)
 
 

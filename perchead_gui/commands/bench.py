@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=30, help="measured frames per renderer row (>= 20 recommended)")
     p.add_argument("--checkpoint", default=None, metavar="DIR", help="checkpoint folder (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (none off a terminal)")
     p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "carve", "off"),
                    help="the live loop's silhouette fit (default fit, as the app; outline: without region "
                         "following, to time that step)")
@@ -46,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None and not 16 <= args.size <= 4096:
         raise PercheadError(f"--size must be 16 to 4096 px, got {args.size}")
     device = resolve_device(args.device)
-    progress = (lambda msg: print(f"perchead bench: {msg}", file=sys.stderr, flush=True)) if not args.json else None
+    from perchead_gui.progress import show_progress
+
+    progress = ((lambda msg: print(f"perchead bench: {msg}", file=sys.stderr, flush=True))
+                if show_progress(args.quiet) else None)
     info: dict = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads()}
     if not args.no_engine:
         try:
@@ -56,11 +60,15 @@ def run(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             raise PercheadError(f"the live-loop benchmark failed: {e}") from e
     if not args.no_first_frame:
+        if progress:
+            progress("first frame: a fresh process loads the models and decodes once")
         size = args.size or info.get("size") or (512 if device.type != "cpu" else 256)
         try:
             info["first_frame_s"] = first_frame_seconds(device.type, int(size), args.checkpoint)
         except RuntimeError as e:
             raise PercheadError(str(e)) from e
+    if progress and not (args.no_render and args.no_decode):
+        progress(f"renderer and decoder rows: {args.frames} frames each")
     render_rows = [] if args.no_render else bench_render(device, frames=args.frames)
     decode_rows = [] if args.no_decode else bench_decode(device, frames=args.frames, checkpoint_dir=args.checkpoint)
     info["render"], info["decode"] = rows_as_dicts(render_rows), rows_as_dicts(decode_rows)

@@ -5,6 +5,8 @@ import argparse
 import json
 import math
 
+QUICK_HEADS, QUICK_DRAWN = 4, 8
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score the shipped models on the fixed held-out benchmark",
@@ -13,8 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "artist draws them (edit_front_iou_drawn), plus prompt understanding on the "
                                    "held-out paraphrase set.")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--heads", type=int, default=16,
+    p.add_argument("--heads", type=int, default=None,
                    help="benchmark heads to use (default 16; 0 skips the engine benchmark)")
+    p.add_argument("--quick", action="store_true",
+                   help=f"a quick look (under 2 minutes on a 2-core CPU): the first {QUICK_HEADS} benchmark heads and "
+                        f"{QUICK_DRAWN} drawn maps instead of 16 and 40, all prompts; the output says so")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr (none is shown off a terminal)")
     p.add_argument("--checkpoint", default=None, metavar="DIR")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--drawn", type=int, default=None, metavar="N",
@@ -47,16 +53,26 @@ def run(args: argparse.Namespace) -> int:
     from models.evaluation.drawn_maps import DRAWN_COUNT
     from models.evaluation.suite import run_benchmark
 
-    if not 0 <= args.heads <= 1000:
+    from perchead_gui.progress import StageBars, show_progress
+
+    heads = args.heads if args.heads is not None else (QUICK_HEADS if args.quick else 16)
+    drawn = args.drawn if args.drawn is not None else (QUICK_DRAWN if args.quick else DRAWN_COUNT)
+    if not 0 <= heads <= 1000:
         raise PercheadError("--heads must be between 0 and 1000")
     if args.maps_out and not args.maps:
         raise PercheadError("--maps-out needs --maps DIR (the maps to picture)")
-    drawn = DRAWN_COUNT if args.drawn is None else args.drawn
     if not 0 <= drawn <= 1000:
         raise PercheadError("--drawn must be between 0 and 1000")
-    result = run_benchmark(args.checkpoint, args.device, args.heads, banks=args.bank, drawn=drawn,
-                           framing=args.framing, silhouette=args.silhouette, maps=args.maps, labels=args.labels,
-                           prompts=args.prompts, maps_out=args.maps_out)
+    bars = StageBars(show_progress(args.quiet))
+    try:
+        result = run_benchmark(args.checkpoint, args.device, heads, banks=args.bank, drawn=drawn,
+                               framing=args.framing, silhouette=args.silhouette, maps=args.maps, labels=args.labels,
+                               prompts=args.prompts, maps_out=args.maps_out, progress=bars.start)
+    finally:
+        bars.close()
+    if args.quick:  # a subset: say which, so nobody compares it with a full run's numbers
+        result = {"subset": f"quick: {heads} of the 16 benchmark heads, {drawn} of the {DRAWN_COUNT} drawn maps, "
+                            "all held-out prompts; not comparable with a full run", **result}
     if args.json:
         print(json.dumps(result, indent=2, default=float))
         return 0

@@ -7,7 +7,7 @@ import torch
 from models.errors import PercheadError
 from models.losses.adversarial import AdversarialConfig, Adversary
 from models.losses.image import gradient_l1
-from models.networks.discriminator import DiscriminatorConfig, PatchDiscriminator
+from models.losses.discriminator import DiscriminatorConfig, PatchDiscriminator
 
 DEV = torch.device("cpu")
 

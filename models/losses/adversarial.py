@@ -1,5 +1,5 @@
 """The adversarial term of the base and edit training: a conditional patch discriminator
-(models/networks/discriminator.py) learns to tell the engine's renders from the model's, given the view's class
+(models/losses/discriminator.py) learns to tell the engine's renders from the model's, given the view's class
 map, and the model learns to make renders it cannot tell apart, with feature matching beside it.
 
 Why: L1, SSIM and the class terms are minimised by the average of what the input leaves open (curls, strands,
@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from models.device import is_accelerator
 from models.errors import PercheadError
-from models.networks.discriminator import DiscriminatorConfig, PatchDiscriminator
+from models.losses.discriminator import DiscriminatorConfig, PatchDiscriminator
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """A conditional patch discriminator for rendered views: does this image look like an engine render of a head
-laid out as this class map? Used only in training (models/losses/adversarial.py); never shipped.
+laid out as this class map? Used only in training, by the adversarial loss (models/losses/adversarial.py), as the
+feature net serves the feature loss; never shipped.
 
 Input: the RGB view and the view's class map as one-hot channels. Each scale (the image, then the image
 halved) runs a PatchGAN of strided convolutions with spectral normalisation and answers one logit per patch

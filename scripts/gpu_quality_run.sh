@@ -102,6 +102,18 @@ evaluate() {  # evaluate CKPT_DIR OUT_JSON DRAWN_ARGS
   status "eval $1 end rc=$rc"
 }
 
+train_stage() {  # train_stage CONFIG NAME MINUTES CHECKPOINT SHIPPED: one recipe, its fp16 export at CHECKPOINT
+  write_config "$1" "$Q/$2.yaml" "$2" "$3" "$mode"
+  sed -i "s#^export: .*#export: $4#" "$Q/$2.yaml"
+  status "$2 start (max $3 min, render $mode, $NPROC GPU)"
+  "${TRAIN[@]}" "$Q/$2.yaml" > "$Q/$2.log" 2>&1
+  status "$2 end rc=$?"
+  if [ ! -f "$4" ]; then
+    status "$2 produced no checkpoint: evaluating the shipped one ($5) instead"
+    cp "$5" "$4"
+  fi
+}
+
 run_all() {  # the detached part: base, then each edit recipe with its eval
   local t0 rc mode
   t0=$(date +%s)
@@ -109,16 +121,9 @@ run_all() {  # the detached part: base, then each edit recipe with its eval
   mkdir -p "$Q/ckpt"
   if [ "$SKIP_BASE" = 1 ]; then
     status "base not trained (SKIP_BASE=1): the shipped base is evaluated"
-  else
-    write_config "${BASE_CFG:-configs/base.yaml}" "$Q/base.yaml" base "$BASE_MIN" "$mode"
-    status "base start (max ${BASE_MIN} min, render $mode, $NPROC GPU)"
-    "${TRAIN[@]}" "$Q/base.yaml" > "$Q/base.log" 2>&1
-    rc=$?
-    status "base end rc=$rc"
-  fi
-  if [ ! -f "$Q/ckpt/base.safetensors" ]; then
-    status "base produced no checkpoint: evaluating the shipped base instead"
     cp checkpoints/base.safetensors "$Q/ckpt/base.safetensors"
+  else
+    train_stage "${BASE_CFG:-configs/base.yaml}" base "$BASE_MIN" "$Q/ckpt/base.safetensors" checkpoints/base.safetensors
   fi
   local drawn=""
   python3 -c "import sys; from models.style.train.bank import load_bank; from models.evaluation.drawn_maps import drawn_prompts
@@ -141,16 +146,7 @@ have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(
     [ "$ckpt" = "$Q/ckpt" ] || cp "$Q/ckpt/base.safetensors" "$ckpt/base.safetensors"
     # each run's share of what is left before the deadline, after the evals still to come
     edit_min=$(python3 -c "e=(${DEADLINE_MIN} - (($(date +%s) - $t0) / 60) - ${EVAL_RESERVE_MIN} * ${EVAL_RUNS} * $runs_left) / $runs_left; print(max(1.0, min(${EDIT_MIN}, e)))")
-    write_config "$cfg" "$Q/$name.yaml" "$name" "$edit_min" "$mode"
-    sed -i "s#^export: .*#export: $ckpt/edit.safetensors#" "$Q/$name.yaml"
-    status "edit $name start (max $edit_min min, $NPROC GPU)"
-    "${TRAIN[@]}" "$Q/$name.yaml" > "$Q/$name.log" 2>&1
-    rc=$?
-    status "edit $name end rc=$rc"
-    if [ ! -f "$ckpt/edit.safetensors" ]; then
-      status "edit $name produced no checkpoint: evaluating the shipped edit instead"
-      cp checkpoints/edit.safetensors "$ckpt/edit.safetensors"
-    fi
+    train_stage "$cfg" "$name" "$edit_min" "$ckpt/edit.safetensors" checkpoints/edit.safetensors
     cp checkpoints/style.safetensors "$ckpt/style.safetensors"
     if [ "$EVAL_RUNS" = 0 ]; then status "edit $name: perchead eval left to the CPU (EVAL_RUNS=0)"
     elif [ "$ckpt" = "$Q/ckpt" ]; then evaluate "$ckpt" "$Q/eval.json" "$drawn"; else evaluate "$ckpt" "$Q/eval_$name.json" "$drawn"; fi

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from pathlib import Path
 from typing import Literal
 
 from models.errors import PercheadError
@@ -44,3 +45,18 @@ def require_file(path: str | os.PathLike, name: str, want: str, missing: str, fo
         raise PercheadError(f"{name} {folder}")
     if kind == "special":
         raise special_file_error(name, want)
+
+
+def read_bytes_of(source: str | os.PathLike | bytes | bytearray | memoryview,
+                  kind: str) -> tuple[bytes | bytearray | memoryview, str]:
+    """(bytes, name) of a file format reader's input: bytes as given (named "<KIND> data"), or a file's bytes, with
+    one PercheadError line for a missing path, a folder or an unreadable file. ``kind``: the extension, e.g. ".spz"."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return source, f"{kind.lstrip('.').upper()} data"
+    p = Path(source)
+    require_file(p, str(p), f"a {kind} file", missing="does not exist; check the path",
+                 folder=f"is a folder, not a {kind} file; give the file itself")
+    try:
+        return p.read_bytes(), str(p)
+    except OSError as e:
+        raise PercheadError(f"cannot read {p}: {e.strerror or e}; check that it is a readable file") from e

@@ -14,7 +14,7 @@ import torch
 from models.errors import PercheadError
 from models.gaussians import SH_C0, Gaussians
 from models.io.atomic import check_output_path, write_bytes_atomic
-from models.io.paths import require_file
+from models.io.paths import read_bytes_of
 
 SplatSource = str | os.PathLike | bytes | bytearray | memoryview
 RECORD = np.dtype([("position", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rotation", "u1", 4)])
@@ -44,16 +44,7 @@ def write_splat(path: str | os.PathLike, g: Gaussians) -> Path:
 
 def read_splat(source: SplatSource) -> Gaussians:
     """Decode a .splat from a path or bytes into float32 CPU Gaussians (SH degree 0, labels 0)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data, name = source, "SPLAT data"
-    else:
-        p = Path(source)
-        require_file(p, str(p), "a .splat file", missing="does not exist; check the path",
-                     folder="is a folder, not a .splat file; give the file itself")
-        try:
-            data, name = p.read_bytes(), str(p)
-        except OSError as e:
-            raise PercheadError(f"cannot read {p}: {e.strerror or e}; check that it is a readable file") from e
+    data, name = read_bytes_of(source, ".splat")
     if len(data) == 0:
         raise PercheadError(f"{name} is empty (0 bytes), so there are no Gaussians to load")
     if len(data) % RECORD.itemsize:

@@ -29,7 +29,7 @@ import torch
 from models.errors import PercheadError
 from models.gaussians import Gaussians, sh_degree_from_coeffs
 from models.io.atomic import check_output_path, write_bytes_atomic
-from models.io.paths import require_file
+from models.io.paths import read_bytes_of
 
 SpzSource = str | os.PathLike | bytes | bytearray | memoryview
 
@@ -105,7 +105,7 @@ def _pack_rotations(wxyz: np.ndarray) -> np.ndarray:
 # ---- reading --------------------------------------------------------------------------------
 def read_spz(source: SpzSource) -> Gaussians:
     """Decode a .spz (version 2, 3 or 4) from a path or bytes into float32 CPU Gaussians (labels 0)."""
-    data, name = _load(source)
+    data, name = read_bytes_of(source, ".spz")
     if len(data) < 16:
         raise PercheadError(f"{name} is too short ({len(data)} bytes) to be a .spz file; re-export it")
     if bytes(data[:2]) == b"\x1f\x8b":
@@ -234,15 +234,3 @@ def _split(body: bytes, sizes: list[int]) -> list[np.ndarray]:
         out.append(np.frombuffer(body, np.uint8, size, at))
         at += size
     return out
-
-
-def _load(source: SpzSource) -> tuple[bytes | bytearray | memoryview, str]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return source, "SPZ data"
-    p = Path(source)
-    require_file(p, str(p), "a .spz file", missing="does not exist; check the path",
-                 folder="is a folder, not a .spz file; give the file itself")
-    try:
-        return p.read_bytes(), str(p)
-    except OSError as e:
-        raise PercheadError(f"cannot read {p}: {e.strerror or e}; check that it is a readable file") from e

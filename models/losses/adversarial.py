@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from models.device import is_accelerator
 from models.errors import PercheadError

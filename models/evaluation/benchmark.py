@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
+from models.cameras import canonical_view, orbit_camera
 from models.evaluation.drawn_maps import DrawnMap
 from models.evaluation.metrics import delta_e_srgb, detail_ratio, foreground_weighted_iou, mean_iou, psnr
 from models.evaluation.references import (attribute_value, lab_delta_e, nearest_reference, region_mean_lab,
@@ -26,7 +27,6 @@ from models.fitting import FramingMode, MapFitter, SilhouetteMode
 from models.losses.image import ssim
 from models.networks.inputs import HeadBatch, model_inputs
 from models.networks.perchead import PercHeadNet
-from models.cameras import canonical_view, orbit_camera
 from models.palette import palette
 from models.render import render_views
 from models.synthetic.attributes import REFERENCE_COLORS

@@ -1,7 +1,7 @@
 """Contact sheets of engine heads for docs/engine.md: RGB at several yaws, and class maps.
 
     python scripts/engine_contact_sheet.py --seeds 100-115 --yaws 0,45,90,180 --size 128 \
-        -o docs/img/engine_contact_sheet.png --classes docs/img/engine_classes.png
+        -o docs/img/engine_contact_sheet.jpg --classes docs/img/engine_classes.png
     python scripts/engine_contact_sheet.py --seeds 100-107 --yaws 0,30 --size 512 --close-up -o faces.png
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ import torch
 
 from models.cameras import canonical_view, orbit_camera
 from models.gaussians import Gaussians
-from models.io.images import save_png
+from models.io.images import save_picture, save_png
 from models.palette import palette
 from models.render import render
 from models.synthetic.basis import load_basis, phenotype_features
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                            torch.randn(len(g), k, generator=torch.Generator().manual_seed(0)))
     people = heads(basis.vertices(ident), None, 90_000)
     rows = [np.concatenate([views(p, (0.0, 60.0), 384) for p in people[i:i + 4]], 1) for i in (0, 4)]
-    save_png(args.output / "basis_identities.png", np.concatenate(rows, 0))
+    save_picture(args.output / "basis_identities.jpg", np.concatenate(rows, 0))
 
     weights = torch.zeros(len(EXPRESSIONS), len(basis.expressions))
     for i, names in enumerate(EXPRESSIONS):
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             weights[i, basis.expression_index(name)] = 1.0
     faces = heads(basis.vertices(ident[4:5].expand(len(EXPRESSIONS), -1), weights), None, 90_000)
     save_png(args.output / "basis_expressions.png", np.concatenate([views(f, (0.0,), 384) for f in faces], 1))
-    print(f"wrote {args.output}/basis_classes.png, basis_identities.png, basis_expressions.png", file=sys.stderr)
+    print(f"wrote {args.output}/basis_classes.png, basis_identities.jpg, basis_expressions.png", file=sys.stderr)
     return 0
 
 

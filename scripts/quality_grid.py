@@ -1,7 +1,7 @@
 """Picture grids for docs/quality.md: inputs (engine maps and drawn maps) and the edit model's output
 from four views, plus a sheet of the drawn maps alone.
 
-    python scripts/quality_grid.py --checkpoint checkpoints -o docs/img/quality_grid.png \\
+    python scripts/quality_grid.py --checkpoint checkpoints -o docs/img/quality_grid.jpg \\
         --maps-sheet docs/img/drawn_maps.png --maps-dir docs/img/drawn
 
 Rows: ``--engine`` benchmark heads (their canonical class map + caption) and drawn maps
@@ -13,7 +13,6 @@ and the class render at yaw 0 (what edit_front_iou compares with the input). Run
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
@@ -21,10 +20,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from models.io.atomic import write_bytes_atomic
 from models.cameras import canonical_view, orbit_camera
 from models.evaluation.drawn_maps import DRAWN_KINDS, drawn_map
 from models.evaluation.metrics import foreground_weighted_iou
+from models.io.images import save_picture
 from models.palette import palette
 from models.pipeline import HeadPipeline
 from models.render import render
@@ -33,12 +32,6 @@ from models.synthetic.captions import caption
 from models.synthetic.sampler import BENCHMARK_SEEDS, HeadSampler
 
 YAWS = (0.0, 45.0, 90.0, 180.0)
-
-
-def _png(img: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:
@@ -79,11 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.maps_sheet:
             tiles = [_label(pal.colorize(m.labels), f"{m.index} {m.kind}") for m in maps]
             sheet = np.concatenate([np.concatenate(tiles[:5], 1), np.concatenate(tiles[5:], 1)], 0)
-            write_bytes_atomic(args.maps_sheet, _png(sheet))
+            save_picture(args.maps_sheet, sheet)
         if args.maps_dir:
             Path(args.maps_dir).mkdir(parents=True, exist_ok=True)
             for m in maps[::2]:
-                write_bytes_atomic(Path(args.maps_dir) / f"drawn_{m.index:02d}_{m.kind}.png", _png(pal.colorize(m.labels)))
+                save_picture(Path(args.maps_dir) / f"drawn_{m.index:02d}_{m.kind}.png", pal.colorize(m.labels))
     if not args.output:
         return 0
     pipe = HeadPipeline(args.checkpoint, "cpu")
@@ -105,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         tiles.append(_label(np.asarray(cls_img), f"classes, IoU {iou:.2f}"))
         grid.append(np.concatenate(tiles, 1))
         print(f"{name}: front IoU {iou:.3f}  prompt: {prompt}", file=sys.stderr, flush=True)
-    write_bytes_atomic(args.output, _png(np.concatenate(grid, 0)))
+    save_picture(args.output, np.concatenate(grid, 0))
     return 0
 
 

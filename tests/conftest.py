@@ -36,14 +36,30 @@ def x_display():
     scripts/test.sh installs Debian's xvfb; without it the GUI tests skip (and fail on CI,
     where a skipped window test would hide a broken app)."""
     import os
-    import shutil
-    import subprocess
 
     from perchead_gui.app.display import display_problem
 
     if os.environ.get("DISPLAY") and display_problem() is None:
         yield os.environ["DISPLAY"]
         return
+    proc, display = start_xvfb("1280x1024x24")
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = display
+    yield display
+    proc.terminate()
+    proc.wait(10)
+    if previous is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = previous
+
+
+def start_xvfb(screen: str):
+    """A private Xvfb with one screen of ``screen`` ("WxHxDEPTH"): (its process, its display name)."""
+    import os
+    import shutil
+    import subprocess
+
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         message = "Xvfb is not installed (bash scripts/test.sh installs Debian's xvfb)"
@@ -51,7 +67,7 @@ def x_display():
             pytest.fail(message)
         pytest.skip(message)
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
                             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     with os.fdopen(read_fd) as f:
@@ -59,12 +75,5 @@ def x_display():
     if not number:
         proc.kill()
         pytest.fail("Xvfb did not start")
-    previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{number}"
-    yield os.environ["DISPLAY"]
-    proc.terminate()
-    proc.wait(10)
-    if previous is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = previous
+    return proc, f":{number}"
+

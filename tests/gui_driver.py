@@ -4,6 +4,9 @@
 box through the same pointer methods the mouse handlers call, wait for the autosave, print
 ``AUTOSAVED``, then keep running until killed (the crash test SIGKILLs it).
 
+``python -m tests.gui_driver geometry --state-dir D``: open the window, print one JSON line with the screen's size
+and the window's place and size as the window system has them.
+
 ``python -m tests.gui_driver restore --state-dir D``: start as a user would, print one JSON
 line with the offered choices, press Restore, print the restored map's class in the box.
 """
@@ -64,6 +67,22 @@ def edit(args: argparse.Namespace) -> int:
         time.sleep(0.02)
 
 
+def geometry(args: argparse.Namespace) -> int:
+    import dearpygui.dearpygui as dpg
+
+    from perchead_gui.app.display import screen_size
+
+    app = App(GuiOptions(state_dir=args.state_dir, restore_offer=False, device="cpu"))
+    app.start()
+    for _ in range(5):
+        app.step()
+    x, y = dpg.get_viewport_pos()
+    print(json.dumps({"screen": list(screen_size() or ()), "x": x, "y": y, "width": dpg.get_viewport_width(),
+                      "height": dpg.get_viewport_height()}), flush=True)
+    app.shutdown()
+    return 0
+
+
 def restore(args: argparse.Namespace) -> int:
     app = App(GuiOptions(state_dir=args.state_dir, device="cpu"))
     app.start()
@@ -83,11 +102,11 @@ def restore(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=("edit", "restore"))
+    p.add_argument("mode", choices=("edit", "restore", "geometry"))
     p.add_argument("--project", type=Path)
     p.add_argument("--state-dir", type=Path, required=True)
     args = p.parse_args(argv)
-    return edit(args) if args.mode == "edit" else restore(args)
+    return {"edit": edit, "restore": restore, "geometry": geometry}[args.mode](args)
 
 
 if __name__ == "__main__":

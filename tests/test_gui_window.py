@@ -237,6 +237,122 @@ def test_prompt_history_and_style_image(fresh, tmp_path) -> None:
 
 # ----- files ----------------------------------------------------------------------------------
 
+def _frames(app, n: int) -> None:
+    for _ in range(n):
+        app.step()
+        time.sleep(0.01)
+
+
+def test_typing_a_new_prompt_over_the_old_one_with_real_keys(fresh) -> None:
+    """Keys through X (XTEST), GLFW and the text field, as a person types: click, Ctrl+A, type, Enter replaces the
+    old prompt; a click alone selects it too, so typing replaces it."""
+    import dearpygui.dearpygui as dpg
+
+    from perchead_gui.app.style_panel import PROMPT
+    from tests.x_input import XInput
+
+    app = fresh
+    app.styling.apply_prompt("long wavy auburn hair, green eyes")
+    settle(app)
+    _frames(app, 3)
+    keys = XInput()
+    try:
+        vx, vy = dpg.get_viewport_pos()
+        (x0, y0), (x1, y1) = dpg.get_item_rect_min(PROMPT), dpg.get_item_rect_max(PROMPT)
+        field = (int(vx + (x0 + x1) / 2), int(vy + (y0 + y1) / 2))
+        for text, select in (("short black hair", "ctrl+a"), ("grey hair, a grey beard", None)):
+            keys.click(*field)
+            if select:
+                keys.press(select)
+            keys.type(text)
+            keys.press("Return")
+            _frames(app, 80)  # key events trickle in one a frame
+            assert dpg.get_value(PROMPT) == text and app.doc.prompt == text, (dpg.get_value(PROMPT), app.doc.prompt)
+        keys.move(field[0], field[1] + 200)  # leave the pointer off the field
+    finally:
+        keys.close()
+    settle(app)
+
+
+def _cut_off() -> list[str]:
+    """Every visible label, text, button, field and slider that reaches past the inner edge of its panel (a child
+    window, or the main window), with the panel's scroll bar counted; the main window must not need scrolling."""
+    import dearpygui.dearpygui as dpg
+
+    padding, scrollbar = 8, 14  # Dear PyGui's default WindowPadding.x and ScrollbarSize
+    kinds = ("mvText", "mvButton", "mvCheckbox", "mvRadioButton", "mvInputText", "mvCombo", "mvSliderFloat",
+             "mvSliderInt", "mvInputInt", "mvImageButton", "mvProgressBar")
+    bad = [f"main window scrolls by {dpg.get_item_state('main')['scroll_max']}"] \
+        if any(v > 0 for v in dpg.get_item_state("main")["scroll_max"]) else []
+    for item in dpg.get_all_items():
+        kind = dpg.get_item_type(item).split("::")[-1]
+        if kind not in kinds or not dpg.get_item_state(item).get("visible", False):
+            continue
+        panel = dpg.get_item_parent(item)
+        while dpg.get_item_type(panel).split("::")[-1] not in ("mvChildWindow", "mvWindowAppItem"):
+            panel = dpg.get_item_parent(panel)
+        state = dpg.get_item_state(panel)
+        if not state.get("visible", True):
+            continue
+        right = state["pos"][0] + state["rect_size"][0] - padding - (scrollbar if state["scroll_max"][1] > 0 else 0)
+        x1, y1 = dpg.get_item_rect_max(item)
+        bottom = state["pos"][1] + state["rect_size"][1]
+        text = dpg.get_value(item) if kind == "mvText" else dpg.get_item_label(item)
+        if x1 > right or (dpg.get_item_alias(panel) == "main" and y1 > bottom):
+            bad.append(f"{kind} {dpg.get_item_alias(item) or item} {str(text)[:50]!r}: right {x1:.0f} > {right:.0f} "
+                       f"or bottom {y1:.0f} > {bottom:.0f} of {dpg.get_item_alias(panel) or panel}")
+    return bad
+
+
+def test_no_label_is_cut_off_at_the_default_size_or_larger(fresh) -> None:
+    import dearpygui.dearpygui as dpg
+
+    from perchead_gui.app.window import WINDOW_SIZE
+
+    app = fresh
+    app.styling.apply_prompt("long wavy auburn hair, green eyes, pale skin, black turtleneck")  # a long reading line
+    settle(app)
+    assert (dpg.get_viewport_client_width(), dpg.get_viewport_client_height()) == WINDOW_SIZE
+    _frames(app, 3)
+    assert _cut_off() == []
+    dpg.set_viewport_width(WINDOW_SIZE[0] + 320)
+    dpg.set_viewport_height(WINDOW_SIZE[1] + 100)
+    try:
+        _frames(app, 4)
+        assert _cut_off() == []
+    finally:
+        dpg.set_viewport_width(WINDOW_SIZE[0])
+        dpg.set_viewport_height(WINDOW_SIZE[1])
+        _frames(app, 4)
+
+
+@pytest.mark.parametrize("screen, geometry", [((1280, 900), (1280, 900, 0, 0)), ((1280, 1024), (1280, 900, 0, 100)),
+                                              ((1920, 1080), (1280, 900, 100, 100)), ((1366, 768), (1280, 768, 86, 0)),
+                                              (None, (1280, 900, 100, 100))])
+def test_the_window_fits_the_screen_it_opens_on(screen, geometry) -> None:
+    from perchead_gui.app.window import window_geometry
+
+    assert window_geometry(screen) == geometry
+
+
+def test_on_a_1280x900_screen_the_window_opens_whole_on_it(tmp_path) -> None:
+    """A real window on a 1280x900 X screen of its own: all of it on the screen."""
+    from tests.conftest import start_xvfb
+
+    proc, display = start_xvfb("1280x900x24")
+    try:
+        out = subprocess.run([sys.executable, "-m", "tests.gui_driver", "geometry", "--state-dir", str(tmp_path)],
+                             cwd=REPO, env=_env(display), capture_output=True, text=True, timeout=300)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert out.returncode == 0, out.stderr
+    g = json.loads(out.stdout.strip().splitlines()[-1])
+    assert g["screen"] == [1280, 900]
+    assert g["x"] >= 0 and g["y"] >= 0 and g["x"] + g["width"] <= 1280 and g["y"] + g["height"] <= 900, g
+    assert (g["width"], g["height"]) == (1280, 900)
+
+
 def test_save_and_open_a_project(fresh, tmp_path) -> None:
     app = fresh
     paint_box(app, HAIR)

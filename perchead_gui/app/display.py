@@ -43,3 +43,47 @@ def _x_display_opens(name: str) -> bool:
         return False
     xlib.XCloseDisplay(handle)
     return True
+
+
+def screen_size() -> tuple[int, int] | None:
+    """The size in pixels of the screen the window opens on, or None where it cannot be asked (then the window
+    keeps its default place). X11: the default screen of $DISPLAY; Windows: the work area (without the taskbar)."""
+    if sys.platform == "win32":
+        return _windows_work_area()
+    if sys.platform != "linux":
+        return None
+    path = ctypes.util.find_library("X11")
+    name = os.environ.get("DISPLAY", "")
+    if path is None or not name:
+        return None
+    try:
+        xlib = ctypes.CDLL(path)
+    except OSError:
+        return None
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xlib.XDefaultScreen.argtypes = [ctypes.c_void_p]
+    xlib.XDisplayWidth.argtypes = xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    handle = xlib.XOpenDisplay(name.encode())
+    if not handle:
+        return None
+    try:
+        screen = xlib.XDefaultScreen(handle)
+        return int(xlib.XDisplayWidth(handle, screen)), int(xlib.XDisplayHeight(handle, screen))
+    finally:
+        xlib.XCloseDisplay(handle)
+
+
+def _windows_work_area() -> tuple[int, int] | None:
+    class Rect(ctypes.Structure):
+        _fields_ = [("left", ctypes.c_long), ("top", ctypes.c_long), ("right", ctypes.c_long), ("bottom", ctypes.c_long)]
+
+    rect = Rect()
+    spi_getworkarea = 0x0030
+    try:
+        ok = ctypes.windll.user32.SystemParametersInfoW(spi_getworkarea, 0, ctypes.byref(rect), 0)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return None
+    return (rect.right - rect.left, rect.bottom - rect.top) if ok else None
+

@@ -25,7 +25,7 @@ MODE_LABELS = {"text": "Prompt", "image": "Reference image"}
 EXAMPLE_PROMPTS = (
     "long wavy red hair, green eyes, pale skin",
     "black hair, brown eyes, dark skin, navy t-shirt",
-    "platinum blonde hair, blue eyes, fair skin, red sweater",
+    "platinum blonde hair, blue eyes, red sweater",
     "grey hair, a grey beard, tan skin",
     "dyed pink hair, hazel eyes, black turtleneck",
 )
@@ -64,7 +64,9 @@ class StylePanel:
             dpg.add_radio_button([MODE_LABELS["text"], MODE_LABELS["image"]], tag=MODE, horizontal=True,
                                  callback=self._mode_changed)
             with dpg.group(horizontal=True):
+                # auto_select_all: a click into the field selects the old prompt, so typing replaces it (Ctrl+A does too)
                 dpg.add_input_text(tag=PROMPT, width=width - 90, on_enter=True, hint="describe the head, press Enter",
+                                   auto_select_all=True,
                                    callback=lambda s, v: self.actions.apply_prompt(v))
                 dpg.add_button(label="Apply", callback=lambda: self.actions.apply_prompt(dpg.get_value(PROMPT)))
             dpg.add_text("", tag=READING, wrap=width - 20, color=(170, 190, 210))  # what the style model read

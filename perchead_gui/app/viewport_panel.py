@@ -19,6 +19,8 @@ IMAGE = "view/image"
 ERROR_BOX, ERROR_TEXT, BUSY_TEXT = "view/error_box", "view/error_text", "view/busy"
 MODE_LABELS = {"rgb": "RGB", "classes": "Classes", "depth": "Depth"}
 ERROR_WRAP_CHARS = 62
+# one line over the 480 px view (a double-click resets too: the Reset button, F1 and docs/app.md say so)
+VIEW_TITLE = "3D head (drag: orbit, right-drag: pan, wheel: zoom, R: reset)"
 
 
 def texture_tag(size: int) -> str:
@@ -42,7 +44,7 @@ class ViewportPanel:
                 dpg.add_raw_texture(s, s, buf.ravel(), format=dpg.mvFormat_Float_rgba, tag=texture_tag(s))
         d = self.display_px
         with dpg.group(tag="view"):
-            dpg.add_text("3D head (drag: orbit, right-drag: pan, wheel: zoom, double-click: reset)")
+            dpg.add_text(VIEW_TITLE, tag="view/title")
             with dpg.drawlist(d, d, tag=DRAWLIST):
                 dpg.draw_image(texture_tag(self.shown_size), (0, 0), (d, d), tag=IMAGE)
                 dpg.draw_text((8, d - 22), "", tag=BUSY_TEXT, color=(255, 220, 120, 255), size=15)

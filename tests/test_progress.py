@@ -47,3 +47,21 @@ def test_long_commands_take_quiet_and_eval_a_quick_preset() -> None:
     args = parser.parse_args(["eval", "--quick", "--quiet"])
     assert args.quick and args.quiet and args.heads is None and args.drawn is None
     assert (eval_cmd.QUICK_HEADS, eval_cmd.QUICK_DRAWN) == (4, 8)
+
+
+def test_bench_shows_a_bar_per_stage_and_keeps_json_clean(monkeypatch, capsys) -> None:
+    """`perchead bench` at a terminal: each stage a bar naming what it measures, counted to its end; stdout only
+    the JSON."""
+    import json
+
+    import perchead_gui.cli as cli
+
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert cli.main(["bench", "--device", "cpu", "--no-engine", "--no-first-frame", "--frames", "1", "--json"]) == 0
+    out = capsys.readouterr().out
+    info = json.loads(out)
+    shown = term.getvalue()
+    rows = len(info["render"])
+    assert rows >= 2 and f"{rows}/{rows} [" in shown and "renderer: 1 frames" in shown
+    assert "network-only decode" in shown and "1/1 [" in shown

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 ENGINE_KEYS = ("edit_to_frame_ms_p50", "edit_to_frame_ms_p95", "edit_to_settled_frame_ms_p50",
                "edit_to_settled_frame_ms_p95", "style_change_ms_p50", "orbit_frame_ms_p50",
@@ -47,30 +46,36 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None and not 16 <= args.size <= 4096:
         raise PercheadError(f"--size must be 16 to 4096 px, got {args.size}")
     device = resolve_device(args.device)
-    from perchead_gui.progress import show_progress
+    from perchead_gui.progress import StageBars, show_progress
 
-    progress = ((lambda msg: print(f"perchead bench: {msg}", file=sys.stderr, flush=True))
-                if show_progress(args.quiet) else None)
+    bars = StageBars(show_progress(args.quiet))  # a bar per stage on stderr: what, how far, time left
     info: dict = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads()}
-    if not args.no_engine:
-        try:
-            info.update(bench_engine(device.type, args.size, samples=args.samples, checkpoint_dir=args.checkpoint,
-                                     progress=progress, silhouette=args.silhouette))
-            info["silhouette"] = args.silhouette
-        except RuntimeError as e:
-            raise PercheadError(f"the live-loop benchmark failed: {e}") from e
-    if not args.no_first_frame:
-        if progress:
-            progress("first frame: a fresh process loads the models and decodes once")
-        size = args.size or info.get("size") or (512 if device.type != "cpu" else 256)
-        try:
-            info["first_frame_s"] = first_frame_seconds(device.type, int(size), args.checkpoint)
-        except RuntimeError as e:
-            raise PercheadError(str(e)) from e
-    if progress and not (args.no_render and args.no_decode):
-        progress(f"renderer and decoder rows: {args.frames} frames each")
-    render_rows = [] if args.no_render else bench_render(device, frames=args.frames)
-    decode_rows = [] if args.no_decode else bench_decode(device, frames=args.frames, checkpoint_dir=args.checkpoint)
+    try:
+        if not args.no_engine:
+            try:
+                info.update(bench_engine(device.type, args.size, samples=args.samples, checkpoint_dir=args.checkpoint,
+                                         stages=bars.start, silhouette=args.silhouette))
+                info["silhouette"] = args.silhouette
+            except RuntimeError as e:
+                raise PercheadError(f"the live-loop benchmark failed: {e}") from e
+        if not args.no_first_frame:
+            tick = bars.start("first frame: a fresh process loads the models and decodes once", 1)
+            size = args.size or info.get("size") or (512 if device.type != "cpu" else 256)
+            try:
+                info["first_frame_s"] = first_frame_seconds(device.type, int(size), args.checkpoint)
+            except RuntimeError as e:
+                raise PercheadError(str(e)) from e
+            if tick:
+                tick()
+        render_rows = [] if args.no_render else bench_render(device, frames=args.frames, stages=bars.start)
+        decode_rows = []
+        if not args.no_decode:
+            tick = bars.start(f"network-only decode: {args.frames} frames", 1)
+            decode_rows = bench_decode(device, frames=args.frames, checkpoint_dir=args.checkpoint)
+            if tick:
+                tick()
+    finally:
+        bars.close()
     info["render"], info["decode"] = rows_as_dicts(render_rows), rows_as_dicts(decode_rows)
     if args.json:
         print(json.dumps(info, indent=2))

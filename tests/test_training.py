@@ -240,3 +240,32 @@ def test_unknown_adversarial_options_are_named(tmp_path: Path, capsys) -> None:
     cfg = tiny_config(tmp_path, adversarial={"weight": 0.1, "strength": 2})
     assert main(["train", str(cfg)]) == 2
     assert "unknown adversarial option(s) strength" in capsys.readouterr().err
+
+
+def test_prefetched_batches_are_the_ones_made_in_process(tmp_path: Path, one_thread) -> None:
+    """data.prefetch: a producer process makes the same batches, in the same order, as the training process would."""
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.prefetch import Prefetcher
+    from models.training.stages import training_heads
+
+    cfg = TrainConfig.load(tiny_config(tmp_path, **_edit_files(tmp_path), batch_size=2))
+    dist = DistInfo(0, 1, 0, torch.device("cpu"))
+    here = training_heads(cfg, dist)
+    ahead = Prefetcher(cfg, dist, depth=2)
+    try:
+        for _ in range(3):
+            a, b = here(2), ahead(2)
+            for name in ("rgb", "alpha", "classes", "world_to_cam", "K", "style", "input_map"):
+                torch.testing.assert_close(getattr(b, name), getattr(a, name), atol=0, rtol=0, msg=name)
+    finally:
+        ahead.close()
+    assert not ahead.proc.is_alive()
+
+
+def test_training_with_a_prefetch_process(tmp_path: Path, capsys, one_thread) -> None:
+    files = _edit_files(tmp_path)
+    files["data"]["prefetch"] = 2
+    assert main(["train", str(tiny_config(tmp_path, **files, steps=2, batch_size=2))]) == 0
+    assert json.loads(capsys.readouterr().out)["steps_done"] == 2
+

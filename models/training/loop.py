@@ -141,6 +141,9 @@ def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str
         bar.close()
         if metrics_log:
             metrics_log.close()
+        close = getattr(task, "close", None)
+        if close is not None:  # a batch producer process (data.prefetch)
+            close()
         shutdown()
     return last_eval
 

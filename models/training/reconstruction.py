@@ -150,5 +150,11 @@ class ReconstructionTask:
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         return self._evaluate(model) if self._evaluate else {}
 
+    def close(self) -> None:
+        """Stop the batch producer process, if there is one (data.prefetch)."""
+        close = getattr(self.heads, "close", None)
+        if close is not None:
+            close()
+
     def export(self, model: nn.Module, path: Path, metrics: dict[str, Any]) -> None:
         save_checkpoint(path, model, extra={"metrics": metrics, "train": self.cfg.to_dict()})

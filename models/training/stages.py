@@ -137,16 +137,34 @@ def _required_style(cfg: TrainConfig) -> str:
     return cfg.style_checkpoint
 
 
+def _sampler(cfg: TrainConfig, dist: DistInfo):
+    from models.synthetic.head import EngineConfig
+    from models.synthetic.sampler import HeadSampler
+
+    engine = EngineConfig(gaussians=int(cfg.data.get("engine_gaussians", EngineConfig().gaussians)))
+    return HeadSampler("train", stream=cfg.seed * 1000 + dist.rank + 1, device=dist.device, config=engine,
+                       background=cfg.data.get("background", "black"))
+
+
+def training_heads(cfg: TrainConfig, dist: DistInfo):
+    """The training batches' source, ``heads(count) -> HeadBatch``: engine heads of this rank's stream (with
+    caption styles and input augmentation for the edit stage). Built here, or in a producer process
+    (models/training/prefetch.py), from the same config, so both give the same batches."""
+    from models.networks.inputs import HeadBatch
+
+    sampler = _sampler(cfg, dist)
+    if cfg.stage == "base":
+        return lambda n: HeadBatch.from_engine(sampler.make_batch(n, views=cfg.views, size=cfg.image_size))
+    return _EditHeads(cfg, dist, sampler)
+
+
 def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
     from models.evaluation.benchmark import benchmark_batches, evaluate_base, evaluate_edit
     from models.losses.combined import LossConfig, ReconstructionLoss
-    from models.synthetic.head import EngineConfig
-    from models.synthetic.sampler import HeadSampler
-    from models.training.reconstruction import HeadBatch, ReconstructionTask
+    from models.training.prefetch import Prefetcher
+    from models.training.reconstruction import ReconstructionTask
 
-    engine = EngineConfig(gaussians=int(cfg.data.get("engine_gaussians", EngineConfig().gaussians)))
-    sampler = HeadSampler("train", stream=cfg.seed * 1000 + dist.rank + 1, device=dist.device, config=engine,
-                          background=cfg.data.get("background", "black"))
+    engine = _sampler(cfg, dist).config
     eval_heads = int(cfg.data.get("eval_heads", 8))
     cached: list = []
 
@@ -155,18 +173,21 @@ def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
             cached.extend(benchmark_batches(eval_heads, cfg.image_size, dist.device, engine=engine))
         return cached
 
+    depth = int(cfg.data.get("prefetch", 0))
+    # a producer process makes the next batches while this one trains (data is ~43 % of a step on one H100:
+    # docs/quality.md "Training throughput"); 0: in this process
+    heads = Prefetcher(cfg, dist, depth) if depth > 0 else training_heads(cfg, dist)
     if cfg.stage == "base":
-        heads = lambda n: HeadBatch.from_engine(sampler.make_batch(n, views=cfg.views, size=cfg.image_size))  # noqa: E731
         evaluate = lambda model: evaluate_base(model, bench())  # noqa: E731
     else:
-        edit_heads = _EditHeads(cfg, dist, sampler)
-        heads = edit_heads
         from models.evaluation.text import TextEmbedder, text_styles
+        from models.style.checkpoint import load_style_model
         from models.style.train.bank import load_bank
 
+        style_model, _ = load_style_model(_required_style(cfg), dist.device)
         banks = [load_bank(p) for p in cfg.data.get("eval_banks", [])]
         embedder = TextEmbedder(banks)
-        style_of = lambda caps: text_styles(edit_heads.style_model, caps, embedder(caps).to(dist.device))  # noqa: E731
+        style_of = lambda caps: text_styles(style_model, caps, embedder(caps).to(dist.device))  # noqa: E731
         evaluate = lambda model: evaluate_edit(model, style_of, bench())  # noqa: E731
     loss_fn = ReconstructionLoss(LossConfig.from_dict(cfg.loss))
     return ReconstructionTask(cfg, dist, heads, loss_fn, evaluate)

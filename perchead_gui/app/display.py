@@ -26,18 +26,28 @@ def display_problem() -> str | None:
     return None
 
 
-def _x_display_opens(name: str) -> bool:
-    """Open and close a connection with Xlib, which Dear PyGui links anyway."""
+def _xlib() -> ctypes.CDLL | None:
+    """Xlib (which Dear PyGui links anyway) with the calls used here typed; None where it cannot be loaded."""
     path = ctypes.util.find_library("X11")
     if path is None:
-        return True  # cannot probe; let the window try and report
+        return None
     try:
         xlib = ctypes.CDLL(path)
     except OSError:
-        return True
+        return None
     xlib.XOpenDisplay.restype = ctypes.c_void_p
     xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    xlib.XDefaultScreen.argtypes = [ctypes.c_void_p]
+    xlib.XDisplayWidth.argtypes = xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    return xlib
+
+
+def _x_display_opens(name: str) -> bool:
+    """Open and close a connection to the display."""
+    xlib = _xlib()
+    if xlib is None:
+        return True  # cannot probe; let the window try and report
     handle = xlib.XOpenDisplay(name.encode())
     if not handle:
         return False
@@ -50,22 +60,9 @@ def screen_size() -> tuple[int, int] | None:
     keeps its default place). X11: the default screen of $DISPLAY; Windows: the work area (without the taskbar)."""
     if sys.platform == "win32":
         return _windows_work_area()
-    if sys.platform != "linux":
-        return None
-    path = ctypes.util.find_library("X11")
     name = os.environ.get("DISPLAY", "")
-    if path is None or not name:
-        return None
-    try:
-        xlib = ctypes.CDLL(path)
-    except OSError:
-        return None
-    xlib.XOpenDisplay.restype = ctypes.c_void_p
-    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
-    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    xlib.XDefaultScreen.argtypes = [ctypes.c_void_p]
-    xlib.XDisplayWidth.argtypes = xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
-    handle = xlib.XOpenDisplay(name.encode())
+    xlib = _xlib() if sys.platform == "linux" and name else None
+    handle = xlib.XOpenDisplay(name.encode()) if xlib is not None else None
     if not handle:
         return None
     try:

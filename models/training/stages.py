@@ -137,12 +137,16 @@ def _required_style(cfg: TrainConfig) -> str:
     return cfg.style_checkpoint
 
 
-def _sampler(cfg: TrainConfig, dist: DistInfo):
+def _engine_config(cfg: TrainConfig):
     from models.synthetic.head import EngineConfig
+
+    return EngineConfig(gaussians=int(cfg.data.get("engine_gaussians", EngineConfig().gaussians)))
+
+
+def _sampler(cfg: TrainConfig, dist: DistInfo):
     from models.synthetic.sampler import HeadSampler
 
-    engine = EngineConfig(gaussians=int(cfg.data.get("engine_gaussians", EngineConfig().gaussians)))
-    return HeadSampler("train", stream=cfg.seed * 1000 + dist.rank + 1, device=dist.device, config=engine,
+    return HeadSampler("train", stream=cfg.seed * 1000 + dist.rank + 1, device=dist.device, config=_engine_config(cfg),
                        background=cfg.data.get("background", "black"))
 
 
@@ -164,7 +168,7 @@ def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
     from models.training.prefetch import Prefetcher
     from models.training.reconstruction import ReconstructionTask
 
-    engine = _sampler(cfg, dist).config
+    engine = _engine_config(cfg)
     eval_heads = int(cfg.data.get("eval_heads", 8))
     cached: list = []
 

@@ -269,3 +269,33 @@ def test_training_with_a_prefetch_process(tmp_path: Path, capsys, one_thread) ->
     assert main(["train", str(tiny_config(tmp_path, **files, steps=2, batch_size=2))]) == 0
     assert json.loads(capsys.readouterr().out)["steps_done"] == 2
 
+
+
+def test_overbright_colour_counts_one_glowing_gaussian_whole() -> None:
+    """Run 13's streak: one Gaussian of 64 at colour 1.2. The term is 0 for an ordinary head, counts that one
+    Gaussian's whole excess (not a 64th of it), and its gradient reaches that Gaussian's colour only."""
+    from models.gaussians import rgb_to_sh_dc
+    from models.networks.decoder import PredictedHeads
+    from models.training.reconstruction import overbright_colour
+
+    n = 64
+    sh = rgb_to_sh_dc(torch.full((1, n, 3), 0.6))
+    opacity = torch.full((1, n), 20.0)  # opaque
+    pred = PredictedHeads(torch.zeros(1, n, 3), torch.zeros(1, n, 4), torch.zeros(1, n, 3), opacity, sh,
+                          torch.zeros(1, n, 15))
+    assert overbright_colour(pred) == 0
+    glowing = sh.clone()
+    glowing[0, 0] = rgb_to_sh_dc(torch.tensor([1.2, 0.9, 0.6]))
+    glowing.requires_grad_(True)
+    term = overbright_colour(PredictedHeads(pred.means, pred.quats, pred.log_scales, opacity, glowing,
+                                            pred.class_logits))
+    torch.testing.assert_close(term.detach(), torch.tensor(0.2), atol=1e-4, rtol=0)
+    term.backward()
+    assert glowing.grad[0, 0, 0] > 0 and glowing.grad[0, 1:].abs().sum() == 0
+
+
+def test_the_overbright_term_trains_and_logs(tmp_path: Path, capsys) -> None:
+    cfg = tiny_config(tmp_path, steps=2, overbright=0.1)
+    assert main(["train", str(cfg)]) == 0
+    rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
+    assert rows and all(r["overbright"] >= 0 for r in rows)

@@ -44,6 +44,12 @@ class TrainConfig:
     # 1 - soft per-image class mIoU (models.losses.image.soft_class_jaccard): the benchmark's mIoU counts
     # each class an image shows once, so an eye sliver at a side view weighs as much as the hair; 0 = off.
     class_jaccard: float = 0.0
+    # colour the render cannot show (run 13's streaks: one Gaussian at colour 1.2 drawn as a glowing line on every
+    # forehead, docs/quality.md): how far each Gaussian's colour lies outside 0..1, times its opacity, summed over a
+    # head (one offender counts whole, not as 1/24,576), mean over heads (models/training/reconstruction.py); 0 = off.
+    # On six gallery maps the term is 4-21 for run 10 and 9-26 for run 13 (many Gaussians a little over 1), so a
+    # weight near 1e-3 puts it at a third to one times L1 (~0.03); not yet tried in a run
+    overbright: float = 0.0
     # the adversarial term (models/losses/adversarial.py: weight, feature_matching, lr, start, ramp, views, disc);
     # empty or weight 0: off
     adversarial: dict[str, Any] = field(default_factory=dict)

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from models.errors import PercheadError
-from models.gaussians import Gaussians
+from models.gaussians import SH_C0, Gaussians
 from models.io.checkpoints import clean_state_dict
 from models.losses.image import class_cross_entropy, soft_class_jaccard
 from models.networks.checkpoint import load_checkpoint, save_checkpoint
@@ -58,6 +58,14 @@ def render_predictions(pred: PredictedHeads, batch: HeadBatch, mode: RenderMode 
     acc, alpha = acc.reshape(b, v, h, w, -1), alpha.reshape(b, v, h, w)
     color = acc[..., :3] + (1.0 - alpha)[..., None] * batch.background.to(acc.dtype)
     return {"rgb": color, "alpha": alpha, "class_weights": acc[..., 4:]}
+
+
+def overbright_colour(pred: PredictedHeads) -> Tensor:
+    """How far the predicted Gaussians' colour lies outside 0..1 (the renderer clamps it, so an excess only makes a
+    hard, glowing edge), times opacity, summed over each head's N Gaussians, mean over the B heads. [] """
+    rgb = 0.5 + SH_C0 * pred.sh_dc.float()  # [B, N, 3], before the renderer's clamp
+    excess = (torch.relu(rgb - 1.0) + torch.relu(-rgb)).sum(-1)  # [B, N]
+    return (torch.sigmoid(pred.opacity_logits.float()) * excess).sum(-1).mean()
 
 
 def class_balance(classes: Tensor, num_classes: int, power: float, cap: float) -> Tensor:
@@ -137,6 +145,9 @@ class ReconstructionTask:
         if self.cfg.class_jaccard > 0:
             named["class_jaccard"] = soft_class_jaccard(out["class_weights"], out["alpha"], batch.classes)
             total = total + self.cfg.class_jaccard * named["class_jaccard"]
+        if self.cfg.overbright > 0:
+            named["overbright"] = overbright_colour(pred)
+            total = total + self.cfg.overbright * named["overbright"]
         if self.adversary is not None:
             adv_total, adv_terms = self.adversary.generator_terms(out["rgb"], batch.rgb, batch.classes)
             total = total + adv_total

@@ -252,7 +252,7 @@ def test_prefetched_batches_are_the_ones_made_in_process(tmp_path: Path, one_thr
     cfg = TrainConfig.load(tiny_config(tmp_path, **_edit_files(tmp_path), batch_size=2))
     dist = DistInfo(0, 1, 0, torch.device("cpu"))
     here = training_heads(cfg, dist)
-    ahead = Prefetcher(cfg, dist, depth=2)
+    ahead = Prefetcher(training_heads, cfg, dist, depth=2)
     try:
         for _ in range(3):
             a, b = here(2), ahead(2)

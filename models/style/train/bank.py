@@ -70,6 +70,19 @@ class CaptionBank:
                            [self.captions[i] for i in rows.tolist()], self.backbone, self.caption_source)
 
 
+def merge_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
+    """One bank of several made with one backbone (rows in order; the caption source of each part joined)."""
+    if not banks:
+        raise PercheadError("no caption banks to merge")
+    backbones = {b.backbone for b in banks}
+    if len(backbones) > 1:
+        raise PercheadError(f"caption banks from different text backbones cannot be merged: {sorted(backbones)}")
+    sources = list(dict.fromkeys(b.caption_source for b in banks))
+    return CaptionBank(torch.cat([b.embeddings for b in banks]), torch.cat([b.seeds for b in banks]),
+                       torch.cat([b.variants for b in banks]), [c for b in banks for c in b.captions],
+                       banks[0].backbone, " + ".join(sources))
+
+
 def bank_bytes(bank: CaptionBank) -> bytes:
     tensors = {"embeddings": bank.embeddings.detach().to("cpu", torch.float16).contiguous(),
                "seeds": bank.seeds.detach().to("cpu", torch.int64).contiguous(),

@@ -12,7 +12,7 @@ import random
 from typing import Callable, Sequence
 
 from models.synthetic.attributes import HeadAttributes, sample_attributes
-from models.synthetic.captions import caption
+from models.synthetic.captions import caption, short_caption
 from models.synthetic.sampler import is_benchmark_seed, training_seed
 
 CaptionFn = Callable[[HeadAttributes, int], str]  # (attributes, variant index) -> caption
@@ -24,6 +24,14 @@ def engine_caption(attrs: HeadAttributes, variant: int = 0) -> str:
     if variant == 0:
         return caption(attrs)
     return caption(attrs, random.Random(attrs.seed * 1_000_003 + variant * 7_919 + 11))
+
+
+def short_engine_caption(attrs: HeadAttributes, variant: int = 0) -> str:
+    """Variant 0: the head's fixed caption; variant v > 0: a short prompt of one to three of its parts
+    (``models.synthetic.captions.short_caption``), from an rng seeded by (seed, v)."""
+    if variant == 0:
+        return caption(attrs)
+    return short_caption(attrs, random.Random(attrs.seed * 1_000_003 + variant * 7_919 + 17))
 
 
 def training_seeds(count: int, stream: int = 0, start: int = 0) -> list[int]:

@@ -7,6 +7,11 @@ iris. Scoring a render against the albedo therefore charges even the engine's ow
 hair region in the canonical view over many engine heads with auburn hair, measured once:
 
     python scripts/measure_shaded_references.py --per-value 16 -o assets/shaded_reference_colors.yaml
+    python scripts/measure_shaded_references.py --per-value 16 --size 512 -o assets/shaded_reference_colors_512.yaml
+
+The 256 px file (hair, skin, eyes; measured before facial hair and clothes were parts here) scores the benchmark's
+captions; the 512 px file (every part: hair, skin, eyes, facial hair, clothes) scores the held-out prompt colours
+(models/evaluation/prompt_colours.py).
 
 Per head, a region's mean sRGB colour (pixels of that class in the 256 px canonical render, as
 the benchmark takes it) goes to Lab; the reference is the mean of those Labs over the heads
@@ -30,7 +35,8 @@ from models.assets import ASSETS_DIR
 from models.errors import PercheadError
 from models.evaluation.metrics import delta_e2000, srgb_to_lab
 from models.palette import palette
-from models.synthetic.attributes import EYE_COLORS, HAIR_COLORS, SKIN_TONES, HeadAttributes, sample_attributes
+from models.synthetic.attributes import (DYED_HAIR_COLORS, EYE_COLORS, GARMENT_COLORS, HAIR_COLORS, SKIN_TONES,
+                                         HeadAttributes, sample_attributes)
 from models.synthetic.sampler import training_seed
 
 SHADED_REFERENCE_PATH = ASSETS_DIR / "shaded_reference_colors.yaml"
@@ -40,12 +46,17 @@ PARTS: dict[str, tuple[str, tuple[str, ...]]] = {  # part -> (attribute field, i
     "hair": ("hair_color", HAIR_COLORS),
     "skin": ("skin_tone", SKIN_TONES),
     "eyes": ("eye_color", EYE_COLORS),
+    "facial_hair": ("facial_hair_color", tuple(c for c in HAIR_COLORS if c not in DYED_HAIR_COLORS)),  # never dyed
+    "clothes": ("clothes_color", GARMENT_COLORS),
 }
+BEARDS_WITH_COLOUR = ("moustache", "goatee", "full_beard")  # stubble is skin seen through short hair: no colour of its own
 
 
 def attribute_value(attrs: HeadAttributes, part: str) -> str | None:
     """The attribute value a part's colour follows, or None when the head has no such region."""
     if part == "hair" and attrs.hair_style == "bald":
+        return None
+    if part == "facial_hair" and attrs.facial_hair not in BEARDS_WITH_COLOUR:
         return None
     return getattr(attrs, PARTS[part][0])
 

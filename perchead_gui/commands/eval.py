@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Evaluate base and edit models on benchmark heads (seeds training never "
                                    "sees) at yaw 0, +-45, +-90, 180, the edit model on seg maps drawn like an "
                                    "artist draws them (edit_front_iou_drawn), plus prompt understanding on the "
-                                   "held-out paraphrase set.")
+                                   "held-out paraphrase sets, and (with drawn maps on) the colours held-out prompts name on the "
+                                   "edit model's head at 512 px (edit_prompt_delta_e_*).")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--heads", type=int, default=None,
                    help="benchmark heads to use (default 16; 0 skips the engine benchmark)")

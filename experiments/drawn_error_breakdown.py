@@ -5,7 +5,7 @@ drawn -> output confusions, for the shipped edit model with the framing normalis
 fit as the app runs them; all 40 maps together: wrong pixels where the output is too big
 (drawn background), too small (output background) or of another class.
 
-    python experiments/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off] [--silhouette fit|carve|off]
+    python experiments/drawn_error_breakdown.py [--checkpoint DIR] [--framing auto|off] [--silhouette fit|outline|off]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--framing", default="auto", choices=("auto", "off"))
-    p.add_argument("--silhouette", default="fit", choices=("fit", "carve", "off"))
+    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "off"))
     args = p.parse_args(argv)
 
     from collections import defaultdict

@@ -1,10 +1,10 @@
-"""Measured: drawn-map front IoU per silhouette mode (off / carve / fit, paired gain over off) on generator maps outside the eval set. Result: docs/quality.md "Silhouette fit: carving and filling" ("Checked on maps nobody had looked at"), "Framing normaliser".
+"""Measured: drawn-map front IoU per silhouette mode (off / outline / fit, paired gain over off; "carve" until carving went in the fourteenth session) on generator maps outside the eval set. Result: docs/quality.md "Silhouette fit: carving and filling" ("Checked on maps nobody had looked at"), "Framing normaliser".
 
 Drawn-map scores on maps the eval set does not hold: the same generator (models/evaluation/drawn_maps.py)
 from map index START on, so what was designed while looking at the first 40 (the framing normaliser's
 thresholds, the silhouette fit's rules) can be checked on maps nobody has looked at.
 
-    python experiments/drawn_fresh_check.py --checkpoint checkpoints [--start 40 --count 200] [--modes off,carve,fit]
+    python experiments/drawn_fresh_check.py --checkpoint checkpoints [--start 40 --count 200] [--modes off,outline,fit]
         [--framing auto|off]
 
 Prints JSON: per silhouette mode, the mean front IoU over the maps and per kind, plus each mode's gain over
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--start", type=int, default=40, help="first map index (the eval set is 0..39)")
     p.add_argument("--count", type=int, default=200)
-    p.add_argument("--modes", default="off,carve,fit")
+    p.add_argument("--modes", default="off,outline,fit")
     p.add_argument("--device", default="cpu")
     p.add_argument("--framing", default="auto", choices=("auto", "off"))
     args = p.parse_args(argv)

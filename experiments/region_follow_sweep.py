@@ -38,8 +38,7 @@ _KEYS = {"res": "resolution", "rounds": "rounds", "iters": "iterations", "smooth
 
 def parse_setting(text: str) -> FollowSettings | None:
     """'outline' -> None (the fit without region following); 'default' (the shipped settings) or changes
-    to it such as 'iters=20+smooth=3+back=none' -> settings. A trailing '+nocarve' is read by ``carves``."""
-    text = text.removesuffix("+nocarve")
+    to it such as 'iters=20+smooth=3+back=none' -> settings."""
     if text == "outline":
         return None
     s = DEFAULT_FOLLOW
@@ -50,16 +49,10 @@ def parse_setting(text: str) -> FollowSettings | None:
     return s
 
 
-def carves(text: str) -> bool:
-    """'default+nocarve', 'outline+nocarve': the setting without carving (step 3 of the fit)."""
-    return not text.endswith("+nocarve")
-
-
-def fitted(f: PaintedFit, s: FollowSettings | None, carve: bool = True):
-    """The app's settled head (``PaintedFit.settled``), with the region following's settings ``s`` (None: none);
-    ``carve`` False leaves the Gaussians outside the paint in (the fit without its step 3)."""
-    f = f if s is None else f.followed(s)
-    return f.carved() if carve else f.head
+def fitted(f: PaintedFit, s: FollowSettings | None):
+    """The app's settled head (``PaintedFit.settled``), with the region following's settings ``s`` (None: none).
+    (Carving, a third step measured with '+nocarve' settings at commit 'region_follow_sweep: +nocarve', is gone.)"""
+    return (f if s is None else f.followed(s)).head
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,14 +97,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.time()
         per = []
         for g, labels in drawn:
-            out = render_views(fitted(g, s, carves(text)), front, background=torch.zeros(3))
+            out = render_views(fitted(g, s), front, background=torch.zeros(3))
             per.append(foreground_weighted_iou(out.class_map[0], labels))
         kinds: dict[str, list[float]] = {}
         for m, v in zip(maps, per):
             kinds.setdefault(m.kind, []).append(v)
         acc: dict[str, list[float]] = defaultdict(list)
         for g, labels, batch, b in engine:
-            out = bm._view_metrics("edit", fitted(g, s, carves(text)), batch, b, acc)
+            out = bm._view_metrics("edit", fitted(g, s), batch, b, acc)
             acc["edit_front_iou"].append(foreground_weighted_iou(out.class_map[0], batch.class_map[b, 0]))
         row = {"setting": text, "drawn": round(sum(per) / len(per), 4),
                **{f"drawn_{k}": round(sum(v) / len(v), 4) for k, v in sorted(kinds.items())},

@@ -68,7 +68,7 @@ class HeadPipeline:
         self._text = None
         self.dino_dir = dino_dir
         # framing "auto": a map framed unlike the engine's maps is decoded in their framing and the head moved back;
-        # silhouette "fit": the head fitted to the painted outline and regions, the outside carved (models/fitting/)
+        # silhouette "fit": the head fitted to the painted outline and regions (models/fitting/)
         self.fit = MapFitter(framing, silhouette, remember=True)
 
     # ---- networks ---------------------------------------------------------------------------
@@ -184,9 +184,9 @@ class HeadPipeline:
                                graphed=is_accelerator(self.device))[0]
 
     def _pruned(self, fitted: PaintedFit) -> Gaussians:
-        """The fitted head without faint Gaussians and those its carving leaves out (hidden on a GPU, so that
-        nothing waits for it; dropped on a CPU)."""
-        return prune(fitted.head, hide=is_accelerator(self.device), keep=fitted.inside())
+        """The fitted head without faint Gaussians (hidden on a GPU, so that nothing waits for it; dropped on a
+        CPU)."""
+        return prune(fitted.head, hide=is_accelerator(self.device))
 
     @torch.no_grad()
     def prepare_fast_decode(self) -> None:
@@ -200,7 +200,7 @@ class HeadPipeline:
         lab = np.zeros((size, size), dtype=np.int64)  # a plausible map: a head-sized square of skin
         lab[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
         try:
-            self._fitted(lab, torch.zeros(1, net.cfg.style_dim, device=self.device)).followed().inside()
+            self._fitted(lab, torch.zeros(1, net.cfg.style_dim, device=self.device)).followed()
         finally:
             self.fit.forget_framing()  # the warm-up map is no document
 
@@ -245,12 +245,10 @@ def _fit_square(t: Tensor, size: int) -> Tensor:
     return t
 
 
-def prune(g: Gaussians, hide: bool = False, keep: Tensor | None = None) -> Gaussians:
-    """Drop faint and background-class Gaussians, and those ``keep`` [N] (if given) says to leave out.
-    ``hide`` makes them fully transparent instead (renderers cull them): selecting by a mask waits
-    for the GPU, which the live editor avoids."""
-    visible_fg = (g.activated_opacities() > PRUNE_OPACITY) & (g.labels > 0)  # [N]
-    keep = visible_fg if keep is None else visible_fg & keep
+def prune(g: Gaussians, hide: bool = False) -> Gaussians:
+    """Drop faint and background-class Gaussians. ``hide`` makes them fully transparent instead (renderers cull
+    them): selecting by a mask waits for the GPU, which the live editor avoids."""
+    keep = (g.activated_opacities() > PRUNE_OPACITY) & (g.labels > 0)  # [N]
     g = g.to(dtype=torch.float32)
     if not hide:
         return g[keep]

@@ -13,7 +13,6 @@ from models.evaluation.drawn_maps import drawn_maps
 from models.evaluation.metrics import foreground_weighted_iou
 from models.pipeline import CHECKPOINT_DIR, HeadPipeline
 from models.render import render
-from models.fitting.outline import inside_silhouette
 
 pytestmark = [pytest.mark.usefixtures("one_thread"),
               pytest.mark.skipif(not (CHECKPOINT_DIR / "edit.safetensors").is_file(), reason="no shipped edit model")]
@@ -27,7 +26,6 @@ def test_app_and_eval_score_the_same_fitted_head_of_a_reframed_map() -> None:
     labels = torch.from_numpy(m.labels.astype(np.int64))  # [S, S]
     head = pipe.edit(m.labels, style)
     assert pipe.fit.last_framing is not None  # the branch that fits the map as drawn, not as decoded
-    assert inside_silhouette(head.means, labels).all()
     app_iou = foreground_weighted_iou(render(head, canonical_view().camera(), classes=True).class_map, labels)
     eval_iou = evaluate_drawn(net, lambda caps: style.expand(len(caps), -1), [m])["edit_front_iou_drawn"]
     assert app_iou == pytest.approx(eval_iou, abs=1e-9), (app_iou, eval_iou)

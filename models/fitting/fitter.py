@@ -7,7 +7,7 @@ start-up warm-up included) and ``perchead eval`` (models/evaluation/benchmark.py
    decoding candidates (models/fitting/candidates.py);
 2. the decode: the caller's network, given as a function;
 3. the head moved back into the map's framing (``place_head``);
-4. the fit to the painted map (models/fitting/painted.py): outline, then, as the caller asks, regions and carving.
+4. the fit to the painted map (models/fitting/painted.py): outline, then, as the caller asks, region following.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class MapFitter:
                graphed: bool = False) -> list[PaintedFit]:
         """Maps [B, S, S] of class ids (host) + styles [B, D] -> one head per map, decoded in the framing the
         network knows, moved back onto its map and stretched to its painted outline (``PaintedFit``: region
-        following and carving are its next steps). ``candidates`` decodes a map's candidate framings (default
+        following is its next step). ``candidates`` decodes a map's candidate framings (default
         ``decode``; the app's CUDA-graph decode takes one map only); ``graphed``: the outline fill from a CUDA
         graph on a GPU (heads with the network's Gaussian count)."""
         device = style.device

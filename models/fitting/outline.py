@@ -1,18 +1,14 @@
-"""The painted silhouette: stretch a decoded head to the painted outline, and test what lies inside it.
+"""The painted silhouette: stretch a decoded head to the painted outline.
 
 The seg map is the head seen by the canonical camera, so nothing of the head can lie outside the
 painted foreground when seen from there, and the painted hair / hat outline is where the head should
 end. The edit network's shape prior disagrees in both directions (a fuller hair blob than painted, the
 engine's shoulders where a drawing has a narrow ellipse; a bob or an afro painted wider than it makes
-them). Two of the fit's three steps live here (models/fitting/painted.py runs them in order, with region
-following, models/fitting/regions.py, between them), all on the device (no host sync of their own; the
-renders, like every frame's, may wait inside the rasteriser):
-- ``fill_outline``: where the painted hair / hat (or shirt line) lies further out (higher) than the
-  rendered head's, the hair / hat (clothes) Gaussians are stretched across the view to reach it (at most
-  x1.5); where the render overshoots the paint, pulled back (at least x0.6).
-- carving (``inside_silhouette``): a Gaussian whose centre projects onto a painted background pixel
-  contradicts the map and is left out; the front view's silhouette cone bounds the whole head.
-Only centres are tested, so splats centred inside may still spill a little over the edge.
+them). The fit's first step lives here (models/fitting/painted.py runs it, then region following,
+models/fitting/regions.py), on the device (no host sync of its own; the render, like every frame's, may wait
+inside the rasteriser): ``fill_outline``: where the painted hair / hat (or shirt line) lies further out
+(higher) than the rendered head's, the hair / hat (clothes) Gaussians are stretched across the view to reach it
+(at most x1.5); where the render overshoots the paint, pulled back (at least x0.6).
 """
 from __future__ import annotations
 
@@ -33,29 +29,6 @@ _BODY_CLASSES = ("neck", "clothes")  # neither face nor outline
 _ANGLE_BINS = 72
 _MAX_STRETCH = 1.5
 _MIN_STRETCH = 0.6  # chosen on the generator's maps 40-239 from 0.8 / 0.6 / 0.5 / 0.4, checked on 240-439 (docs/quality.md)
-
-
-def inside_silhouette(means: Tensor, labels: Tensor) -> Tensor:
-    """[N] bool: Gaussian centres ``means`` [N, 3] whose canonical-view pixel is painted foreground in
-    ``labels`` [S, S] (class ids; 0 = background). Centres off the image count as inside: the map says
-    nothing there (clothes run off its bottom edge). No host sync."""
-    size = labels.shape[-1]
-    cam = canonical_camera(size, str(means.device))
-    uv = project_points(means.float(), cam)  # [N, 2] pixels, centres at +0.5
-    off_image = (uv < 0).any(-1) | (uv >= size).any(-1)
-    xy = uv.floor().long().clamp(0, size - 1)  # [N, 2]
-    fg = closed_foreground(labels.to(means.device) > 0)  # [S, S]
-    return fg[xy[:, 1], xy[:, 0]] | off_image
-
-
-def closed_foreground(fg: Tensor) -> Tensor:
-    """[S, S] bool: the painted foreground with background specks and cracks up to 2 px wide filled
-    (a 3x3 closing). A stray background pixel inside a painted face (an eraser slip, a brush's
-    anti-aliased fringe read back as black) must not carve a tunnel through the head."""
-    x = fg.float()[None, None]  # [1, 1, S, S]
-    grown = F.max_pool2d(x, 3, 1, 1)
-    closed = -F.max_pool2d(-F.pad(grown, (1, 1, 1, 1), value=1.0), 3, 1, 0)  # erode; beyond the edge counts as painted
-    return closed[0, 0] > 0
 
 
 def _binned_max(values: Tensor, bins: Tensor, mask: Tensor) -> Tensor:
@@ -105,8 +78,7 @@ def fill_outline(g: Gaussians, labels: Tensor, graphed: bool = False) -> Gaussia
     edge R_face maps to R_face + (r - R_face) * s, s = (painted - R_face) / (rendered - R_face). Clothes,
     per image column: height above the image's bottom edge h maps to h * s, s = painted clothes top /
     rendered clothes top (a higher collar or shoulder line than the network drew). s is kept in
-    0.6..1.5 (below 1 where the render overshoots the paint: splats spilling past it, which carving by
-    centres leaves), and is 1 where the render is within 1 px of the paint, so a head that matches its
+    0.6..1.5 (below 1 where the render overshoots the paint: splats spilling past it), and is 1 where the render is within 1 px of the paint, so a head that matches its
     map (every engine map) is left as it is. Moves are across the view (no depth), so the stretched
     parts keep their depth and read the same from behind. ``graphed``: on a GPU, compute the moves from a
     CUDA graph (the live editor, whose heads always have the network's Gaussian count)."""

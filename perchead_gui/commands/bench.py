@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", default=None, metavar="DIR", help="checkpoint folder (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (none off a terminal)")
-    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "carve", "off"),
+    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "off"),
                    help="the live loop's silhouette fit (default fit, as the app; outline: without region "
                         "following, to time that step)")
     p.add_argument("--no-engine", action="store_true", help="skip the live-loop figures")

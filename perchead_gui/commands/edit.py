@@ -24,10 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preview", type=Path, default=None, metavar="OUT.png", help="also write a front-view render")
     p.add_argument("--labels", default="auto", choices=("auto", "palette", "index", "celebamask"),
                    help="how to read the seg map (default: detect palette colours or label indices)")
-    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "carve", "off"),
+    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "off"),
                    help="fit the head to the painted map (default fit: fill the painted hair / hat outline, move the "
-                        "head's regions onto the painted ones, then leave out Gaussians outside the paint; outline: "
-                        "no region following; carve: only the last step; off: as decoded)")
+                        "head's regions onto the painted ones; outline: no region following; off: as decoded)")
     p.add_argument("--checkpoint", type=Path, default=None, metavar="DIR", help="folder with the model files")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.set_defaults(func=run)

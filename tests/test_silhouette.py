@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.cameras import canonical_view, project_points
+from models.cameras import canonical_view
 from models.errors import PercheadError
 from models.evaluation.drawn_maps import drawn_maps
 from models.evaluation.metrics import foreground_weighted_iou

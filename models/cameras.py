@@ -39,6 +39,16 @@ class Camera:
     def to(self, device: torch.device | str) -> "Camera":
         return Camera(self.world_to_cam.to(device), self.K.to(device), self.width, self.height)
 
+    def cropped(self, zoom: float, left: float, top: float) -> "Camera":
+        """A window of this camera's size into the same view rendered at ``zoom`` times the resolution, its top-left
+        corner ``left``, ``top`` px into that larger image (0..size * (zoom - 1)): as many pixels as this view, at
+        ``zoom`` times the detail."""
+        k = self.K.clone()
+        k[:2] *= zoom
+        k[0, 2] -= left
+        k[1, 2] -= top
+        return Camera(self.world_to_cam, k, self.width, self.height)
+
     def resized(self, width: int, height: int) -> "Camera":
         """Same view at another resolution (intrinsics scaled)."""
         k = self.K.clone()

@@ -344,3 +344,18 @@ def test_the_overbright_term_trains_and_logs(tmp_path: Path, capsys) -> None:
     assert main(["train", str(cfg)]) == 0
     rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
     assert rows and all(r["overbright"] >= 0 for r in rows)
+
+
+def test_zoomed_supervision_reaches_the_training_batches(tmp_path: Path, one_thread) -> None:
+    """data.zoom / data.zoom_prob: the edit stage's supervised views are windows of 2x views (fx doubled), its
+    input view is left whole."""
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.stages import training_heads
+
+    files = _edit_files(tmp_path)
+    files["data"].update(zoom=2.0, zoom_prob=1.0)
+    cfg = TrainConfig.load(tiny_config(tmp_path, **files, batch_size=2))
+    batch = training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))(2)
+    fx = batch.K[:, :, 0, 0]  # [B, V]
+    torch.testing.assert_close(fx[:, 1:], 2 * fx[:, :1].expand_as(fx[:, 1:]))

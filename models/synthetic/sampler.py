@@ -13,6 +13,7 @@ view) are offered for robustness training.
 """
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -133,6 +134,15 @@ class HeadSampler:
         yp[:, 0] = torch.tensor([cv.yaw_deg, cv.pitch_deg])
         return yp
 
+    def _maybe_cropped(self, cam: Camera, zoom: float, prob: float) -> Camera:
+        """``cam`` or, with probability ``prob``, a window of it at ``zoom`` x the resolution, anywhere inside (on
+        whole pixels of the larger image)."""
+        draw = torch.rand(3, generator=self._views_rng)
+        if float(draw[0]) >= prob:
+            return cam
+        span = math.floor(cam.width * (zoom - 1))
+        return cam.cropped(zoom, round(float(draw[1]) * span), round(float(draw[2]) * span))
+
     def _backgrounds(self, heads: int, views: int) -> Tensor:
         if self.background == "black":
             return torch.zeros(heads, views, 3)
@@ -140,16 +150,22 @@ class HeadSampler:
             return torch.ones(heads, views, 3)
         return torch.rand(heads, views, 1, generator=self._views_rng).expand(-1, -1, 3).clone()
 
-    def make_batch(self, seeds: Sequence[int] | int = 8, *, views: int = 4, size: int = 256) -> Batch:
+    def make_batch(self, seeds: Sequence[int] | int = 8, *, views: int = 4, size: int = 256, zoom: float = 1.0,
+                   zoom_prob: float = 0.0) -> Batch:
         """Render ``seeds`` (or that many next seeds) at ``views`` views of ``size`` px.
 
-        For the bench split the views are the benchmark views and ``views`` is ignored.
+        For the bench split the views are the benchmark views and ``views`` is ignored. ``zoom`` > 1: each view but
+        the canonical one (the model's input) is, with probability ``zoom_prob``, a ``size`` px window at a random
+        place of that view rendered at ``zoom`` x ``size`` px (``Camera.cropped``): supervision at the higher
+        resolution for the price of the lower (the batch's K says which window each view is).
         """
         seeds = self.next_seeds(seeds) if isinstance(seeds, int) else [int(s) for s in seeds]
         if not seeds:
             raise PercheadError("make_batch needs at least one seed")
         if views < 1 or size < 8:
             raise PercheadError("make_batch needs views >= 1 and size >= 8")
+        if zoom < 1 or not 0 <= zoom_prob <= 1:
+            raise PercheadError(f"zoom must be >= 1 and zoom_prob in 0..1 (got {zoom}, {zoom_prob})")
         if any(s < 0 or s > MAX_SEED for s in seeds):
             raise PercheadError(f"seeds must lie in 0..{MAX_SEED}")
         t0 = time.perf_counter()
@@ -161,6 +177,8 @@ class HeadSampler:
         bgs = self._backgrounds(*yp.shape[:2])
         cv = canonical_view()
         cams = [[orbit_camera(cv.orbit_at(float(y), float(p)), size) for y, p in row] for row in yp.tolist()]
+        if zoom > 1 and zoom_prob > 0 and self.split == "train":
+            cams = [[c if v == 0 else self._maybe_cropped(c, zoom, zoom_prob) for v, c in enumerate(row)] for row in cams]
         out = render_batch(heads, cams, backend=self.backend, backgrounds=bgs)  # [B, V, ...], one launch on gsplat
         w2c = torch.stack([torch.stack([c.world_to_cam for c in row]) for row in cams])  # [B, V, 4, 4]
         ks = torch.stack([torch.stack([c.K for c in row]) for row in cams])  # [B, V, 3, 3]

@@ -116,7 +116,7 @@ class _EditHeads:
 
         rows = [self.rng.randrange(len(self.seeds)) for _ in range(count)]
         batch = self.sampler.make_batch([int(self.seeds[r]) for r in rows], views=self.cfg.views,
-                                        size=self.cfg.image_size)
+                                        size=self.cfg.image_size, **_zoom(self.cfg))
         input_map = None
         if self.augment is not None:
             batch, input_map = self.augment(batch)  # re-framed / parts left out / rough input maps
@@ -129,6 +129,12 @@ class _EditHeads:
                     image_style = self.style_model.encode_images(img, batch.alpha[:, -1, None])
                     style = torch.where(use_image[:, None], image_style, style)
         return HeadBatch.from_engine(batch, style, input_map)
+
+
+def _zoom(cfg: TrainConfig) -> dict[str, float]:
+    """``data.zoom`` / ``data.zoom_prob``: supervised views rendered as windows of a ``zoom`` x larger view
+    (models/synthetic/sampler.py: HeadSampler.make_batch), e.g. 256 px windows of 512 px views."""
+    return {"zoom": float(cfg.data.get("zoom", 1.0)), "zoom_prob": float(cfg.data.get("zoom_prob", 0.0))}
 
 
 def _required_style(cfg: TrainConfig) -> str:
@@ -158,7 +164,7 @@ def training_heads(cfg: TrainConfig, dist: DistInfo):
 
     sampler = _sampler(cfg, dist)
     if cfg.stage == "base":
-        return lambda n: HeadBatch.from_engine(sampler.make_batch(n, views=cfg.views, size=cfg.image_size))
+        return lambda n: HeadBatch.from_engine(sampler.make_batch(n, views=cfg.views, size=cfg.image_size, **_zoom(cfg)))
     return _EditHeads(cfg, dist, sampler)
 
 

@@ -38,6 +38,7 @@ def test_bench_json_has_the_live_loop_figures(capsys) -> None:
     assert info["size"] == 64 and info["gaussians"] > 1000 and info["device"] == "cpu"
     # the first frame comes before the region-followed one; the decode (both steps) before that
     assert 0 < info["edit_to_frame_ms_p50"] < info["edit_to_settled_frame_ms_p50"]
+    assert 0 < info["style_change_ms_p50"] < info["style_change_settled_ms_p50"]  # a style change: the same two frames
     assert 0 < info["decode_ms_p50"] <= info["edit_to_settled_frame_ms_p50"]
     assert info["render_ms_p50"] > 0 and info["orbit_frame_ms_p50"] > 0
 

@@ -5,7 +5,7 @@ import argparse
 import json
 
 ENGINE_KEYS = ("edit_to_frame_ms_p50", "edit_to_frame_ms_p95", "edit_to_settled_frame_ms_p50",
-               "edit_to_settled_frame_ms_p95", "style_change_ms_p50", "orbit_frame_ms_p50",
+               "edit_to_settled_frame_ms_p95", "style_change_ms_p50", "style_change_settled_ms_p50", "orbit_frame_ms_p50",
                "orbit_frame_ms_p95", "decode_ms_p50", "render_ms_p50", "first_frame_s", "peak_mem_mb",
                "gpu_peak_mem_mb")
 

@@ -33,7 +33,8 @@ class FollowSettings:
     (experiments/region_follow_sweep.py; docs/quality.md, "Following the painted regions"); pixel sizes are at the
     registration grid's resolution."""
 
-    resolution: int = 128         # registration grid, px (the class render: twice this, at most the map's size)
+    resolution: int = 128         # registration grid, px
+    render_scale: int = 2         # the class render is this many times the grid (at most the map's size)
     rounds: int = 3               # render, register, move; again from where the last round left the head
     iterations: int = 15          # demons iterations per round
     smooth_px: float = 2.0        # Gaussian smoothing of the field per iteration, px at ``resolution``
@@ -42,7 +43,8 @@ class FollowSettings:
     #                                   None: the whole column moves
 
     def __post_init__(self) -> None:
-        if min(self.resolution - 8, self.rounds, self.iterations) < 0 or min(self.smooth_px, self.max_move_px) <= 0:
+        if (min(self.resolution - 8, self.rounds, self.iterations) < 0 or min(self.smooth_px, self.max_move_px) <= 0
+                or self.render_scale < 1):
             raise ValueError(f"region following settings out of range: {self}")
         if self.back_falloff is not None and self.back_falloff <= 0:
             raise ValueError("back_falloff is a positive share of the depth spread, or None")
@@ -153,8 +155,8 @@ def _move_across_view(g: Gaussians, field: Tensor, camera: Camera, back_falloff:
 
 def follow_painted_regions(g: Gaussians, labels: Tensor, settings: FollowSettings = DEFAULT_FOLLOW) -> Gaussians:
     """``g`` with its Gaussians moved across the canonical view so that its front class render lands on the
-    painted ``labels`` [S, S] (class ids). Each round renders the head's classes at twice the grid's
-    resolution (at most S), averages them and the paint to class shares on the grid, registers one onto the
+    painted ``labels`` [S, S] (class ids). Each round renders the head's classes at ``render_scale`` times the
+    grid's resolution (at most S), averages them and the paint to class shares on the grid, registers one onto the
     other and moves the Gaussians. No host sync of its own (the render, like every frame's, may wait)."""
     from models.palette import palette
 
@@ -167,7 +169,7 @@ def follow_painted_regions(g: Gaussians, labels: Tensor, settings: FollowSetting
     camera = canonical_camera(size, str(device))
     fixed = class_shares(labels.to(device), classes, res)                       # [1, C, R, R]
     for _ in range(settings.rounds):
-        _, rendered = front_class_render(g, min(size, 2 * res))                 # [2R, 2R] class ids
+        _, rendered = front_class_render(g, min(size, settings.render_scale * res))  # [kR, kR] class ids
         field = _field(class_shares(rendered, classes, res), fixed, settings)  # [2, R, R]
         g = _move_across_view(g, field, camera, settings.back_falloff)
     return g

@@ -263,6 +263,31 @@ def test_prefetched_batches_are_the_ones_made_in_process(tmp_path: Path, one_thr
     assert not ahead.proc.is_alive()
 
 
+def test_two_prefetch_workers_take_turns_each_with_its_own_stream(tmp_path: Path, one_thread) -> None:
+    """data.prefetch_workers: 2 producers, taken in turn; the first makes the in-process batches, the second those
+    of the config with its seed moved by WORKER_SEED_STRIDE (its own heads, still reproducible)."""
+    from dataclasses import replace
+
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.prefetch import WORKER_SEED_STRIDE, Prefetcher
+    from models.training.stages import training_heads
+
+    cfg = TrainConfig.load(tiny_config(tmp_path, **_edit_files(tmp_path), batch_size=2))
+    dist = DistInfo(0, 1, 0, torch.device("cpu"))
+    here = [training_heads(cfg, dist), training_heads(replace(cfg, seed=cfg.seed + WORKER_SEED_STRIDE), dist)]
+    ahead = Prefetcher(training_heads, cfg, dist, depth=1, workers=2)
+    try:
+        got = [ahead(2) for _ in range(4)]
+        want = [here[i % 2](2) for i in range(4)]
+        for b, a in zip(got, want):
+            for name in ("rgb", "classes", "world_to_cam", "style", "input_map"):
+                torch.testing.assert_close(getattr(b, name), getattr(a, name), atol=0, rtol=0, msg=name)
+        assert not torch.equal(got[0].rgb, got[1].rgb)  # two producers, two streams
+    finally:
+        ahead.close()
+    assert not any(p.is_alive() for p in ahead.procs)
+
 def test_training_with_a_prefetch_process(tmp_path: Path, capsys, one_thread) -> None:
     files = _edit_files(tmp_path)
     files["data"]["prefetch"] = 2

@@ -9,6 +9,10 @@ cross by CUDA IPC (torch.multiprocessing): the producer keeps each batch alive u
 and the consumer copies each batch on arrival, so neither frees memory the other still reads.
 
 ``data.prefetch: N`` in a training config turns it on (N = queue depth); 0 makes batches in the training process.
+``data.prefetch_workers: W`` (default 1) runs W producers, taken in turn: run 14 found one producer as slow as the
+whole step (the step still waited for its batch 29 % of the time). Producer k > 0 makes its heads from the config
+with ``seed + k * WORKER_SEED_STRIDE`` (its own engine stream, caption picks and augmentation), so batches stay
+reproducible but are not the in-process ones; each producer gets an equal share of the training process's threads.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from models.training.distributed import DistInfo
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 600.0   # the producer imports torch and builds the engine and style model first
 BATCH_TIMEOUT_S = 300.0
+WORKER_SEED_STRIDE = 7_777_777  # producer k's config seed offset (its streams never meet producer 0's)
 
 
 def _copy(batch: HeadBatch) -> HeadBatch:
@@ -74,46 +79,63 @@ class Prefetcher:
     """``prefetcher(count) -> HeadBatch``, as the head source it stands for; ``count`` must stay the same."""
 
     def __init__(self, make_heads: Callable[[TrainConfig, DistInfo], Callable[[int], HeadBatch]], cfg: TrainConfig,
-                 dist: DistInfo, depth: int = 2) -> None:
-        """``make_heads(cfg, dist)``: the head source to run in the producer (a module-level function: it crosses to
-        the new process by name), e.g. models.training.stages.training_heads."""
+                 dist: DistInfo, depth: int = 2, workers: int = 1) -> None:
+        """``make_heads(cfg, dist)``: the head source to run in the producers (a module-level function: it crosses
+        to the new processes by name), e.g. models.training.stages.training_heads."""
         if depth < 1:
             raise PercheadError(f"data.prefetch must be >= 1 to prefetch (got {depth}); 0 turns it off")
+        if workers < 1:
+            raise PercheadError(f"data.prefetch_workers must be >= 1 (got {workers})")
         self.count = cfg.batch_size
         ctx = mp.get_context("spawn")  # a CUDA context cannot be forked
-        self.queue = ctx.Queue(maxsize=depth)
         self.stop = ctx.Event()
         dist_fields = {**asdict(dist), "device": dist.device}
-        self.proc = ctx.Process(target=_produce, args=(make_heads, cfg.to_dict(), dist_fields, self.count, depth,
-                                                       torch.get_num_threads(), self.queue, self.stop), daemon=True, name="perchead-prefetch")
-        self.proc.start()
-        self.first = True
+        threads = max(1, torch.get_num_threads() // workers)
+        self.queues, self.procs = [], []
+        for k in range(workers):
+            config = cfg.to_dict() if k == 0 else {**cfg.to_dict(), "seed": cfg.seed + k * WORKER_SEED_STRIDE}
+            q = ctx.Queue(maxsize=depth)
+            proc = ctx.Process(target=_produce, args=(make_heads, config, dist_fields, self.count, depth, threads, q,
+                                                      self.stop), daemon=True, name=f"perchead-prefetch-{k}")
+            proc.start()
+            self.queues.append(q)
+            self.procs.append(proc)
+        self.taken = 0  # batches handed out: producer taken % workers gives the next
+        self.first = [True] * workers
+
+    @property
+    def proc(self) -> mp.Process:
+        """The first producer (one producer: the only one)."""
+        return self.procs[0]
 
     def __call__(self, count: int) -> HeadBatch:
         if count != self.count:
             raise PercheadError(f"the prefetcher makes batches of {self.count} heads, not {count}")
-        timeout = START_TIMEOUT_S if self.first else BATCH_TIMEOUT_S
+        k = self.taken % len(self.procs)
+        timeout = START_TIMEOUT_S if self.first[k] else BATCH_TIMEOUT_S
         try:
-            item = self.queue.get(timeout=timeout)
+            item = self.queues[k].get(timeout=timeout)
         except queue.Empty:
-            alive = self.proc.is_alive()
+            alive = self.procs[k].is_alive()
             self.close()
-            raise PercheadError(f"no training batch from the prefetch process in {timeout:.0f} s "
+            raise PercheadError(f"no training batch from prefetch process {k} in {timeout:.0f} s "
                                 f"({'still running' if alive else 'it has exited'}); set data.prefetch: 0 to make "
                                 "batches in the training process") from None
         if isinstance(item, str):
             self.close()
-            raise PercheadError(f"the prefetch process failed: {item}")
-        self.first = False
+            raise PercheadError(f"prefetch process {k} failed: {item}")
+        self.first[k] = False
+        self.taken += 1
         return _copy(item)
 
     def close(self) -> None:
         self.stop.set()
-        self.proc.join(timeout=10.0)
-        if self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join(timeout=5.0)
+        for proc in self.procs:
+            proc.join(timeout=10.0)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=5.0)
 
     def __del__(self) -> None:
-        if getattr(self, "proc", None) is not None and self.proc.is_alive():
+        if any(p.is_alive() for p in getattr(self, "procs", [])):
             self.close()

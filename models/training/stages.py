@@ -186,7 +186,8 @@ def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):
     depth = int(cfg.data.get("prefetch", 0))
     # a producer process makes the next batches while this one trains (data is ~43 % of a step on one H100:
     # docs/quality.md "Training throughput"); 0: in this process
-    heads = Prefetcher(training_heads, cfg, dist, depth) if depth > 0 else training_heads(cfg, dist)
+    workers = int(cfg.data.get("prefetch_workers", 1))
+    heads = Prefetcher(training_heads, cfg, dist, depth, workers) if depth > 0 else training_heads(cfg, dist)
     if cfg.stage == "base":
         evaluate = lambda model: evaluate_base(model, bench())  # noqa: E731
     else:

@@ -96,6 +96,17 @@ def evaluate_base(model: PercHeadNet, batches: Sequence[Batch], tick: Callable[[
 
 
 @torch.no_grad()
+def settled_heads(model: PercHeadNet, labels: Tensor, style: Tensor, framing: FramingMode = "auto",
+                  silhouette: SilhouetteMode = "fit", reframed: list[bool] | None = None) -> list:
+    """Maps [B, S, S] (class ids) + styles [B, D] -> the B heads as the app settles on them: decoded in the framing
+    it chooses and fitted to the painted map (models/fitting). ``reframed`` receives whether each map was decoded
+    re-framed."""
+    fitted = MapFitter(framing, silhouette).decode(model, labels.cpu().numpy(), style)
+    if reframed is not None:
+        reframed.extend(f.framing is not None for f in fitted)
+    return [f.settled() for f in fitted]
+
+
 def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], batches: Sequence[Batch],
                   framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit",
                   reframed: list[bool] | None = None, tick: Callable[[], None] | None = None) -> dict[str, float]:
@@ -106,12 +117,9 @@ def evaluate_edit(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], b
     acc: dict[str, list[float]] = defaultdict(list)
     for batch in batches:
         labels, style = model_inputs(model.cfg, HeadBatch.from_engine(batch, style_of(batch.captions)))
-        fitted = MapFitter(framing, silhouette).decode(model, labels.cpu().numpy(), style)
-        if reframed is not None:  # whether each map was decoded re-framed
-            reframed.extend(f.framing is not None for f in fitted)
+        heads = settled_heads(model, labels, style, framing, silhouette, reframed)
         for b, attrs in enumerate(batch.attributes):
-            head = fitted[b].settled()
-            out = _view_metrics("edit", head, batch, b, acc)
+            out = _view_metrics("edit", heads[b], batch, b, acc)
             front = out.class_map[0]
             acc["edit_front_iou"].append(foreground_weighted_iou(front, batch.class_map[b, 0]))
             _delta_e(acc, attrs, out.rgb[0], front, batch.rgb[b, 0], batch.class_map[b, 0])
@@ -160,12 +168,9 @@ def evaluate_drawn(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], 
         part = maps[i:i + chunk]
         labels = torch.stack([torch.from_numpy(m.labels.astype("int64")) for m in part]).to(device)  # [B, S, S]
         style = style_of([m.prompt for m in part])
-        fitted = MapFitter(framing, silhouette).decode(model, labels.cpu().numpy(), style)
-        if reframed is not None:
-            reframed.extend(f.framing is not None for f in fitted)
+        heads = settled_heads(model, labels, style, framing, silhouette, reframed)
         for b, m in enumerate(part):
-            head = fitted[b].settled()
-            out = render_views(head, front, background=torch.zeros(3, device=device))
+            out = render_views(heads[b], front, background=torch.zeros(3, device=device))
             iou = foreground_weighted_iou(out.class_map[0], labels[b])
             if on_render is not None:
                 on_render(m, out.class_map[0], out.rgb[0])

@@ -26,8 +26,14 @@ from torch import Tensor
 from models.assets import ASSETS_DIR, read_data
 from models.cameras import canonical_view, orbit_camera
 from models.errors import PercheadError
-from models.evaluation.references import PARTS, lab_delta_e, load_shaded_references, region_mean_lab
-from models.fitting import FramingMode, MapFitter, SilhouetteMode
+from models.evaluation.benchmark import settled_heads
+from models.evaluation.references import (
+    PARTS,
+    lab_delta_e,
+    load_shaded_references,
+    region_mean_lab,
+)
+from models.fitting import FramingMode, SilhouetteMode
 from models.networks.perchead import PercHeadNet
 from models.palette import palette
 from models.render import render_views
@@ -74,6 +80,7 @@ def pick_maps(prompts: Sequence[ColourPrompt], maps: Tensor) -> list[int]:
     return picks
 
 
+@torch.no_grad()
 def evaluate_prompt_colours(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Tensor,
                             prompts: Sequence[ColourPrompt] | None = None, framing: FramingMode = "auto",
                             silhouette: SilhouetteMode = "fit", chunk: int = 8,
@@ -92,10 +99,9 @@ def evaluate_prompt_colours(model: PercHeadNet, style_of: Callable[[list[str]], 
         part_prompts = prompts[i:i + chunk]
         labels = maps[picks[i:i + chunk]]
         style = style_of([p.prompt for p in part_prompts])
-        fitted = MapFitter(framing, silhouette).decode(model, labels.cpu().numpy(), style)
+        heads = settled_heads(model, labels, style, framing, silhouette)
         for b, p in enumerate(part_prompts):
-            with torch.no_grad():
-                out = render_views(fitted[b].settled(), camera, background=torch.zeros(3, device=device))
+            out = render_views(heads[b], camera, background=torch.zeros(3, device=device))
             row = {"prompt": p.prompt, "map": picks[i + b], "delta_e": {}}
             for part, value in p.targets.items():
                 lab = region_mean_lab(out.rgb[0], out.class_map[0], part)

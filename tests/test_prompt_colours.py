@@ -58,7 +58,7 @@ def test_the_score_is_low_for_the_colour_asked_and_high_for_another() -> None:
     maps = benchmark_batches(2, pipe.image_size, pipe.device)[0].class_map[1:2, 0]  # a head with hair
     rows: list[dict] = []
     asked = [ColourPrompt("jet black hair", {"hair": "black"}), ColourPrompt("jet black hair", {"hair": "platinum"})]
-    out = evaluate_prompt_colours(pipe.net("edit"), style_of, maps, asked, per_prompt=rows)
+    out = evaluate_prompt_colours(pipe.net("edit"), asked, style_of([p.prompt for p in asked]), maps, per_prompt=rows)
     black, platinum = rows[0]["delta_e"]["hair"], rows[1]["delta_e"]["hair"]
     assert black < 10 < 30 < platinum, rows  # run 13: 1.2 and 35.4
     assert out["edit_prompt_delta_e_hair"] == pytest.approx((black + platinum) / 2, abs=0.01)

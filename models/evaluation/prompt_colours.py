@@ -81,14 +81,14 @@ def pick_maps(prompts: Sequence[ColourPrompt], maps: Tensor) -> list[int]:
 
 
 @torch.no_grad()
-def evaluate_prompt_colours(model: PercHeadNet, style_of: Callable[[list[str]], Tensor], maps: Tensor,
-                            prompts: Sequence[ColourPrompt] | None = None, framing: FramingMode = "auto",
-                            silhouette: SilhouetteMode = "fit", chunk: int = 8,
+def evaluate_prompt_colours(model: PercHeadNet, prompts: Sequence[ColourPrompt], styles: Tensor, maps: Tensor,
+                            framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit", chunk: int = 8,
                             tick: Callable[[], None] | None = None,
                             per_prompt: list[dict] | None = None) -> dict[str, float]:
-    """maps: [H, S, S] class ids (benchmark heads' canonical maps). ``per_prompt`` receives, per prompt, the
-    map it was decoded on and each named part's Delta E (None: region missing)."""
-    prompts = list(prompts if prompts is not None else prompt_colour_set())
+    """prompts with their style vectors ``styles`` [N, D]; maps: [H, S, S] class ids (benchmark heads' canonical
+    maps). ``per_prompt`` receives, per prompt, the map it was decoded on and each named part's Delta E (None:
+    region missing)."""
+    prompts = list(prompts)
     picks = pick_maps(prompts, maps)
     refs = load_shaded_references(REFERENCES_512)
     device = next(model.parameters()).device
@@ -98,8 +98,7 @@ def evaluate_prompt_colours(model: PercHeadNet, style_of: Callable[[list[str]], 
     for i in range(0, len(prompts), chunk):
         part_prompts = prompts[i:i + chunk]
         labels = maps[picks[i:i + chunk]]
-        style = style_of([p.prompt for p in part_prompts])
-        heads = settled_heads(model, labels, style, framing, silhouette)
+        heads = settled_heads(model, labels, styles[i:i + chunk], framing, silhouette)
         for b, p in enumerate(part_prompts):
             out = render_views(heads[b], camera, background=torch.zeros(3, device=device))
             row = {"prompt": p.prompt, "map": picks[i + b], "delta_e": {}}

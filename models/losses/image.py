@@ -121,6 +121,43 @@ def gradient_l1(pred: Tensor, target: Tensor, *, layout: Layout = "hwc") -> Tens
     return 0.5 * (dx.abs().mean() + dy.abs().mean())
 
 
+TEXTURE_SIGMA = 2.0   # px: the window over which texture statistics are pooled (about 5 x 5 px at 256 px)
+TEXTURE_LEVELS = 2    # full resolution and half: the 0.5-1 px and 1-2 px bands, where the edit model loses most
+TEXTURE_EPS = 1e-6    # under the square root: a flat patch has a finite gradient
+
+
+def _structure_tensor(y: Tensor, window: Tensor) -> Tensor:
+    """[N, 1, H, W] luminance -> [N, 3, H', W'] local (gx^2, gy^2, gx*gy) pooled by ``window``, divided by the
+    local RMS gradient: statistics in units of gradient, of degree 1 in the image's contrast."""
+    gx = y[..., :-1, 1:] - y[..., :-1, :-1]
+    gy = y[..., 1:, :-1] - y[..., :-1, :-1]
+    j = _blur(torch.cat([gx * gx, gy * gy, gx * gy], 1), window)
+    return j / (j[:, :1] + j[:, 1:2] + TEXTURE_EPS).sqrt()
+
+
+def texture_statistics_l1(pred: Tensor, target: Tensor, *, layout: Layout = "hwc") -> Tensor:
+    """L1 between the two images' local texture statistics: the structure tensor of their luminance (how strong
+    the gradients are near each pixel and which way they run), pooled over a ``TEXTURE_SIGMA`` window, at full and
+    half resolution. Unlike L1 or ``gradient_l1`` it does not ask for the texture's exact phase: strands or skin
+    grain of the right strength and direction, shifted by a pixel or two, cost nothing, and a flat region where the
+    target has texture costs its full strength. What the input does not determine (where each curl or strand
+    lies) is asked for as texture, not as its blurred average. pred, target: [..., H, W, 3]. A scalar."""
+    if pred.shape != target.shape:
+        raise ValueError(f"texture_statistics_l1 needs equal shapes, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    x, y = to_chw(pred, layout), to_chw(target, layout)
+    luma = torch.tensor((0.2126, 0.7152, 0.0722), device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    x, y = (x * luma).sum(1, keepdim=True), (y * luma).sum(1, keepdim=True)
+    window = _gaussian_1d(2 * math.ceil(2 * TEXTURE_SIGMA) + 1, TEXTURE_SIGMA, x.device, x.dtype)
+    total = x.new_zeros(())
+    for level in range(TEXTURE_LEVELS):
+        if level:
+            x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
+        if min(x.shape[-2:]) <= window.numel():
+            break
+        total = total + (_structure_tensor(x, window) - _structure_tensor(y, window)).abs().mean()
+    return total
+
+
 def class_probabilities(class_weights: Tensor, alpha: Tensor, eps: float = CE_EPS) -> Tensor:
     """Rendered class weights plus background -> per-pixel class probabilities.
 
@@ -197,4 +234,4 @@ def soft_class_jaccard(class_weights: Tensor, alpha: Tensor, target: Tensor, *, 
 
 
 __all__ = ["Layout", "to_chw", "l1_loss", "ssim", "ssim_loss", "class_probabilities", "class_cross_entropy",
-           "soft_class_jaccard"]
+           "soft_class_jaccard", "gradient_l1", "texture_statistics_l1"]

@@ -11,6 +11,9 @@ one head, training over many heads averages it away. Supervision: 256 px windows
 ``data.zoom``), L1 + 0.2 D-SSIM, random yaw and pitch, black background; a training-stream head no run trains on.
 
     python experiments/overfit_one_head.py --modes free,proj,net --steps 300 --out runs/overfit.json
+
+``--template PATH``: the network first moved onto another template (PercHeadNet.transfer_state), as a
+``retemplate: true`` training run starts.
 """
 from __future__ import annotations
 
@@ -26,7 +29,10 @@ from models.evaluation.metrics import detail_ratio, psnr
 from models.evaluation.text import TextEmbedder
 from models.gaussians import Gaussians
 from models.losses.image import ssim_loss
+from models.networks.config import NetConfig
 from models.networks.inputs import HeadBatch, model_inputs
+from models.networks.perchead import PercHeadNet
+from models.networks.template import load_template
 from models.pipeline import HeadPipeline
 from models.render import render_views
 from models.synthetic.sampler import HeadSampler
@@ -58,8 +64,7 @@ def score(pred: Gaussians, truth: Gaussians, size: int = 512) -> dict[str, float
     return out
 
 
-def run(mode: str, pipe: HeadPipeline, inputs, truth: Gaussians, steps: int, lr: float, seed: int) -> dict:
-    net = pipe.net("edit")
+def run(mode: str, net, inputs, truth: Gaussians, steps: int, lr: float, seed: int) -> dict:
     state = {k: v.clone() for k, v in net.state_dict().items()}
     net.train()
     gen = torch.Generator().manual_seed(seed)
@@ -105,11 +110,16 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--head", type=int, default=0, help="index into the stream")
+    ap.add_argument("--template", default=None)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.manual_seed(0)
     pipe = HeadPipeline(args.checkpoint, "cpu")
     net, style = pipe.net("edit"), pipe.style_model()
+    if args.template:
+        moved = PercHeadNet(NetConfig.from_dict({**net.cfg.to_dict()}), load_template(args.template))
+        moved.load_state_dict(moved.transfer_state(net.state_dict()))
+        net = moved.eval()
     sampler = HeadSampler("train", stream=STREAM)
     seed = sampler.next_seeds(args.head + 1)[-1]
     batch = sampler.make_batch([seed], views=1, size=pipe.image_size)
@@ -120,9 +130,9 @@ def main() -> None:
     rows = [{"mode": "decoded", **before}]
     print(json.dumps(rows[0]), flush=True)
     for mode in args.modes.split(","):
-        rows.append(run(mode, pipe, inputs, batch.gaussians[0], args.steps, args.lr, seed=1))
+        rows.append(run(mode, net, inputs, batch.gaussians[0], args.steps, args.lr, seed=1))
         print(json.dumps(rows[-1]), flush=True)
-    report = {"checkpoint": args.checkpoint, "seed": seed, "caption": batch.captions[0], "rows": rows}
+    report = {"checkpoint": args.checkpoint, "template": args.template, "seed": seed, "caption": batch.captions[0], "rows": rows}
     if args.out:
         with open(args.out, "w") as f:
             json.dump(report, f, indent=1)

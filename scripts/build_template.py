@@ -1,6 +1,11 @@
 """Build assets/template.safetensors from a pool of engine heads (see models/networks/template.py).
 
-Usage: python scripts/build_template.py [--heads 96] [--tokens 512] [--points 48]
+Usage: python scripts/build_template.py [--heads 96] [--tokens 512] [--points 48] [--coverage 0.3]
+
+assets/template.safetensors (512 x 48, coverage 0.3) was built from engine v1 heads (2026-11-25); on engine v2 heads
+fewer than a third of its points lie within 4 mm of a head's visible surface and ~10 sit on the lips
+(experiments/template_coverage.py). assets/template_v2.safetensors: engine v2 heads, `--points 100 --coverage 0.1
+-o assets/template_v2.safetensors` (51,200 points, issue 24's "at least 50k on the GPU").
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ def main() -> None:
     ap.add_argument("--heads", type=int, default=96)
     ap.add_argument("--tokens", type=int, default=512)
     ap.add_argument("--points", type=int, default=48)
+    ap.add_argument("--coverage", type=float, default=0.3,
+                    help="share of points spread evenly over the pooled volume (the rest keep the pool's density)")
     ap.add_argument("-o", "--output", default="assets/template.safetensors")
     args = ap.parse_args()
     t0 = time.time()
@@ -31,7 +38,7 @@ def main() -> None:
         for g in build_heads([sample_attributes(s) for s in seeds], "cpu"):
             clouds.append(g.means[g.activated_opacities() > 0.2])
     cloud = torch.cat(clouds)
-    template = build_template(cloud, args.tokens, args.points)
+    template = build_template(cloud, args.tokens, args.points, coverage_share=args.coverage)
     save_template(args.output, template)
     print(f"{args.output}: {template.points.shape[0]} points in {template.num_tokens} patches of "
           f"{args.points} from {cloud.shape[0]} pooled points of {args.heads} heads "

@@ -10,7 +10,7 @@ from models.errors import PercheadError
 from models.networks.checkpoint import checkpoint_bytes, load_checkpoint, save_checkpoint
 from models.networks.config import NetConfig
 from models.networks.perchead import PercHeadNet
-from models.networks.template import build_template, load_template, morton_order, save_template
+from models.networks.template import Template, build_template, load_template, morton_order, save_template
 
 TINY = dict(image_size=64, patch_size=16, enc_dim=32, enc_depth=1, enc_heads=2, dec_dim=32, dec_depth=1,
             dec_heads=2, style_dim=16)
@@ -85,6 +85,56 @@ def test_style_changes_the_head() -> None:
         a = model(seg_input(), torch.zeros(1, 16)).sh_dc
         b = model(seg_input(), torch.ones(1, 16)).sh_dc
     assert (a - b).abs().max() > 1e-3
+
+
+def _trained_edit_model(template) -> PercHeadNet:
+    model = PercHeadNet(NetConfig(kind="edit", **TINY), template).eval()
+    gen = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.2)
+    return model
+
+
+def test_transfer_state_onto_its_own_template_changes_nothing() -> None:
+    template = tiny_template()
+    old = _trained_edit_model(template)
+    new = PercHeadNet(NetConfig(kind="edit", **TINY), template).eval()
+    new.load_state_dict(new.transfer_state(old.state_dict()))
+    style = torch.randn(1, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        a, b = old(seg_input(), style), new(seg_input(), style)
+    for field in ("means", "log_scales", "sh_dc", "class_logits"):
+        assert torch.equal(getattr(a, field), getattr(b, field)), field
+
+
+def test_transfer_state_onto_a_denser_template_keeps_each_patch_and_slot() -> None:
+    """Twice the points per patch, each old point twice in a row: every new pair of slots repeats its old slot's
+    Gaussian, and the template's buffers are the new template's."""
+    template = tiny_template(k=8)
+    old = _trained_edit_model(template)
+    doubled = Template(template.points.repeat_interleave(2, 0), template.base_log_scale.repeat_interleave(2), 16)
+    new = PercHeadNet(NetConfig(kind="edit", **TINY), doubled).eval()
+    new.load_state_dict(new.transfer_state(old.state_dict()))
+    assert new.cfg.num_gaussians == 2 * old.cfg.num_gaussians
+    assert torch.equal(new.head.points, doubled.points)
+    style = torch.randn(1, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        a, b = old(seg_input(), style), new(seg_input(), style)
+    assert torch.allclose(b.means[:, 0::2], a.means, atol=1e-6)
+    assert torch.allclose(b.means[:, 1::2], a.means, atol=1e-6)
+    assert torch.allclose(b.sh_dc[:, 1::2], a.sh_dc, atol=1e-6)
+
+
+def test_transfer_state_takes_each_token_from_the_nearest_old_patch() -> None:
+    old = _trained_edit_model(tiny_template())
+    moved = tiny_template()
+    shifted = Template(moved.points + 0.001, moved.base_log_scale, moved.points_per_token)  # every patch moves 1 mm
+    new = PercHeadNet(NetConfig(kind="edit", **TINY), shifted).eval()
+    state = new.transfer_state(old.state_dict())
+    assert torch.equal(state["decoder.token"], old.state_dict()["decoder.token"])
+    assert torch.equal(state["head.points"], shifted.points)
+    assert torch.equal(state["decoder.centres"], new.decoder.centres)
 
 
 def test_checkpoint_round_trip_rebuilds_the_model(tmp_path: Path) -> None:

@@ -384,3 +384,27 @@ def test_zoomed_supervision_reaches_the_training_batches(tmp_path: Path, one_thr
     batch = training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))(2)
     fx = batch.K[:, :, 0, 0]  # [B, V]
     torch.testing.assert_close(fx[:, 1:], 2 * fx[:, :1].expand_as(fx[:, 1:]))
+
+
+def test_retemplate_moves_a_trained_model_onto_a_new_template(tmp_path: Path, capsys) -> None:
+    """A run with ``retemplate: true`` starts from a checkpoint trained on another template (other points, twice the
+    points per patch) and exports a model on the new template; without it, a template of the checkpoint's shape
+    would silently keep the checkpoint's own points."""
+    first = tiny_config(tmp_path)
+    assert main(["train", str(first)]) == 0
+    old, _ = load_checkpoint(tmp_path / "run" / "base.safetensors")
+    g = torch.Generator().manual_seed(5)
+    cloud = torch.nn.functional.normalize(torch.randn(4000, 3, generator=g), dim=1) * torch.tensor([0.09, 0.12, 0.1])
+    new_template = build_template(cloud, 32, 16)
+    save_template(tmp_path / "dense.safetensors", new_template)
+    (tmp_path / "b").mkdir()
+    second = tiny_config(tmp_path / "b", template=str(tmp_path / "dense.safetensors"), steps=1, retemplate=True,
+                         init_from=str(tmp_path / "run" / "base.safetensors"))
+    capsys.readouterr()
+    assert main(["train", str(second)]) == 0
+    model, _ = load_checkpoint(tmp_path / "b" / "run" / "base.safetensors")
+    assert model.cfg.points_per_token == 16 and model.cfg.num_gaussians == 2 * old.cfg.num_gaussians
+    assert torch.allclose(model.head.points.float(), new_template.points, atol=1e-3)  # fp16 export
+    # the encoder came from the first run's model (one step of training later, close to it)
+    name = next(k for k in old.state_dict() if k.startswith("encoder.") and k.endswith("weight"))
+    assert torch.allclose(model.state_dict()[name].float(), old.state_dict()[name].float(), atol=3e-3)  # one Adam step

@@ -1,6 +1,9 @@
 """PercHead: a 2D encoder + the 3D decoder + the Gaussian head, as one module."""
 from __future__ import annotations
 
+from typing import Mapping
+
+import torch
 from torch import Tensor, nn
 
 from models.errors import PercheadError
@@ -9,6 +12,10 @@ from models.networks.dino_branch import DinoPatchFeatures
 from models.networks.decoder import Decoder3D, GaussianHead, PredictedHeads
 from models.networks.encoders import ImageEncoder, SegEncoder
 from models.networks.template import Template
+
+
+# buffers that are the template itself (points, their scales, patch centres), not learned
+TEMPLATE_BUFFERS = ("decoder.centres", "head.points", "head.base_log_scale")
 
 
 class PercHeadNet(nn.Module):
@@ -42,3 +49,23 @@ class PercHeadNet(nn.Module):
 
     def template(self) -> Template:
         return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token)
+
+    def transfer_state(self, old: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """A trained network's weights (a state dict of the same architecture) moved onto THIS network's template,
+        which may have other points and another number of points per patch: the template's buffers stay this
+        network's; each token's learned embedding comes from the old token whose patch centre lies nearest its
+        own; each point slot's output rows (the Gaussian head is shared by all patches, one block of rows per
+        slot) come from the old slot at the same place in its patch's order. On its own template the result is
+        the old network unchanged. A starting point for training, not a trained network."""
+        own = self.state_dict()
+        out = {k: (own[k] if k in TEMPLATE_BUFFERS else v) for k, v in old.items()}
+        old_centres, new_centres = old["decoder.centres"].float(), own["decoder.centres"].float()
+        nearest = torch.cdist(new_centres, old_centres).argmin(1)  # [T_new]
+        out["decoder.token"] = old["decoder.token"][nearest]
+        k_old = old["head.points"].shape[0] // old_centres.shape[0]
+        k_new = self.cfg.points_per_token
+        slot = torch.arange(k_new) * k_old // k_new  # [K_new] old slot of each new slot
+        for name in ("head.proj.weight", "head.proj.bias"):
+            w = old[name]
+            out[name] = w.view(k_old, -1, *w.shape[1:])[slot].reshape(-1, *w.shape[1:])
+        return out

@@ -16,6 +16,10 @@ class TrainConfig:
     net: dict[str, Any] = field(default_factory=dict)  # NetConfig fields
     template: str = "assets/template.safetensors"
     init_from: str = ""            # checkpoint whose matching weights start this run (edit <- base)
+    # True: ``template`` is a new template, and init_from's weights move onto it (PercHeadNet.transfer_state:
+    # tokens from the nearest old patch, point slots from the same place in the patch); False: the checkpoint's own
+    # template buffers (and any muted Gaussians in them) win wherever their shapes match
+    retemplate: bool = False
     style_checkpoint: str = ""     # style model giving the edit model its style vectors
     steps: int = 1000
     batch_size: int = 4            # heads per step per process

@@ -113,6 +113,10 @@ class ReconstructionTask:
         if self.cfg.init_from:
             source, _ = load_checkpoint(self.cfg.init_from)
             src = clean_state_dict(source.state_dict())
+            if self.cfg.retemplate:
+                src = model.transfer_state(src)
+                log.warning("moved %s onto the template %s (%d Gaussians)", self.cfg.init_from, self.cfg.template,
+                            model.cfg.num_gaussians)
             own = model.state_dict()
             taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
             model.load_state_dict(taken, strict=False)

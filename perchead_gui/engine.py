@@ -318,13 +318,16 @@ class InferenceEngine:
 
         return write_splats(path, visible(head))  # hidden (culled) Gaussians of a GPU decode stay out
 
-    def close(self) -> None:
-        """Stop the worker (after its running decode, if any, up to a few seconds)."""
+    def close(self) -> bool:
+        """Stop the worker (after its running decode, if any, up to a few seconds). Returns whether it stopped:
+        False leaves a daemon thread inside a decode, and a process that then exits normally can abort in torch's
+        teardown (perchead_gui/app/window.py: exit_process)."""
         with self._cond:
             self._closing = True
             self._cond.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join(CLOSE_TIMEOUT_S)
+        return not self._thread.is_alive()
 
     def __enter__(self) -> "InferenceEngine":
         return self

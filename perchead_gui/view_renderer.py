@@ -55,12 +55,14 @@ class ViewRenderer:
         with self._cond:
             return self._cond.wait_for(lambda: not (self._running or self._request is not None), timeout_s)
 
-    def close(self) -> None:
+    def close(self) -> bool:
+        """Stop the thread (after its running render, up to a few seconds); returns whether it stopped."""
         with self._cond:
             self._closing = True
             self._cond.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join(CLOSE_TIMEOUT_S)
+        return not self._thread.is_alive()
 
     def _work(self) -> None:
         while True:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from perchead_gui.app import dialogs
 from perchead_gui.app.options import GuiOptions
-from perchead_gui.app.window import App
+from perchead_gui.app.window import App, exit_process
 
 BOX = (100, 180, 120, 200)  # canvas rows/cols painted by ``edit``: (top, bottom, left, right)
 HAIR = 9
@@ -80,7 +80,7 @@ def geometry(args: argparse.Namespace) -> int:
     print(json.dumps({"screen": list(screen_size() or ()), "x": x, "y": y, "width": dpg.get_viewport_width(),
                       "height": dpg.get_viewport_height()}), flush=True)
     app.shutdown()
-    return 0
+    return exit_process(app, 0)
 
 
 def restore(args: argparse.Namespace) -> int:
@@ -97,7 +97,7 @@ def restore(args: argparse.Namespace) -> int:
     print(json.dumps({"offered": offered, "box_hair_share": float((box == HAIR).mean()), "dirty": app.doc.dirty}),
           flush=True)
     app.shutdown()
-    return 0
+    return exit_process(app, 0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -252,7 +252,20 @@ def test_wait_idle_reports_a_running_decode() -> None:
 
 def test_close_stops_the_worker(fake: FakeDecoder) -> None:
     eng = InferenceEngine(pipeline=fake)
-    eng.close()
+    assert eng.close() is True
+    assert not eng._thread.is_alive()
+
+
+def test_close_says_when_a_decode_outlives_its_wait(monkeypatch) -> None:
+    import perchead_gui.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "CLOSE_TIMEOUT_S", 0.05)
+    slow = FakeDecoder(delay_s=1.0)
+    eng = InferenceEngine(pipeline=slow)
+    eng.set_segmentation(a_map())
+    assert slow.started.wait(WAIT_S)
+    assert eng.close() is False  # the decode still runs: the caller must not tear the process down under it
+    eng._thread.join(WAIT_S)
     assert not eng._thread.is_alive()
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from models.cameras import canonical_view
 from perchead_gui.view_renderer import ViewRenderer
@@ -67,6 +66,5 @@ def test_a_render_that_raises_becomes_an_error_frame_and_the_thread_lives() -> N
 
 def test_close_ends_the_thread() -> None:
     viewer = ViewRenderer(SlowRender())
-    viewer.close()
-    time.sleep(0.05)
+    assert viewer.close() is True
     assert not viewer._thread.is_alive()

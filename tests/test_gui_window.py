@@ -589,3 +589,34 @@ def test_sigkill_after_autosave_offers_the_edit_on_restart(x_display, tmp_path) 
     assert report["offered"][:2] == ["Restore", "Discard"]
     assert report["box_hair_share"] > 0.95, "the painted hair came back"
     assert report["dirty"], "restored work is unsaved until the artist saves it"
+
+
+def test_exit_process_leaves_without_teardown_while_a_worker_computes() -> None:
+    """A decode thread still inside torch at exit (shutdown's wait ran out on a loaded machine): the process ends
+    with the app's status and its output flushed, not with torch's abort during interpreter teardown."""
+    script = (
+        "import threading, types, torch\n"
+        "from perchead_gui.app.window import exit_process\n"
+        "started = threading.Event()\n"
+        "def work():\n"
+        "    a = torch.randn(256, 256)\n"
+        "    started.set()\n"
+        "    while True:\n"
+        "        a = (a @ a).tanh()\n"
+        "threading.Thread(target=work, daemon=True).start()\n"
+        "started.wait(30)\n"
+        "print('saved', flush=False)\n"
+        "exit_process(types.SimpleNamespace(workers_stopped=False), 3)\n"
+        "print('not reached')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 3, out.stderr
+    assert out.stdout.splitlines() == ["saved"]
+
+
+def test_exit_process_returns_the_status_when_every_worker_stopped() -> None:
+    import types
+
+    from perchead_gui.app.window import exit_process
+
+    assert exit_process(types.SimpleNamespace(workers_stopped=True), 0) == 0

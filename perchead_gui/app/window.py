@@ -10,7 +10,9 @@ the panels whose content changed are brought up to date, and Dear PyGui draws.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -76,6 +78,19 @@ def window_geometry(screen: tuple[int, int] | None) -> tuple[int, int, int, int]
             max(0, min(WINDOW_PLACE, screen[1] - height)))
 
 
+def exit_process(app: "App", status: int) -> int:
+    """End a process that ran the window (after ``app.shutdown()``): the status back as usual, or, when a worker
+    thread is still inside a decode, straight out (streams flushed) without the interpreter's teardown, during
+    which torch aborts ("terminate called without an active exception") under a running daemon thread. Every
+    piece of the user's work was saved by shutdown(). Process entry points only: never from inside tests."""
+    if app.workers_stopped:
+        return status
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 class App:
     """The window. ``start`` opens it, ``step`` runs one frame, ``shutdown`` closes.
 
@@ -96,6 +111,7 @@ class App:
         self.view_sizes = VIEW_SIZES_ACCELERATOR if accelerated else VIEW_SIZES_CPU
         self.running = False
         self.closed = False
+        self.workers_stopped = True  # False after shutdown() if a decode or render thread outlived its wait
         self._discard_on_exit = False
         self._sent_version = -1
         self._view_key: tuple | None = None
@@ -247,8 +263,11 @@ class App:
         self.recovery.close(discard=self._discard_on_exit)
         if not self.options.automated:
             self.report.guard(self.settings.save)
-        self.viewer.close()
-        self.engine.close()
+        viewer_stopped = self.viewer.close()
+        engine_stopped = self.engine.close()
+        self.workers_stopped = viewer_stopped and engine_stopped
+        if not self.workers_stopped:
+            log.warning("a decode or render was still running at exit; your work is saved")
         dpg.destroy_context()
 
     def request_close(self) -> None:

@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
                          view_mode=args.view_mode, prompt=args.prompt, sample=args.sample,
                          state_dir=args.state_dir, restore_offer=not args.no_restore,
                          autosave_s=args.autosave_seconds)
-    from perchead_gui.app.window import App  # imports dearpygui: only once a display is known to work
+    from perchead_gui.app.window import App, exit_process  # imports dearpygui: only once a display works
 
     app = App(options)
     app.start()
-    return app.run()
+    return exit_process(app, app.run())

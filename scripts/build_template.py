@@ -5,7 +5,8 @@ Usage: python scripts/build_template.py [--heads 96] [--tokens 512] [--points 48
 assets/template.safetensors (512 x 48, coverage 0.3) was built from engine v1 heads (2026-11-25); on engine v2 heads
 fewer than a third of its points lie within 4 mm of a head's visible surface and ~10 sit on the lips
 (experiments/template_coverage.py). assets/template_v2.safetensors: engine v2 heads, `--points 100 --coverage 0.1
--o assets/template_v2.safetensors` (51,200 points, issue 24's "at least 50k on the GPU").
+--shaped -o assets/template_v2.safetensors` (51,200 points, issue 24's "at least 50k on the GPU"; shaped: each point
+the turn and stretch of its engine Gaussian; a recipe's `round_template: true` uses the points alone).
 """
 from __future__ import annotations
 
@@ -29,16 +30,21 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=48)
     ap.add_argument("--coverage", type=float, default=0.3,
                     help="share of points spread evenly over the pooled volume (the rest keep the pool's density)")
+    ap.add_argument("--shaped", action="store_true",
+                    help="each point keeps its engine Gaussian's turn and stretch (hair points start as strands)")
     ap.add_argument("-o", "--output", default="assets/template.safetensors")
     args = ap.parse_args()
     t0 = time.time()
-    clouds = []
+    clouds, shapes = [], []
     for start in range(0, args.heads, 16):
         seeds = [training_seed(TEMPLATE_STREAM, i) for i in range(start, min(args.heads, start + 16))]
         for g in build_heads([sample_attributes(s) for s in seeds], "cpu"):
-            clouds.append(g.means[g.activated_opacities() > 0.2])
+            keep = g.activated_opacities() > 0.2
+            clouds.append(g.means[keep])
+            shapes.append(torch.cat([g.quats[keep], g.log_scales[keep]], 1))
     cloud = torch.cat(clouds)
-    template = build_template(cloud, args.tokens, args.points, coverage_share=args.coverage)
+    template = build_template(cloud, args.tokens, args.points, coverage_share=args.coverage,
+                              shapes=torch.cat(shapes) if args.shaped else None)
     save_template(args.output, template)
     print(f"{args.output}: {template.points.shape[0]} points in {template.num_tokens} patches of "
           f"{args.points} from {cloud.shape[0]} pooled points of {args.heads} heads "

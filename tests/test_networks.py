@@ -184,3 +184,51 @@ def test_template_file_round_trip(tmp_path: Path) -> None:
     assert torch.equal(t.points, u.points) and u.points_per_token == t.points_per_token
     with pytest.raises(PercheadError, match="missing"):
         load_template(tmp_path / "none.safetensors")
+
+
+def _shaped_template(k: int = 8) -> Template:
+    g = torch.Generator().manual_seed(0)
+    cloud = torch.nn.functional.normalize(torch.randn(5000, 3, generator=g), dim=1) * torch.tensor([0.08, 0.11, 0.1])
+    quats = torch.nn.functional.normalize(torch.randn(5000, 4, generator=g), dim=1)
+    log_scales = torch.log(torch.tensor([0.004, 0.0005, 0.0003])) + 0.1 * torch.randn(5000, 3, generator=g)
+    return build_template(cloud, 16, k, shapes=torch.cat([quats, log_scales], 1))
+
+
+def test_a_shaped_template_picks_the_same_points_and_keeps_their_engine_shapes() -> None:
+    plain, shaped = tiny_template(), _shaped_template()
+    assert torch.equal(plain.points, shaped.points) and torch.equal(plain.base_log_scale, shaped.base_log_scale)
+    assert shaped.shaped and not plain.shaped
+    torch.testing.assert_close(shaped.base_quats.norm(dim=-1), torch.ones(len(shaped.points)))
+    torch.testing.assert_close(shaped.shape_log_scales.mean(-1), torch.zeros(len(shaped.points)), atol=1e-6, rtol=0)
+    assert (shaped.shape_log_scales.max(-1).values - shaped.shape_log_scales.min(-1).values).min() > 2.0  # strands
+
+
+def test_a_shaped_head_starts_as_its_template_shapes() -> None:
+    t = _shaped_template()
+    model = PercHeadNet(NetConfig(kind="edit", **TINY), t).eval()
+    with torch.no_grad():
+        model.head.proj.weight.zero_()
+        pred = model(seg_input(), torch.randn(1, 16))
+    torch.testing.assert_close(pred.quats[0], t.base_quats)
+    torch.testing.assert_close(pred.log_scales[0], t.base_log_scale[:, None] + t.shape_log_scales)
+
+
+def test_shaped_template_and_model_files_round_trip(tmp_path: Path) -> None:
+    t = _shaped_template()
+    save_template(tmp_path / "t.safetensors", t)
+    u = load_template(tmp_path / "t.safetensors")
+    assert u.shaped and u.points.dtype == torch.float32
+    torch.testing.assert_close(u.base_quats, t.base_quats, atol=1e-3, rtol=0)  # stored in fp16
+    model = PercHeadNet(NetConfig(kind="edit", **TINY), u).eval()
+    loaded, _ = load_checkpoint(save_checkpoint(tmp_path / "edit.safetensors", model))
+    assert loaded.cfg.shaped_template
+    with torch.no_grad():
+        a, b = model(seg_input(), torch.ones(1, 16)), loaded(seg_input(), torch.ones(1, 16))
+    torch.testing.assert_close(a.quats, b.quats, atol=2e-3, rtol=1e-3)  # fp16 storage
+
+
+def test_a_round_template_model_moves_onto_a_shaped_template() -> None:
+    old = _trained_edit_model(tiny_template())
+    new = PercHeadNet(NetConfig(kind="edit", **TINY), _shaped_template()).eval()
+    new.load_state_dict(new.transfer_state(old.state_dict()))  # strict: the shaped buffers come from the template
+    assert torch.equal(new.head.base_quats, _shaped_template().base_quats)

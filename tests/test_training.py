@@ -408,3 +408,18 @@ def test_retemplate_moves_a_trained_model_onto_a_new_template(tmp_path: Path, ca
     # the encoder came from the first run's model (one step of training later, close to it)
     name = next(k for k in old.state_dict() if k.startswith("encoder.") and k.endswith("weight"))
     assert torch.allclose(model.state_dict()[name].float(), old.state_dict()[name].float(), atol=3e-3)  # one Adam step
+
+
+def test_a_shaped_template_trains_shaped_unless_the_recipe_rounds_it(tmp_path: Path, capsys) -> None:
+    g = torch.Generator().manual_seed(0)
+    cloud = torch.nn.functional.normalize(torch.randn(4000, 3, generator=g), dim=1) * torch.tensor([0.08, 0.11, 0.1])
+    shapes = torch.cat([torch.nn.functional.normalize(torch.randn(4000, 4, generator=g), dim=1),
+                        torch.log(torch.tensor([0.004, 0.0005, 0.0003])).expand(4000, 3)], 1)
+    for rounded in (False, True):
+        run = tmp_path / f"r{int(rounded)}"
+        run.mkdir()
+        cfg = tiny_config(run, steps=1, round_template=rounded)
+        save_template(run / "template.safetensors", build_template(cloud, 32, 8, shapes=shapes))  # replaces it
+        assert main(["train", str(cfg)]) == 0
+        model, _ = load_checkpoint(run / "run" / "base.safetensors")
+        assert model.cfg.shaped_template is not rounded

@@ -22,7 +22,11 @@ _TEMPLATE_KEYS = ("head.points", "head.base_log_scale")
 
 
 def _build(cfg: NetConfig, tensors: Mapping[str, torch.Tensor]) -> PercHeadNet:
-    return PercHeadNet(cfg, Template(tensors[_TEMPLATE_KEYS[0]], tensors[_TEMPLATE_KEYS[1]], cfg.points_per_token))
+    points = tensors[_TEMPLATE_KEYS[0]]
+    quats = shapes = None
+    if cfg.shaped_template:  # placeholders of the right shape; the file's values arrive with the state dict
+        quats, shapes = points.new_zeros(points.shape[0], 4), points.new_zeros(points.shape[0], 3)
+    return PercHeadNet(cfg, Template(points, tensors[_TEMPLATE_KEYS[1]], cfg.points_per_token, quats, shapes))
 
 
 NETWORK_FILE = ModelFile(

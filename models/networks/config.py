@@ -27,6 +27,7 @@ class NetConfig:
     dino_dim: int = 0           # > 0: a frozen DINOv2 branch's per-patch features join the encoder
     num_tokens: int = 512       # 3D patches of the template (set from the template when built)
     points_per_token: int = 48  # template points, so Gaussians, per 3D patch
+    shaped_template: bool = False  # template points carry the engine's turn and stretch (set from the template)
     offset_scale: float = 0.03  # metres per unit of raw offset output; hair shells sit near template
     max_log_scale_delta: float = 3.0  # predicted log-scale stays within +-this of the template's
     init_opacity: float = 0.6   # opacity of every Gaussian before training

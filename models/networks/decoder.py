@@ -59,14 +59,30 @@ class PredictedHeads:
         return self.class_logits[i].softmax(-1)  # [N, C]
 
 
+def quat_multiply(a: Tensor, b: Tensor) -> Tensor:
+    """Hamilton product a * b of quaternions (w, x, y, z) [..., 4]: the rotation b, then a."""
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack([aw * bw - ax * bx - ay * by - az * bz,
+                        aw * bx + ax * bw + ay * bz - az * by,
+                        aw * by - ax * bz + ay * bw + az * bx,
+                        aw * bz + ax * by - ay * bx + az * bw], -1)
+
+
 class GaussianHead(nn.Module):
     """Token [D] -> its patch's K Gaussians, as offsets from the template points."""
 
-    def __init__(self, cfg: NetConfig, points: Tensor, base_log_scale: Tensor) -> None:
+    def __init__(self, cfg: NetConfig, points: Tensor, base_log_scale: Tensor, base_quats: Tensor | None = None,
+                 shape_log_scales: Tensor | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         self.register_buffer("points", points.clone(), persistent=True)  # [T*K, 3]
         self.register_buffer("base_log_scale", base_log_scale.clone(), persistent=True)  # [T*K]
+        if cfg.shaped_template:  # a shaped template: each point starts turned and stretched as its engine Gaussian
+            if base_quats is None or shape_log_scales is None:
+                raise ValueError("a shaped template needs base_quats and shape_log_scales")
+            self.register_buffer("base_quats", base_quats.clone(), persistent=True)              # [T*K, 4]
+            self.register_buffer("shape_log_scales", shape_log_scales.clone(), persistent=True)  # [T*K, 3]
         k = cfg.points_per_token
         self.proj = nn.Linear(cfg.dec_dim, k * (_GEOMETRY + cfg.num_classes))
         # start as the template: zero output except a little noise so symmetry breaks
@@ -86,10 +102,14 @@ class GaussianHead(nn.Module):
         identity = self.identity_quat.to(raw.dtype)
         init_logit = math.log(cfg.init_opacity / (1 - cfg.init_opacity))
         lim = cfg.max_log_scale_delta
+        quats, log_scales = identity + rot, self.base_log_scale[:, None] + lim * torch.tanh(dscale / lim)
+        if cfg.shaped_template:  # the network turns and stretches each point's own Gaussian
+            quats = quat_multiply(self.base_quats.to(raw.dtype), quats)
+            log_scales = log_scales + self.shape_log_scales.to(raw.dtype)
         return PredictedHeads(
             means=self.points + cfg.offset_scale * offset,
-            quats=identity + rot,
-            log_scales=self.base_log_scale[:, None] + lim * torch.tanh(dscale / lim),
+            quats=quats,
+            log_scales=log_scales,
             opacity_logits=init_logit + opac[..., 0],
             sh_dc=rgb_to_sh_dc(torch.full_like(col, 0.5)) + col,
             class_logits=cls,

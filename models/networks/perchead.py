@@ -15,7 +15,7 @@ from models.networks.template import Template
 
 
 # buffers that are the template itself (points, their scales, patch centres), not learned
-TEMPLATE_BUFFERS = ("decoder.centres", "head.points", "head.base_log_scale")
+TEMPLATE_BUFFERS = ("decoder.centres", "head.points", "head.base_log_scale", "head.base_quats", "head.shape_log_scales")
 
 
 class PercHeadNet(nn.Module):
@@ -24,10 +24,12 @@ class PercHeadNet(nn.Module):
     def __init__(self, cfg: NetConfig, template: Template) -> None:
         super().__init__()
         cfg.num_tokens, cfg.points_per_token = template.num_tokens, template.points_per_token
+        cfg.shaped_template = template.shaped
         self.cfg = cfg
         self.encoder = ImageEncoder(cfg) if cfg.kind == "base" else SegEncoder(cfg)
         self.decoder = Decoder3D(cfg, template.centres())
-        self.head = GaussianHead(cfg, template.points, template.base_log_scale)
+        self.head = GaussianHead(cfg, template.points, template.base_log_scale, template.base_quats,
+                                 template.shape_log_scales)
 
         self.dino: DinoPatchFeatures | None = None  # attached at run time, never saved
 
@@ -48,6 +50,9 @@ class PercHeadNet(nn.Module):
         return self.head(self.decoder(context, mask))
 
     def template(self) -> Template:
+        if self.cfg.shaped_template:
+            return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token,
+                            self.head.base_quats, self.head.shape_log_scales)
         return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token)
 
     def transfer_state(self, old: Mapping[str, Tensor]) -> dict[str, Tensor]:
@@ -58,7 +63,8 @@ class PercHeadNet(nn.Module):
         slot) come from the old slot at the same place in its patch's order. On its own template the result is
         the old network unchanged. A starting point for training, not a trained network."""
         own = self.state_dict()
-        out = {k: (own[k] if k in TEMPLATE_BUFFERS else v) for k, v in old.items()}
+        out = {k: v for k, v in old.items() if k not in TEMPLATE_BUFFERS}
+        out.update({k: own[k] for k in TEMPLATE_BUFFERS if k in own})
         old_centres, new_centres = old["decoder.centres"].float(), own["decoder.centres"].float()
         nearest = torch.cdist(new_centres, old_centres).argmin(1)  # [T_new]
         out["decoder.token"] = old["decoder.token"][nearest]

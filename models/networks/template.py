@@ -25,6 +25,19 @@ class Template:
     points: Tensor          # [T * K, 3] ordered so points [t*K:(t+1)*K] form patch t
     base_log_scale: Tensor  # [T * K] log std of a Gaussian that tiles the surface at this density
     points_per_token: int
+    # a shaped template: each point starts as the engine Gaussian it was taken from, turned as that one is
+    # (unit quaternions w, x, y, z) and stretched as it is (log-scale per axis about base_log_scale, mean 0), so
+    # hair points start as strands; None: round Gaussians, unturned (every template before template v2s)
+    base_quats: Tensor | None = None        # [T * K, 4]
+    shape_log_scales: Tensor | None = None  # [T * K, 3]
+
+    @property
+    def shaped(self) -> bool:
+        return self.base_quats is not None
+
+    def rounded(self) -> "Template":
+        """The same points without their shapes (round Gaussians, unturned)."""
+        return Template(self.points, self.base_log_scale, self.points_per_token)
 
     @property
     def num_tokens(self) -> int:
@@ -47,32 +60,41 @@ def morton_order(points: Tensor, bits: int = 10) -> Tensor:
 
 
 def build_template(cloud: Tensor, num_tokens: int, points_per_token: int, seed: int = 0,
-                   coverage_share: float = 0.3) -> Template:
+                   coverage_share: float = 0.3, shapes: Tensor | None = None) -> Template:
     """Pick num_tokens * points_per_token points from a pooled cloud [M, 3].
 
     Most points are a plain random subset, which keeps the pool's density: surfaces every head
     shares (the face, drawn densely by the engine) get many points. ``coverage_share`` of them
     come from voxel thinning instead, so rare volumes (an afro, a ponytail) are covered too.
-    Each point's base scale is half the mean distance to its 3 nearest neighbours.
+    Each point's base scale is half the mean distance to its 3 nearest neighbours. ``shapes`` [M, 7]: the pooled
+    Gaussians' quaternions (4) and log-scales (3); given, each point keeps its own Gaussian's turn and stretch
+    (a shaped template; its size stays the base scale).
     """
     target = num_tokens * points_per_token
     if cloud.shape[0] < target:
         raise ValueError(f"cloud has {cloud.shape[0]} points, need at least {target}")
+    if shapes is not None and shapes.shape != (cloud.shape[0], 7):
+        raise ValueError(f"shapes must be [M, 7] for a cloud of {cloud.shape[0]} points, got {tuple(shapes.shape)}")
     gen = torch.Generator().manual_seed(seed)
-    cloud = cloud[torch.randperm(cloud.shape[0], generator=gen)]
+    order = torch.randperm(cloud.shape[0], generator=gen)
     n_cover = int(target * coverage_share)
-    cover = _voxel_thin(cloud, n_cover, gen)
-    dense = cloud[: target - n_cover]
-    chosen = torch.cat([dense, cover])
-    chosen = chosen[morton_order(chosen)]
-    base = torch.log(0.5 * _knn_mean_distance(chosen, 3).clamp(1e-4, 0.02))
-    return Template(chosen.contiguous(), base, points_per_token)
+    cover = _voxel_thin(cloud[order], n_cover, gen)
+    chosen = torch.cat([order[: target - n_cover], order[cover]])  # rows of the cloud
+    chosen = chosen[morton_order(cloud[chosen])]
+    points = cloud[chosen].contiguous()
+    base = torch.log(0.5 * _knn_mean_distance(points, 3).clamp(1e-4, 0.02))
+    if shapes is None:
+        return Template(points, base, points_per_token)
+    quats = torch.nn.functional.normalize(shapes[chosen, :4].float(), dim=-1)
+    stretch = shapes[chosen, 4:].float()
+    return Template(points, base, points_per_token, quats.contiguous(),
+                    (stretch - stretch.mean(-1, keepdim=True)).contiguous())
 
 
 def _voxel_thin(cloud: Tensor, count: int, gen: torch.Generator) -> Tensor:
-    """About ``count`` points spread evenly over the cloud's volume (one per occupied voxel)."""
+    """Indices of about ``count`` points spread evenly over the cloud's volume (one per occupied voxel)."""
     if count == 0:
-        return cloud[:0]
+        return torch.zeros(0, dtype=torch.long)
     extent = (cloud.max(0).values - cloud.min(0).values).prod().item()
     voxel = (extent / count) ** (1 / 3)
     for _ in range(60):
@@ -83,7 +105,7 @@ def _voxel_thin(cloud: Tensor, count: int, gen: torch.Generator) -> Tensor:
         voxel *= 0.93
     first = torch.full((occupied,), cloud.shape[0], dtype=torch.long)
     first.scatter_reduce_(0, keys, torch.arange(cloud.shape[0]), reduce="amin")
-    return cloud[first[torch.randperm(occupied, generator=gen)[:count]]]
+    return first[torch.randperm(occupied, generator=gen)[:count]]
 
 
 def _knn_mean_distance(points: Tensor, k: int, chunk: int = 2048) -> Tensor:
@@ -97,8 +119,15 @@ def _knn_mean_distance(points: Tensor, k: int, chunk: int = 2048) -> Tensor:
 
 def save_template(path: str | Path, template: Template) -> None:
     """Atomic, like every write (models/io/atomic.py)."""
-    tensors = {"points": template.points.float().contiguous(),
-               "base_log_scale": template.base_log_scale.float().contiguous()}
+    tensors = {"points": template.points, "base_log_scale": template.base_log_scale}
+    if template.shaped:
+        tensors["base_quats"] = template.base_quats
+        tensors["shape_log_scales"] = template.shape_log_scales
+    # a shaped template (11 numbers a point, 51,200 points) is stored in fp16, as checkpoints store it (0.1 mm at a
+    # head's size): every GPU call carries the tree; round templates stay float32 as they were built. Both load as
+    # float32.
+    dtype = torch.float16 if template.shaped else torch.float32
+    tensors = {k: v.to(dtype).contiguous() for k, v in tensors.items()}
     data = save(tensors, metadata={"points_per_token": str(template.points_per_token), "format": "perchead-template-v1"})
     write_bytes_atomic(path, data)
 
@@ -111,7 +140,9 @@ def load_template(path: str | Path) -> Template:
     meta, _ = read_header(p, name)  # refuses pickles, devices and cut files (models/io/checkpoints.py)
     t = load_tensors(p, name)
     try:
-        return Template(t["points"], t["base_log_scale"], int(meta["points_per_token"]))
+        t = {k: v.float() for k, v in t.items()}
+        return Template(t["points"], t["base_log_scale"], int(meta["points_per_token"]), t.get("base_quats"),
+                        t.get("shape_log_scales"))
     except (KeyError, ValueError) as e:
         raise PercheadError(f"{name} lacks its points or points_per_token ({e}); rebuild it with "
                             "scripts/build_template.py") from e

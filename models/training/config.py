@@ -20,6 +20,7 @@ class TrainConfig:
     # tokens from the nearest old patch, point slots from the same place in the patch); False: the checkpoint's own
     # template buffers (and any muted Gaussians in them) win wherever their shapes match
     retemplate: bool = False
+    round_template: bool = False   # True: a shaped template's points alone (round Gaussians, unturned)
     style_checkpoint: str = ""     # style model giving the edit model its style vectors
     steps: int = 1000
     batch_size: int = 4            # heads per step per process

@@ -107,7 +107,8 @@ class ReconstructionTask:
 
             branch = DinoPatchFeatures.from_folder(self.cfg.data["dino_dir"], self.net_cfg.grid)
             self.net_cfg.dino_dim = branch.out_dim
-        model = PercHeadNet(self.net_cfg, load_template(self.cfg.template))
+        template = load_template(self.cfg.template)
+        model = PercHeadNet(self.net_cfg, template.rounded() if self.cfg.round_template else template)
         if branch is not None:
             model.attach_dino(branch)
         if self.cfg.init_from:

@@ -9,7 +9,7 @@
 # Each verb is one device `run` call (timeout 600 s). The machine goes back ~30 s after a call
 # returns, killing the detached run, so call `wait` again right after each reply until it prints
 # "ALL DONE". Every call copies what exists so far into $OUT (<= 8 files, each <= 16 MB):
-# base.safetensors, edit.safetensors, eval.json, logs.tgz, status.txt.
+# base.safetensors, edit.safetensors, eval.json, logs.tgz, status.txt (a file over 16 MB in parts: see collect).
 # BASE_CFG / EDIT_CFG pick other recipes (configs/history/*_continue.yaml: a second, shorter fine-tune).
 # EDIT_CFG may name several recipes, comma-separated: each trains in turn from the same start and gets its own
 # eval (eval_<recipe>.json, edit_<recipe>.safetensors), so a candidate and its control compare on one machine.
@@ -71,6 +71,11 @@ collect() {  # copy what exists into $OUT (device tool: <= 8 files, <= 16 MB eac
   for f in "$Q"/eval*.json; do [ -f "$f" ] && cp "$f" "$Q/collect/"; done
   cp "$Q/status.txt" "$Q/collect/" 2>/dev/null
   tar czf "$Q/collect/logs.tgz" --exclude='*.safetensors' --exclude=collect -C "$Q" . 2>/dev/null
+  # a file over the device tool's 16 MiB (a 51,200-Gaussian edit model is 16.8 MB) travels in parts:
+  # NAME.part-aa, NAME.part-ab, ...; put it together with `cat NAME.part-* > NAME`
+  for f in "$Q"/collect/*.safetensors; do
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 16000000 ] && { split -b 15000000 "$f" "$f.part-" && rm "$f"; }
+  done
   if [ -n "${OUT:-}" ]; then cp "$Q"/collect/* "$OUT"/ 2>/dev/null; fi
   ls -la "$Q/collect"
 }

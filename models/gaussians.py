@@ -158,6 +158,16 @@ class Gaussians:
         return m @ m.transpose(1, 2)
 
 
+def quat_multiply(a: Tensor, b: Tensor) -> Tensor:
+    """Hamilton product a * b of quaternions (w, x, y, z) [..., 4] (broadcast): the rotation b, then a."""
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack([aw * bw - ax * bx - ay * by - az * bz,
+                        aw * bx + ax * bw + ay * bz - az * by,
+                        aw * by - ax * bz + ay * bw + az * bx,
+                        aw * bz + ax * by - ay * bx + az * bw], -1)
+
+
 def quat_to_rotmat(q: Tensor) -> Tensor:
     """Unit quaternions (w, x, y, z) [N, 4] -> rotation matrices [N, 3, 3]."""
     w, x, y, z = q.unbind(-1)

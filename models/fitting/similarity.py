@@ -13,7 +13,7 @@ import math
 import torch
 from torch import Tensor
 
-from models.gaussians import Gaussians
+from models.gaussians import Gaussians, quat_multiply
 
 
 def frame_transform(canonical_w2c: Tensor, fx: float, shift_px: tuple[float, float], scale: float,
@@ -55,16 +55,6 @@ def rotmat_to_quat(r: Tensor) -> Tensor:
         q[1 + k] = float((m[k, i] + m[i, k]) / (4 * v))
     out = torch.tensor([float(x) for x in q], dtype=torch.float64)
     return out / out.norm()
-
-
-def quat_multiply(a: Tensor, b: Tensor) -> Tensor:
-    """Hamilton product a * b of quaternions (w, x, y, z) [..., 4] (broadcast)."""
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack([aw * bw - ax * bx - ay * by - az * bz,
-                        aw * bx + ax * bw + ay * bz - az * by,
-                        aw * by - ax * bz + ay * bw + az * bx,
-                        aw * bz + ax * by - ay * bx + az * bw], -1)
 
 
 def move_gaussians(g: Gaussians, transform: Tensor) -> Gaussians:

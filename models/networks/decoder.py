@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from models.gaussians import Gaussians, rgb_to_sh_dc
+from models.gaussians import Gaussians, quat_multiply, rgb_to_sh_dc
 from models.networks.config import NetConfig
 from models.networks.layers import DecoderBlock, fourier_3d
 
@@ -57,16 +57,6 @@ class PredictedHeads:
 
     def class_probs(self, i: int) -> Tensor:
         return self.class_logits[i].softmax(-1)  # [N, C]
-
-
-def quat_multiply(a: Tensor, b: Tensor) -> Tensor:
-    """Hamilton product a * b of quaternions (w, x, y, z) [..., 4]: the rotation b, then a."""
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack([aw * bw - ax * bx - ay * by - az * bz,
-                        aw * bx + ax * bw + ay * bz - az * by,
-                        aw * by - ax * bz + ay * bw + az * bx,
-                        aw * bz + ax * by - ay * bx + az * bw], -1)
 
 
 class GaussianHead(nn.Module):

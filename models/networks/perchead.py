@@ -1,7 +1,7 @@
 """PercHead: a 2D encoder + the 3D decoder + the Gaussian head, as one module."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
@@ -50,10 +50,8 @@ class PercHeadNet(nn.Module):
         return self.head(self.decoder(context, mask))
 
     def template(self) -> Template:
-        if self.cfg.shaped_template:
-            return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token,
-                            self.head.base_quats, self.head.shape_log_scales)
-        return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token)
+        return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token,
+                        getattr(self.head, "base_quats", None), getattr(self.head, "shape_log_scales", None))
 
     def transfer_state(self, old: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """A trained network's weights (a state dict of the same architecture) moved onto THIS network's template,

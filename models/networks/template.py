@@ -27,7 +27,7 @@ class Template:
     points_per_token: int
     # a shaped template: each point starts as the engine Gaussian it was taken from, turned as that one is
     # (unit quaternions w, x, y, z) and stretched as it is (log-scale per axis about base_log_scale, mean 0), so
-    # hair points start as strands; None: round Gaussians, unturned (every template before template v2s)
+    # hair points start as strands; None: round Gaussians, unturned (every template before the shaped v2)
     base_quats: Tensor | None = None        # [T * K, 4]
     shape_log_scales: Tensor | None = None  # [T * K, 3]
 

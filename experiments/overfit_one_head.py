@@ -23,9 +23,9 @@ import math
 import time
 
 import torch
+from gaussian_capacity import score  # experiments/, beside this file
 
 from models.cameras import canonical_view, orbit_camera
-from models.evaluation.metrics import detail_ratio, psnr
 from models.evaluation.text import TextEmbedder
 from models.gaussians import Gaussians
 from models.losses.image import ssim_loss
@@ -37,7 +37,6 @@ from models.pipeline import HeadPipeline
 from models.render import render_views
 from models.synthetic.sampler import HeadSampler
 
-YAWS = (0.0, 45.0, 90.0, 180.0)
 STREAM = 9_100
 
 
@@ -49,18 +48,6 @@ def views(count: int, size: int, gen: torch.Generator) -> list:
         y, p, l, t = torch.rand(4, generator=gen).tolist()
         cam = orbit_camera(view.orbit_at(y * 360 - 180, p * 60 - 25), size)
         out.append(cam.cropped(2.0, round(l * size), round(t * size)))
-    return out
-
-
-def score(pred: Gaussians, truth: Gaussians, size: int = 512) -> dict[str, float]:
-    view = canonical_view()
-    cams = [orbit_camera(view.orbit_at(y, 0.0), size) for y in YAWS]
-    with torch.no_grad():
-        a, b = render_views(pred, cams, classes=False), render_views(truth, cams, classes=False)
-    out = {}
-    for i, y in enumerate(YAWS):
-        out[f"detail_yaw{int(y)}"] = round(detail_ratio(a.rgb[i], a.alpha[i], b.rgb[i], b.alpha[i]), 4)
-        out[f"psnr_yaw{int(y)}"] = round(psnr(a.rgb[i], b.rgb[i]), 2)
     return out
 
 
@@ -97,7 +84,7 @@ def run(mode: str, net, inputs, truth: Gaussians, steps: int, lr: float, seed: i
             if it % 50 == 0:
                 print(f"  {mode} step {it} loss {loss.item():.4f}", flush=True)
         with torch.no_grad():
-            return {"mode": mode, "steps": steps, "seconds": round(time.time() - t0, 1), **score(head(), truth)}
+            return {"mode": mode, "steps": steps, "seconds": round(time.time() - t0, 1), **score(head(), truth, 512)}
     finally:
         net.load_state_dict(state)
         net.eval()
@@ -126,7 +113,7 @@ def main() -> None:
     with torch.no_grad():
         styles = style.encode_prompts(list(batch.captions), TextEmbedder([])(batch.captions))
         inputs = model_inputs(net.cfg, HeadBatch.from_engine(batch, styles))
-        before = score(net(*inputs).head(0), batch.gaussians[0])
+        before = score(net(*inputs).head(0), batch.gaussians[0], 512)
     rows = [{"mode": "decoded", **before}]
     print(json.dumps(rows[0]), flush=True)
     for mode in args.modes.split(","):

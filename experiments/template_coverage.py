@@ -16,23 +16,11 @@ import json
 
 import torch
 
-from models.networks.template import build_template, load_template
+from models.networks.template import build_template, engine_pool, load_template
 from models.palette import palette
-from models.synthetic.attributes import sample_attributes
-from models.synthetic.head import build_heads
-from models.synthetic.sampler import HeadSampler, training_seed
+from models.synthetic.sampler import HeadSampler
 
-BUILD_STREAM = 7_777   # the template script's stream (scripts/build_template.py)
 SCORE_STREAM = 9_200
-
-
-def pooled_cloud(heads: int) -> torch.Tensor:
-    clouds = []
-    for start in range(0, heads, 16):
-        seeds = [training_seed(BUILD_STREAM, i) for i in range(start, min(heads, start + 16))]
-        for g in build_heads([sample_attributes(s) for s in seeds], "cpu"):
-            clouds.append(g.means[g.activated_opacities() > 0.2])
-    return torch.cat(clouds)
 
 
 def coverage(points: torch.Tensor, heads, radius_m: float) -> dict[str, float]:
@@ -75,7 +63,7 @@ def main() -> None:
     for spec in args.build:
         n, share, *k = spec.split(":")
         k = int(k[0]) if k else 48
-        cloud = cache.setdefault(int(n), pooled_cloud(int(n)))
+        cloud = cache.setdefault(int(n), engine_pool(int(n))[0])
         t = build_template(cloud, 512, k, coverage_share=float(share))
         report[f"v2 heads {spec}"] = coverage(t.points, heads, args.radius / 1000)
         print(json.dumps({spec: report[f"v2 heads {spec}"]}), flush=True)

@@ -3,7 +3,7 @@
 Usage: python scripts/build_template.py [--heads 96] [--tokens 512] [--points 48] [--coverage 0.3]
 
 assets/template.safetensors (512 x 48, coverage 0.3) was built from engine v1 heads (2026-11-25); on engine v2 heads
-fewer than a third of its points lie within 4 mm of a head's visible surface and ~10 sit on the lips
+fewer than a third of its points lie within 4 mm of a head's visible surface and ~30 serve the lips
 (experiments/template_coverage.py). assets/template_v2.safetensors: engine v2 heads, `--points 100 --coverage 0.1
 --shaped -o assets/template_v2.safetensors` (51,200 points, issue 24's "at least 50k on the GPU"; shaped: each point
 the turn and stretch of its engine Gaussian; a recipe's `round_template: true` uses the points alone).
@@ -13,14 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch
-
-from models.networks.template import build_template, save_template
-from models.synthetic.attributes import sample_attributes
-from models.synthetic.head import build_heads
-from models.synthetic.sampler import training_seed
-
-TEMPLATE_STREAM = 7_777  # a training stream used only here
+from models.networks.template import build_template, engine_pool, save_template
 
 
 def main() -> None:
@@ -35,16 +28,9 @@ def main() -> None:
     ap.add_argument("-o", "--output", default="assets/template.safetensors")
     args = ap.parse_args()
     t0 = time.time()
-    clouds, shapes = [], []
-    for start in range(0, args.heads, 16):
-        seeds = [training_seed(TEMPLATE_STREAM, i) for i in range(start, min(args.heads, start + 16))]
-        for g in build_heads([sample_attributes(s) for s in seeds], "cpu"):
-            keep = g.activated_opacities() > 0.2
-            clouds.append(g.means[keep])
-            shapes.append(torch.cat([g.quats[keep], g.log_scales[keep]], 1))
-    cloud = torch.cat(clouds)
+    cloud, shapes = engine_pool(args.heads)
     template = build_template(cloud, args.tokens, args.points, coverage_share=args.coverage,
-                              shapes=torch.cat(shapes) if args.shaped else None)
+                              shapes=shapes if args.shaped else None)
     save_template(args.output, template)
     print(f"{args.output}: {template.points.shape[0]} points in {template.num_tokens} patches of "
           f"{args.points} from {cloud.shape[0]} pooled points of {args.heads} heads "

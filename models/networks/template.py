@@ -59,6 +59,27 @@ def morton_order(points: Tensor, bits: int = 10) -> Tensor:
     return torch.argsort(code)
 
 
+TEMPLATE_STREAM = 7_777  # the training stream templates pool their heads from, used for nothing else
+POOL_OPACITY = 0.2       # engine Gaussians fainter than this do not join the pool
+
+
+def engine_pool(heads: int, chunk: int = 16) -> tuple[Tensor, Tensor]:
+    """The visible Gaussians of ``heads`` engine heads of TEMPLATE_STREAM, pooled: positions [M, 3] and shapes [M, 7]
+    (quaternion, log-scales), on the CPU, for ``build_template``."""
+    from models.synthetic.attributes import sample_attributes
+    from models.synthetic.head import build_heads
+    from models.synthetic.sampler import training_seed
+
+    clouds, shapes = [], []
+    for start in range(0, heads, chunk):
+        seeds = [training_seed(TEMPLATE_STREAM, i) for i in range(start, min(heads, start + chunk))]
+        for g in build_heads([sample_attributes(s) for s in seeds], "cpu"):
+            keep = g.activated_opacities() > POOL_OPACITY
+            clouds.append(g.means[keep])
+            shapes.append(torch.cat([g.quats[keep], g.log_scales[keep]], 1))
+    return torch.cat(clouds), torch.cat(shapes)
+
+
 def build_template(cloud: Tensor, num_tokens: int, points_per_token: int, seed: int = 0,
                    coverage_share: float = 0.3, shapes: Tensor | None = None) -> Template:
     """Pick num_tokens * points_per_token points from a pooled cloud [M, 3].

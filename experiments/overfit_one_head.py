@@ -98,13 +98,16 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--head", type=int, default=0, help="index into the stream")
     ap.add_argument("--template", default=None)
+    ap.add_argument("--max-log-scale-delta", type=float, default=None,
+                    help="with --template: hold each Gaussian's log-scales within +-this of its template point's")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.manual_seed(0)
     pipe = HeadPipeline(args.checkpoint, "cpu")
     net, style = pipe.net("edit"), pipe.style_model()
     if args.template:
-        moved = PercHeadNet(NetConfig.from_dict({**net.cfg.to_dict()}), load_template(args.template))
+        over = {} if args.max_log_scale_delta is None else {"max_log_scale_delta": args.max_log_scale_delta}
+        moved = PercHeadNet(NetConfig.from_dict({**net.cfg.to_dict(), **over}), load_template(args.template))
         moved.load_state_dict(moved.transfer_state(net.state_dict()))
         net = moved.eval()
     sampler = HeadSampler("train", stream=STREAM)

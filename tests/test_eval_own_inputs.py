@@ -85,7 +85,7 @@ def test_eval_scores_own_maps_and_prompts(tmp_path, capsys) -> None:
         {"prompt": "jet black hair and green eyes", "hair_color": "blonde"},  # asked wrongly: must count as wrong
     )), encoding="utf-8")
     pictures = tmp_path / "scored"
-    assert main(["eval", "--json", "--device", "cpu", "--heads", "0", "--drawn", "0",
+    assert main(["eval", "--json", "--device", "cpu", "--heads", "0", "--drawn", "0", "--photos", "0",
                  "--maps", str(_map_folder(tmp_path)), "--prompts", str(prompts), "--maps-out", str(pictures)]) == 0
     out = json.loads(capsys.readouterr().out)
     from PIL import Image
@@ -111,3 +111,13 @@ def test_maps_out_needs_maps(tmp_path) -> None:
     from perchead_gui.cli import main
 
     assert main(["eval", "--device", "cpu", "--heads", "0", "--drawn", "0", "--maps-out", str(tmp_path)]) == 2
+
+
+def test_photo_options_are_checked(tmp_path, capsys) -> None:
+    from perchead_gui.cli import main
+
+    assert main(["eval", "--device", "cpu", "--heads", "0", "--drawn", "0", "--photos", "-1"]) == 2
+    assert "--photos must be 0 or more" in capsys.readouterr().err
+    assert main(["eval", "--device", "cpu", "--heads", "0", "--drawn", "0", "--photos", "0",
+                 "--photos-out", str(tmp_path)]) == 2
+    assert "--photos-out needs the real photos" in capsys.readouterr().err

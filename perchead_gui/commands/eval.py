@@ -5,7 +5,7 @@ import argparse
 import json
 import math
 
-QUICK_HEADS, QUICK_DRAWN = 4, 8
+QUICK_HEADS, QUICK_DRAWN, QUICK_PHOTOS = 4, 8, 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="benchmark heads to use (default 16; 0 skips the engine benchmark)")
     p.add_argument("--quick", action="store_true",
                    help=f"a quick look (under 2 minutes on a 2-core CPU): the first {QUICK_HEADS} benchmark heads and "
-                        f"{QUICK_DRAWN} drawn maps instead of 16 and 40, all prompts; the output says so")
+                        f"{QUICK_DRAWN} drawn maps instead of 16 and 40, {QUICK_PHOTOS} real photos, all prompts; the output says so")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr (none is shown off a terminal)")
     p.add_argument("--checkpoint", default=None, metavar="DIR")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
@@ -45,6 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prompts", metavar="FILE",
                    help="also score your own prompts: a JSON list or JSON lines of {\"prompt\": ..., \"hair_color\": ..., "
                         "\"eye_color\": ..., \"hair_style\": ..., \"facial_hair\": ...} (only what each names)")
+    p.add_argument("--photos", type=int, default=None, metavar="N",
+                   help="real portraits (assets/eval/photos) reconstructed by the base model and scored against the "
+                        "photo: photo_front_psnr, photo_landmark_nme, photo_side_found (default all; 0 skips)")
+    p.add_argument("--photos-out", metavar="DIR",
+                   help="write <photo>.jpg per portrait: aligned photo | head at yaw 0, 90, 180, 270 (512 px)")
     p.set_defaults(func=run)
 
 
@@ -57,31 +62,40 @@ def run(args: argparse.Namespace) -> int:
 
     heads = args.heads if args.heads is not None else (QUICK_HEADS if args.quick else 16)
     drawn = args.drawn if args.drawn is not None else (QUICK_DRAWN if args.quick else DRAWN_COUNT)
+    photos = args.photos if args.photos is not None else (QUICK_PHOTOS if args.quick else None)
     if not 0 <= heads <= 1000:
         raise PercheadError("--heads must be between 0 and 1000")
     if args.maps_out and not args.maps:
         raise PercheadError("--maps-out needs --maps DIR (the maps to picture)")
     if not 0 <= drawn <= 1000:
         raise PercheadError("--drawn must be between 0 and 1000")
+    if photos is not None and photos < 0:
+        raise PercheadError("--photos must be 0 or more (0 skips the real photos)")
+    if args.photos_out and photos == 0:
+        raise PercheadError("--photos-out needs the real photos: leave out --photos 0")
     bars = StageBars(show_progress(args.quiet))
     try:
         result = run_benchmark(args.checkpoint, args.device, heads, banks=args.bank, drawn=drawn,
                                framing=args.framing, silhouette=args.silhouette, maps=args.maps, labels=args.labels,
-                               prompts=args.prompts, maps_out=args.maps_out, progress=bars.start)
+                               prompts=args.prompts, maps_out=args.maps_out, photos=photos,
+                               photos_out=args.photos_out, progress=bars.start)
     finally:
         bars.close()
     if args.quick:  # a subset: say which, so nobody compares it with a full run's numbers
         result = {"subset": f"quick: {heads} of the 16 benchmark heads, {drawn} of the {DRAWN_COUNT} drawn maps, "
-                            "all held-out prompts; not comparable with a full run", **result}
+                            f"{photos} real photos, all held-out prompts; not comparable with a full run", **result}
     if args.json:
         print(json.dumps(result, indent=2, default=float))
         return 0
-    rows = {key: result.pop(key) for key in ("own_maps", "own_prompts") if key in result}
+    rows = {key: result.pop(key) for key in ("own_maps", "own_prompts", "photo_rows") if key in result}
     for key, value in result.items():
         shown = f"{value:.4f}" if isinstance(value, float) and math.isfinite(value) else str(value)
         print(f"{key:<32}{shown}")
     for row in rows.get("own_maps", []):
         print(f"map {row['file']:<40}{row['front_iou']:.4f}" + (" (reframed)" if row["reframed"] else ""))
+    for row in rows.get("photo_rows", []):
+        print(f"photo {row['photo']:<38}PSNR {row['front_psnr']:.2f} dB, landmarks {row['landmark_nme']:.3f}, "
+              f"face found at -30 / +30: {row['found_yaw-30']} / {row['found_yaw+30']}")
     for row in rows.get("own_prompts", []):
         wrong = {a: v for a, v in row["read"].items() if v != row["asked"][a]}
         print(("ok    " if row["all_right"] else "wrong ") + row["prompt"][:70]

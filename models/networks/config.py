@@ -32,6 +32,9 @@ class NetConfig:
     max_log_scale_delta: float = 3.0  # predicted log-scale stays within +-this of the template's
     init_opacity: float = 0.6   # opacity of every Gaussian before training
     fg_threshold: float = 0.02  # share of foreground pixels a 2D patch needs to be kept
+    pixel_aligned: bool = False  # base: each Gaussian also reads the input image where it projects (pixel_aligned.py)
+    pixel_dim: int = 16         # ... channels of its image features
+    pixel_hidden: int = 64      # ... width of its per-Gaussian MLP
 
     @property
     def grid(self) -> int:

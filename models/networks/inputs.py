@@ -38,9 +38,12 @@ class HeadBatch:
 
 
 def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
-    """The network's inputs from the canonical view: RGB + alpha (base) or class map + style (edit)."""
+    """The network's inputs from the canonical view: RGB + alpha (base; a pixel-aligned base model also gets view
+    0's camera, which augmentation may have moved) or class map + style (edit)."""
     if model_cfg.kind == "base":
         image = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2)  # [B, 3, H, W]
+        if model_cfg.pixel_aligned:
+            return image.contiguous(), batch.alpha[:, 0], batch.world_to_cam[:, 0], batch.K[:, 0]
         return image.contiguous(), batch.alpha[:, 0]
     if batch.style is None:
         raise ValueError("the edit stage needs style vectors in the batch")

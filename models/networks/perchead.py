@@ -6,11 +6,13 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
+from models.cameras import canonical_view
 from models.errors import PercheadError
 from models.networks.config import NetConfig
 from models.networks.dino_branch import DinoPatchFeatures
 from models.networks.decoder import Decoder3D, GaussianHead, PredictedHeads
 from models.networks.encoders import ImageEncoder, SegEncoder
+from models.networks.pixel_aligned import PixelAligned
 from models.networks.template import Template
 
 
@@ -32,6 +34,8 @@ class PercHeadNet(nn.Module):
                                  template.shape_log_scales)
 
         self.dino: DinoPatchFeatures | None = None  # attached at run time, never saved
+        self.pixel = (PixelAligned(cfg, canonical_view().camera(cfg.image_size))
+                      if cfg.kind == "base" and cfg.pixel_aligned else None)
 
     def attach_dino(self, branch: DinoPatchFeatures) -> None:
         """Give a base model trained with DINOv2 features its frozen branch (the user's weights)."""
@@ -41,13 +45,21 @@ class PercHeadNet(nn.Module):
         self.dino = branch
 
     def forward(self, *inputs: Tensor) -> PredictedHeads:
-        if self.cfg.kind == "base" and self.cfg.dino_dim > 0:
-            if self.dino is None:
-                raise PercheadError("this base model was trained with a DINOv2 branch; give its local DINOv2 "
-                                    "weights folder (--dino DIR)")
-            inputs = (*inputs[:2], self.dino(inputs[0]))
+        """base: (image [B, 3, H, W], alpha [B, H, W][, world_to_cam [B, 4, 4], K [B, 3, 3]: the input view when
+        it is not the canonical one]); edit: (labels [B, H, W], style [B, style_dim])."""
+        view: tuple[Tensor, ...] = ()
+        if self.cfg.kind == "base":
+            inputs, view = inputs[:2], inputs[2:]
+            if self.cfg.dino_dim > 0:
+                if self.dino is None:
+                    raise PercheadError("this base model was trained with a DINOv2 branch; give its local DINOv2 "
+                                        "weights folder (--dino DIR)")
+                inputs = (*inputs, self.dino(inputs[0]))
         context, mask = self.encoder(*inputs)  # [B, S, D]
-        return self.head(self.decoder(context, mask))
+        heads = self.head(self.decoder(context, mask))
+        if self.pixel is not None:
+            heads = self.pixel(inputs[0], inputs[1], heads, *view)
+        return heads
 
     def template(self) -> Template:
         return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token,

@@ -24,12 +24,15 @@ class HeadBatch:
     style: Tensor | None  # [B, style_dim] style vectors (edit stage)
     background: Tensor   # [3] background colour the targets were rendered on
     input_map: Tensor | None = None  # [B, H, W] the edit model's input when augmented (else classes[:, 0])
+    input_image: Tensor | None = None  # [B, 3, H, W] the base model's input when made photo-like (premultiplied)
+    input_alpha: Tensor | None = None  # [B, H, W] ... and its cut-out (else view 0's image and alpha)
 
     @classmethod
-    def from_engine(cls, batch, style: Tensor | None = None, input_map: Tensor | None = None) -> "HeadBatch":
-        """From a models.synthetic Batch (and style vectors for the edit model)."""
+    def from_engine(cls, batch, style: Tensor | None = None, input_map: Tensor | None = None,
+                    input_image: Tensor | None = None, input_alpha: Tensor | None = None) -> "HeadBatch":
+        """From a models.synthetic Batch (and style vectors for the edit model, augmented inputs)."""
         return cls(batch.rgb, batch.alpha, batch.class_map, batch.world_to_cam, batch.K, style,
-                   batch.background[0, 0].to(batch.rgb.device), input_map)
+                   batch.background[0, 0].to(batch.rgb.device), input_map, input_image, input_alpha)
 
     def cameras(self, b: int) -> list[Camera]:
         """The V cameras of head b."""
@@ -41,10 +44,14 @@ def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
     """The network's inputs from the canonical view: RGB + alpha (base; a pixel-aligned base model also gets view
     0's camera, which augmentation may have moved) or class map + style (edit)."""
     if model_cfg.kind == "base":
-        image = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2)  # [B, 3, H, W]
+        if batch.input_image is not None:
+            image, alpha = batch.input_image, batch.input_alpha
+        else:
+            image = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2).contiguous()  # [B, 3, H, W]
+            alpha = batch.alpha[:, 0]
         if model_cfg.pixel_aligned:
-            return image.contiguous(), batch.alpha[:, 0], batch.world_to_cam[:, 0], batch.K[:, 0]
-        return image.contiguous(), batch.alpha[:, 0]
+            return image, alpha, batch.world_to_cam[:, 0], batch.K[:, 0]
+        return image, alpha
     if batch.style is None:
         raise ValueError("the edit stage needs style vectors in the batch")
     return (batch.classes[:, 0] if batch.input_map is None else batch.input_map), batch.style

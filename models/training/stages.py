@@ -164,8 +164,29 @@ def training_heads(cfg: TrainConfig, dist: DistInfo):
 
     sampler = _sampler(cfg, dist)
     if cfg.stage == "base":
-        return lambda n: HeadBatch.from_engine(sampler.make_batch(n, views=cfg.views, size=cfg.image_size, **_zoom(cfg)))
+        return _BaseHeads(cfg, dist, sampler)
     return _EditHeads(cfg, dist, sampler)
+
+
+class _BaseHeads:
+    """Heads for the base stage; with ``data.photo`` some inputs made photo-like (models/training/photo_augment.py)."""
+
+    def __init__(self, cfg: TrainConfig, dist: DistInfo, sampler) -> None:
+        from models.training.photo_augment import PhotoAugment, PhotoAugmentConfig
+
+        self.cfg, self.sampler = cfg, sampler
+        photo = PhotoAugmentConfig.from_dict(cfg.data.get("photo"))
+        # its own generator, as the edit stage's augmentation
+        self.photo = PhotoAugment(photo, seed=cfg.seed * 7919 + dist.rank + 130_363) if photo.active else None
+
+    def __call__(self, count: int):
+        from models.networks.inputs import HeadBatch
+
+        batch = self.sampler.make_batch(count, views=self.cfg.views, size=self.cfg.image_size, **_zoom(self.cfg))
+        if self.photo is None:
+            return HeadBatch.from_engine(batch)
+        batch, image, alpha = self.photo(batch)
+        return HeadBatch.from_engine(batch, input_image=image, input_alpha=alpha)
 
 
 def make_reconstruction_task(cfg: TrainConfig, dist: DistInfo):

@@ -23,6 +23,7 @@ from models.networks.config import NetConfig
 OCCLUSION_CELLS = 64     # cells across the input view for the depth order
 OCCLUDER_OPACITY = 0.3   # Gaussians at least this opaque set a cell's depth
 DEPTH_UNIT = 0.02        # m: depths enter the MLP in these units (about an eye's width)
+FAR = 1.0e3              # m: the depth of an empty cell
 MAX_BEHIND = 10.0        # ... and "behind the front surface" saturates here (20 cm: the whole head)
 _INPUTS = 3 + 1 + 1 + 1 + 1 + 3  # image RGB, alpha, behind, depth, in view, decoded colour (besides features)
 
@@ -80,8 +81,8 @@ class PixelAligned(nn.Module):
         in_view = ((cell >= 0) & (cell < g)).all(-1)
         index = cell[..., 1].clamp(0, g - 1) * g + cell[..., 0].clamp(0, g - 1)  # [B, N]
         occluder = in_view & (torch.sigmoid(opacity_logits) >= OCCLUDER_OPACITY)
-        far = z.max() + 1.0
-        front = torch.full((b, g * g), float(far), device=z.device, dtype=z.dtype)
+        far = FAR  # a constant, not z.max(): reading a value back would stall the GPU every step
+        front = torch.full((b, g * g), far, device=z.device, dtype=z.dtype)
         front = front.scatter_reduce(1, index, torch.where(occluder, z, far), "amin")
         behind = ((z - front.gather(1, index)) / DEPTH_UNIT).clamp(0.0, MAX_BEHIND)
         return torch.where(in_view, behind, torch.full_like(behind, MAX_BEHIND)), in_view.to(z.dtype)

@@ -423,3 +423,28 @@ def test_a_shaped_template_trains_shaped_unless_the_recipe_rounds_it(tmp_path: P
         assert main(["train", str(cfg)]) == 0
         model, _ = load_checkpoint(run / "run" / "base.safetensors")
         assert model.cfg.shaped_template is not rounded
+
+
+def test_pixel_part_alone_trains_on_photo_like_inputs(tmp_path: Path, capsys, one_thread) -> None:
+    """``train_only: [pixel.]`` on a pixel-aligned base model fed photo-like inputs: the pixel part moves, every
+    other weight stays as the starting checkpoint has it; a prefix that names nothing is refused."""
+    first = tiny_config(tmp_path)
+    assert main(["train", str(first)]) == 0
+    start, _ = load_checkpoint(tmp_path / "run" / "base.safetensors")
+    (tmp_path / "b").mkdir()
+    second = tiny_config(tmp_path / "b", steps=2, net={**yaml.safe_load(first.read_text())["net"],
+                                                       "pixel_aligned": True},
+                         init_from=str(tmp_path / "run" / "base.safetensors"), train_only=["pixel."],
+                         data={"eval_heads": 1, "engine_gaussians": 1500, "photo": {"prob": 1.0}})
+    capsys.readouterr()
+    assert main(["train", str(second)]) == 0
+    model, _ = load_checkpoint(tmp_path / "b" / "run" / "base.safetensors")
+    assert model.pixel is not None and model.pixel.mlp[-1].weight.abs().sum() > 0  # it started at zero
+    old = start.state_dict()
+    for name, value in model.state_dict().items():
+        if not name.startswith("pixel."):
+            assert torch.equal(value, old[name]), name
+    (tmp_path / "c").mkdir()
+    bad = tiny_config(tmp_path / "c", train_only=["nothing."])
+    assert main(["train", str(bad)]) == 2
+    assert "train_only ['nothing.'] names no parameter" in capsys.readouterr().err

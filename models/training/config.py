@@ -22,6 +22,8 @@ class TrainConfig:
     retemplate: bool = False
     round_template: bool = False   # True: a shaped template's points alone (round Gaussians, unturned)
     style_checkpoint: str = ""     # style model giving the edit model its style vectors
+    # parameter-name prefixes to train ("pixel." : the base model's pixel-aligned part alone); empty: all of them
+    train_only: list[str] = field(default_factory=list)
     steps: int = 1000
     batch_size: int = 4            # heads per step per process
     views: int = 3                 # rendered views per head; view 0 is the canonical input view

@@ -122,6 +122,16 @@ class ReconstructionTask:
             taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
             model.load_state_dict(taken, strict=False)
             log.warning("initialised %d of %d tensors from %s", len(taken), len(own), self.cfg.init_from)
+        if self.cfg.train_only:
+            chosen = 0
+            for name, p in model.named_parameters():
+                p.requires_grad_(name.startswith(tuple(self.cfg.train_only)))
+                chosen += p.numel() if p.requires_grad else 0
+            if chosen == 0:
+                raise PercheadError(f"train_only {self.cfg.train_only} names no parameter of the {self.cfg.stage} "
+                                    "model; give parameter-name prefixes such as 'pixel.'")
+            log.warning("training %d of %d parameters (train_only %s)", chosen,
+                        sum(p.numel() for p in model.parameters()), self.cfg.train_only)
         return model
 
     def batches(self) -> Iterator[HeadBatch]:

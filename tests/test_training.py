@@ -448,3 +448,37 @@ def test_pixel_part_alone_trains_on_photo_like_inputs(tmp_path: Path, capsys, on
     bad = tiny_config(tmp_path / "c", train_only=["nothing."])
     assert main(["train", str(bad)]) == 2
     assert "train_only ['nothing.'] names no parameter" in capsys.readouterr().err
+
+
+def test_colour_roughness_counts_noise_within_a_class_not_edges_between_classes() -> None:
+    from models.networks.decoder import PredictedHeads
+    from models.training.reconstruction import colour_roughness, patch_neighbours
+
+    g = torch.Generator().manual_seed(0)
+    points = torch.rand(2 * 16, 3, generator=g)  # two patches of 16
+    nbrs = patch_neighbours(points, 16, count=4)
+    assert nbrs.shape == (32, 4) and (nbrs[:16] < 16).all() and (nbrs[16:] >= 16).all()  # within its own patch
+    assert not (nbrs == torch.arange(32)[:, None]).any()
+
+    def heads(colour: torch.Tensor, labels: torch.Tensor) -> PredictedHeads:
+        logits = torch.nn.functional.one_hot(labels, 15).float()[None] * 10
+        n = colour.shape[0]
+        return PredictedHeads(points[None], torch.zeros(1, n, 4), torch.zeros(1, n, 3), torch.full((1, n), 5.0),
+                              ((colour - 0.5) / 0.28209479177387814)[None], logits)
+
+    same = torch.full((32,), 1, dtype=torch.long)
+    flat = torch.full((32, 3), 0.5)
+    noisy = (flat + 0.2 * torch.randn(32, 3, generator=g)).clamp(0, 1)
+    assert colour_roughness(heads(flat, same), nbrs) < 1e-5
+    assert colour_roughness(heads(noisy, same), nbrs) > 0.2
+    # two classes, each flat but far apart in colour: an edge, no cost
+    split = (points[:, 0] > 0.5).long() + 1
+    two = torch.where(split[:, None] == 1, torch.tensor([0.9, 0.1, 0.1]), torch.tensor([0.1, 0.1, 0.9]))
+    assert colour_roughness(heads(two, split), nbrs) < 1e-5
+
+
+def test_the_colour_roughness_term_trains_and_logs(tmp_path: Path, capsys) -> None:
+    cfg = tiny_config(tmp_path, colour_roughness=0.1)
+    assert main(["train", str(cfg)]) == 0
+    rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
+    assert rows and all(r["colour_roughness"] >= 0 for r in rows)

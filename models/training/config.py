@@ -57,6 +57,9 @@ class TrainConfig:
     # On six gallery maps the term is 4-21 for run 10 and 9-26 for run 13 (many Gaussians a little over 1), so a
     # weight near 1e-3 puts it at a third to one times L1 (~0.03); not yet tried in a run
     overbright: float = 0.0
+    # colour total variation over the template's points (models.training.reconstruction.colour_roughness): each
+    # Gaussian's colour against its patch neighbours' of the same class; against run 17c's grimy skin
+    colour_roughness: float = 0.0
     # the adversarial term (models/losses/adversarial.py: weight, feature_matching, lr, start, ramp, views, disc);
     # empty or weight 0: off
     adversarial: dict[str, Any] = field(default_factory=dict)

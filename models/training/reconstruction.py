@@ -68,6 +68,31 @@ def overbright_colour(pred: PredictedHeads) -> Tensor:
     return (torch.sigmoid(pred.opacity_logits.float()) * excess).sum(-1).mean()
 
 
+def patch_neighbours(points: Tensor, points_per_token: int, count: int = 4) -> Tensor:
+    """For each template point [N, 3] its ``count`` nearest points of the same patch (patches are consecutive runs
+    of ``points_per_token``; Morton-ordered, so compact). [N, count] indices into the N points."""
+    t = points.shape[0] // points_per_token
+    per_patch = points.float().view(t, points_per_token, 3)
+    d = torch.cdist(per_patch, per_patch)  # [T, K, K]
+    d.diagonal(dim1=1, dim2=2).fill_(float("inf"))
+    nearest = d.topk(min(count, points_per_token - 1), dim=-1, largest=False).indices  # [T, K, count]
+    return (nearest + torch.arange(t, device=points.device)[:, None, None] * points_per_token).view(-1, nearest.shape[-1])
+
+
+def colour_roughness(pred: PredictedHeads, neighbours: Tensor) -> Tensor:
+    """How far each Gaussian's colour strays from its template neighbours' of the same predicted class (L1 over
+    RGB, weighted by both opacities, detached): a total variation over the head's points. Where the truth is smooth
+    (skin) it removes per-Gaussian colour noise; edges between classes (eye and skin) cost nothing, and an L1 lets
+    a few strong steps (strands) stay. [] """
+    rgb = 0.5 + SH_C0 * pred.sh_dc.float()                       # [B, N, 3]
+    other = rgb[:, neighbours]                                    # [B, N, k, 3]
+    labels = pred.class_logits.detach().argmax(-1)                # [B, N]
+    opacity = torch.sigmoid(pred.opacity_logits.detach().float())  # [B, N]
+    weight = (labels[:, :, None] == labels[:, neighbours]) * opacity[:, :, None] * opacity[:, neighbours]
+    diff = (rgb[:, :, None] - other).abs().sum(-1)                # [B, N, k]
+    return (weight * diff).sum() / weight.sum().clamp_min(1.0)
+
+
 def class_balance(classes: Tensor, num_classes: int, power: float, cap: float) -> Tensor:
     """Per-class CE weights [C] from target maps [...]: share^-power, mean pixel weight 1, at most cap.
 
@@ -122,6 +147,8 @@ class ReconstructionTask:
             taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
             model.load_state_dict(taken, strict=False)
             log.warning("initialised %d of %d tensors from %s", len(taken), len(own), self.cfg.init_from)
+        if self.cfg.colour_roughness > 0:  # the template's neighbour graph, once (the points are buffers)
+            self.neighbours = patch_neighbours(model.head.points, model.cfg.points_per_token).to(self.dist.device)
         if self.cfg.train_only:
             chosen = 0
             for name, p in model.named_parameters():
@@ -163,6 +190,9 @@ class ReconstructionTask:
         if self.cfg.overbright > 0:
             named["overbright"] = overbright_colour(pred)
             total = total + self.cfg.overbright * named["overbright"]
+        if self.cfg.colour_roughness > 0:
+            named["colour_roughness"] = colour_roughness(pred, self.neighbours)
+            total = total + self.cfg.colour_roughness * named["colour_roughness"]
         if self.adversary is not None:
             adv_total, adv_terms = self.adversary.generator_terms(out["rgb"], batch.rgb, batch.classes)
             total = total + adv_total

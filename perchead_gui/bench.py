@@ -130,6 +130,50 @@ def bench_decode(device: torch.device, frames: int = 30, warmup: int = 3,
                    float(np.percentile(times, 50)), float(np.percentile(times, 95)))]
 
 
+def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
+                      checkpoint_dir: str | None = None) -> tuple[list[Timing], str | None]:
+    """Photo -> head, as ``perchead reconstruct`` and the app's Open photo run it: ``recon`` = the photo framed
+    (MediaPipe: face, landmarks, person mask, first seg map; on the CPU) and the base model's decode, ``recon-net``
+    = the decode alone, of the first evaluation portrait (assets/eval/photos). Returns the rows and, where MediaPipe
+    is missing (the GPU machine), a note: the decode is then timed on the sample head's canonical render."""
+    from models.evaluation.photos import eval_photos
+    from models.io.images import load_rgba
+    from models.photo import MediaPipeMissing, prepare_photo
+    from models.pipeline import HeadPipeline, opaque_foreground
+
+    pipe = HeadPipeline(checkpoint_dir, str(device.type))
+    net = pipe.net("base")
+    photo = eval_photos()[0].path
+    rows, note = [], None
+    try:
+        framed = prepare_photo(load_rgba(photo, "photo"), name=photo.name).rgba_float()
+
+        def whole() -> None:
+            with torch.inference_mode():
+                pipe.reconstruct(prepare_photo(load_rgba(photo, "photo"), name=photo.name).rgba_float())
+
+        times = time_frames(whole, device, frames, warmup)
+        rows.append(Timing("recon", "photo", net.cfg.image_size, net.cfg.num_gaussians, frames,
+                           float(np.percentile(times, 50)), float(np.percentile(times, 95))))
+    except MediaPipeMissing as e:
+        note = f"photo framing not timed: {e}"
+        view = canonical_view()
+        from models.assets import ASSETS_DIR
+        from models.io.ply import read_ply
+
+        out = render(read_ply(ASSETS_DIR / "sample_head.ply"), view.camera(), backend="cpu")
+        framed = opaque_foreground(torch.cat([out.rgb, out.alpha[..., None]], -1).numpy())
+
+    def decode() -> None:
+        with torch.inference_mode():
+            pipe.reconstruct(framed)
+
+    times = time_frames(decode, device, frames, warmup)
+    rows.append(Timing("recon-net", "base", net.cfg.image_size, net.cfg.num_gaussians, frames,
+                       float(np.percentile(times, 50)), float(np.percentile(times, 95))))
+    return rows, note
+
+
 # ----- the live loop: the real engine on the shipped checkpoints (issue 9) --------------------
 
 BENCH_SAMPLE = "Long wavy hair"  # gallery map the brush strokes start from

@@ -46,3 +46,17 @@ def test_bench_json_has_the_live_loop_figures(capsys) -> None:
 def test_bench_refuses_bad_numbers(capsys) -> None:
     assert main(["bench", "--samples", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_bench_times_photo_to_head(capsys) -> None:
+    from models.photo import mediapipe_available
+
+    assert main(["bench", "--json", "--device", "cpu", "--frames", "2", "--no-engine", "--no-render", "--no-decode",
+                 "--no-first-frame"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    rows = {r["name"]: r for r in info["reconstruct"]}
+    assert rows["recon-net"]["p50_ms"] > 0 and rows["recon-net"]["frames"] == 2
+    if mediapipe_available():  # the photo framed too: slower than the decode alone
+        assert rows["recon"]["p50_ms"] > rows["recon-net"]["p50_ms"] and "reconstruct_note" not in info
+    else:
+        assert "recon" not in rows and "MediaPipe" in info["reconstruct_note"]

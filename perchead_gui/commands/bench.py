@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-first-frame", action="store_true", help="skip the cold-start measurement")
     p.add_argument("--no-render", action="store_true", help="skip the renderer-only rows")
     p.add_argument("--no-decode", action="store_true", help="skip the network-only decode row")
+    p.add_argument("--no-reconstruct", action="store_true",
+                   help="skip the photo -> head rows (framing + base model: recon; base model alone: recon-net)")
     p.set_defaults(func=run)
 
 
@@ -39,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
     from models.device import resolve_device
     from models.errors import PercheadError
-    from perchead_gui.bench import bench_decode, bench_engine, bench_render, first_frame_seconds, rows_as_dicts
+    from perchead_gui.bench import (bench_decode, bench_engine, bench_reconstruct, bench_render, first_frame_seconds,
+                                    rows_as_dicts)
 
     if args.frames < 1 or args.samples < 1:
         raise PercheadError("--frames and --samples must be at least 1")
@@ -74,9 +77,19 @@ def run(args: argparse.Namespace) -> int:
             decode_rows = bench_decode(device, frames=args.frames, checkpoint_dir=args.checkpoint)
             if tick:
                 tick()
+        recon_rows = []
+        if not args.no_reconstruct:
+            count = max(2, min(args.frames, 10))
+            tick = bars.start(f"photo -> head (perchead reconstruct): {count} photos", 1)
+            recon_rows, note = bench_reconstruct(device, frames=count, checkpoint_dir=args.checkpoint)
+            if note:
+                info["reconstruct_note"] = note
+            if tick:
+                tick()
     finally:
         bars.close()
     info["render"], info["decode"] = rows_as_dicts(render_rows), rows_as_dicts(decode_rows)
+    info["reconstruct"] = rows_as_dicts(recon_rows)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -87,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
         for key in ENGINE_KEYS:
             if key in info:
                 print(f"  {key:<24}{info[key]:>10.1f}")
-    rows = render_rows + decode_rows
+    rows = render_rows + decode_rows + recon_rows
     if rows:
-        print(f"{'op':<8}{'backend':<10}{'size':>6}{'gaussians':>11}{'frames':>8}{'p50 ms':>9}{'p95 ms':>9}")
+        print(f"{'op':<10}{'backend':<10}{'size':>6}{'gaussians':>11}{'frames':>8}{'p50 ms':>9}{'p95 ms':>9}")
         for r in rows:
-            print(f"{r.name:<8}{r.backend:<10}{r.size:>6}{r.gaussians:>11}{r.frames:>8}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}")
+            print(f"{r.name:<10}{r.backend:<10}{r.size:>6}{r.gaussians:>11}{r.frames:>8}{r.p50_ms:>9.1f}{r.p95_ms:>9.1f}")
     return 0

@@ -35,13 +35,12 @@ def test_everything_off_gives_the_engine_input(batch_source) -> None:
     assert torch.equal(alpha, batch.alpha[:, 0])
 
 
-def test_a_photo_like_input_keeps_the_targets_clean(batch_source) -> None:
+def test_the_capture_changes_the_input_only(batch_source) -> None:
     batch = batch_source()
     targets = batch.rgb.clone()
-    cfg = PhotoAugmentConfig(prob=1.0, frame_prob=0.0, light_prob=1.0, background_prob=1.0, blur_prob=1.0,
-                             noise_prob=1.0, jpeg_prob=1.0)
-    out, image, alpha = PhotoAugment(cfg, seed=1)(batch)
-    assert torch.equal(out.rgb, targets)  # supervision untouched
+    capture = dict(OFF, background_prob=1.0, blur_prob=1.0, noise_prob=1.0, jpeg_prob=1.0, mask_edge_px=1.5)
+    out, image, alpha = PhotoAugment(PhotoAugmentConfig(prob=1.0, **capture), seed=1)(batch)
+    assert torch.allclose(out.rgb, targets, atol=1e-5)  # background, blur, noise, JPEG, cut-out: the camera's
     assert image.shape == (2, 3, SIZE, SIZE) and alpha.shape == (2, SIZE, SIZE)
     assert 0 <= float(alpha.min()) and float(alpha.max()) <= 1
     assert (image <= alpha[:, None] + 1e-5).all()  # premultiplied by its own cut-out
@@ -51,6 +50,17 @@ def test_a_photo_like_input_keeps_the_targets_clean(batch_source) -> None:
     inter = (alpha > 0.5) & (batch.alpha[:, 0] > 0.5)
     union = (alpha > 0.5) | (batch.alpha[:, 0] > 0.5)
     assert inter.sum() / union.sum() > 0.9
+
+
+def test_the_appearance_changes_input_and_targets_alike(batch_source) -> None:
+    batch = batch_source()
+    before = batch.rgb.clone()
+    look = dict(OFF, light_prob=1.0, white_balance=0.12, exposure_stops=0.5, gamma=0.15)
+    out, image, alpha = PhotoAugment(PhotoAugmentConfig(prob=1.0, **look), seed=2)(batch)
+    assert (out.rgb - before).abs().mean() > 0.005          # every view relit and recoloured ...
+    assert (out.rgb[:, 1:] - before[:, 1:]).abs().mean() > 0.005
+    assert torch.allclose(image.permute(0, 2, 3, 1), out.rgb[:, 0] * alpha[..., None], atol=1e-5)  # ... the input too
+    assert float(out.rgb.min()) >= 0 and float(out.rgb.max()) <= 1
 
 
 def test_a_moved_head_is_re_rendered_in_every_view(batch_source) -> None:
@@ -82,8 +92,8 @@ def test_side_light_brightens_its_side(batch_source) -> None:
     aug = PhotoAugment(PhotoAugmentConfig(prob=1.0, **{**OFF, "light_prob": 1.0, "light_strength": 0.9,
                                                         "light_tint": 0.0}), seed=5)
     aug._u = lambda n, lo, hi: torch.full((n,), hi if hi > 1.1 else (0.0 if lo == 0 else hi))  # theta 0, tilt 1.2
+    clean = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2).clone()
     _, image, alpha = aug(batch)
-    clean = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2)
     ratio = image.sum(1) / clean.sum(1).clamp_min(1e-3)  # [B, H, W]
     face = batch.alpha[:, 0] > 0.99
     left, right = face.clone(), face.clone()

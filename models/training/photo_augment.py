@@ -8,14 +8,15 @@ such a photo, in the order a photo is made:
 1. framing (3D, the targets follow): the head moved a little in front of the canonical camera, as much as the
    aligner leaves (docs/photo.md "Measured": 1-3 px at 256 on frontal faces), and every view re-rendered, so the
    network learns to follow the image rather than to put the head back where the engine puts it;
-2. light: a directional light of random direction and colour over the head's own normals (from view 0's depth),
-   plus ambient, scaling the render's colours (the engine's colours are lit from the front);
+2. appearance: a directional light of random direction and colour fixed to the head, over its normals (from each
+   view's depth), plus ambient, then white balance, exposure and gamma, applied to EVERY view: a reconstruction is
+   scored against the photo as it was taken, so the person's light and colour are what the network must return;
 3. background: a procedural scene (smooth gradient, soft blobs, texture, a few hard-edged shapes) behind the head;
-4. optics and sensor: lens blur, white balance, exposure and gamma, sensor noise, then JPEG (Pillow's encoder);
+4. optics and sensor (the input only): lens blur, sensor noise, then JPEG (Pillow's encoder);
 5. cut-out: the head's alpha with a person-mask's error (a slightly grown or shrunk, softened edge), and the
    photo multiplied by it, as ``prepare_photo`` gives it. Background colour bleeds in where the mask is too wide.
 
-The supervised views (targets) stay the engine's clean renders. Ranges are set from how photos vary and from the
+The targets get the framing and the appearance, not the capture (background, blur, noise, JPEG, cut-out). Ranges are set from how photos vary and from the
 aligner's measured error, not from the evaluation photos (assets/eval/photos is for reporting only).
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ from models.fitting.similarity import frame_transform, move_gaussians
 from models.render import render_batch
 
 
-NORMAL_SMOOTH = 3.0  # px at 256: depth blur before normals (the head's shape, not its splats, takes the light)
+NORMAL_SMOOTH = 5.0  # px at 256: depth blur before normals (the head's shape, not its splats, takes the light)
 
 
 @dataclass
@@ -51,11 +52,11 @@ class PhotoAugmentConfig:
     max_roll_deg: float = 2.0
     light_prob: float = 0.8
     light_strength: float = 0.7      # directional share of the light, at most (the rest ambient)
-    light_tint: float = 0.15         # per-channel spread of the light's colour
+    light_tint: float = 0.06         # per-channel spread of the light's colour
     background_prob: float = 0.8
     blur_prob: float = 0.3
     max_blur_px: float = 1.2         # Gaussian sigma
-    white_balance: float = 0.12      # per-channel gain in [1 - wb, 1 + wb]
+    white_balance: float = 0.06      # per-channel gain in [1 - wb, 1 + wb] (most portraits are balanced)
     exposure_stops: float = 0.5      # gain in [2^-e, 2^e]
     gamma: float = 0.15              # exponent in [1 - g, 1 + g]
     noise_prob: float = 0.5
@@ -202,35 +203,22 @@ class PhotoAugment:
         dev = rgb.device
         r = rows.to(dev)
         m = len(rows)
-        a = batch.alpha[r, 0]
-        fg = batch.rgb[r, 0] - (1 - a[..., None]) * batch.background[r, 0, None, None].to(dev)  # the head alone
-        # 2. light over the head's normals (camera space: x right, y down, z away from the camera)
-        lit = self._chance(m, cfg.light_prob).to(dev)
-        normals = depth_normals(batch.depth[r, 0].float(), batch.K[r, 0].float(), NORMAL_SMOOTH * size / 256)
-        theta = self._u(m, 0, 2 * math.pi)
-        tilt = self._u(m, 0.2, 1.2)  # radians off the camera's axis
-        light = torch.stack([torch.sin(tilt) * torch.cos(theta), torch.sin(tilt) * torch.sin(theta),
-                             -torch.cos(tilt)], -1).to(dev)  # towards the light, camera space
-        strength = self._u(m, 0.2, cfg.light_strength).to(dev)
-        tint = (1 + cfg.light_tint * (2 * torch.rand(m, 3, generator=self.gen) - 1)).to(dev)
-        diffuse = (normals * light[:, None, None]).sum(-1).clamp_min(0)  # [M, H, W]
-        frontal = (-normals[..., 2]).clamp_min(0)  # what the engine's own colours already assume, roughly
-        shade = (1 - strength[:, None, None]) + strength[:, None, None] * diffuse / frontal.clamp_min(0.3)
-        shade = shade[..., None] * tint[:, None, None]
-        fg = torch.where(lit[:, None, None, None], fg * shade, fg)
-        # 3. background
-        bg = torch.zeros_like(fg)
+        # 2. the person's appearance (light, white balance, exposure, gamma): every view, the targets too, since a
+        #    reconstruction is scored against the photo as it was taken
+        a = batch.alpha[r]                                                     # [M, V, H, W]
+        fg = batch.rgb[r] - (1 - a[..., None]) * batch.background[r, :, None, None].to(dev)  # the head alone
+        fg, colour = self._appearance(fg, a, batch.depth[r].float(), batch.K[r].float(),
+                                      batch.world_to_cam[r].float(), size)
+        batch.rgb[r] = (fg + (1 - a[..., None]) * batch.background[r, :, None, None].to(dev)).to(batch.rgb.dtype)
+        # 3. background, in the same light and colour
+        bg = torch.zeros_like(fg[:, 0])
         scenes = self._chance(m, cfg.background_prob)
         if scenes.any():
             bg[scenes.to(dev)] = procedural_background(int(scenes.sum()), size, self.gen).to(dev, fg.dtype)
-        img = fg + (1 - a[..., None]) * bg
+        img = fg[:, 0] + (1 - a[:, 0, ..., None]) * colour(bg)
         # 4. optics and sensor
         blur = torch.where(self._chance(m, cfg.blur_prob), self._u(m, 0.3, cfg.max_blur_px), torch.zeros(m))
         img = gaussian_blur(img, blur)
-        wb = self._u(3 * m, 1 - cfg.white_balance, 1 + cfg.white_balance).view(m, 3).to(dev)
-        gain = (2.0 ** self._u(m, -cfg.exposure_stops, cfg.exposure_stops)).to(dev)
-        gamma = self._u(m, 1 - cfg.gamma, 1 + cfg.gamma).to(dev)
-        img = (img * wb[:, None, None] * gain[:, None, None, None]).clamp(0, 1) ** gamma[:, None, None, None]
         noisy = self._chance(m, cfg.noise_prob)
         sigma = torch.where(noisy, self._u(m, 0.0, cfg.max_noise), torch.zeros(m)).to(dev)
         noise = torch.randn(img.shape, generator=self.gen).to(dev, img.dtype)
@@ -239,11 +227,49 @@ class PhotoAugment:
         for j in self._chance(m, cfg.jpeg_prob).nonzero().squeeze(1).tolist():
             img[j] = jpeg(img[j], int(quality[j]))
         # 5. cut-out
-        mask = cut_out(a, self._u(m, -cfg.mask_edge_px, cfg.mask_edge_px).to(dev))
+        mask = cut_out(a[:, 0], self._u(m, -cfg.mask_edge_px, cfg.mask_edge_px).to(dev))
         rgb_in = rgb * alpha[..., None]
         rgb_in[r] = img * mask[..., None]
         alpha[r] = mask
         return batch, rgb_in.permute(0, 3, 1, 2).contiguous(), alpha
+
+    def _appearance(self, fg: Tensor, a: Tensor, depth: Tensor, K: Tensor, w2c: Tensor, size: int):
+        """Light and colour for M heads of V views: fg [M, V, H, W, 3] premultiplied, a / depth [M, V, H, W],
+        K [M, V, 3, 3], w2c [M, V, 4, 4]. The light is fixed to the head (world space), so every view shows the
+        same lit head: a surface point's shade is (1 - s) + s * max(0, n.l) / max(n.f, 0.3), f the canonical
+        camera's direction (the engine's colours are lit from the front, roughly). Returns the new fg and the colour
+        transform (white balance, exposure, gamma) for other pixels of the same photo."""
+        cfg, dev = self.cfg, fg.device
+        m, v, h, w = a.shape
+        lit = self._chance(m, cfg.light_prob).to(dev)
+        theta = self._u(m, 0, 2 * math.pi)
+        tilt = self._u(m, 0.2, 1.2)  # radians off the canonical camera's axis
+        toward_light = torch.stack([torch.sin(tilt) * torch.cos(theta), torch.sin(tilt) * torch.sin(theta),
+                                    -torch.cos(tilt)], -1).to(dev)              # canonical camera space
+        rot = w2c[..., :3, :3]                                                   # [M, V, 3, 3] world -> camera
+        light_w = (rot[:, 0].transpose(1, 2) @ toward_light[..., None])[..., 0]  # [M, 3] world
+        front_w = -rot[:, 0, 2]                                                  # towards the canonical camera
+        light_v = (rot @ light_w[:, None, :, None])[..., 0]                      # [M, V, 3]
+        front_v = (rot @ front_w[:, None, :, None])[..., 0]
+        normals = depth_normals(depth.reshape(m * v, h, w), K.reshape(m * v, 3, 3), NORMAL_SMOOTH * size / 256)
+        normals = normals.view(m, v, h, w, 3)
+        diffuse = (normals * light_v[:, :, None, None]).sum(-1).clamp_min(0)
+        frontal = (normals * front_v[:, :, None, None]).sum(-1).clamp_min(0.3)
+        strength = self._u(m, 0.2, cfg.light_strength).to(dev)[:, None, None, None]
+        tint = (1 + cfg.light_tint * (2 * torch.rand(m, 3, generator=self.gen) - 1)).to(dev)[:, None, None, None]
+        shade = ((1 - strength) + strength * diffuse / frontal)[..., None] * tint
+        fg = torch.where(lit[:, None, None, None, None], fg * shade, fg)
+        wb = self._u(3 * m, 1 - cfg.white_balance, 1 + cfg.white_balance).view(m, 3).to(dev)
+        gain = (2.0 ** self._u(m, -cfg.exposure_stops, cfg.exposure_stops)).to(dev)
+        gamma = self._u(m, 1 - cfg.gamma, 1 + cfg.gamma).to(dev)
+
+        def colour(x: Tensor) -> Tensor:  # [M, ..., 3] straight colour
+            shape = (m,) + (1,) * (x.dim() - 2)
+            return (x * (wb * gain[:, None]).view(*shape, 3)).clamp(0, 1) ** gamma.view(*shape, 1)
+
+        inside = a[..., None] > 1e-3
+        straight = torch.where(inside, fg / a[..., None].clamp_min(1e-3), torch.zeros_like(fg))
+        return torch.where(inside, colour(straight) * a[..., None], fg), colour
 
     def _reframe(self, batch, rows: list[int]):
         """Move heads ``rows`` a little in front of the fixed cameras and re-render all their views."""

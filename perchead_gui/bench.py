@@ -99,14 +99,17 @@ def rows_as_dicts(rows: list[Timing]) -> list[dict]:
     return [asdict(r) for r in rows]
 
 
-def sample_segmap(device: torch.device) -> torch.Tensor:
-    """The canonical-view class map of the sample head (assets/sample_head.ply). [S, S] long"""
+def sample_view():
+    """The sample head (assets/sample_head.ply) rendered in the canonical view: RenderOutput on the CPU."""
     from models.assets import ASSETS_DIR
     from models.io.ply import read_ply
 
-    view = canonical_view()
-    head = read_ply(ASSETS_DIR / "sample_head.ply")
-    return render(head, view.camera(), backend="cpu").class_map.to(device)
+    return render(read_ply(ASSETS_DIR / "sample_head.ply"), canonical_view().camera(), backend="cpu")
+
+
+def sample_segmap(device: torch.device) -> torch.Tensor:
+    """The canonical-view class map of the sample head. [S, S] long"""
+    return sample_view().class_map.to(device)
 
 
 def bench_decode(device: torch.device, frames: int = 30, warmup: int = 3,
@@ -139,7 +142,7 @@ def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
     from models.evaluation.photos import eval_photos
     from models.io.images import load_rgba
     from models.photo import MediaPipeMissing, prepare_photo
-    from models.pipeline import HeadPipeline, opaque_foreground
+    from models.pipeline import HeadPipeline
 
     pipe = HeadPipeline(checkpoint_dir, str(device.type))
     net = pipe.net("base")
@@ -157,12 +160,8 @@ def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
                            float(np.percentile(times, 50)), float(np.percentile(times, 95))))
     except MediaPipeMissing as e:
         note = f"photo framing not timed: {e}"
-        view = canonical_view()
-        from models.assets import ASSETS_DIR
-        from models.io.ply import read_ply
-
-        out = render(read_ply(ASSETS_DIR / "sample_head.ply"), view.camera(), backend="cpu")
-        framed = opaque_foreground(torch.cat([out.rgb, out.alpha[..., None]], -1).numpy())
+        out = sample_view()
+        framed = torch.cat([out.rgb, out.alpha[..., None]], -1).numpy()  # already in the canonical framing
 
     def decode() -> None:
         with torch.inference_mode():

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from perchead_gui.bench import bench_prompts, stroke_maps
 from perchead_gui.cli import main
@@ -60,3 +61,17 @@ def test_bench_times_photo_to_head(capsys) -> None:
         assert rows["recon"]["p50_ms"] > rows["recon-net"]["p50_ms"] and "reconstruct_note" not in info
     else:
         assert "recon" not in rows and "MediaPipe" in info["reconstruct_note"]
+
+
+def test_bench_times_the_decode_alone_where_mediapipe_is_missing(monkeypatch) -> None:
+    import models.photo
+    from models.photo import MediaPipeMissing
+    from perchead_gui.bench import bench_reconstruct
+
+    def missing(*_args, **_kwargs):
+        raise MediaPipeMissing("photo support needs MediaPipe, which is not installed")
+
+    monkeypatch.setattr(models.photo, "prepare_photo", missing)
+    rows, note = bench_reconstruct(torch.device("cpu"), frames=2, warmup=1)
+    assert [r.name for r in rows] == ["recon-net"] and rows[0].p50_ms > 0
+    assert note.startswith("photo framing not timed") and "MediaPipe" in note

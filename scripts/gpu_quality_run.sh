@@ -16,7 +16,8 @@
 # EVAL_SHIPPED=1 first evaluates the shipped checkpoints on this machine (eval_shipped.json), the baseline.
 # EVAL_RUNS=0 leaves `perchead eval` of the new checkpoints to the CPU (saves ~2.5 device minutes a run).
 # NPROC=N trains on N GPUs of one host (torchrun, DDP over NCCL; each rank makes its own heads, so
-# a step sees N x batch_size heads). SKIP_BASE=1 evaluates the shipped base instead of training it.
+# a step sees N x batch_size heads). SKIP_BASE=1 evaluates the shipped base instead of training it; SKIP_EDIT=1
+# trains no edit recipe (a base-only session).
 # Budgets (env, minutes): BASE_MIN=8, EDIT_MIN=11; DEADLINE_MIN=22.5 from launch to the end of the
 # eval (the edit budget shrinks to keep it): about 26 min of machine time in all. Carry: .gpu/wheels .gpu/gsplat_ext.tgz
 # .gpu/bank_train.safetensors .gpu/bank_eval.safetensors.
@@ -144,6 +145,7 @@ have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(
   fi
   local cfgs runs_left edit_min cfg name ckpt
   IFS=',' read -ra cfgs <<< "${EDIT_CFG:-configs/edit.yaml}"
+  [ "${SKIP_EDIT:-0}" = 1 ] && { cfgs=(); status "edit not trained (SKIP_EDIT=1)"; }
   runs_left=${#cfgs[@]}
   for cfg in "${cfgs[@]}"; do
     if [ ${#cfgs[@]} -eq 1 ]; then name=edit; ckpt="$Q/ckpt"; else name=$(basename "$cfg" .yaml); ckpt="$Q/ckpt_$name"; fi

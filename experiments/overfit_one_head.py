@@ -100,13 +100,16 @@ def main() -> None:
     ap.add_argument("--template", default=None)
     ap.add_argument("--max-log-scale-delta", type=float, default=None,
                     help="with --template: hold each Gaussian's log-scales within +-this of its template point's")
+    ap.add_argument("--max-log-size-delta", type=float, default=None,
+                    help="with --template: hold each Gaussian's size (mean log-scale) within +-this, its shape free")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     torch.manual_seed(0)
     pipe = HeadPipeline(args.checkpoint, "cpu")
     net, style = pipe.net("edit"), pipe.style_model()
     if args.template:
-        over = {} if args.max_log_scale_delta is None else {"max_log_scale_delta": args.max_log_scale_delta}
+        over = {k: v for k, v in (("max_log_scale_delta", args.max_log_scale_delta),
+                                  ("max_log_size_delta", args.max_log_size_delta)) if v is not None}
         moved = PercHeadNet(NetConfig.from_dict({**net.cfg.to_dict(), **over}), load_template(args.template))
         moved.load_state_dict(moved.transfer_state(net.state_dict()))
         net = moved.eval()

@@ -1,6 +1,7 @@
 """PercHead networks: shapes, background-patch dropping, template, checkpoint round trips."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,24 @@ def test_a_round_template_model_moves_onto_a_shaped_template() -> None:
     new = PercHeadNet(NetConfig(kind="edit", **TINY), _shaped_template()).eval()
     new.load_state_dict(new.transfer_state(old.state_dict()))  # strict: the shaped buffers come from the template
     assert torch.equal(new.head.base_quats, _shaped_template().base_quats)
+
+
+def test_held_size_frees_the_shape() -> None:
+    """max_log_size_delta holds the mean of the three log-scale changes (the size) and leaves their differences (the
+    shape) the wide range: a strand can become a disc of about its own size, never a large blob."""
+    from models.networks.decoder import GaussianHead
+
+    t = tiny_template()
+    cfg = NetConfig(kind="edit", max_log_size_delta=0.4, **TINY)
+    cfg.num_tokens, cfg.points_per_token = t.num_tokens, t.points_per_token
+    head = GaussianHead(cfg, t.points, t.base_log_scale)
+    with torch.no_grad():
+        head.proj.weight.zero_()
+        bias = head.proj.bias.view(cfg.points_per_token, -1)
+        bias[:, 3:6] = torch.tensor([2.0, 2.0, -2.0])  # grow two axes, shrink one
+    out = head(torch.zeros(1, t.num_tokens, cfg.dec_dim))
+    delta = out.log_scales[0] - t.base_log_scale[:, None]
+    each = 3.0 * math.tanh(2.0 / 3.0)  # each axis within max_log_scale_delta (3): 1.75
+    size = 0.4 * math.tanh((each / 3) / 0.4)  # their mean, 0.58, held within 0.4
+    assert torch.allclose(delta.mean(-1), torch.full_like(delta[:, 0], size), atol=1e-4)
+    assert torch.allclose(delta[:, 0] - delta[:, 2], torch.full_like(delta[:, 0], 2 * each), atol=1e-4)  # shape kept

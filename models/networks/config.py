@@ -30,6 +30,9 @@ class NetConfig:
     shaped_template: bool = False  # template points carry the engine's turn and stretch (set from the template)
     offset_scale: float = 0.03  # metres per unit of raw offset output; hair shells sit near template
     max_log_scale_delta: float = 3.0  # predicted log-scale stays within +-this of the template's
+    # > 0: the mean of the three log-scale changes (the Gaussian's size) stays within +-this, while their differences
+    # (its shape: a strand may turn into a disc of about the same size) keep max_log_scale_delta's range
+    max_log_size_delta: float = 0.0
     init_opacity: float = 0.6   # opacity of every Gaussian before training
     fg_threshold: float = 0.02  # share of foreground pixels a 2D patch needs to be kept
     pixel_aligned: bool = False  # base: each Gaussian also reads the input image where it projects (pixel_aligned.py)

@@ -92,7 +92,11 @@ class GaussianHead(nn.Module):
         identity = self.identity_quat.to(raw.dtype)
         init_logit = math.log(cfg.init_opacity / (1 - cfg.init_opacity))
         lim = cfg.max_log_scale_delta
-        quats, log_scales = identity + rot, self.base_log_scale[:, None] + lim * torch.tanh(dscale / lim)
+        delta = lim * torch.tanh(dscale / lim)
+        if cfg.max_log_size_delta > 0:  # hold the size, free the shape
+            size, held = delta.mean(-1, keepdim=True), cfg.max_log_size_delta
+            delta = delta - size + held * torch.tanh(size / held)
+        quats, log_scales = identity + rot, self.base_log_scale[:, None] + delta
         if cfg.shaped_template:  # the network turns and stretches each point's own Gaussian
             quats = quat_multiply(self.base_quats.to(raw.dtype), quats)
             log_scales = log_scales + self.shape_log_scales.to(raw.dtype)

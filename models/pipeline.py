@@ -233,6 +233,14 @@ class HeadPipeline:
             raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
         return prune(net(image.contiguous(), alpha).head(0))
 
+    def photo_head(self, rgba: np.ndarray, size: int | None = None, name: str = "the photo"):
+        """A photograph [H, W, 3|4] -> (head, PreparedPhoto): framed by ``prepare_photo`` at ``size`` px (default the
+        canonical view's), then reconstructed. PercheadError for a photo without one clear face."""
+        from models.photo import prepare_photo
+
+        prepared = prepare_photo(rgba, size, name=name)
+        return self.reconstruct(prepared.rgba_float()), prepared
+
 
 def _fit_square(t: Tensor, size: int) -> Tensor:
     """Pad [1, C, H, W] to a square (transparent) and resize to size x size."""

@@ -141,7 +141,7 @@ def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
     is missing (the GPU machine), a note: the decode is then timed on the sample head's canonical render."""
     from models.evaluation.photos import eval_photos
     from models.io.images import load_rgba
-    from models.photo import MediaPipeMissing, prepare_photo
+    from models.photo import MediaPipeMissing
     from models.pipeline import HeadPipeline
 
     pipe = HeadPipeline(checkpoint_dir, str(device.type))
@@ -149,11 +149,11 @@ def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
     photo = eval_photos()[0].path
     rows, note = [], None
     try:
-        framed = prepare_photo(load_rgba(photo, "photo"), name=photo.name).rgba_float()
+        framed = pipe.photo_head(load_rgba(photo, "photo"), name=photo.name)[1].rgba_float()
 
         def whole() -> None:
             with torch.inference_mode():
-                pipe.reconstruct(prepare_photo(load_rgba(photo, "photo"), name=photo.name).rgba_float())
+                pipe.photo_head(load_rgba(photo, "photo"), name=photo.name)
 
         times = time_frames(whole, device, frames, warmup)
         rows.append(Timing("recon", "photo", net.cfg.image_size, net.cfg.num_gaussians, frames,
@@ -161,7 +161,8 @@ def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
     except MediaPipeMissing as e:
         note = f"photo framing not timed: {e}"
         out = sample_view()
-        framed = torch.cat([out.rgb, out.alpha[..., None]], -1).numpy()  # already in the canonical framing
+        # in the canonical framing, on black as training inputs are (reconstruct multiplies by alpha as for those)
+        framed = torch.cat([out.rgb, out.alpha[..., None]], -1).numpy()
 
     def decode() -> None:
         with torch.inference_mode():

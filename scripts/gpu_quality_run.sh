@@ -132,7 +132,7 @@ run_all() {  # the detached part: base, then each edit recipe with its eval
     train_stage "${BASE_CFG:-configs/base.yaml}" base "$BASE_MIN" "$Q/ckpt/base.safetensors" checkpoints/base.safetensors
   fi
   local drawn=""
-  python3 -c "import sys; from models.style.train.bank import load_bank; from models.evaluation.drawn_maps import drawn_prompts
+  [ "${SKIP_EDIT:-0}" = 1 ] || python3 -c "import sys; from models.style.train.bank import load_bank; from models.evaluation.drawn_maps import drawn_prompts
 have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(drawn_prompts()) <= have else 3)"
   case $? in  # 3: a bank without the drawn-map prompts; anything else non-zero: the check itself failed (say so)
     0) ;;
@@ -173,6 +173,7 @@ case "${1:-start}" in
     fi
     python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$Q/gpu.txt"
     for f in .gpu/bank_train.safetensors .gpu/bank_eval.safetensors checkpoints/style.safetensors; do
+      [ "${SKIP_EDIT:-0}" = 1 ] && break  # a base-only session needs no caption bank or style model
       [ -f "$f" ] || { status "missing $f: carry it (see the header)"; exit 2; }
     done
     # preflight: the one-launch training render must equal the per-head path (values and gradients)

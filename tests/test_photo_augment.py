@@ -128,3 +128,15 @@ def test_bad_options_are_refused() -> None:
     with pytest.raises(PercheadError, match="jpeg_quality"):
         PhotoAugmentConfig.from_dict({"jpeg_quality": [90, 20]})
     assert PhotoAugmentConfig.from_dict({"jpeg_quality": [40, 80]}).jpeg_quality == (40, 80)
+
+
+def test_the_same_seed_makes_the_same_photo(batch_source) -> None:
+    first = batch_source()
+    copy = lambda v: v.clone() if isinstance(v, torch.Tensor) else list(v) if isinstance(v, list) else v  # noqa: E731
+    second = type(first)(**{k: copy(v) for k, v in vars(first).items()})  # the re-framing replaces list items
+    cfg = PhotoAugmentConfig(prob=1.0)
+    _, a, alpha_a = PhotoAugment(cfg, seed=9)(first)
+    _, b, alpha_b = PhotoAugment(cfg, seed=9)(second)
+    assert torch.equal(a, b) and torch.equal(alpha_a, alpha_b)
+    _, c, _ = PhotoAugment(cfg, seed=10)(batch_source())
+    assert not torch.equal(a, c)

@@ -104,3 +104,6 @@ def test_checkpoint_round_trip_keeps_the_pixel_part(tmp_path) -> None:
     image, alpha = torch.rand(1, 3, SIZE, SIZE), torch.ones(1, SIZE, SIZE)
     a, b = model(image, alpha), loaded(image, alpha)
     assert torch.allclose(a.sh_dc, b.sh_dc, atol=0.05)  # fp16 weights
+    with torch.no_grad():
+        loaded.pixel.mlp[-1].weight.zero_()
+    assert (loaded(image, alpha).sh_dc - b.sh_dc).abs().max() > 0.1  # what matched was the pixel part's doing

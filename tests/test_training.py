@@ -481,4 +481,4 @@ def test_the_colour_roughness_term_trains_and_logs(tmp_path: Path, capsys) -> No
     cfg = tiny_config(tmp_path, colour_roughness=0.1)
     assert main(["train", str(cfg)]) == 0
     rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
-    assert rows and all(r["colour_roughness"] >= 0 for r in rows)
+    assert rows and all(r["colour_roughness"] > 0 for r in rows)  # a trained head's colours vary within a class

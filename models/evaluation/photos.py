@@ -75,11 +75,10 @@ def _face_points(mp, rgb: torch.Tensor, alpha: torch.Tensor) -> np.ndarray | Non
 def score_photo(pipe, photo: EvalPhoto) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """One photo's row (metrics) and its pictures (uint8 [S, S, 3]: the aligned photo and renders by yaw)."""
     from models.io.images import load_rgba
-    from models.photo import mediapipe_faces, prepare_photo
+    from models.photo import mediapipe_faces
 
     mp = mediapipe_faces()
-    prepared = prepare_photo(load_rgba(photo.path, "photo"), PHOTO_SIZE, name=photo.path.name)
-    head = pipe.reconstruct(prepared.rgba_float())
+    head, prepared = pipe.photo_head(load_rgba(photo.path, "photo"), PHOTO_SIZE, name=photo.path.name)
     view = canonical_view()
     truth = torch.from_numpy(prepared.aligned_rgba[..., :3].astype(np.float32) / 255.0)
     mask = torch.from_numpy(prepared.mask)
@@ -120,6 +119,8 @@ def evaluate_photos(pipe, photos: Sequence[EvalPhoto], tick: Callable[[], None] 
             Image.fromarray(strip).save(pictures / f"{photo.name}.jpg", quality=90)
         if tick is not None:
             tick()
+    if not rows:
+        return {"photos": 0}
     found = [r for r in rows if r["front_found"]]
     sides = [r[f"found_yaw{y:+.0f}"] for r in rows for y in SIDE_YAWS]
     return {

@@ -29,7 +29,7 @@ class NetConfig:
     points_per_token: int = 48  # template points, so Gaussians, per 3D patch
     shaped_template: bool = False  # template points carry the engine's turn and stretch (set from the template)
     offset_scale: float = 0.03  # metres per unit of raw offset output; hair shells sit near template
-    max_log_scale_delta: float = 3.0  # predicted log-scale stays within +-this of the template's
+    max_log_scale_delta: float = 3.0  # each predicted log-scale change stays within +-this (before the size hold below)
     # > 0: the mean of the three log-scale changes (the Gaussian's size) stays within +-this, while their differences
     # (its shape: a strand may turn into a disc of about the same size) keep max_log_scale_delta's range
     max_log_size_delta: float = 0.0

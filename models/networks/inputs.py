@@ -42,7 +42,7 @@ class HeadBatch:
 
 def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
     """The network's inputs from the canonical view: RGB + alpha (base; a pixel-aligned base model also gets view
-    0's camera, which augmentation may have moved) or class map + style (edit)."""
+    0's camera, so a batch seen through another input view projects through it) or class map + style (edit)."""
     if model_cfg.kind == "base":
         if batch.input_image is not None:
             image, alpha = batch.input_image, batch.input_alpha

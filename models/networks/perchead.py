@@ -45,8 +45,8 @@ class PercHeadNet(nn.Module):
         self.dino = branch
 
     def forward(self, *inputs: Tensor) -> PredictedHeads:
-        """base: (image [B, 3, H, W], alpha [B, H, W][, world_to_cam [B, 4, 4], K [B, 3, 3]: the input view when
-        it is not the canonical one]); edit: (labels [B, H, W], style [B, style_dim])."""
+        """base: (image [B, 3, H, W], alpha [B, H, W][, world_to_cam [B, 4, 4], K [B, 3, 3]: the input view, for
+        the pixel-aligned part; default the canonical one]); edit: (labels [B, H, W], style [B, style_dim])."""
         view: tuple[Tensor, ...] = ()
         if self.cfg.kind == "base":
             inputs, view = inputs[:2], inputs[2:]

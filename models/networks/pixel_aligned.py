@@ -53,19 +53,21 @@ class PixelAligned(nn.Module):
         """heads: PredictedHeads [B, N]; world_to_cam [B, 4, 4] and K [B, 3, 3]: the input view of each image
         (default: the canonical one). Returns PredictedHeads with sh_dc and opacity_logits changed."""
         b = image.shape[0]
-        w2c = self.world_to_cam.expand(b, -1, -1) if world_to_cam is None else world_to_cam
-        k = self.K.expand(b, -1, -1) if K is None else K
-        means = heads.means.float()
-        cam = means @ w2c[:, :3, :3].transpose(1, 2) + w2c[:, None, :3, 3]   # [B, N, 3]
-        z = cam[..., 2].clamp_min(1e-4)
-        pix = (cam @ k.transpose(1, 2))[..., :2] / z[..., None]                 # [B, N, 2] px
-        grid = (2 * pix / self.size - 1)[:, :, None, :]                        # [B, N, 1, 2]
+        w2c = (self.world_to_cam.expand(b, -1, -1) if world_to_cam is None else world_to_cam).float()
+        k = (self.K.expand(b, -1, -1) if K is None else K).float()
         rgba = torch.cat([image, alpha[:, None]], 1).float()                   # [B, 4, H, W]
         feat = self.features(rgba)
-        sampled = torch.cat([F.grid_sample(feat.float(), grid, align_corners=False),
-                             F.grid_sample(rgba, grid, align_corners=False)], 1)[..., 0].transpose(1, 2)  # [B, N, c+4]
-        behind, in_view = self._depth_order(pix.detach(), z.detach(), heads.opacity_logits.detach())
-        depth = (z - z.mean(1, keepdim=True)) / DEPTH_UNIT
+        # float32 even under bf16 autocast: bf16 depths step by ~8 mm and pixels by ~1 px, as coarse as the cue
+        with torch.autocast(device_type=image.device.type, enabled=False):
+            means = heads.means.float()
+            cam = means @ w2c[:, :3, :3].transpose(1, 2) + w2c[:, None, :3, 3]   # [B, N, 3]
+            z = cam[..., 2].clamp_min(1e-4)
+            pix = (cam @ k.transpose(1, 2))[..., :2] / z[..., None]                 # [B, N, 2] px
+            grid = (2 * pix / self.size - 1)[:, :, None, :]                        # [B, N, 1, 2]
+            sampled = torch.cat([F.grid_sample(feat.float(), grid, align_corners=False),
+                                 F.grid_sample(rgba, grid, align_corners=False)], 1)[..., 0].transpose(1, 2)
+            behind, in_view = self._depth_order(pix.detach(), z.detach(), heads.opacity_logits.detach().float())
+            depth = (z - z.mean(1, keepdim=True)) / DEPTH_UNIT
         colour = heads.sh_dc.float() * SH_C0 + 0.5                               # the decoder's own colour
         x = torch.cat([sampled, behind[..., None], depth[..., None], in_view[..., None], colour], -1)
         out = self.mlp(x).float()

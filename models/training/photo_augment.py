@@ -167,11 +167,13 @@ def jpeg(img: Tensor, quality: int) -> Tensor:
 
 def cut_out(alpha: Tensor, edge_px: Tensor) -> Tensor:
     """A person mask's version of the alpha [B, H, W]: grown (edge > 0) or shrunk (< 0) by |edge| px and softened
-    as much. Grown by blurring the alpha and lowering the level that counts as inside, shrunk by raising it."""
+    as much. Grown by blurring the alpha and lowering the level that counts as inside, shrunk by raising it.
+    ``edge_px`` [B] is read on the host (a device tensor would be copied back)."""
+    edge_px = edge_px.cpu()
     soft = gaussian_blur(alpha[..., None], edge_px.abs())[..., 0]
-    level = (0.5 - 0.35 * torch.tanh(edge_px)).view(-1, 1, 1)  # growing: a lower level takes more of the blur
+    level = (0.5 - 0.35 * torch.tanh(edge_px)).view(-1, 1, 1).to(alpha.device)  # growing: a lower level, more blur
     mask = ((soft - level) / 0.3 + 0.5).clamp(0, 1)
-    exact = (edge_px.abs() <= 0.05).view(-1, 1, 1)
+    exact = (edge_px.abs() <= 0.05).view(-1, 1, 1).to(alpha.device)
     return torch.where(exact, alpha, mask)
 
 
@@ -206,10 +208,12 @@ class PhotoAugment:
         # 2. the person's appearance (light, white balance, exposure, gamma): every view, the targets too, since a
         #    reconstruction is scored against the photo as it was taken
         a = batch.alpha[r]                                                     # [M, V, H, W]
-        fg = batch.rgb[r] - (1 - a[..., None]) * batch.background[r, :, None, None].to(dev)  # the head alone
-        fg, colour = self._appearance(fg, a, batch.depth[r].float(), batch.K[r].float(),
-                                      batch.world_to_cam[r].float(), size)
-        batch.rgb[r] = (fg + (1 - a[..., None]) * batch.background[r, :, None, None].to(dev)).to(batch.rgb.dtype)
+        background = batch.background[rows.to(batch.background.device)][:, :, None, None].to(dev)  # [M, V, 1, 1, 3]
+        fg = batch.rgb[r] - (1 - a[..., None]) * background                   # the head alone
+        fg, colour = self._appearance(fg, a, batch.depth[rows.to(batch.depth.device)].to(dev).float(),
+                                      batch.K[rows.to(batch.K.device)].to(dev).float(),
+                                      batch.world_to_cam[rows.to(batch.world_to_cam.device)].to(dev).float(), size)
+        batch.rgb[r] = (fg + (1 - a[..., None]) * background).to(batch.rgb.dtype)
         # 3. background, in the same light and colour
         bg = torch.zeros_like(fg[:, 0])
         scenes = self._chance(m, cfg.background_prob)
@@ -227,7 +231,7 @@ class PhotoAugment:
         for j in self._chance(m, cfg.jpeg_prob).nonzero().squeeze(1).tolist():
             img[j] = jpeg(img[j], int(quality[j]))
         # 5. cut-out
-        mask = cut_out(a[:, 0], self._u(m, -cfg.mask_edge_px, cfg.mask_edge_px).to(dev))
+        mask = cut_out(a[:, 0], self._u(m, -cfg.mask_edge_px, cfg.mask_edge_px))  # edges stay on the host
         rgb_in = rgb * alpha[..., None]
         rgb_in[r] = img * mask[..., None]
         alpha[r] = mask

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         recon_rows = []
         if not args.no_reconstruct:
             count = max(2, min(args.frames, 10))
-            tick = bars.start(f"photo -> head (perchead reconstruct): {count} photos", 1)
+            tick = bars.start(f"photo -> head (perchead reconstruct): one photo {count} times", 1)
             recon_rows, note = bench_reconstruct(device, frames=count, checkpoint_dir=args.checkpoint)
             if note:
                 info["reconstruct_note"] = note

@@ -158,10 +158,8 @@ def _sampler(cfg: TrainConfig, dist: DistInfo):
 
 def training_heads(cfg: TrainConfig, dist: DistInfo):
     """The training batches' source, ``heads(count) -> HeadBatch``: engine heads of this rank's stream (with
-    caption styles and input augmentation for the edit stage). Built here, or in a producer process
-    (models/training/prefetch.py), from the same config, so both give the same batches."""
-    from models.networks.inputs import HeadBatch
-
+    caption styles and input augmentation for the edit stage, photo-like inputs for the base stage). Built here, or
+    in a producer process (models/training/prefetch.py), from the same config, so both give the same batches."""
     sampler = _sampler(cfg, dist)
     if cfg.stage == "base":
         return _BaseHeads(cfg, dist, sampler)

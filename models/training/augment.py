@@ -293,14 +293,20 @@ class EditAugment:
                                     float(d.rolls[i]))
                 w2c[j] = torch.stack([moved_camera(w, t) for w in w2c[j]])
             heads.append(g)
-        w2c_dev = w2c.to(device=dev, dtype=batch.world_to_cam.dtype)
-        size = batch.rgb.shape[-2]
-        cams = [[Camera(w2c_dev[j, v], batch.K[i, v], size, size) for v in range(w2c.shape[1])] for j, i in enumerate(rows)]
-        out = render_batch(heads, cams, backgrounds=batch.background[rows])
-        idx = torch.tensor(rows, device=dev)
-        for name, value in (("rgb", out.rgb), ("alpha", out.alpha), ("class_map", out.class_map), ("depth", out.depth)):
-            getattr(batch, name)[idx] = value.to(getattr(batch, name).dtype)
-        batch.world_to_cam[idx] = w2c_dev
-        for j, i in enumerate(rows):
-            batch.gaussians[i] = heads[j]
-        return batch
+        return rerender(batch, rows, heads, w2c.to(device=dev, dtype=batch.world_to_cam.dtype))
+
+
+def rerender(batch, rows: list[int], heads: list[Gaussians], w2c: Tensor | None = None):
+    """Batch rows ``rows`` rendered again from ``heads`` (one per row), every view, through the batch's own cameras or
+    ``w2c`` [R, V, 4, 4]: images, alpha, class maps, depth, cameras and Gaussians replaced in place."""
+    dev, size = batch.world_to_cam.device, batch.rgb.shape[-2]
+    idx = torch.tensor(rows, device=dev)
+    w2c = batch.world_to_cam[idx] if w2c is None else w2c
+    cams = [[Camera(w2c[j, v], batch.K[i, v], size, size) for v in range(w2c.shape[1])] for j, i in enumerate(rows)]
+    out = render_batch(heads, cams, backgrounds=batch.background[rows])
+    for name, value in (("rgb", out.rgb), ("alpha", out.alpha), ("class_map", out.class_map), ("depth", out.depth)):
+        getattr(batch, name)[idx] = value.to(getattr(batch, name).dtype)
+    batch.world_to_cam[idx] = w2c
+    for j, i in enumerate(rows):
+        batch.gaussians[i] = heads[j]
+    return batch

@@ -32,10 +32,9 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
-from models.cameras import Camera
 from models.errors import PercheadError
 from models.fitting.similarity import frame_transform, move_gaussians
-from models.render import render_batch
+from models.training.augment import rerender
 
 
 NORMAL_SMOOTH = 5.0  # px at 256: depth blur before normals (the head's shape, not its splats, takes the light)
@@ -278,7 +277,6 @@ class PhotoAugment:
     def _reframe(self, batch, rows: list[int]):
         """Move heads ``rows`` a little in front of the fixed cameras and re-render all their views."""
         cfg = self.cfg
-        dev, size = batch.world_to_cam.device, batch.rgb.shape[-2]
         heads = []
         for i in rows:
             w2c = batch.world_to_cam[i, 0].detach().cpu().double()
@@ -287,12 +285,4 @@ class PhotoAugment:
             roll = float(self._u(1, -cfg.max_roll_deg, cfg.max_roll_deg))
             t = frame_transform(w2c, float(batch.K[i, 0, 0, 0]), shift, scale, roll)
             heads.append(move_gaussians(batch.gaussians[i], t.to(dtype=torch.float64)))
-        cams = [[Camera(batch.world_to_cam[i, v], batch.K[i, v], size, size) for v in range(batch.rgb.shape[1])]
-                for i in rows]
-        out = render_batch(heads, cams, backgrounds=batch.background[rows])
-        idx = torch.tensor(rows, device=dev)
-        for name, value in (("rgb", out.rgb), ("alpha", out.alpha), ("class_map", out.class_map), ("depth", out.depth)):
-            getattr(batch, name)[idx] = value.to(getattr(batch, name).dtype)
-        for j, i in enumerate(rows):
-            batch.gaussians[i] = heads[j]
-        return batch
+        return rerender(batch, rows, heads)

@@ -27,12 +27,34 @@ def centroid(alpha: torch.Tensor) -> torch.Tensor:
     return torch.stack([(xs * alpha).sum(), (ys * alpha).sum()]) / alpha.sum()
 
 
-def test_everything_off_gives_the_engine_input(batch_source) -> None:
+def test_everything_off_gives_the_engine_image_cut_out(batch_source) -> None:
+    """A photo is cut out by its person mask as it was taken: the engine head on black, times its alpha."""
     batch = batch_source()
     clean = batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]
     _, image, alpha = PhotoAugment(PhotoAugmentConfig(prob=1.0, **OFF), seed=0)(batch)
     assert torch.allclose(image.permute(0, 2, 3, 1), clean, atol=1e-6)
     assert torch.equal(alpha, batch.alpha[:, 0])
+
+
+@pytest.mark.parametrize("background", ["black", "white"])  # training batches share one background (HeadBatch)
+def test_a_row_left_clean_gives_the_head_times_alpha_once(background: str) -> None:
+    """Rows that are not made photo-like reach the base model as an RGBA image's colour times its alpha does at
+    inference (models/pipeline.py reconstruct): the head's colour times alpha once, whatever the background."""
+    from models.networks.config import NetConfig
+    from models.networks.inputs import HeadBatch, model_inputs
+    from models.synthetic.sampler import HeadSampler
+
+    batch = HeadSampler("train", stream=4243, background=background).make_batch(2, views=2, size=SIZE)
+    alpha = batch.alpha[:, 0, ..., None]
+    bg = batch.background[:, 0, None, None, :]
+    straight = (batch.rgb[:, 0] - (1 - alpha) * bg) / alpha.clamp_min(1e-6)  # the head's own colour
+    inside = alpha[..., 0] > 0.02
+    _, image, _ = PhotoAugment(PhotoAugmentConfig(prob=0.0), seed=0)(batch)
+    image = image.permute(0, 2, 3, 1)
+    assert torch.allclose(image[inside], (straight * alpha)[inside].clamp(0, 1), atol=1e-4)
+    assert float(image[~inside].abs().max()) < 0.03
+    engine_input, _ = model_inputs(NetConfig(kind="base"), HeadBatch.from_engine(batch))
+    assert torch.allclose(engine_input.permute(0, 2, 3, 1), image, atol=1e-6)
 
 
 def test_the_capture_changes_the_input_only(batch_source) -> None:

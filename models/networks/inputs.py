@@ -40,6 +40,13 @@ class HeadBatch:
         return [Camera(self.world_to_cam[b, v], self.K[b, v], size, size) for v in range(self.rgb.shape[1])]
 
 
+def premultiplied(rgb: Tensor, alpha: Tensor, background: Tensor) -> Tensor:
+    """The head alone, its colour times alpha once, from an image on a background: rgb [..., H, W, 3] composited
+    over background [..., 3] (broadcast over H, W), alpha [..., H, W]. What an RGBA image's colour times its alpha
+    gives the networks at inference (models/pipeline.py)."""
+    return (rgb - (1 - alpha[..., None]) * background[..., None, None, :]).clamp(0, 1)
+
+
 def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
     """The network's inputs from the canonical view: RGB + alpha (base; a pixel-aligned base model also gets view
     0's camera, so a batch seen through another input view projects through it) or class map + style (edit)."""
@@ -47,7 +54,7 @@ def model_inputs(model_cfg: NetConfig, batch: HeadBatch) -> tuple[Tensor, ...]:
         if batch.input_image is not None:
             image, alpha = batch.input_image, batch.input_alpha
         else:
-            image = (batch.rgb[:, 0] * batch.alpha[:, 0, ..., None]).permute(0, 3, 1, 2).contiguous()  # [B, 3, H, W]
+            image = premultiplied(batch.rgb[:, 0], batch.alpha[:, 0], batch.background).permute(0, 3, 1, 2).contiguous()
             alpha = batch.alpha[:, 0]
         if model_cfg.pixel_aligned:
             return image, alpha, batch.world_to_cam[:, 0], batch.K[:, 0]

@@ -34,6 +34,7 @@ from torch import Tensor
 
 from models.errors import PercheadError
 from models.fitting.similarity import frame_transform, move_gaussians
+from models.networks.inputs import premultiplied
 from models.training.augment import rerender
 
 
@@ -197,22 +198,23 @@ class PhotoAugment:
         frame = photo & self._chance(n, cfg.frame_prob)
         if frame.any():
             batch = self._reframe(batch, frame.nonzero().squeeze(1).tolist())
-        rgb, alpha = batch.rgb[:, 0].clone(), batch.alpha[:, 0].clone()  # [B, H, W, 3] on the background, [B, H, W]
+        alpha = batch.alpha[:, 0].clone()                                       # [B, H, W]
+        rgb_in = premultiplied(batch.rgb[:, 0], alpha, batch.background[:, 0].to(alpha.device))  # [B, H, W, 3]
         if not photo.any():
-            return batch, (rgb * alpha[..., None]).permute(0, 3, 1, 2).contiguous(), alpha
+            return batch, rgb_in.permute(0, 3, 1, 2).contiguous(), alpha
         rows = photo.nonzero().squeeze(1)
-        dev = rgb.device
+        dev = alpha.device
         r = rows.to(dev)
         m = len(rows)
         # 2. the person's appearance (light, white balance, exposure, gamma): every view, the targets too, since a
         #    reconstruction is scored against the photo as it was taken
         a = batch.alpha[r]                                                     # [M, V, H, W]
-        background = batch.background[rows.to(batch.background.device)][:, :, None, None].to(dev)  # [M, V, 1, 1, 3]
-        fg = batch.rgb[r] - (1 - a[..., None]) * background                   # the head alone
+        background = batch.background[rows.to(batch.background.device)].to(dev)  # [M, V, 3]
+        fg = premultiplied(batch.rgb[r], a, background)                         # the head alone
         fg, colour = self._appearance(fg, a, batch.depth[rows.to(batch.depth.device)].to(dev).float(),
                                       batch.K[rows.to(batch.K.device)].to(dev).float(),
                                       batch.world_to_cam[rows.to(batch.world_to_cam.device)].to(dev).float(), size)
-        batch.rgb[r] = (fg + (1 - a[..., None]) * background).to(batch.rgb.dtype)
+        batch.rgb[r] = (fg + (1 - a[..., None]) * background[:, :, None, None]).to(batch.rgb.dtype)
         # 3. background, in the same light and colour
         bg = torch.zeros_like(fg[:, 0])
         scenes = self._chance(m, cfg.background_prob)
@@ -231,7 +233,6 @@ class PhotoAugment:
             img[j] = jpeg(img[j], int(quality[j]))
         # 5. cut-out
         mask = cut_out(a[:, 0], self._u(m, -cfg.mask_edge_px, cfg.mask_edge_px))  # edges stay on the host
-        rgb_in = rgb * alpha[..., None]
         rgb_in[r] = img * mask[..., None]
         alpha[r] = mask
         return batch, rgb_in.permute(0, 3, 1, 2).contiguous(), alpha

@@ -138,6 +138,36 @@ def test_transfer_state_takes_each_token_from_the_nearest_old_patch() -> None:
     assert torch.equal(state["decoder.centres"], new.decoder.centres)
 
 
+def test_point_bias_starts_as_the_network_without_it_and_moves_one_gaussian() -> None:
+    """net.point_bias: zero at the start (the same head as without it), and a row of it changes its own Gaussian
+    alone, whatever the token says."""
+    template = tiny_template()
+    old = _trained_edit_model(template)
+    new = PercHeadNet(NetConfig(kind="edit", point_bias=True, **TINY), template).eval()
+    new.load_state_dict(old.state_dict(), strict=False)
+    style = torch.randn(1, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        a, b = old(seg_input(), style), new(seg_input(), style)
+        assert torch.equal(a.class_logits, b.class_logits) and torch.equal(a.means, b.means)
+        new.head.point_bias[5, -1] = 7.0  # point 5's last class
+        c = new(seg_input(), style)
+    changed = (c.class_logits != b.class_logits).any(-1)[0]
+    assert changed.nonzero().flatten().tolist() == [5]
+    assert int(c.class_logits[0, 5].argmax()) == NetConfig().num_classes - 1
+
+
+def test_transfer_state_takes_each_point_bias_from_the_nearest_old_point() -> None:
+    points = torch.randn(128, 3, generator=torch.Generator().manual_seed(4)) * 0.05  # distinct points
+    template = Template(points, torch.full((128,), -5.0), 8)
+    old = PercHeadNet(NetConfig(kind="edit", point_bias=True, **TINY), template)
+    with torch.no_grad():
+        old.head.point_bias.copy_(torch.randn(old.head.point_bias.shape, generator=torch.Generator().manual_seed(2)))
+    doubled = Template(template.points.repeat_interleave(2, 0), template.base_log_scale.repeat_interleave(2), 16)
+    new = PercHeadNet(NetConfig(kind="edit", point_bias=True, **TINY), doubled)
+    state = new.transfer_state(old.state_dict())
+    assert torch.equal(state["head.point_bias"], old.head.point_bias.detach().repeat_interleave(2, 0))
+
+
 def test_checkpoint_round_trip_rebuilds_the_model(tmp_path: Path) -> None:
     model = PercHeadNet(NetConfig(kind="edit", **TINY), tiny_template()).eval()
     path = save_checkpoint(tmp_path / "edit.safetensors", model, extra={"note": "test"})

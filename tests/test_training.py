@@ -482,3 +482,23 @@ def test_the_colour_roughness_term_trains_and_logs(tmp_path: Path, capsys) -> No
     assert main(["train", str(cfg)]) == 0
     rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
     assert rows and all(r["colour_roughness"] > 0 for r in rows)  # a trained head's colours vary within a class
+
+
+def test_per_point_parameters_learn_at_their_own_rate() -> None:
+    """net.point_bias rows (one per Gaussian) get point_lr_scale times the schedule's rate and no weight decay; the
+    shared layers keep the schedule's rate."""
+    from models.networks.config import NetConfig
+    from models.networks.perchead import PercHeadNet
+    from models.networks.template import Template
+    from models.training.config import TrainConfig
+    from models.training.loop import param_groups
+
+    points = torch.randn(64, 3) * 0.05
+    tiny = dict(image_size=64, patch_size=16, enc_dim=32, enc_depth=1, enc_heads=2, dec_dim=32, dec_depth=1,
+                dec_heads=2, style_dim=16)
+    model = PercHeadNet(NetConfig(kind="edit", point_bias=True, **tiny), Template(points, torch.full((64,), -5.0), 8))
+    shared, own = param_groups(model, TrainConfig(point_lr_scale=25.0))
+    assert own["params"] == [model.head.point_bias] and own["lr_scale"] == 25.0 and own["weight_decay"] == 0.0
+    assert shared["lr_scale"] == 1.0 and len(shared["params"]) == len(list(model.parameters())) - 1
+    plain = PercHeadNet(NetConfig(kind="edit", **tiny), Template(points, torch.full((64,), -5.0), 8))
+    assert len(param_groups(plain, TrainConfig())) == 1

@@ -34,6 +34,11 @@ class NetConfig:
     # (its shape: a strand may turn into a disc of about the same size) keep max_log_scale_delta's range
     max_log_size_delta: float = 0.0
     init_opacity: float = 0.6   # opacity of every Gaussian before training
+    # each template point also has its own learned outputs (place, shape, opacity, colour, class), added to what its
+    # token says: the Gaussian head is shared by all patches (slot k of every patch reads its token through the
+    # same rows), so a point's own part (an eye point's eye class, a lip point's colour) need not be carried by
+    # its token; starts at zero (the network without it)
+    point_bias: bool = False
     fg_threshold: float = 0.02  # share of foreground pixels a 2D patch needs to be kept
     pixel_aligned: bool = False  # base: each Gaussian also reads the input image where it projects (pixel_aligned.py)
     pixel_dim: int = 16         # ... channels of its image features

@@ -78,6 +78,8 @@ class GaussianHead(nn.Module):
         # start as the template: zero output except a little noise so symmetry breaks
         nn.init.normal_(self.proj.weight, std=1e-3)
         nn.init.zeros_(self.proj.bias)
+        if cfg.point_bias:
+            self.point_bias = nn.Parameter(torch.zeros(points.shape[0], _GEOMETRY + cfg.num_classes))
         # a buffer, not a tensor made per call: a host-to-device copy cannot be captured in a CUDA graph
         self.register_buffer("identity_quat", torch.tensor([1.0, 0.0, 0.0, 0.0]), persistent=False)
 
@@ -88,6 +90,8 @@ class GaussianHead(nn.Module):
         # float32 even under bf16 autocast: positions need sub-pixel precision (one cheap layer)
         with torch.autocast(device_type=tokens.device.type, enabled=False):
             raw = self.proj(tokens.float()).view(b, -1, _GEOMETRY + cfg.num_classes)  # [B, N, 14 + C]
+            if cfg.point_bias:
+                raw = raw + self.point_bias.float()
         offset, dscale, rot, opac, col, cls = torch.split(raw, [3, 3, 4, 1, 3, cfg.num_classes], -1)
         identity = self.identity_quat.to(raw.dtype)
         init_logit = math.log(cfg.init_opacity / (1 - cfg.init_opacity))

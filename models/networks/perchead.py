@@ -84,4 +84,12 @@ class PercHeadNet(nn.Module):
         for name in ("head.proj.weight", "head.proj.bias"):
             w = old[name]
             out[name] = w.view(k_old, -1, *w.shape[1:])[slot].reshape(-1, *w.shape[1:])
+        if "head.point_bias" in old and "head.point_bias" in own:  # each new point: the nearest old point's own part
+            near = _nearest(own["head.points"].float(), old["head.points"].float())
+            out["head.point_bias"] = old["head.point_bias"][near]
         return out
+
+
+def _nearest(query: Tensor, points: Tensor, chunk: int = 4096) -> Tensor:
+    """Index of the nearest of points [M, 3] to each query point [N, 3]. [N]"""
+    return torch.cat([torch.cdist(query[i:i + chunk], points).argmin(1) for i in range(0, query.shape[0], chunk)])

@@ -48,6 +48,22 @@ def lr_at(step: int, cfg: TrainConfig, elapsed_min: float = 0.0) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
+PER_POINT = ("head.point_bias",)  # parameters with one row per Gaussian (net.point_bias)
+
+
+def param_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
+    """The trainable parameters: shared layers at the schedule's rate; per-point ones at point_lr_scale times it,
+    without weight decay (a point's own part is not a weight to shrink)."""
+    shared, points = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (points if name in PER_POINT else shared).append(p)
+    groups = [{"params": shared, "lr_scale": 1.0}]
+    if points:
+        groups.append({"params": points, "lr_scale": cfg.point_lr_scale, "weight_decay": 0.0})
+    return groups
+
+
 def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str, float]:
     """Train ``make_task(cfg, dist)``'s model for cfg.steps; returns the last eval metrics. ``progress``: a step
     bar on stderr from the main process."""
@@ -57,8 +73,8 @@ def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str
         torch.set_float32_matmul_precision("high")  # TF32 matmuls; convolutions already use it by default
     task: Task = make_task(cfg, dist)
     model = task.build_model().to(dist.device)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
-                                  weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    optimizer = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                  betas=(0.9, 0.95))
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / "state.safetensors"
@@ -83,7 +99,7 @@ def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str
         while step < cfg.steps:
             elapsed_min = (time.time() - t_start) / 60
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg, elapsed_min)
+                group["lr"] = lr_at(step, cfg, elapsed_min) * group["lr_scale"]
             t0 = time.perf_counter()
             batch = next(batches)
             t1 = time.perf_counter()

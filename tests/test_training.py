@@ -485,8 +485,10 @@ def test_the_colour_roughness_term_trains_and_logs(tmp_path: Path, capsys) -> No
 
 
 def test_per_point_parameters_learn_at_their_own_rate() -> None:
-    """net.point_bias rows (one per Gaussian) get point_lr_scale times the schedule's rate and no weight decay; the
-    shared layers keep the schedule's rate."""
+    """lr_scale by name prefix: net.point_bias rows (one per Gaussian) at 25x the schedule's rate without weight
+    decay, the decoder at 2x (the longest prefix wins), the rest at the schedule's rate; a prefix naming nothing is
+    refused."""
+    from models.errors import PercheadError
     from models.networks.config import NetConfig
     from models.networks.perchead import PercHeadNet
     from models.networks.template import Template
@@ -497,8 +499,13 @@ def test_per_point_parameters_learn_at_their_own_rate() -> None:
     tiny = dict(image_size=64, patch_size=16, enc_dim=32, enc_depth=1, enc_heads=2, dec_dim=32, dec_depth=1,
                 dec_heads=2, style_dim=16)
     model = PercHeadNet(NetConfig(kind="edit", point_bias=True, **tiny), Template(points, torch.full((64,), -5.0), 8))
-    shared, own = param_groups(model, TrainConfig(point_lr_scale=25.0))
+    shared, decoder, own = param_groups(model, TrainConfig(lr_scale={"head.point_bias": 25.0, "decoder.": 2.0,
+                                                                     "decoder.token": 2.0}))
     assert own["params"] == [model.head.point_bias] and own["lr_scale"] == 25.0 and own["weight_decay"] == 0.0
-    assert shared["lr_scale"] == 1.0 and len(shared["params"]) == len(list(model.parameters())) - 1
+    assert decoder["lr_scale"] == 2.0 and len(decoder["params"]) == len(list(model.decoder.parameters()))
+    assert "weight_decay" not in decoder and shared["lr_scale"] == 1.0
+    assert sum(len(g["params"]) for g in (shared, decoder, own)) == len(list(model.parameters()))
     plain = PercHeadNet(NetConfig(kind="edit", **tiny), Template(points, torch.full((64,), -5.0), 8))
     assert len(param_groups(plain, TrainConfig())) == 1
+    with pytest.raises(PercheadError, match="pixel"):
+        param_groups(plain, TrainConfig(lr_scale={"pixel.": 10.0}))

@@ -30,9 +30,10 @@ class TrainConfig:
     image_size: int = 256
     lr: float = 3e-4
     weight_decay: float = 0.05
-    # learning-rate multiple for per-point parameters (net.point_bias): each is one number of one Gaussian, moved by
-    # ~lr a step by Adam, so at the shared layers' rate a 1,200-step run would move an eye point's class by ~0.1
-    point_lr_scale: float = 30.0
+    # learning-rate multiples by parameter-name prefix ({"head.point_bias": 30, "pixel.": 10}); the rest train at the
+    # schedule's rate. Adam moves each number by ~lr a step, so at 1.2e-4 a 1,200-step run moves a per-point class
+    # logit (net.point_bias) by ~0.1, and a part that starts at zero (net.pixel_aligned) hardly wakes
+    lr_scale: dict[str, float] = field(default_factory=dict)
     warmup: int = 100
     grad_clip: float = 1.0
     log_every: int = 20

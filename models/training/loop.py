@@ -16,6 +16,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from models.device import is_accelerator
+from models.errors import PercheadError
 from models.io.checkpoints import load_state, save_state
 from models.training.config import TrainConfig
 from models.training.distributed import (DistInfo, all_reduce_mean, barrier, init_distributed, rank_weight_spread,
@@ -48,20 +49,25 @@ def lr_at(step: int, cfg: TrainConfig, elapsed_min: float = 0.0) -> float:
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
-PER_POINT = ("head.point_bias",)  # parameters with one row per Gaussian (net.point_bias)
+PER_POINT = ("head.point_bias",)  # parameters with one row per Gaussian (net.point_bias): no weight decay
 
 
 def param_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
-    """The trainable parameters: shared layers at the schedule's rate; per-point ones at point_lr_scale times it,
-    without weight decay (a point's own part is not a weight to shrink)."""
-    shared, points = [], []
+    """The trainable parameters in groups by learning-rate multiple (cfg.lr_scale: the longest matching name prefix
+    wins; none: the schedule's rate); per-point parameters without weight decay (a point's own part is not a weight
+    to shrink)."""
+    groups: dict[tuple[float, bool], list] = {}
     for name, p in model.named_parameters():
-        if p.requires_grad:
-            (points if name in PER_POINT else shared).append(p)
-    groups = [{"params": shared, "lr_scale": 1.0}]
-    if points:
-        groups.append({"params": points, "lr_scale": cfg.point_lr_scale, "weight_decay": 0.0})
-    return groups
+        if not p.requires_grad:
+            continue
+        prefixes = [k for k in cfg.lr_scale if name.startswith(k)]
+        scale = float(cfg.lr_scale[max(prefixes, key=len)]) if prefixes else 1.0
+        groups.setdefault((scale, name in PER_POINT), []).append(p)
+    unused = [k for k in cfg.lr_scale if not any(n.startswith(k) for n, _ in model.named_parameters())]
+    if unused:
+        raise PercheadError(f"lr_scale names no parameter of the {cfg.stage} model: {unused}")
+    return [{"params": params, "lr_scale": scale, **({"weight_decay": 0.0} if per_point else {})}
+            for (scale, per_point), params in sorted(groups.items())]
 
 
 def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str, float]:
@@ -129,7 +135,7 @@ def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str
                     bar.set_postfix(loss=f"{loss_mean:.4f}", heads_s=f"{rate:.1f}")
                     # data_s: engine generation + render (the sampler syncs, so this is device time);
                     # step_s: forward, render, losses, backward (up to the grad-norm sync)
-                    row = {"step": step, "loss": loss_mean, "lr": optimizer.param_groups[0]["lr"], "grad_norm": float(grad_norm),
+                    row = {"step": step, "loss": loss_mean, "lr": optimizer.param_groups[0]["lr"] / optimizer.param_groups[0]["lr_scale"], "grad_norm": float(grad_norm),
                            "heads_per_s": rate, "elapsed_s": time.time() - t_start,
                            "data_share": data_s / window, "step_share": step_s / window,
                            **{k: float(v) for k, v in terms.items()}}

@@ -156,17 +156,6 @@ def test_point_bias_starts_as_the_network_without_it_and_moves_one_gaussian() ->
     assert int(c.class_logits[0, 5].argmax()) == NetConfig().num_classes - 1
 
 
-def test_point_bias_without_colour_leaves_the_colour_to_the_token() -> None:
-    new = PercHeadNet(NetConfig(kind="edit", point_bias=True, point_bias_colour=False, **TINY), tiny_template()).eval()
-    style = torch.randn(1, 16, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        before = new(seg_input(), style)
-        new.head.point_bias.fill_(1.0)
-        after = new(seg_input(), style)
-    assert torch.equal(before.sh_dc, after.sh_dc)
-    assert not torch.equal(before.means, after.means) and not torch.equal(before.class_logits, after.class_logits)
-
-
 def test_transfer_state_takes_each_point_bias_from_the_nearest_old_point() -> None:
     points = torch.randn(128, 3, generator=torch.Generator().manual_seed(4)) * 0.05  # distinct points
     template = Template(points, torch.full((128,), -5.0), 8)

@@ -220,6 +220,24 @@ def test_class_balance_lifts_small_classes() -> None:
     assert (share * w).sum().item() == pytest.approx(1.0, rel=0.05)  # mean pixel weight stays about 1
 
 
+def test_balanced_l1_weighs_a_small_class_error_up() -> None:
+    """The same colour error costs more on one eye pixel than on one pixel of the class that covers 80 %; with all
+    weights 1 the term is the plain L1."""
+    from models.training.reconstruction import balanced_l1, class_balance
+
+    target_classes = torch.zeros(1, 2, 10, 10, dtype=torch.long)
+    target_classes[..., :8, :] = 1
+    target_classes[0, 0, 0, 0] = 3
+    w = class_balance(target_classes, 15, 0.5, 20.0)
+    truth = torch.rand(1, 2, 10, 10, 3, generator=torch.Generator().manual_seed(0))
+    on_small, on_large = truth.clone(), truth.clone()
+    on_small[0, 0, 0, 0] += 0.5
+    on_large[0, 0, 5, 5] += 0.5
+    assert balanced_l1(on_small, truth, target_classes, w) > 5 * balanced_l1(on_large, truth, target_classes, w)
+    plain = balanced_l1(on_small, truth, target_classes, torch.ones(15))
+    assert plain.item() == pytest.approx((on_small - truth).abs().mean().item())
+
+
 def test_adversarial_and_gradient_terms_train_and_log(tmp_path: Path, capsys) -> None:
     """The adversarial recipe runs end to end: the discriminator trains alone for ``start`` steps (the generator's
     terms stay 0), then the generator's terms switch on; every step's discriminator terms reach metrics.jsonl."""

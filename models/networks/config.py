@@ -39,9 +39,6 @@ class NetConfig:
     # same rows), so a point's own part (an eye point's eye class, a lip point's colour) need not be carried by
     # its token; starts at zero (the network without it)
     point_bias: bool = False
-    # ... its colour too (False: place, shape, opacity and class only, the colour left to the token, which reads the
-    # style: run 17p's per-point colour learned one mean eye colour, blue-grey, whatever the prompt named)
-    point_bias_colour: bool = True
     fg_threshold: float = 0.02  # share of foreground pixels a 2D patch needs to be kept
     pixel_aligned: bool = False  # base: each Gaussian also reads the input image where it projects (pixel_aligned.py)
     pixel_dim: int = 16         # ... channels of its image features

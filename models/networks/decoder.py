@@ -14,7 +14,6 @@ from models.networks.layers import DecoderBlock, fourier_3d
 
 # raw channels per Gaussian: offset 3, log-scale delta 3, quaternion 4, opacity 1, colour 3, classes C
 _GEOMETRY = 3 + 3 + 4 + 1 + 3
-_COLOUR = slice(11, 14)  # offset 3, log-scale change 3, rotation 4, opacity 1, then colour 3 (then class logits)
 
 
 class Decoder3D(nn.Module):
@@ -81,10 +80,6 @@ class GaussianHead(nn.Module):
         nn.init.zeros_(self.proj.bias)
         if cfg.point_bias:
             self.point_bias = nn.Parameter(torch.zeros(points.shape[0], _GEOMETRY + cfg.num_classes))
-            used = torch.ones(_GEOMETRY + cfg.num_classes)
-            if not cfg.point_bias_colour:
-                used[_COLOUR] = 0.0  # the colour rows stay zero (no gradient reaches them)
-            self.register_buffer("point_bias_used", used, persistent=False)
         # a buffer, not a tensor made per call: a host-to-device copy cannot be captured in a CUDA graph
         self.register_buffer("identity_quat", torch.tensor([1.0, 0.0, 0.0, 0.0]), persistent=False)
 
@@ -96,7 +91,7 @@ class GaussianHead(nn.Module):
         with torch.autocast(device_type=tokens.device.type, enabled=False):
             raw = self.proj(tokens.float()).view(b, -1, _GEOMETRY + cfg.num_classes)  # [B, N, 14 + C]
             if cfg.point_bias:
-                raw = raw + self.point_bias.float() * self.point_bias_used
+                raw = raw + self.point_bias.float()
         offset, dscale, rot, opac, col, cls = torch.split(raw, [3, 3, 4, 1, 3, cfg.num_classes], -1)
         identity = self.identity_quat.to(raw.dtype)
         init_logit = math.log(cfg.init_opacity / (1 - cfg.init_opacity))

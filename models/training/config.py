@@ -52,6 +52,9 @@ class TrainConfig:
     balanced_class_ce: float = 0.0
     class_balance_power: float = 0.5
     class_balance_max: float = 20.0
+    # the render's L1 with each pixel weighted by its true class's share^-class_balance_power (the balanced CE's
+    # weights): an eye's or a lip's colour counts for more than its few pixels; 0 = off
+    balanced_l1: float = 0.0
     # 1 - soft per-image class mIoU (models.losses.image.soft_class_jaccard): the benchmark's mIoU counts
     # each class an image shows once, so an eye sliver at a side view weighs as much as the hair; 0 = off.
     class_jaccard: float = 0.0

@@ -107,6 +107,12 @@ def class_balance(classes: Tensor, num_classes: int, power: float, cap: float) -
     return w.clamp(max=cap)
 
 
+def balanced_l1(rgb: Tensor, target: Tensor, classes: Tensor, weights: Tensor) -> Tensor:
+    """Mean L1 of rgb [..., H, W, 3] against target, each pixel weighted by weights [C] of its true class
+    (classes [..., H, W]); with every weight 1 it is the plain L1."""
+    return (weights[classes][..., None] * (rgb - target).abs()).mean()
+
+
 class ReconstructionTask:
     """Task for models.training.loop: batches from a head source, losses from models.losses."""
 
@@ -178,12 +184,16 @@ class ReconstructionTask:
         out = render_predictions(pred, batch, self.render_mode)
         target = {"rgb": batch.rgb, "alpha": batch.alpha, "class_map": batch.classes}
         total, named = self.loss_fn(out, target)
-        if self.cfg.balanced_class_ce > 0:
+        if self.cfg.balanced_class_ce > 0 or self.cfg.balanced_l1 > 0:
             weights = class_balance(batch.classes, out["class_weights"].shape[-1], self.cfg.class_balance_power,
                                     self.cfg.class_balance_max)
+        if self.cfg.balanced_class_ce > 0:
             named["class_ce_balanced"] = class_cross_entropy(out["class_weights"], out["alpha"], batch.classes,
                                                              class_balance=weights)
             total = total + self.cfg.balanced_class_ce * named["class_ce_balanced"]
+        if self.cfg.balanced_l1 > 0:
+            named["l1_balanced"] = balanced_l1(out["rgb"], batch.rgb, batch.classes, weights)
+            total = total + self.cfg.balanced_l1 * named["l1_balanced"]
         if self.cfg.class_jaccard > 0:
             named["class_jaccard"] = soft_class_jaccard(out["class_weights"], out["alpha"], batch.classes)
             total = total + self.cfg.class_jaccard * named["class_jaccard"]

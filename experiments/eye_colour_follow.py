@@ -1,0 +1,66 @@
+"""Issue 24 item 3: does the edit model's eye colour follow the prompt? Benchmark heads' own class maps, prompts that
+differ only in the eye colour; the mean front-view colour (sRGB levels, 512 px) of the eye class per prompt, and how
+far those means lie apart (mean pairwise distance; a blue and a brown iris differ by far more than 14 levels).
+
+    python experiments/eye_colour_follow.py --edit checkpoints/edit.safetensors --edit runs/q18/ck17p/edit.safetensors
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+from models.cameras import canonical_view, orbit_camera
+from models.evaluation.benchmark import benchmark_batches
+from models.evaluation.text import TextEmbedder
+from models.networks.checkpoint import load_checkpoint
+from models.networks.inputs import HeadBatch, model_inputs
+from models.palette import palette
+from models.pipeline import HeadPipeline
+from models.render import render_views
+
+COLOURS = ("blue", "brown", "green", "grey")
+PROMPT = "a person with short black hair and {} eyes"
+
+
+def eye_means(net, style, batch, size: int) -> dict[str, list[float]]:
+    eye, cam = palette().id_of("eyes"), [orbit_camera(canonical_view().orbit_at(0.0, 0.0), size)]
+    out = {}
+    for colour in COLOURS:
+        prompts = [PROMPT.format(colour)] * len(batch.seeds)
+        st = style.encode_prompts(prompts, TextEmbedder([])(prompts))
+        with torch.no_grad():
+            pred = net(*model_inputs(net.cfg, HeadBatch.from_engine(batch, st)))
+        means = []
+        for i in range(len(batch.seeds)):
+            view = render_views(pred.head(i), cam, classes=True)
+            shown = view.class_map[0] == eye
+            if shown.sum() > 20:
+                means.append(view.rgb[0][shown].mean(0) * 255)
+        out[colour] = torch.stack(means).mean(0).tolist()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--edit", action="append", default=[], help="an edit checkpoint (repeatable)")
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--size", type=int, default=512)
+    args = ap.parse_args()
+    style = HeadPipeline("checkpoints", "cpu").style_model()
+    batch = benchmark_batches(args.heads, 256, torch.device("cpu"), chunk=args.heads)[0]
+    report = {}
+    for path in args.edit:
+        net, _ = load_checkpoint(path)
+        means = eye_means(net.eval(), style, batch, args.size)
+        rows = torch.tensor(list(means.values()))
+        n = len(rows)
+        spread = torch.cdist(rows, rows).sum() / (n * (n - 1))
+        report[path] = {"eye_means_rgb": {c: [round(v, 1) for v in m] for c, m in means.items()},
+                        "mean_pairwise_distance": round(float(spread), 1)}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -131,6 +131,13 @@ def canonical_view() -> CanonicalView:
 
 def project_points(points: Tensor, camera: Camera) -> Tensor:
     """Pixel coordinates (x right, y down; pixel centres at +0.5) of world points [N, 3] -> [N, 2]."""
-    cam = points @ camera.world_to_cam[:3, :3].T + camera.world_to_cam[:3, 3]
-    uv = cam @ camera.K.T
-    return uv[:, :2] / uv[:, 2:3]
+    return project(points, camera.world_to_cam, camera.K)[0]
+
+
+def project(points: Tensor, world_to_cam: Tensor, K: Tensor, min_depth: float = 0.0) -> tuple[Tensor, Tensor]:
+    """World points [..., N, 3] through cameras world_to_cam [..., 4, 4], K [..., 3, 3] (leading axes broadcast) ->
+    pixel coordinates [..., N, 2] and camera depth z [..., N]. ``min_depth`` > 0 clamps z before the division (a
+    point behind the camera then projects somewhere finite, and z says it is behind)."""
+    cam = points @ world_to_cam[..., :3, :3].transpose(-1, -2) + world_to_cam[..., None, :3, 3]
+    z = cam[..., 2].clamp_min(min_depth) if min_depth > 0 else cam[..., 2]
+    return (cam @ K.transpose(-1, -2))[..., :2] / z[..., None], z

@@ -20,6 +20,7 @@ from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
 from models.fitting import FramingMode, MapFitter, PaintedFit, SilhouetteMode
+from models.fitting.photo_colour import seen_colour
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class HeadPipeline:
 
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto",
                  dino_dir: str | Path | None = None, framing: FramingMode = "auto",
-                 silhouette: SilhouetteMode = "fit") -> None:
+                 silhouette: SilhouetteMode = "fit", photo_colour: bool = True) -> None:
         folder = Path(checkpoint_dir) if checkpoint_dir else CHECKPOINT_DIR
         if not folder.is_dir():
             raise PercheadError(f"checkpoint folder {folder} does not exist; pass --checkpoint DIR")
@@ -70,6 +71,9 @@ class HeadPipeline:
         # framing "auto": a map framed unlike the engine's maps is decoded in their framing and the head moved back;
         # silhouette "fit": the head fitted to the painted outline and regions (models/fitting/)
         self.fit = MapFitter(framing, silhouette, remember=True)
+        # a reconstructed head takes its input image's own colours where the input view sees it
+        # (models/fitting/photo_colour.py); False: the base model's colours alone
+        self.photo_colour = photo_colour
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
@@ -223,7 +227,8 @@ class HeadPipeline:
 
     @torch.no_grad()
     def reconstruct(self, rgba: np.ndarray) -> Gaussians:
-        """An image in the canonical framing, RGBA [H, W, 4] (alpha = foreground) -> one head."""
+        """An image in the canonical framing, RGBA [H, W, 4] (alpha = foreground) -> one head; with photo_colour,
+        what the input view sees of it takes the image's own colours."""
         net = self.net("base")
         t = torch.from_numpy(np.ascontiguousarray(rgba)).float().permute(2, 0, 1)[None].to(self.device)
         size = net.cfg.image_size
@@ -231,7 +236,10 @@ class HeadPipeline:
         image, alpha = t[:, :3] * t[:, 3:], t[:, 3]
         if float(alpha.sum()) == 0:
             raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
-        return prune(net(image.contiguous(), alpha).head(0))
+        head = prune(net(image.contiguous(), alpha).head(0))
+        if self.photo_colour:
+            head = seen_colour(head, t[0, :3], alpha[0], canonical_view().camera(size))
+        return head
 
     def photo_head(self, rgba: np.ndarray, size: int | None = None, name: str = "the photo"):
         """A photograph [H, W, 3|4] -> (head, PreparedPhoto): framed by ``prepare_photo`` at ``size`` px (default the

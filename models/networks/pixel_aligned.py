@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.cameras import Camera
+from models.cameras import Camera, project
 from models.gaussians import SH_C0
 from models.networks.config import NetConfig
 
@@ -59,10 +59,7 @@ class PixelAligned(nn.Module):
         feat = self.features(rgba)
         # float32 even under bf16 autocast: bf16 depths step by ~8 mm and pixels by ~1 px, as coarse as the cue
         with torch.autocast(device_type=image.device.type, enabled=False):
-            means = heads.means.float()
-            cam = means @ w2c[:, :3, :3].transpose(1, 2) + w2c[:, None, :3, 3]   # [B, N, 3]
-            z = cam[..., 2].clamp_min(1e-4)
-            pix = (cam @ k.transpose(1, 2))[..., :2] / z[..., None]                 # [B, N, 2] px
+            pix, z = project(heads.means.float(), w2c, k, min_depth=1e-4)         # [B, N, 2] px, [B, N]
             grid = (2 * pix / self.size - 1)[:, :, None, :]                        # [B, N, 1, 2]
             sampled = torch.cat([F.grid_sample(feat.float(), grid, align_corners=False),
                                  F.grid_sample(rgba, grid, align_corners=False)], 1)[..., 0].transpose(1, 2)

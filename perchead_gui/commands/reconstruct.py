@@ -1,8 +1,11 @@
-"""``perchead reconstruct IMAGE -o OUT.ply|.spz|.splat [--preview OUT.png] [--no-align]``: the base model on one image.
+"""``perchead reconstruct IMAGE -o OUT.ply|.spz|.splat [--preview OUT.png] [--no-align] [--no-photo-colour]``: the base
+model on one image.
 
 A photograph is first brought into the canonical framing by the photo pipeline (models.photo:
 the one face found, aligned by eyes and mouth, background removed); ``--no-align`` skips that
 for an image already framed like the canonical view (an engine render, a cut-out made for it).
+What the input view sees of the head then takes the image's own colours (models/fitting/photo_colour.py);
+``--no-photo-colour`` keeps the base model's colours alone.
 """
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preview", type=Path, default=None, metavar="OUT.png")
     p.add_argument("--no-align", action="store_true",
                    help="skip face alignment and background removal (image already in the canonical framing)")
+    p.add_argument("--no-photo-colour", action="store_true",
+                   help="keep the base model's colours (default: the skin, hair and clothes the image shows take "
+                        "its own colours)")
     p.add_argument("--checkpoint", type=Path, default=None, metavar="DIR")
     p.add_argument("--dino", type=Path, default=None, metavar="DIR",
                    help="local DINOv2 weights folder, for base models trained with the DINOv2 branch")
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         rgba = photo.rgba_float()
         for note in photo.notes:
             print(f"note: {note}")
-    pipe = HeadPipeline(args.checkpoint, args.device, dino_dir=args.dino)
+    pipe = HeadPipeline(args.checkpoint, args.device, dino_dir=args.dino, photo_colour=not args.no_photo_colour)
     head = pipe.reconstruct(rgba)
     _, note = write_splats(args.output, head)
     if note:

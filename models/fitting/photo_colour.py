@@ -1,0 +1,55 @@
+"""The input image's own colours on the Gaussians its view sees (after the base model decodes a head).
+
+The base model sees its input through 16 px patch tokens, so a photo's skin tone, eyes and smile come back as
+averages (docs/quality.md, seventeenth session). Here each Gaussian that the input view sees takes the image's
+colour where its centre projects; what the view does not see keeps the decoder's colour. Seen means: inside the
+image and the head's own rendered silhouette there, and no more than about ``SEEN_DEPTH_M`` behind the head's
+rendered depth at that pixel (weight exp(-(behind / SEEN_DEPTH_M)^2)), times the image's alpha there.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from models.cameras import Camera, project
+from models.gaussians import SH_C0, Gaussians
+from models.palette import palette
+from models.render import render_views
+
+SEEN_DEPTH_M = 0.005  # m: how far behind the rendered surface a Gaussian still counts as seen
+SILHOUETTE = 0.5      # rendered alpha from which a pixel is the head's
+# the small parts keep the decoder's colour: their Gaussians are few and large, and one that lands a few pixels off
+# the photo's eye or lip takes the skin's colour, so the face loses its features (Biden's eyes and lips, measured)
+KEEP_DECODED = ("eyes", "eyebrows", "upper_lip", "lower_lip", "mouth")
+
+
+def seen_weights(head: Gaussians, camera: Camera, alpha: Tensor) -> tuple[Tensor, Tensor]:
+    """How much each Gaussian is seen by ``camera`` [N] (0..1, times the image's alpha [H, W] at its pixel), and
+    the sampling grid of its centre [1, N, 1, 2] (grid_sample's -1..1)."""
+    pix, z = project(head.means, camera.world_to_cam.to(head.means), camera.K.to(head.means), min_depth=1e-4)
+    size = torch.tensor([camera.width, camera.height], dtype=pix.dtype, device=pix.device)
+    grid = (2 * pix / size - 1)[None, :, None, :]
+    own = render_views(head, [camera], classes=False)
+    maps = torch.stack([own.depth[0], own.alpha[0], alpha.to(own.alpha)])[None]     # [1, 3, H, W]
+    depth, silhouette, image_alpha = F.grid_sample(maps, grid.to(maps), align_corners=False)[0, :, :, 0]
+    inside = ((pix >= 0) & (pix < size)).all(-1) & (silhouette > SILHOUETTE)
+    behind = ((z - depth) / SEEN_DEPTH_M).clamp(min=0)
+    return inside.to(z) * image_alpha * torch.exp(-behind.square()), grid
+
+
+def seen_colour(head: Gaussians, rgb: Tensor, alpha: Tensor, camera: Camera) -> Gaussians:
+    """``head`` with the image's colours on what ``camera`` sees of it: rgb [3, H, W] straight (not times alpha)
+    0..1, alpha [H, W], at ``camera``'s size. Places, shapes, opacities and classes stay; view-dependent colour
+    (SH above degree 0) stays too."""
+    if len(head) == 0:
+        return head
+    w, grid = seen_weights(head, camera, alpha)
+    pal = palette()
+    keep = torch.isin(head.labels, torch.tensor([pal.id_of(n) for n in KEEP_DECODED], device=head.labels.device))
+    w = torch.where(keep, torch.zeros_like(w), w)
+    photo = F.grid_sample(rgb[None].to(head.means), grid, align_corners=False)[0, :, :, 0].T  # [N, 3]
+    sh = head.sh.clone()
+    decoded = sh[:, 0] * SH_C0 + 0.5
+    sh[:, 0] = (decoded + w[:, None] * (photo - decoded) - 0.5) / SH_C0
+    return Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels)

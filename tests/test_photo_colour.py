@@ -1,0 +1,74 @@
+"""A reconstructed head takes its input image's own colours where the input view sees it
+(models/fitting/photo_colour.py): what is seen takes the image's colour, what is hidden behind it, outside the view
+or one of the small parts (eyes, lips) keeps the decoder's; places and classes never move."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from models.cameras import canonical_view
+from models.fitting.photo_colour import seen_colour
+from models.gaussians import Gaussians
+from models.palette import palette
+
+SIZE = 64
+GREY, RED = 0.5, torch.tensor([1.0, 0.0, 0.0])
+
+
+def colours(g: Gaussians) -> torch.Tensor:
+    return g.sh[:, 0] * 0.28209479177387814 + 0.5
+
+
+def scene() -> Gaussians:
+    """front: a skin disc facing the camera; behind: the same 5 cm behind it; eye: beside the front one; away: 1 m off
+    to the side (outside the view)."""
+    pal = palette()
+    means = torch.tensor([[0.0, 0.0, 0.05], [0.0, 0.0, 0.0], [0.04, 0.0, 0.05], [1.0, 0.0, 0.05]])
+    quats = torch.tensor([[1.0, 0.0, 0.0, 0.0]]).repeat(4, 1)
+    scales = torch.tensor([[0.03, 0.03, 0.002]]).repeat(4, 1)
+    labels = torch.tensor([pal.id_of("skin"), pal.id_of("skin"), pal.id_of("eyes"), pal.id_of("skin")])
+    return Gaussians.from_activated(means, quats, scales, torch.full((4,), 0.99), torch.full((4, 3), GREY), labels)
+
+
+def test_what_the_view_sees_takes_the_image_colour_and_nothing_else_changes() -> None:
+    head = scene()
+    rgb = RED[:, None, None].expand(3, SIZE, SIZE).clone()
+    out = seen_colour(head, rgb, torch.ones(SIZE, SIZE), canonical_view().camera(SIZE))
+    c = colours(out)
+    assert torch.allclose(c[0], RED, atol=0.05)                 # seen
+    assert torch.allclose(c[1], torch.full((3,), GREY), atol=1e-5)  # hidden 5 cm behind
+    assert torch.allclose(c[2], torch.full((3,), GREY), atol=1e-5)  # an eye keeps the decoder's colour
+    assert torch.allclose(c[3], torch.full((3,), GREY), atol=1e-5)  # outside the view
+    for field in ("means", "quats", "log_scales", "opacity_logits", "labels"):
+        assert torch.equal(getattr(out, field), getattr(head, field)), field
+
+
+def test_the_image_alpha_weighs_the_colour_and_an_empty_head_passes() -> None:
+    head = scene()
+    rgb = RED[:, None, None].expand(3, SIZE, SIZE).clone()
+    out = seen_colour(head, rgb, torch.zeros(SIZE, SIZE), canonical_view().camera(SIZE))
+    assert torch.allclose(colours(out), colours(head), atol=1e-5)  # no foreground in the image: nothing seen
+    empty = Gaussians.from_activated(torch.zeros(0, 3), torch.zeros(0, 4), torch.zeros(0, 3), torch.zeros(0),
+                                     torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+    assert len(seen_colour(empty, rgb, torch.ones(SIZE, SIZE), canonical_view().camera(SIZE))) == 0
+
+
+def test_reconstruct_colours_the_seen_head_from_the_image() -> None:
+    """The shipped base model on an engine render: with the step the front view's colours come closer to the
+    image's, and the head's Gaussians sit where they sat without it."""
+    from models.pipeline import HeadPipeline
+    from models.render import render
+    from models.synthetic.sampler import HeadSampler
+
+    batch = HeadSampler("train", stream=4244).make_batch(1, views=1, size=256)
+    alpha = batch.alpha[0, 0]
+    straight = batch.rgb[0, 0] / alpha.clamp_min(1e-3)[..., None]  # on black: the head's colour times alpha
+    rgba = torch.cat([straight.clamp(0, 1), alpha[..., None]], -1).numpy().astype(np.float32)
+    heads = [HeadPipeline(photo_colour=on, device="cpu").reconstruct(rgba) for on in (False, True)]
+    assert torch.equal(heads[0].means, heads[1].means)
+    inside = alpha > 0.5
+    errors = []
+    for head in heads:
+        view = render(head, canonical_view().camera(256), classes=False).rgb
+        errors.append(float((view[inside] - batch.rgb[0, 0][inside]).abs().mean()))
+    assert errors[1] < errors[0]

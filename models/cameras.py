@@ -136,8 +136,9 @@ def project_points(points: Tensor, camera: Camera) -> Tensor:
 
 def project(points: Tensor, world_to_cam: Tensor, K: Tensor, min_depth: float = 0.0) -> tuple[Tensor, Tensor]:
     """World points [..., N, 3] through cameras world_to_cam [..., 4, 4], K [..., 3, 3] (leading axes broadcast) ->
-    pixel coordinates [..., N, 2] and camera depth z [..., N]. ``min_depth`` > 0 clamps z before the division (a
-    point behind the camera then projects somewhere finite, and z says it is behind)."""
+    pixel coordinates [..., N, 2] and camera depth z [..., N]. ``min_depth`` > 0 clamps the divisor (a point behind
+    the camera then projects somewhere finite); the returned z is not clamped, so it says the point is behind."""
     cam = points @ world_to_cam[..., :3, :3].transpose(-1, -2) + world_to_cam[..., None, :3, 3]
-    z = cam[..., 2].clamp_min(min_depth) if min_depth > 0 else cam[..., 2]
-    return (cam @ K.transpose(-1, -2))[..., :2] / z[..., None], z
+    z = cam[..., 2]
+    divisor = z.clamp_min(min_depth) if min_depth > 0 else z
+    return (cam @ K.transpose(-1, -2))[..., :2] / divisor[..., None], z

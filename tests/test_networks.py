@@ -168,6 +168,13 @@ def test_transfer_state_takes_each_point_bias_from_the_nearest_old_point() -> No
     assert torch.equal(state["head.point_bias"], old.head.point_bias.detach().repeat_interleave(2, 0))
 
 
+def test_transfer_state_drops_the_point_bias_for_a_network_without_one() -> None:
+    template = tiny_template()
+    old = PercHeadNet(NetConfig(kind="edit", point_bias=True, **TINY), template)
+    new = PercHeadNet(NetConfig(kind="edit", **TINY), template)
+    new.load_state_dict(new.transfer_state(old.state_dict()))  # strict: no key left over
+
+
 def test_checkpoint_round_trip_rebuilds_the_model(tmp_path: Path) -> None:
     model = PercHeadNet(NetConfig(kind="edit", **TINY), tiny_template()).eval()
     path = save_checkpoint(tmp_path / "edit.safetensors", model, extra={"note": "test"})

@@ -54,6 +54,27 @@ def test_train_runs_exports_a_loadable_checkpoint_and_resumes(tmp_path: Path, ca
     assert [r["step"] for r in rows if "loss" in r] == [1, 2, 3]
 
 
+def test_a_resume_takes_the_recipes_rates_and_refuses_other_groups(tmp_path: Path, capsys) -> None:
+    """lr_scale on a resume is the recipe's, not the saved state's; a recipe that groups the parameters otherwise
+    (a part's rate or net.point_bias added) cannot resume that state and says what to do."""
+    cfg = tiny_config(tmp_path, lr_scale={"decoder.": 2.0})
+    assert main(["train", str(cfg)]) == 0
+    capsys.readouterr()
+    from models.training.config import TrainConfig
+    from models.training.loop import lr_at
+
+    tiny_config(tmp_path, lr_scale={"decoder.": 5.0}, steps=3)
+    assert main(["train", str(cfg)]) == 0
+    rows = [json.loads(l) for l in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines() if '"loss"' in l]
+    assert rows[-1]["step"] == 3
+    assert rows[-1]["lr"] == pytest.approx(lr_at(2, TrainConfig.load(cfg), 0.0), rel=0.2)  # the schedule's, logged
+    capsys.readouterr()
+    tiny_config(tmp_path, lr_scale={"decoder.": 5.0, "encoder.": 3.0}, steps=4)  # three groups now, two saved
+    assert main(["train", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "parameter groups" in err and "delete it to start over" in err
+
+
 def test_bad_configs_are_explained(tmp_path: Path, capsys) -> None:
     assert main(["train", str(tmp_path / "none.yaml")]) == 2
     bad = tmp_path / "bad.yaml"

@@ -31,9 +31,12 @@ def seen_weights(head: Gaussians, camera: Camera, alpha: Tensor) -> tuple[Tensor
     size = torch.tensor([camera.width, camera.height], dtype=pix.dtype, device=pix.device)
     grid = (2 * pix / size - 1)[None, :, None, :]
     own = render_views(head, [camera], classes=False)
-    maps = torch.stack([own.depth[0], own.alpha[0], alpha.to(own.alpha)])[None]     # [1, 3, H, W]
-    depth, silhouette, image_alpha = F.grid_sample(maps, grid.to(maps), align_corners=False)[0, :, :, 0]
-    inside = ((pix >= 0) & (pix < size)).all(-1) & (silhouette > SILHOUETTE)
+    # depth times alpha and alpha, so a bilinear sample at the outline is the depth there, not pulled towards the
+    # empty pixels' 0
+    maps = torch.stack([own.depth[0] * own.alpha[0], own.alpha[0], alpha.to(own.alpha)])[None]  # [1, 3, H, W]
+    depth_alpha, silhouette, image_alpha = F.grid_sample(maps, grid.to(maps), align_corners=False)[0, :, :, 0]
+    depth = depth_alpha / silhouette.clamp_min(1e-6)
+    inside = ((pix >= 0) & (pix < size)).all(-1) & (silhouette > SILHOUETTE) & (z > 0)
     behind = ((z - depth) / SEEN_DEPTH_M).clamp(min=0)
     return inside.to(z) * image_alpha * torch.exp(-behind.square()), grid
 
@@ -48,7 +51,10 @@ def seen_colour(head: Gaussians, rgb: Tensor, alpha: Tensor, camera: Camera) -> 
     pal = palette()
     keep = torch.isin(head.labels, torch.tensor([pal.id_of(n) for n in KEEP_DECODED], device=head.labels.device))
     w = torch.where(keep, torch.zeros_like(w), w)
-    photo = F.grid_sample(rgb[None].to(head.means), grid, align_corners=False)[0, :, :, 0].T  # [N, 3]
+    # colour times alpha and alpha, so the transparent pixels' colour (0 in an aligned photo) does not darken the edge
+    rgba = torch.cat([rgb * alpha[None], alpha[None]]).to(head.means)[None]                     # [1, 4, H, W]
+    sampled = F.grid_sample(rgba, grid, align_corners=False)[0, :, :, 0].T                       # [N, 4]
+    photo = sampled[:, :3] / sampled[:, 3:].clamp_min(1e-6)
     sh = head.sh.clone()
     decoded = sh[:, 0] * SH_C0 + 0.5
     sh[:, 0] = (decoded + w[:, None] * (photo - decoded) - 0.5) / SH_C0

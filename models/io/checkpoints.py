@@ -268,5 +268,10 @@ def load_state(path: str | Path, model: torch.nn.Module, optimizer: torch.optim.
         if k.startswith("opt."):
             _, pid, name = k.split(".", 2)
             opt_state.setdefault(int(pid), {})[name] = v
-    optimizer.load_state_dict({"state": opt_state, "param_groups": json.loads(meta["param_groups"])})
+    groups = json.loads(meta["param_groups"])
+    if len(groups) != len(optimizer.param_groups):
+        raise PercheadError(f"training state {p} holds {len(groups)} parameter groups where this recipe makes "
+                            f"{len(optimizer.param_groups)} (its lr_scale or net.point_bias changed); resume with "
+                            "the recipe it was saved with, or delete it to start over")
+    optimizer.load_state_dict({"state": opt_state, "param_groups": groups})
     return int(meta["step"]), json.loads(meta.get("extra", "{}"))

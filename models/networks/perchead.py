@@ -87,6 +87,8 @@ class PercHeadNet(nn.Module):
         if "head.point_bias" in old and "head.point_bias" in own:  # each new point: the nearest old point's own part
             near = _nearest(own["head.points"].float(), old["head.points"].float())
             out["head.point_bias"] = old["head.point_bias"][near]
+        elif "head.point_bias" in old:  # this network has no per-point part: the old one's is dropped
+            out.pop("head.point_bias")
         return out
 
 

@@ -60,6 +60,7 @@ class PixelAligned(nn.Module):
         # float32 even under bf16 autocast: bf16 depths step by ~8 mm and pixels by ~1 px, as coarse as the cue
         with torch.autocast(device_type=image.device.type, enabled=False):
             pix, z = project(heads.means.float(), w2c, k, min_depth=1e-4)         # [B, N, 2] px, [B, N]
+            z = z.clamp_min(1e-4)
             grid = (2 * pix / self.size - 1)[:, :, None, :]                        # [B, N, 1, 2]
             sampled = torch.cat([F.grid_sample(feat.float(), grid, align_corners=False),
                                  F.grid_sample(rgba, grid, align_corners=False)], 1)[..., 0].transpose(1, 2)

@@ -79,14 +79,17 @@ def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str
         torch.set_float32_matmul_precision("high")  # TF32 matmuls; convolutions already use it by default
     task: Task = make_task(cfg, dist)
     model = task.build_model().to(dist.device)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                  betas=(0.9, 0.95))
+    groups = param_groups(model, cfg)
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / "state.safetensors"
     step = 0
     if state_path.exists():
         step, _ = load_state(state_path, model, optimizer)
+        for group, built in zip(optimizer.param_groups, groups):  # the recipe's rates, not the saved ones
+            group["lr_scale"] = built["lr_scale"]
+            group["weight_decay"] = built.get("weight_decay", cfg.weight_decay)
         log.warning("resumed %s at step %d", state_path, step)
     train_model: nn.Module = model
     if dist.world > 1:
@@ -104,8 +107,9 @@ def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str
     try:
         while step < cfg.steps:
             elapsed_min = (time.time() - t_start) / 60
+            base_lr = lr_at(step, cfg, elapsed_min)
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg, elapsed_min) * group["lr_scale"]
+                group["lr"] = base_lr * group["lr_scale"]
             t0 = time.perf_counter()
             batch = next(batches)
             t1 = time.perf_counter()
@@ -135,7 +139,7 @@ def run_training(cfg: TrainConfig, make_task, progress: bool = True) -> dict[str
                     bar.set_postfix(loss=f"{loss_mean:.4f}", heads_s=f"{rate:.1f}")
                     # data_s: engine generation + render (the sampler syncs, so this is device time);
                     # step_s: forward, render, losses, backward (up to the grad-norm sync)
-                    row = {"step": step, "loss": loss_mean, "lr": optimizer.param_groups[0]["lr"] / optimizer.param_groups[0]["lr_scale"], "grad_norm": float(grad_norm),
+                    row = {"step": step, "loss": loss_mean, "lr": base_lr, "grad_norm": float(grad_norm),
                            "heads_per_s": rate, "elapsed_s": time.time() - t_start,
                            "data_share": data_s / window, "step_share": step_s / window,
                            **{k: float(v) for k, v in terms.items()}}

@@ -238,7 +238,7 @@ class HeadPipeline:
             raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
         head = prune(net(image.contiguous(), alpha).head(0))
         if self.photo_colour:
-            head = seen_colour(head, t[0, :3], alpha[0], canonical_view().camera(size))
+            head = seen_colour(head, image[0], alpha[0], canonical_view().camera(size))
         return head
 
     def photo_head(self, rgba: np.ndarray, size: int | None = None, name: str = "the photo"):

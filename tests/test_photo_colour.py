@@ -46,7 +46,7 @@ def test_what_the_view_sees_takes_the_image_colour_and_nothing_else_changes() ->
 def test_the_image_alpha_weighs_the_colour_and_an_empty_head_passes() -> None:
     head = scene()
     rgb = RED[:, None, None].expand(3, SIZE, SIZE).clone()
-    out = seen_colour(head, rgb, torch.zeros(SIZE, SIZE), canonical_view().camera(SIZE))
+    out = seen_colour(head, rgb * 0, torch.zeros(SIZE, SIZE), canonical_view().camera(SIZE))
     assert torch.allclose(colours(out), colours(head), atol=1e-5)  # no foreground in the image: nothing seen
     empty = Gaussians.from_activated(torch.zeros(0, 3), torch.zeros(0, 4), torch.zeros(0, 3), torch.zeros(0),
                                      torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))

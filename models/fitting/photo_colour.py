@@ -41,9 +41,9 @@ def seen_weights(head: Gaussians, camera: Camera, alpha: Tensor) -> tuple[Tensor
     return inside.to(z) * image_alpha * torch.exp(-behind.square()), grid
 
 
-def seen_colour(head: Gaussians, rgb: Tensor, alpha: Tensor, camera: Camera) -> Gaussians:
-    """``head`` with the image's colours on what ``camera`` sees of it: rgb [3, H, W] straight (not times alpha)
-    0..1, alpha [H, W], at ``camera``'s size. Places, shapes, opacities and classes stay; view-dependent colour
+def seen_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera) -> Gaussians:
+    """``head`` with the image's colours on what ``camera`` sees of it: image [3, H, W] 0..1 times its alpha [H, W]
+    (as the base model reads it), at ``camera``'s size. Places, shapes, opacities and classes stay; view-dependent colour
     (SH above degree 0) stays too."""
     if len(head) == 0:
         return head
@@ -51,8 +51,8 @@ def seen_colour(head: Gaussians, rgb: Tensor, alpha: Tensor, camera: Camera) -> 
     pal = palette()
     keep = torch.isin(head.labels, torch.tensor([pal.id_of(n) for n in KEEP_DECODED], device=head.labels.device))
     w = torch.where(keep, torch.zeros_like(w), w)
-    # colour times alpha and alpha, so the transparent pixels' colour (0 in an aligned photo) does not darken the edge
-    rgba = torch.cat([rgb * alpha[None], alpha[None]]).to(head.means)[None]                     # [1, 4, H, W]
+    # colour times alpha, then divided by the sampled alpha: the transparent pixels do not darken the edge
+    rgba = torch.cat([image, alpha[None]]).to(head.means)[None]                                 # [1, 4, H, W]
     sampled = F.grid_sample(rgba, grid, align_corners=False)[0, :, :, 0].T                       # [N, 4]
     photo = sampled[:, :3] / sampled[:, 3:].clamp_min(1e-6)
     sh = head.sh.clone()

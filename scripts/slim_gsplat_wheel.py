@@ -7,6 +7,7 @@ megabytes are room for checkpoints. The headers under glm/glm/ stay; RECORD is r
 from __future__ import annotations
 
 import argparse
+import io
 import zipfile
 from pathlib import Path
 
@@ -17,12 +18,9 @@ DROP = ("third_party/glm/doc/", "third_party/glm/test/")
 
 def slim(src: Path) -> tuple[bytes, int]:
     """The wheel's bytes without DROP's folders, and how many files went."""
-    import io
-
-    out, dropped = io.BytesIO(), set()
+    out = io.BytesIO()
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        names = zin.namelist()
-        dropped = {n for n in names if any(d in n for d in DROP)}
+        dropped = {n for n in zin.namelist() if any(d in n for d in DROP)}
         for info in zin.infolist():
             if info.filename in dropped:
                 continue

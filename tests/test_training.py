@@ -259,6 +259,30 @@ def test_balanced_l1_weighs_a_small_class_error_up() -> None:
     assert plain.item() == pytest.approx((on_small - truth).abs().mean().item())
 
 
+def test_class_colour_judges_each_part_by_its_mean_colour() -> None:
+    """A small part with the wrong colour costs as much as a large one; a part whose pixels are shuffled (its mean
+    kept) costs nothing; background and parts under min_pixels are left out."""
+    from models.training.reconstruction import class_colour
+
+    classes = torch.zeros(2, 3, 12, 12, dtype=torch.long)
+    classes[..., 2:10, :] = 1          # 96 skin pixels an image
+    classes[..., 0, :4] = 3            # 4 eye pixels an image
+    truth = torch.rand(2, 3, 12, 12, 3, generator=torch.Generator().manual_seed(0))
+    eye_off, skin_off = truth.clone(), truth.clone()
+    eye_off[classes == 3] += 0.3
+    skin_off[classes == 1] += 0.3
+    assert class_colour(eye_off, truth, classes, 15).item() == pytest.approx(0.15, abs=1e-5)  # half the parts
+    assert class_colour(skin_off, truth, classes, 15).item() == pytest.approx(0.15, abs=1e-5)
+    shuffled = truth.clone()
+    rows = shuffled[..., 2:10, :, :]
+    shuffled[..., 2:10, :, :] = rows.flip(-2)  # the skin's pixels moved, its mean the same
+    assert class_colour(shuffled, truth, classes, 15).item() == pytest.approx(0.0, abs=1e-6)
+    background_off = truth.clone()
+    background_off[classes == 0] += 0.5
+    assert class_colour(background_off, truth, classes, 15).item() == pytest.approx(0.0, abs=1e-6)
+    assert class_colour(eye_off, truth, classes, 15, min_pixels=5).item() == pytest.approx(0.0, abs=1e-6)
+
+
 def test_adversarial_and_gradient_terms_train_and_log(tmp_path: Path, capsys) -> None:
     """The adversarial recipe runs end to end: the discriminator trains alone for ``start`` steps (the generator's
     terms stay 0), then the generator's terms switch on; every step's discriminator terms reach metrics.jsonl."""

@@ -55,6 +55,9 @@ class TrainConfig:
     # the render's L1 with each pixel weighted by its true class's share^-class_balance_power (the balanced CE's
     # weights): an eye's or a lip's colour counts for more than its few pixels; 0 = off
     balanced_l1: float = 0.0
+    # each part's mean rendered colour against its true mean colour, once per part an image shows
+    # (models.training.reconstruction.class_colour): the prompt's eye, beard and brow colours; 0 = off
+    class_colour: float = 0.0
     # 1 - soft per-image class mIoU (models.losses.image.soft_class_jaccard): the benchmark's mIoU counts
     # each class an image shows once, so an eye sliver at a side view weighs as much as the hair; 0 = off.
     class_jaccard: float = 0.0

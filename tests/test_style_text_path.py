@@ -11,7 +11,7 @@ import torch
 
 from models.style import lexicon as L
 from models.style.checkpoint import load_style_model, save_style_model
-from models.style.encoders import PRESETS, StyleModel
+from models.style.encoders import PRESETS, StyleConfig, StyleModel
 from models.style.hair_words import word_feature_dim
 from models.style.train.augment import FACIAL_PHRASES, FRAMES, STYLE_PHRASES, ColourNames, TextPathCaptions, held_out_tokens
 from models.style.train.bank import build_bank
@@ -225,6 +225,61 @@ def test_distillation_learns_colours_from_features(lexicon: L.ColourLexicon, one
                                                                   distill_weight=0.1, val_fraction=0.2))
     assert m["loss_last"] < m["loss_first"]
     assert m["val_acc_hair_color"] > 0.4 > m["val_teacher_acc_hair_color"]
+
+
+def test_look_targets_say_only_what_the_prompt_names(lexicon: L.ColourLexicon) -> None:
+    """Age, expression and freckles targets equal the head's own values; "neutral" / "none" only for heads that have
+    neither; engine captions drawn again (variants >= LOOK_VARIANT) name freckles and expressions."""
+    from models.style.train.augment import LOOK_VARIANT, look_targets
+
+    cap = TextPathCaptions(lexicon)
+    named = {"freckles": 0, "expression": 0}
+    for s in training_seeds(60):
+        a = sample_attributes(s)
+        for v in (0, 1, 4, LOOK_VARIANT, LOOK_VARIANT + 1):
+            text, targets = cap.prompt(a, v)
+            assert targets.get("age", a.age) == a.age
+            assert targets.get("expression", a.expression) == a.expression
+            assert targets.get("freckles") in (None, "freckles" if a.freckles > 0 else "none")
+            named["freckles"] += targets.get("freckles") == "freckles"
+            named["expression"] += targets.get("expression") not in (None, "neutral")
+    assert min(named.values()) > 0
+    smiling = A.HeadAttributes(**{**sample_attributes(training_seeds(1)[0]).to_dict(), "expression": "smile",
+                                  "mouth_open": False, "freckles": 0.5, "presentation": "woman", "age": "older"})
+    assert look_targets("an elderly woman with a wide smile and freckles", smiling) == {
+        "age": "older", "expression": "smile", "freckles": "freckles"}
+    assert look_targets("an elderly woman", smiling) == {"age": "older"}  # what it leaves out teaches nothing
+    assert look_targets("grey hair, blue eyes", smiling) == {}
+
+
+def test_distillation_adds_look_heads_and_keeps_the_teachers(lexicon: L.ColourLexicon, one_thread) -> None:
+    """look_weight > 0: fresh age / expression / freckles heads learn from what prompts say (here through a
+    bag-of-words embedding), the teacher's own attribute heads stay as they were."""
+    from models.style.train.augment import LOOK_VARIANT
+    from models.style.train.distill import LOOK_ATTRIBUTES
+
+    table: dict[str, torch.Tensor] = {}
+    gen = torch.Generator().manual_seed(3)
+
+    def bag_of_words(texts: list[str]) -> torch.Tensor:
+        rows = []
+        for t in texts:
+            words = re.findall(r"[a-z]+", t.lower())
+            rows.append(sum(table.setdefault(w, torch.randn(384, generator=gen)) for w in words))
+        return torch.nn.functional.normalize(torch.stack(rows), dim=-1)
+
+    seeds = [s for s in training_seeds(400) if sample_attributes(s).freckles > 0 or sample_attributes(s).expression != "neutral"]
+    bank, _ = build_bank(seeds[:150], 2, embed=bag_of_words, caption_fn=TextPathCaptions(lexicon), first_variant=LOOK_VARIANT)
+    torch.manual_seed(0)
+    before = {k: n for k, n in PRESETS["tiny"].attributes.items() if k not in LOOK_ATTRIBUTES}  # a style model of before
+    teacher = StyleModel(StyleConfig.from_dict({**PRESETS["tiny"].to_dict(), "attributes": before})).eval()
+    student, m = train_text_path(teacher, bank, lexicon, DistillConfig(
+        steps=150, batch_size=64, lr=3e-3, warmup_steps=10, distill_weight=0.1, val_fraction=0.2, look_weight=1.0,
+        target="self", swap_prob=0.0))
+    assert set(LOOK_ATTRIBUTES) <= set(student.attributes.heads) and not set(LOOK_ATTRIBUTES) & set(teacher.attributes.heads)
+    for k, v in teacher.attributes.state_dict().items():
+        assert torch.equal(v, student.attributes.state_dict()[k])
+    assert m["train_balanced_acc_freckles"] > 0.8 and m["train_balanced_acc_age"] > 0.6
 
 
 # ---- the shipped checkpoint --------------------------------------------------------------------

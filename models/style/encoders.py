@@ -21,8 +21,8 @@ from torch import Tensor, nn
 
 from models.style.hair_words import HairLexicon, word_features
 from models.style.lexicon import ColourLexicon, colour_features
-from models.synthetic.attributes import (EYE_COLORS, FACIAL_HAIR, GARMENT_COLORS, GLASSES, HAIR_COLORS,
-                                         HAIR_STYLES, HATS, PRESENTATIONS, SKIN_TONES)
+from models.synthetic.attributes import (AGES, EXPRESSIONS, EYE_COLORS, FACIAL_HAIR, FRECKLES, GARMENT_COLORS, GLASSES,
+                                         HAIR_COLORS, HAIR_STYLES, HATS, PRESENTATIONS, SKIN_TONES)
 
 # Attribute heads on the style vector: name -> the HeadAttributes field and its vocabulary.
 # The first four are the ones ``prompt_attribute_accuracy`` scores.
@@ -36,6 +36,10 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "skin_tone": SKIN_TONES,
     "clothes_color": GARMENT_COLORS,
     "presentation": PRESENTATIONS,
+    # engine v2's look (issue 24): a style model from before carries no heads for these
+    "age": AGES,
+    "expression": EXPRESSIONS,
+    "freckles": FRECKLES,
 }
 SCORED_ATTRIBUTES = ("hair_color", "hair_style", "eye_color", "facial_hair")
 

@@ -37,6 +37,7 @@ LIP_COLORS = ("natural", "red", "pink", "berry", "nude")
 PRESENTATIONS = ("woman", "man", "androgynous")
 AGES = ("young", "adult", "older")
 EXPRESSIONS = ("neutral", "slight_smile", "smile", "open_mouth", "raised_brows", "frown", "squint", "blink", "pout")
+FRECKLES = ("none", "freckles")  # HeadAttributes.freckles read as a class: 0, or any
 ANCESTRIES = ("african", "asian", "caucasian")  # the head basis's phenotype mixes (models/synthetic/basis.py)
 
 # ---- reference colours (sRGB 0-255 albedo means) ------------------------------------------

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from models.assets import read_data
 from models.style.lexicon import ColourLexicon, colour_terms, normalise_name
 from models.style.train.colour_dictionary import CLAMP_DELTA_E
-from models.synthetic.attributes import (GARMENT_WORDS, HAIR_COLOR_WORDS, NECKLINE_WORDS, PERSON_WORDS,
-                                         HeadAttributes)
+from models.synthetic.attributes import (EXPRESSION_WORDS, FRECKLE_WORDS, GARMENT_WORDS, HAIR_COLOR_WORDS,
+                                         MOUTH_OPEN_PHRASES, NECKLINE_WORDS, PERSON_WORDS, HeadAttributes)
 
 _MAX_DELTA_E = CLAMP_DELTA_E  # a dictionary name stands for a class only when this near one of its colours
 # Phrases and sentence frames written for training (assets/style/training_phrases.yaml): template words are
@@ -149,6 +149,33 @@ def augmented_prompt(attrs: HeadAttributes, rng: random.Random, names: ColourNam
     return text, targets
 
 
+def _says(text: str, phrases) -> bool:
+    return any(re.search(rf"\b{re.escape(p.lower())}\b", text) for p in phrases)
+
+
+def look_targets(text: str, attrs: HeadAttributes) -> dict[str, str]:
+    """What a prompt written for this head says about its age, expression and freckles (engine v2's look), as
+    attribute targets: the age wherever a person word of the head's own age stands ("an elderly woman"); an
+    expression or freckles wherever their words stand; "neutral" and "none" where a prompt that names the person
+    says neither of a head that has neither (what an artist who names nothing gets). A prompt that leaves out the
+    smile of a smiling head teaches nothing about expression."""
+    t = text.lower()
+    out: dict[str, str] = {}
+    whole = _says(t, PERSON_WORDS[(attrs.presentation, attrs.age)])
+    if whole:
+        out["age"] = attrs.age
+    said = EXPRESSION_WORDS.get(attrs.expression, ()) + (MOUTH_OPEN_PHRASES if attrs.mouth_open else ())
+    if said and _says(t, said):
+        out["expression"] = attrs.expression
+    elif whole and attrs.expression == "neutral" and not attrs.mouth_open:
+        out["expression"] = "neutral"
+    if attrs.freckles > 0 and _says(t, FRECKLE_WORDS["freckles"]):
+        out["freckles"] = "freckles"
+    elif whole and attrs.freckles == 0:
+        out["freckles"] = "none"
+    return out
+
+
 class TextPathCaptions:
     """Caption function for a caption bank: variant 0 is the head's template caption, variant k > 0
     an augmented prompt drawn from an rng seeded by (seed, k), so a bank row can be re-derived
@@ -167,6 +194,14 @@ class TextPathCaptions:
         self._words3: WordPrompts | None = None
 
     def prompt(self, attrs: HeadAttributes, variant: int) -> tuple[str, dict[str, str]]:
+        text, targets = self._prompt(attrs, variant)
+        return text, {**targets, **look_targets(text, attrs)}
+
+    def _prompt(self, attrs: HeadAttributes, variant: int) -> tuple[str, dict[str, str]]:
+        if variant >= LOOK_VARIANT:  # the engine's own wording, drawn again: it names expressions and freckles
+            from models.style.train.captions import engine_caption  # noqa: PLC0415
+
+            return engine_caption(attrs, variant), {}
         if variant == 0:
             from models.style.train.captions import engine_caption  # noqa: PLC0415
 
@@ -195,6 +230,7 @@ class TextPathCaptions:
 # ---- prompts worded with the hair-word dictionary (hair_dictionary.py): variants >= WORD_VARIANT -----
 WORD_VARIANT = 3  # variants 1-2 are ``augmented_prompt``; 3-5 are ``word_prompt``
 THIRD_PASS_VARIANT = 6  # 6.. are word prompts with the third pass's words (older banks' variants 1-5 replay as made)
+LOOK_VARIANT = 100  # 100.. are engine captions drawn again (scripts/embed_captions.py --look): age, expression, freckles
 # Words every prompt may use although a held-out prompt also does (grammar, part nouns); descriptive
 # words of the held-out sets are never drawn (``training_terms``).
 GLUE = frozenset(_WRITTEN["glue"])

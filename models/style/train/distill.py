@@ -70,6 +70,10 @@ class DistillConfig:
     hide_prob: float = 0.25        # rows whose embedding is hidden but for its definition cosines (style from those)
     emb_noise: float = 0.02        # std of noise on backbone embeddings (robustness to wording)
     val_fraction: float = 0.1      # heads held out for the validation numbers
+    look_weight: float = 0.0       # CE of new, trained attribute heads for engine v2's look (age, expression, freckles)
+                                   # from what each prompt says (augment.look_targets), class-balanced; 0 = off
+    target: str = "template"       # "template": the teacher's vector of the head's template caption; "self": the
+                                   # teacher's vector of the same prompt (keep what the teacher reads, add the look)
     balance: float = 0.0           # non-template rows drawn with weight (share of their hair colour x share of their
                                    # eye colour) ** -balance: dyed colours are ~2 % of heads each, and a head trained
                                    # on the natural mix reads "green hair, bun, hazel eyes" as grey (docs/style.md)
@@ -83,13 +87,16 @@ def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon, definition
     [K, E], cosines with those definition embeddings), initialised to compute exactly what the teacher's
     text head computes (new inputs start with zero weights)."""
     k = 0 if definitions is None else int(definitions.shape[0])
+    heads = {**teacher.cfg.attributes, **{a: len(ATTRIBUTES[a]) for a in LOOK_ATTRIBUTES
+                                          if a not in teacher.cfg.attributes}}  # the teacher's, + the look
     cfg = StyleConfig.from_dict({**teacher.cfg.to_dict(), "text_features": feature_dim(), "text_definitions": k,
-                                 "text_word_features": word_feature_dim() if hair_lexicon is not None else 0})
+                                 "text_word_features": word_feature_dim() if hair_lexicon is not None else 0,
+                                 "attributes": heads})
     student = StyleModel(cfg)
     if definitions is not None:
         student.text.definitions.copy_(F.normalize(definitions.float(), dim=-1))
     student.image.load_state_dict(teacher.image.state_dict())
-    student.attributes.load_state_dict(teacher.attributes.state_dict())
+    student.attributes.load_state_dict(teacher.attributes.state_dict(), strict=False)  # new look heads: fresh
     student.logit_scale.data.copy_(teacher.logit_scale.data)
     t_mlp = teacher.text.mlp
     same = (teacher.cfg.text_features, teacher.cfg.text_word_features, teacher.cfg.text_definitions) == (
@@ -118,11 +125,23 @@ _WORD_PRESENT = {a: feature_dim() + off for a, off in slot_offsets().items()}
 # Attributes the text head is trained on: the scored four, and glasses / hat that the hair-word
 # dictionary reads ("without glasses").
 TRAINED_ATTRIBUTES = (*SCORED_ATTRIBUTES, "glasses", "hat")
+# engine v2's look: attribute heads a style model from before the eighteenth session lacks, trained with the text
+# head when DistillConfig.look_weight > 0 (the teacher's own heads stay frozen)
+LOOK_ATTRIBUTES = ("age", "expression", "freckles")
 
 
 def _targets(targets: Sequence[dict[str, str]]) -> dict[str, Tensor]:
     """{attribute: [B] class index, -100 where the prompt does not name it}."""
-    return {a: torch.tensor([ATTRIBUTES[a].index(t[a]) if a in t else -100 for t in targets]) for a in TRAINED_ATTRIBUTES}
+    return {a: torch.tensor([ATTRIBUTES[a].index(t[a]) if a in t else -100 for t in targets])
+            for a in (*TRAINED_ATTRIBUTES, *LOOK_ATTRIBUTES)}
+
+
+def _balanced_weights(y: Tensor, classes: int, power: float = 0.5) -> Tensor:
+    """CE class weights [K] from targets y (-100 = none): share ** -power, mean weight over the rows 1."""
+    counts = torch.bincount(y[y >= 0], minlength=classes).float()
+    share = counts / counts.sum().clamp_min(1)
+    w = torch.where(counts > 0, (share + 1e-6).pow(-power), torch.zeros_like(share))
+    return w / (share * w).sum().clamp_min(1e-6)
 
 
 def _row_weights(heads: Sequence[HeadAttributes], template: Tensor, balance: float) -> Tensor | None:
@@ -143,6 +162,12 @@ def _row_weights(heads: Sequence[HeadAttributes], template: Tensor, balance: flo
         w[words] *= torch.tensor([share[v] for v in values], dtype=torch.float64) ** -balance
     w[words] *= float(words.sum()) / float(w[words].sum())  # the word rows keep their natural total
     return w / w.sum()
+
+
+def _teacher_features(teacher: StyleModel, feats: Tensor) -> Tensor | None:
+    """The dictionary features the teacher reads: the student's columns it was trained with, or None."""
+    width = teacher.cfg.text_features + teacher.cfg.text_word_features
+    return feats[:, :width] if width else None
 
 
 def _lr(step: int, cfg: DistillConfig) -> float:
@@ -180,12 +205,19 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
         feats = torch.cat([feats, word_features(texts, hair_lexicon)], dim=-1)  # [N, F + W]
     y = _targets(targets)
     teacher = teacher.eval()
-    template_row = {seeds[r]: i for i, r in enumerate(rows) if variants[r] == 0}
-    missing = {seeds[r] for r in rows} - set(template_row)
-    if missing:
-        raise ValueError(f"{len(missing)} heads have no template caption (variant 0) in the bank")
-    with torch.no_grad():
-        tgt_vec = teacher.encode_text_embeddings(emb[[template_row[seeds[r]] for r in rows]])  # [N, D]
+    if cfg.target == "self":  # the teacher's reading of the same prompt, dictionaries included
+        with torch.no_grad():
+            tgt_vec = torch.cat([teacher.encode_text_embeddings(emb[i:i + 4096], _teacher_features(teacher, feats[i:i + 4096]))
+                                 for i in range(0, len(rows), 4096)])
+    elif cfg.target == "template":
+        template_row = {seeds[r]: i for i, r in enumerate(rows) if variants[r] == 0}
+        missing = {seeds[r] for r in rows} - set(template_row)
+        if missing:
+            raise ValueError(f"{len(missing)} heads have no template caption (variant 0) in the bank")
+        with torch.no_grad():
+            tgt_vec = teacher.encode_text_embeddings(emb[[template_row[seeds[r]] for r in rows]])  # [N, D]
+    else:
+        raise ValueError(f"DistillConfig.target {cfg.target!r}: use 'template' or 'self'")
 
     heads = sorted(attrs)
     random.Random(cfg.seed).shuffle(heads)
@@ -201,6 +233,11 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
     student.attributes.requires_grad_(False)
     student.logit_scale.requires_grad_(False)
     params = list(student.text.parameters())
+    look = [a for a in LOOK_ATTRIBUTES if cfg.look_weight > 0 and a not in teacher.cfg.attributes]
+    for a in look:  # a fresh head for each look attribute, trained with the text head
+        student.attributes.heads[a].requires_grad_(True)
+        params += list(student.attributes.heads[a].parameters())
+    look_ce = {a: _balanced_weights(y[a][train_idx], len(ATTRIBUTES[a])) for a in look}
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
@@ -245,6 +282,13 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
                 terms.append(F.cross_entropy(logits[a], ya, ignore_index=-100))
         l_attr = torch.stack(terms).mean() if terms else s.new_zeros(())  # none: template rows only, template_attr off
         loss = cfg.distill_weight * l_dist + cfg.attr_weight * l_attr
+        look_terms = []
+        for a in look:  # what the prompt says about age, expression, freckles (never on swapped rows)
+            ya = torch.where(swap, torch.full_like(y[a][b], -100), y[a][b])
+            if (ya >= 0).any():
+                look_terms.append(F.cross_entropy(logits[a], ya, weight=look_ce[a], ignore_index=-100))
+        if look_terms:
+            loss = loss + cfg.look_weight * torch.stack(look_terms).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -266,9 +310,13 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
             if tmpl.any():
                 metrics[f"{name}_template_cos_to_teacher"] = (s[tmpl] * tgt_vec[idx][tmpl]).sum(-1).mean().item()
             logits = student.attributes(s)
-            for a in TRAINED_ATTRIBUTES:
+            for a in (*TRAINED_ATTRIBUTES, *look):
                 m = y[a][idx] >= 0
                 metrics[f"{name}_acc_{a}"] = (logits[a][m].argmax(-1) == y[a][idx][m]).float().mean().item()
+                if a in look:  # mean of the per-class accuracies: "neutral" and "none" are most rows
+                    hit = [(logits[a][m].argmax(-1) == k)[y[a][idx][m] == k].float().mean().item()
+                           for k in range(len(ATTRIBUTES[a])) if (y[a][idx][m] == k).any()]
+                    metrics[f"{name}_balanced_acc_{a}"] = sum(hit) / len(hit)
             with_t = teacher.encode_text_embeddings(emb[idx])
             tl = teacher.attributes(with_t)
             for a in TRAINED_ATTRIBUTES:
@@ -349,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="no attribute loss on template-caption rows (they follow the teacher alone)")
     ap.add_argument("--definitions", action="store_true",
                     help="also read cosines with hairstyle/facial-hair definitions (experiment; docs/style.md)")
+    ap.add_argument("--look-weight", type=float, default=DistillConfig.look_weight,
+                    help="train attribute heads for age, expression and freckles with the text head (0 = off)")
+    ap.add_argument("--target", choices=("template", "self"), default=DistillConfig.target,
+                    help="distil towards the teacher's vector of the head's template caption, or of the same prompt")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args(argv)
@@ -359,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = DistillConfig(steps=args.steps, batch_size=args.batch, seed=args.seed, distill_weight=args.distill_weight,
                         attr_weight=args.attr_weight, hide_prob=args.hide_prob, swap_prob=args.swap_prob,
                         balance=args.balance, template_weight=args.template_weight,
-                        template_attr=not args.no_template_attr)
+                        template_attr=not args.no_template_attr, look_weight=args.look_weight, target=args.target)
     definitions = None
     if args.definitions:
         from models.style.train.hair_dictionary import definition_texts  # noqa: PLC0415

@@ -156,6 +156,25 @@ def test_point_bias_starts_as_the_network_without_it_and_moves_one_gaussian() ->
     assert int(c.class_logits[0, 5].argmax()) == NetConfig().num_classes - 1
 
 
+def test_style_colour_starts_at_zero_and_moves_one_class_by_the_style() -> None:
+    """net.style_colour: the same head as without it at the start; a class's offset reaches each Gaussian by its
+    probability of that class, and another style gives another colour while places, shapes and classes stay."""
+    template = tiny_template()
+    old = _trained_edit_model(template)
+    new = PercHeadNet(NetConfig(kind="edit", style_colour=True, **TINY), template).eval()
+    new.load_state_dict(old.state_dict(), strict=False)
+    style = torch.randn(2, 16, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        a, b = old(seg_input().expand(2, -1, -1), style), new(seg_input().expand(2, -1, -1), style)
+        assert torch.equal(a.sh_dc, b.sh_dc)
+        new.style_colour.weight.view(NetConfig().num_classes, 3, 16)[3, 0, 0] = 2.0  # eyes' red, by style[0]
+        c = new(seg_input().expand(2, -1, -1), style)
+    assert torch.equal(c.means, b.means) and torch.equal(c.class_logits, b.class_logits)
+    want = 2.0 * style[:, 0, None] * b.class_logits.softmax(-1)[..., 3]  # [B, N]
+    torch.testing.assert_close(c.sh_dc[..., 0] - b.sh_dc[..., 0], want)
+    torch.testing.assert_close(c.sh_dc[..., 1:], b.sh_dc[..., 1:])
+
+
 def test_transfer_state_takes_each_point_bias_from_the_nearest_old_point() -> None:
     points = torch.randn(128, 3, generator=torch.Generator().manual_seed(4)) * 0.05  # distinct points
     template = Template(points, torch.full((128,), -5.0), 8)

@@ -39,6 +39,11 @@ class NetConfig:
     # same rows), so a point's own part (an eye point's eye class, a lip point's colour) need not be carried by
     # its token; starts at zero (the network without it)
     point_bias: bool = False
+    # edit: a colour offset per class read from the style vector alone (one linear layer, zero at the start), added
+    # to each Gaussian's colour by its class probabilities (detached): the prompt's eye, beard or brow colour
+    # reaches every Gaussian of that part directly, not through 512 patch tokens and a per-point part that learns
+    # the average eye (issue 24 item 3; docs/quality.md, eighteenth session)
+    style_colour: bool = False
     fg_threshold: float = 0.02  # share of foreground pixels a 2D patch needs to be kept
     pixel_aligned: bool = False  # base: each Gaussian also reads the input image where it projects (pixel_aligned.py)
     pixel_dim: int = 16         # ... channels of its image features

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
@@ -33,6 +34,11 @@ class PercHeadNet(nn.Module):
         self.head = GaussianHead(cfg, template.points, template.base_log_scale, template.base_quats,
                                  template.shape_log_scales)
 
+        self.style_colour = (nn.Linear(cfg.style_dim, cfg.num_classes * 3)
+                             if cfg.kind == "edit" and cfg.style_colour else None)
+        if self.style_colour is not None:  # starts as the network without it
+            nn.init.zeros_(self.style_colour.weight)
+            nn.init.zeros_(self.style_colour.bias)
         self.dino: DinoPatchFeatures | None = None  # attached at run time, never saved
         self.pixel = (PixelAligned(cfg, canonical_view().camera(cfg.image_size))
                       if cfg.kind == "base" and cfg.pixel_aligned else None)
@@ -57,9 +63,18 @@ class PercHeadNet(nn.Module):
                 inputs = (*inputs, self.dino(inputs[0]))
         context, mask = self.encoder(*inputs)  # [B, S, D]
         heads = self.head(self.decoder(context, mask))
+        if self.style_colour is not None:
+            heads = self._style_colour(heads, inputs[1])
         if self.pixel is not None:
             heads = self.pixel(inputs[0], inputs[1], heads, *view)
         return heads
+
+    def _style_colour(self, heads: PredictedHeads, style: Tensor) -> PredictedHeads:
+        """Each Gaussian's colour + the style's colour offset of each class, weighted by its class probabilities."""
+        with torch.autocast(device_type=style.device.type, enabled=False):
+            offsets = self.style_colour(style.float()).view(style.shape[0], self.cfg.num_classes, 3)  # [B, C, 3]
+            probs = heads.class_logits.detach().float().softmax(-1)                                  # [B, N, C]
+            return replace(heads, sh_dc=heads.sh_dc + probs @ offsets)
 
     def template(self) -> Template:
         return Template(self.head.points, self.head.base_log_scale, self.cfg.points_per_token,

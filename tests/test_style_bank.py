@@ -41,6 +41,24 @@ def test_round_trip(tmp_path) -> None:
     assert meta["format"] == FORMAT and json.loads(meta["captions"])[0] == bank.captions[0]
 
 
+def test_styles_travel_with_the_bank_and_merge_only_from_one_model(tmp_path) -> None:
+    from models.style.encoders import PRESETS, StyleModel
+    from models.style.train.bank import merge_banks, with_styles
+
+    bank, _ = build_bank(training_seeds(4), per_seed=1, embed=_fake_embed)
+    model = StyleModel(PRESETS["tiny"]).eval()
+    styled = with_styles(bank, model, "tiny.safetensors sha256:0")
+    torch.testing.assert_close(styled.styles, model.encode_prompts(bank.captions, bank.embeddings.float()).detach())
+    back = load_bank(save_bank(tmp_path / "b.safetensors", styled))
+    assert back.style_source == "tiny.safetensors sha256:0" and back.styles.dtype == torch.float16
+    torch.testing.assert_close(back.styles.float(), styled.styles, atol=2e-3, rtol=0)
+    assert load_bank(save_bank(tmp_path / "plain.safetensors", bank)).styles is None
+    assert merge_banks([styled, styled]).styles.shape[0] == 8 and merge_banks([bank, bank]).styles is None
+    assert back.subset(torch.tensor([1, 2])).styles.shape[0] == 2
+    with pytest.raises(PercheadError, match="styles"):
+        merge_banks([styled, bank])
+
+
 def test_captions_reproducible_and_not_benchmark() -> None:
     a = captions_for_seeds(training_seeds(3), 3)
     assert a == captions_for_seeds(training_seeds(3), 3)

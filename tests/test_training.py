@@ -449,6 +449,35 @@ def test_zoomed_supervision_reaches_the_training_batches(tmp_path: Path, one_thr
     torch.testing.assert_close(fx[:, 1:], 2 * fx[:, :1].expand_as(fx[:, 1:]))
 
 
+def test_edit_training_takes_the_text_styles_a_bank_carries(tmp_path: Path, one_thread) -> None:
+    """scripts/bank_styles.py gives the bank another style model's text styles; edit training uses them as they are
+    (a GPU machine need not carry that style model), and a bank without styles goes through style_checkpoint."""
+    from models.style.checkpoint import save_style_model
+    from models.style.encoders import PRESETS, StyleModel
+    from models.style.train.bank import load_bank
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.stages import training_heads
+
+    files = _edit_files(tmp_path)
+    files["data"].update(image_style_prob=0.0, augment={})
+    torch.manual_seed(7)
+    save_style_model(tmp_path / "other_style.safetensors", StyleModel(PRESETS["tiny"]))
+    r = subprocess.run([sys.executable, "scripts/bank_styles.py", files["data"]["bank"], "--style",
+                        str(tmp_path / "other_style.safetensors"), "-o", str(tmp_path / "styled.safetensors")],
+                       cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    styled = load_bank(tmp_path / "styled.safetensors")
+    assert styled.styles.shape == (len(styled), 32) and styled.style_source.startswith("other_style.safetensors sha256:")
+    cfg = TrainConfig.load(tiny_config(tmp_path, **files, batch_size=3))
+    plain = training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))(3).style
+    files["data"]["bank"] = str(tmp_path / "styled.safetensors")
+    cfg = TrainConfig.load(tiny_config(tmp_path, **files, batch_size=3))
+    from_bank = training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))(3).style
+    assert torch.cdist(from_bank, styled.styles.float()).min(1).values.max() < 1e-6  # each row one of the bank's
+    assert torch.cdist(plain, styled.styles.float()).min(1).values.min() > 1e-3       # not the shipped text path's
+
+
 def test_retemplate_moves_a_trained_model_onto_a_new_template(tmp_path: Path, capsys) -> None:
     """A run with ``retemplate: true`` starts from a checkpoint trained on another template (other points, twice the
     points per patch) and exports a model on the new template; without it, a template of the checkpoint's shape

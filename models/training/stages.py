@@ -102,6 +102,12 @@ class _EditHeads:
         self.seeds = bank.seeds[rows]
         self.emb = bank.embeddings[rows].float().to(dist.device)
         self.captions = [bank.captions[i] for i in rows.tolist()]
+        # a bank with styles made on the CPU (scripts/bank_styles.py) carries another style model's text path: its
+        # styles are used as they are; image styles still come from style_checkpoint's image encoder
+        self.styles = None if bank.styles is None else bank.styles[rows].float().to(dist.device)
+        if self.styles is not None:
+            log.warning("text styles from the bank (made with %s); image styles from %s", bank.style_source,
+                        cfg.style_checkpoint)
         self.rng = random.Random(cfg.seed * 7919 + dist.rank)
         self.image_prob = float(cfg.data.get("image_style_prob", 0.3))
         from models.training.augment import AugmentConfig, EditAugment
@@ -121,7 +127,10 @@ class _EditHeads:
         if self.augment is not None:
             batch, input_map = self.augment(batch)  # re-framed / parts left out / rough input maps
         with torch.no_grad():
-            style = text_styles(self.style_model, [self.captions[r] for r in rows], self.emb[rows])
+            if self.styles is not None:
+                style = self.styles[rows]
+            else:
+                style = text_styles(self.style_model, [self.captions[r] for r in rows], self.emb[rows])
             if self.cfg.views > 1:
                 use_image = torch.tensor([self.rng.random() < self.image_prob for _ in rows], device=style.device)
                 if use_image.any():

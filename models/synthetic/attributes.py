@@ -156,6 +156,13 @@ class HeadAttributes:
         raise KeyError(f"no reference colour for part {part!r}")
 
 
+def attribute_class(attrs: "HeadAttributes", name: str) -> str:
+    """A head's value of a discrete attribute, as its vocabulary names it (freckles, a number, as FRECKLES)."""
+    if name == "freckles":
+        return FRECKLES[int(attrs.freckles > 0)]
+    return getattr(attrs, name)
+
+
 def natural_lip_color(skin_tone: str) -> tuple[int, int, int]:
     """Unpainted lips: the skin tone, darker and redder."""
     r, g, b = REFERENCE_COLORS["skin"][skin_tone]

@@ -27,7 +27,7 @@ from torch import Tensor
 from models.style.encoders import ATTRIBUTES, StyleConfig, StyleModel
 from models.style.paraphrases import Paraphrase, prompt_attribute_accuracy
 from models.style.train.bank import CaptionBank
-from models.synthetic.attributes import HeadAttributes, sample_attributes
+from models.synthetic.attributes import HeadAttributes, attribute_class, sample_attributes
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def clip_loss(text: Tensor, image: Tensor, logit_scale: Tensor) -> Tensor:
 
 def attribute_targets(attrs: Sequence[HeadAttributes], device: torch.device | str = "cpu") -> dict[str, Tensor]:
     """Class indices per attribute for a batch of heads: {name: [B] long}."""
-    return {name: torch.tensor([vocab.index(getattr(a, name)) for a in attrs], device=device)
+    return {name: torch.tensor([vocab.index(attribute_class(a, name)) for a in attrs], device=device)
             for name, vocab in ATTRIBUTES.items()}
 
 

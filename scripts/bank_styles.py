@@ -1,11 +1,12 @@
 """Give a caption bank each caption's text style from a style model, made here on the CPU.
 
-Edit training then takes those styles as they are (models/training/stages.py), so a GPU machine that carries the bank
-and the shipped style model (its image encoder) can train the edit model on a new text path without carrying the new
-style model itself (the 64 MiB a GPU call carries has no room for a second one).
+Edit training with `data.bank_styles: true` then takes those styles as they are (models/training/stages.py), so a
+GPU machine that carries the bank and the shipped style model (its image encoder) can train the edit model on a new
+text path without carrying the new style model itself (the 64 MiB a GPU call carries has no room for a second one).
+A bank with styles is refused by a recipe without that option.
 
-    python scripts/bank_styles.py .gpu/bank_train.safetensors --style runs/q19/style_look10.safetensors \
-        -o .gpu/bank_train.safetensors
+    python scripts/bank_styles.py runs/q19/bank_train_plain.safetensors --style runs/q19/style_look1.safetensors \
+        -o .gpu/bank_train_look.safetensors
 """
 from __future__ import annotations
 

@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.count < 0 or args.per_seed < 1:
             raise PercheadError("--count must be >= 0 and --per-seed >= 1")
         seeds = training_seeds(args.count, args.stream, args.start)
+        if args.seeds_of and args.start:
+            raise PercheadError("--start picks seeds of the training stream; --seeds-of takes another bank's: choose one")
         if args.seeds_of:
             seeds = list(dict.fromkeys(int(s) for s in load_bank(args.seeds_of).seeds.tolist() if s >= 0))[:args.count]
         if args.look:

@@ -166,7 +166,7 @@ def test_augmented_prompts_are_reproducible_and_honest(lexicon: L.ColourLexicon)
         text, targets = cap.prompt(a, 3)
         assert (text, targets) == cap.prompt(a, 3)
         for k, v in targets.items():
-            assert getattr(a, k) == v
+            assert A.attribute_class(a, k) == v
         if "hair_color" in targets:  # the hair colour word of an augmented prompt means the head's class
             hair = [m for m in L.find_colours(text, lexicon) if m.slot == "hair"]
             if hair:

@@ -450,10 +450,12 @@ def test_zoomed_supervision_reaches_the_training_batches(tmp_path: Path, one_thr
 
 
 def test_edit_training_takes_the_text_styles_a_bank_carries(tmp_path: Path, one_thread) -> None:
-    """scripts/bank_styles.py gives the bank another style model's text styles; edit training uses them as they are
-    (a GPU machine need not carry that style model), and a bank without styles goes through style_checkpoint."""
+    """scripts/bank_styles.py gives the bank another style model's text styles; with data.bank_styles edit training
+    uses them as they are (a GPU machine need not carry that style model), without it such a bank is refused, and a
+    bank without styles goes through style_checkpoint."""
     from models.style.checkpoint import save_style_model
     from models.style.encoders import PRESETS, StyleModel
+    from models.errors import PercheadError
     from models.style.train.bank import load_bank
     from models.training.config import TrainConfig
     from models.training.distributed import DistInfo
@@ -472,6 +474,10 @@ def test_edit_training_takes_the_text_styles_a_bank_carries(tmp_path: Path, one_
     cfg = TrainConfig.load(tiny_config(tmp_path, **files, batch_size=3))
     plain = training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))(3).style
     files["data"]["bank"] = str(tmp_path / "styled.safetensors")
+    cfg = TrainConfig.load(tiny_config(tmp_path, **files, batch_size=3))
+    with pytest.raises(PercheadError, match="bank_styles"):  # another model's styles are never taken silently
+        training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))
+    files["data"]["bank_styles"] = True
     cfg = TrainConfig.load(tiny_config(tmp_path, **files, batch_size=3))
     from_bank = training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))(3).style
     assert torch.cdist(from_bank, styled.styles.float()).min(1).values.max() < 1e-6  # each row one of the bank's

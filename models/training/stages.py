@@ -104,10 +104,20 @@ class _EditHeads:
         self.captions = [bank.captions[i] for i in rows.tolist()]
         # a bank with styles made on the CPU (scripts/bank_styles.py) carries another style model's text path: its
         # styles are used as they are; image styles still come from style_checkpoint's image encoder
-        self.styles = None if bank.styles is None else bank.styles[rows].float().to(dist.device)
-        if self.styles is not None:
-            log.warning("text styles from the bank (made with %s); image styles from %s", bank.style_source,
-                        cfg.style_checkpoint)
+        self.styles = None
+        if cfg.data.get("bank_styles", False):
+            if bank.styles is None:
+                raise PercheadError(f"data.bank_styles is on but {cfg.data['bank']} carries no styles; give it "
+                                    "styles with scripts/bank_styles.py")
+            if bank.styles.shape[1] != self.style_model.cfg.style_dim:
+                raise PercheadError(f"the bank's styles are {bank.styles.shape[1]}-d, the style space "
+                                    f"{self.style_model.cfg.style_dim}-d")
+            self.styles = bank.styles[rows].float().to(dist.device)
+            log.warning("text styles from the bank (made with %s); image styles and the in-run eval's text styles "
+                        "from %s", bank.style_source, cfg.style_checkpoint)
+        elif bank.styles is not None:
+            raise PercheadError(f"{cfg.data['bank']} carries text styles of {bank.style_source}: set data.bank_styles: "
+                                "true to train on them, or use a bank without styles")
         self.rng = random.Random(cfg.seed * 7919 + dist.rank)
         self.image_prob = float(cfg.data.get("image_style_prob", 0.3))
         from models.training.augment import AugmentConfig, EditAugment

@@ -81,14 +81,14 @@ class DistillConfig:
 
 
 def student_from_teacher(teacher: StyleModel, lexicon: ColourLexicon, definitions: Tensor | None = None,
-                         hair_lexicon: HairLexicon | None = None) -> StyleModel:
+                         hair_lexicon: HairLexicon | None = None, look: bool = False) -> StyleModel:
     """A StyleModel with the teacher's image encoder, attribute head and temperature, and a text head
     that reads colour features (and hair-word features given ``hair_lexicon``; and, given ``definitions``
     [K, E], cosines with those definition embeddings), initialised to compute exactly what the teacher's
     text head computes (new inputs start with zero weights)."""
     k = 0 if definitions is None else int(definitions.shape[0])
-    heads = {**teacher.cfg.attributes, **{a: len(ATTRIBUTES[a]) for a in LOOK_ATTRIBUTES
-                                          if a not in teacher.cfg.attributes}}  # the teacher's, + the look
+    new = [a for a in LOOK_ATTRIBUTES if look and a not in teacher.cfg.attributes]  # untrained heads are not kept
+    heads = {**teacher.cfg.attributes, **{a: len(ATTRIBUTES[a]) for a in new}}  # the teacher's, + the look
     cfg = StyleConfig.from_dict({**teacher.cfg.to_dict(), "text_features": feature_dim(), "text_definitions": k,
                                  "text_word_features": word_feature_dim() if hair_lexicon is not None else 0,
                                  "attributes": heads})
@@ -228,13 +228,13 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
     is_template = torch.tensor([variants[r] == 0 for r in rows])                # [N]
     val_idx = is_val.nonzero().squeeze(1)
 
-    student = student_from_teacher(teacher, lexicon, definitions, hair_lexicon).train()
+    student = student_from_teacher(teacher, lexicon, definitions, hair_lexicon, look=cfg.look_weight > 0).train()
     student.image.requires_grad_(False)
     student.attributes.requires_grad_(False)
     student.logit_scale.requires_grad_(False)
     params = list(student.text.parameters())
-    look = [a for a in LOOK_ATTRIBUTES if cfg.look_weight > 0 and a not in teacher.cfg.attributes]
-    for a in look:  # a fresh head for each look attribute, trained with the text head
+    look = list(LOOK_ATTRIBUTES) if cfg.look_weight > 0 else []
+    for a in look:  # each look attribute's head (fresh, or the teacher's if it has one) trains with the text head
         student.attributes.heads[a].requires_grad_(True)
         params += list(student.attributes.heads[a].parameters())
     look_ce = {a: _balanced_weights(y[a][train_idx], len(ATTRIBUTES[a])) for a in look}
@@ -283,8 +283,9 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
         l_attr = torch.stack(terms).mean() if terms else s.new_zeros(())  # none: template rows only, template_attr off
         loss = cfg.distill_weight * l_dist + cfg.attr_weight * l_attr
         look_terms = []
-        for a in look:  # what the prompt says about age, expression, freckles (never on swapped rows)
-            ya = torch.where(swap, torch.full_like(y[a][b], -100), y[a][b])
+        blind = swap if hide is None else swap | hide  # rows whose embedding is another prompt's or hidden
+        for a in look:  # what the prompt says about age, expression, freckles (its words live in the embedding)
+            ya = torch.where(blind, torch.full_like(y[a][b], -100), y[a][b])
             if (ya >= 0).any():
                 look_terms.append(F.cross_entropy(logits[a], ya, weight=look_ce[a], ignore_index=-100))
         if look_terms:
@@ -316,7 +317,7 @@ def train_text_path(teacher: StyleModel, bank: CaptionBank, lexicon: ColourLexic
                 if a in look:  # mean of the per-class accuracies: "neutral" and "none" are most rows
                     hit = [(logits[a][m].argmax(-1) == k)[y[a][idx][m] == k].float().mean().item()
                            for k in range(len(ATTRIBUTES[a])) if (y[a][idx][m] == k).any()]
-                    metrics[f"{name}_balanced_acc_{a}"] = sum(hit) / len(hit)
+                    metrics[f"{name}_balanced_acc_{a}"] = sum(hit) / len(hit) if hit else float("nan")
             with_t = teacher.encode_text_embeddings(emb[idx])
             tl = teacher.attributes(with_t)
             for a in TRAINED_ATTRIBUTES:

@@ -20,7 +20,7 @@
 # trains no edit recipe (a base-only session).
 # Budgets (env, minutes): BASE_MIN=8, EDIT_MIN=11; DEADLINE_MIN=22.5 from launch to the end of the
 # eval (the edit budget shrinks to keep it): about 26 min of machine time in all. Carry: .gpu/wheels .gpu/gsplat_ext.tgz
-# .gpu/bank_train.safetensors .gpu/bank_eval.safetensors.
+# .gpu/bank_eval.safetensors and the caption bank each edit recipe names (data.bank).
 set -uo pipefail
 SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$SELF")/.."
@@ -172,7 +172,8 @@ case "${1:-start}" in
       bash scripts/gpu_setup.sh 2>&1 | tee "$Q/setup.log" | tail -n 3
     fi
     python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$Q/gpu.txt"
-    for f in .gpu/bank_train.safetensors .gpu/bank_eval.safetensors checkpoints/style.safetensors; do
+    banks=$(python3 -c "import sys, yaml; print(' '.join(sorted({yaml.safe_load(open(c))['data']['bank'] for c in sys.argv[1].split(',')})))" "${EDIT_CFG:-configs/edit.yaml}")
+    for f in $banks .gpu/bank_eval.safetensors checkpoints/style.safetensors; do
       [ "${SKIP_EDIT:-0}" = 1 ] && break  # a base-only session needs no caption bank or style model
       [ -f "$f" ] || { status "missing $f: carry it (see the header)"; exit 2; }
     done

@@ -466,11 +466,12 @@ def test_edit_training_takes_the_text_styles_a_bank_carries(tmp_path: Path, one_
     torch.manual_seed(7)
     save_style_model(tmp_path / "other_style.safetensors", StyleModel(PRESETS["tiny"]))
     r = subprocess.run([sys.executable, "scripts/bank_styles.py", files["data"]["bank"], "--style",
-                        str(tmp_path / "other_style.safetensors"), "-o", str(tmp_path / "styled.safetensors")],
+                        str(tmp_path / "other_style.safetensors"), "--styles-only", "-o", str(tmp_path / "styled.safetensors")],
                        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     styled = load_bank(tmp_path / "styled.safetensors")
     assert styled.styles.shape == (len(styled), 32) and styled.style_source.startswith("other_style.safetensors sha256:")
+    assert styled.embeddings.shape == (len(styled), 0)  # --styles-only: what such a run reads, nothing more
     cfg = TrainConfig.load(tiny_config(tmp_path, **files, batch_size=3))
     plain = training_heads(cfg, DistInfo(0, 1, 0, torch.device("cpu")))(3).style
     files["data"]["bank"] = str(tmp_path / "styled.safetensors")

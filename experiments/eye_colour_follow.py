@@ -17,7 +17,7 @@ from models.evaluation.text import TextEmbedder
 from models.networks.checkpoint import load_checkpoint
 from models.networks.inputs import HeadBatch, model_inputs
 from models.palette import palette
-from models.pipeline import HeadPipeline
+from models.style.checkpoint import load_style_model
 from models.render import render_views
 
 COLOURS = ("blue", "brown", "green", "grey")
@@ -45,10 +45,12 @@ def eye_means(net, style, batch, size: int) -> dict[str, list[float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edit", action="append", default=[], help="an edit checkpoint (repeatable)")
+    ap.add_argument("--style", default="checkpoints/style.safetensors",
+                    help="the style model the edit checkpoints were trained on")
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--size", type=int, default=512)
     args = ap.parse_args()
-    style = HeadPipeline("checkpoints", "cpu").style_model()
+    style, _ = load_style_model(args.style)
     batch = benchmark_batches(args.heads, 256, torch.device("cpu"), chunk=args.heads)[0]
     report = {}
     for path in args.edit:

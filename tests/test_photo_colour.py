@@ -72,3 +72,25 @@ def test_reconstruct_colours_the_seen_head_from_the_image() -> None:
         view = render(head, canonical_view().camera(256), classes=False).rgb
         errors.append(float((view[inside] - batch.rgb[0, 0][inside]).abs().mean()))
     assert errors[1] < errors[0]
+
+
+def test_fitted_colours_reproduce_the_view_and_leave_the_hidden_alone() -> None:
+    """fitted_colour: a few preconditioned steps bring the seen disc's colour to the image's, a small disc wholly behind
+    it (seen through 1 % transmittance) barely moves, an eye keeps its own colour, a disc outside the view keeps the
+    decoder's; places and classes never move."""
+    from models.fitting.photo_colour import fitted_colour
+
+    pal = palette()
+    means = torch.tensor([[0.0, 0.0, 0.05], [0.0, 0.0, 0.0], [0.0, 0.04, 0.06], [1.0, 0.0, 0.05]])
+    scales = torch.tensor([[0.05, 0.05, 0.002], [0.008, 0.008, 0.002], [0.01, 0.01, 0.002], [0.03, 0.03, 0.002]])
+    labels = torch.tensor([pal.id_of("skin"), pal.id_of("skin"), pal.id_of("eyes"), pal.id_of("skin")])
+    head = Gaussians.from_activated(means, torch.tensor([[1.0, 0.0, 0.0, 0.0]]).repeat(4, 1), scales,
+                                    torch.tensor([0.995, 0.99, 0.99, 0.99]), torch.full((4, 3), GREY), labels)
+    rgb = RED[:, None, None].expand(3, SIZE, SIZE).clone()
+    out = fitted_colour(head, rgb, torch.ones(SIZE, SIZE), canonical_view().camera(SIZE), steps=6)
+    c = colours(out)
+    assert torch.allclose(c[0], RED, atol=0.1)                        # seen: fitted
+    assert (c[1] - GREY).abs().max() < 0.1                            # wholly behind the seen one: barely moved
+    assert torch.allclose(c[2], torch.full((3,), GREY), atol=1e-6)    # an eye keeps the decoder's colour
+    assert torch.allclose(c[3], torch.full((3,), GREY), atol=1e-6)    # outside the view
+    assert torch.equal(out.means, head.means) and torch.equal(out.labels, head.labels)

@@ -8,6 +8,8 @@ rendered depth at that pixel (weight exp(-(behind / SEEN_DEPTH_M)^2)), times the
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -59,3 +61,49 @@ def seen_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera) -
     decoded = sh[:, 0] * SH_C0 + 0.5
     sh[:, 0] = (decoded + w[:, None] * (photo - decoded) - 0.5) / SH_C0
     return Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels)
+
+
+def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera, steps: int = 4,
+                  prior_px: float = 2.0, visibility_prior: float = 0.5) -> Gaussians:
+    """``head`` with colours fitted to the image in ``camera``'s view: the render is linear in the Gaussians' colours
+    (pixel = sum of each Gaussian's blend weight times its colour), so a few row-sum-preconditioned gradient steps
+    (SART, as in tomography) solve for the colours that reproduce the photo inside its person mask, each Gaussian
+    moved by the blend-weighted mean of its pixels' residuals; a Gaussian the view does not see has no weight and
+    keeps the decoder's colour, and eyes, brows, lips and mouth keep theirs (KEEP_DECODED). ``prior_px``: the pull to
+    the decoder's colour, in pixels of blend weight (a ridge term): a Gaussian that shows through on fewer pixels than
+    that moves little; ``visibility_prior``: the same pull in parts of the Gaussian's own footprint, so one seen through
+    others (the back of the head behind a soft face) moves little however large. Off by default in the product
+    (HeadPipeline colour_fit_steps 0; docs/quality.md, eighteenth session). image [3, H, W] 0..1 times its alpha
+    [H, W] (as the base model reads it), at ``camera``'s size."""
+    if len(head) == 0:
+        return head
+    pal = palette()
+    keep = torch.isin(head.labels, torch.tensor([pal.id_of(n) for n in KEEP_DECODED], device=head.labels.device))
+    mask = alpha.to(head.means)
+    photo = (image.to(head.means) / mask.clamp_min(1e-6)).permute(1, 2, 0)                       # [H, W, 3]
+    colour = (head.sh[:, 0] * SH_C0 + 0.5).clamp(0, 1)
+    # each Gaussian's own footprint in the view, as if nothing stood in front: opacity x 2 pi x its two widest axes
+    # projected (pixels); a Gaussian seen through others has blend weights far below it and barely moves
+    _, z = project(head.means, camera.world_to_cam.to(head.means), camera.K.to(head.means), min_depth=1e-4)
+    widest = head.activated_scales().sort(-1, descending=True).values[:, :2].prod(-1)
+    fx = camera.K[0, 0].to(head.means)
+    footprint = head.activated_opacities() * 2 * math.pi * widest * (fx / z.clamp_min(1e-3)).square()
+    rows = None
+    with torch.enable_grad():
+        for _ in range(steps):
+            c = colour.clone().requires_grad_(True)
+            sh = torch.cat([((c - 0.5) / SH_C0)[:, None], head.sh[:, 1:]], 1)
+            out = render_views(Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels),
+                               [camera], classes=False)
+            pred, cover = out.rgb[0], out.alpha[0].detach()
+            residual = mask[..., None] * (pred - cover[..., None] * photo)
+            if rows is None:  # each Gaussian's blend weight summed over the mask's pixels, times their coverage
+                rows = torch.autograd.grad((mask * cover)[..., None].mul(pred).sum(), c, retain_graph=True)[0]
+            grad = torch.autograd.grad((residual.detach() * pred).sum(), c)[0]  # each Gaussian's weighted residuals
+            step = torch.where(keep[:, None], torch.zeros_like(grad),
+                               grad / (rows + prior_px + visibility_prior * footprint[:, None]))
+            colour = (colour - step).clamp(0, 1)
+    sh = head.sh.clone()
+    sh[:, 0] = (colour - 0.5) / SH_C0
+    return Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels)
+

@@ -1,0 +1,41 @@
+"""Issue 25: the photo's colours fitted in the input view (models/fitting/photo_colour.py: fitted_colour, a few
+row-sum-preconditioned gradient steps on the Gaussians' colours) against the shipped step (seen_colour: each seen
+Gaussian takes the colour where its centre projects): `perchead eval`'s real-photo metrics, and pictures from four
+sides.
+
+    python experiments/photo_colour_fit.py --checkpoint checkpoints --steps 4 --prior-px 2 --pictures runs/q19/photos_fitv_p2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from models.evaluation.photos import eval_photos, evaluate_photos
+from models.pipeline import HeadPipeline
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--checkpoint", default="checkpoints")
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--prior-px", type=float, default=2.0)
+    ap.add_argument("--pictures", type=Path, help="a folder for <photo>.jpg with the fitted colours")
+    args = ap.parse_args()
+    report = {}
+    with torch.no_grad():
+        for name, pipe, pictures in (("seen", HeadPipeline(args.checkpoint, device="cpu"), None),
+                                     ("fit", HeadPipeline(args.checkpoint, device="cpu", colour_fit_steps=args.steps,
+                                                          colour_fit_prior_px=args.prior_px),
+                                      args.pictures)):
+            t0 = time.perf_counter()
+            report[name] = evaluate_photos(pipe, eval_photos(), pictures=pictures)
+            report[name]["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(report, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()

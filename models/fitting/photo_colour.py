@@ -26,6 +26,12 @@ SILHOUETTE = 0.5      # rendered alpha from which a pixel is the head's
 KEEP_DECODED = ("eyes", "eyebrows", "upper_lip", "lower_lip", "mouth")
 
 
+def kept_decoded(head: Gaussians) -> Tensor:
+    """[N] bool: the Gaussians of the small parts that keep the decoder's colour (KEEP_DECODED)."""
+    ids = torch.tensor([palette().id_of(n) for n in KEEP_DECODED], device=head.labels.device)
+    return torch.isin(head.labels, ids)
+
+
 def seen_weights(head: Gaussians, camera: Camera, alpha: Tensor) -> tuple[Tensor, Tensor]:
     """How much each Gaussian is seen by ``camera`` [N] (0..1, times the image's alpha [H, W] at its pixel), and
     the sampling grid of its centre [1, N, 1, 2] (grid_sample's -1..1)."""
@@ -50,8 +56,7 @@ def seen_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera) -
     if len(head) == 0:
         return head
     w, grid = seen_weights(head, camera, alpha)
-    pal = palette()
-    keep = torch.isin(head.labels, torch.tensor([pal.id_of(n) for n in KEEP_DECODED], device=head.labels.device))
+    keep = kept_decoded(head)
     w = torch.where(keep, torch.zeros_like(w), w)
     # colour times alpha, then divided by the sampled alpha: the transparent pixels do not darken the edge
     rgba = torch.cat([image, alpha[None]]).to(head.means)[None]                                 # [1, 4, H, W]
@@ -77,8 +82,7 @@ def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera,
     [H, W] (as the base model reads it), at ``camera``'s size."""
     if len(head) == 0:
         return head
-    pal = palette()
-    keep = torch.isin(head.labels, torch.tensor([pal.id_of(n) for n in KEEP_DECODED], device=head.labels.device))
+    keep = kept_decoded(head)
     mask = alpha.to(head.means)
     photo = (image.to(head.means) / mask.clamp_min(1e-6)).permute(1, 2, 0)                       # [H, W, 3]
     colour = (head.sh[:, 0] * SH_C0 + 0.5).clamp(0, 1)

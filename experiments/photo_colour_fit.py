@@ -23,16 +23,20 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="checkpoints")
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--prior-px", type=float, default=2.0)
-    ap.add_argument("--pictures", type=Path, help="a folder for <photo>.jpg with the fitted colours")
+    ap.add_argument("--pictures", type=Path, help="a folder for seen/<photo>.jpg and fit/<photo>.jpg")
+    ap.add_argument("--photos", type=Path, default=None,
+                    help="a folder with photos.yaml (default: the held-out assets/eval/photos, for reporting only; "
+                         "choose settings on a development folder)")
     args = ap.parse_args()
     report = {}
     with torch.no_grad():
-        for name, pipe, pictures in (("seen", HeadPipeline(args.checkpoint, device="cpu"), None),
-                                     ("fit", HeadPipeline(args.checkpoint, device="cpu", colour_fit_steps=args.steps,
-                                                          colour_fit_prior_px=args.prior_px),
-                                      args.pictures)):
+        for name, pipe in (("seen", HeadPipeline(args.checkpoint, device="cpu")),
+                           ("fit", HeadPipeline(args.checkpoint, device="cpu", colour_fit_steps=args.steps,
+                                                colour_fit_prior_px=args.prior_px))):
+            pictures = None if args.pictures is None else args.pictures / name
             t0 = time.perf_counter()
-            report[name] = evaluate_photos(pipe, eval_photos(), pictures=pictures)
+            photos = eval_photos() if args.photos is None else eval_photos(args.photos)
+            report[name] = evaluate_photos(pipe, photos, pictures=pictures)
             report[name]["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(report, indent=1, default=float))
 

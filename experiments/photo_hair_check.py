@@ -4,7 +4,11 @@ How well a base checkpoint reconstructs a real photo's hair: scikit-image's astr
 `perchead parse` and `perchead reconstruct`, hair IoU of the head's canonical class render against
 the parsed map (the check tests/test_photo_cli.py makes, for several checkpoint folders at once).
 
-    python experiments/photo_hair_check.py CHECKPOINT_DIR [CHECKPOINT_DIR ...]
+    python experiments/photo_hair_check.py CHECKPOINT_DIR [CHECKPOINT_DIR ...] [--photos P.png ...]
+
+--photos: other portraits (a development set, say: never the held-out ones in assets/eval/photos/); besides the
+hair IoU it prints the share of the parsed hair that the head labels hat (the eighteenth session's base run 18b
+read a bouffant as a hat).
 """
 from __future__ import annotations
 
@@ -26,21 +30,36 @@ from perchead_gui.cli import main as perchead
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoints", nargs="+", type=Path)
+    ap.add_argument("--photos", nargs="+", type=Path, default=None, help="portraits (default: the astronaut)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp())
-    photo = work / "astronaut.jpg"
-    Image.fromarray(skimage.data.astronaut()).save(photo, quality=95)
-    if perchead(["parse", str(photo), "-o", str(work / "seg.png")]) != 0:
-        raise SystemExit("perchead parse failed (see its message above)")
-    labels = load_segmap(work / "seg.png", labels="palette").labels  # [256, 256]
-    hair = palette().id_of("hair")
-    for ck in args.checkpoints:
-        if perchead(["reconstruct", str(photo), "-o", str(work / "head.ply"), "--checkpoint", str(ck)]) != 0:
-            print(f"{ck}: perchead reconstruct failed (see its message above)")
+    photos = args.photos
+    if photos is None:
+        photos = [work / "astronaut.jpg"]
+        Image.fromarray(skimage.data.astronaut()).save(photos[0], quality=95)
+    hair, hat = palette().id_of("hair"), palette().id_of("hat")
+    totals = {ck: [] for ck in args.checkpoints}
+    for photo in photos:
+        if perchead(["parse", str(photo), "-o", str(work / "seg.png")]) != 0:
+            print(f"{photo.name}: perchead parse failed (see its message above)")
             continue
-        classes = render(read_ply(work / "head.ply"), canonical_view().camera(), classes=True).class_map.numpy()
-        both, either = ((classes == hair) & (labels == hair)).sum(), ((classes == hair) | (labels == hair)).sum()
-        print(f"{ck}: hair IoU {both / either:.3f}" if either else f"{ck}: no hair in the map or the head")
+        labels = load_segmap(work / "seg.png", labels="palette").labels  # [256, 256]
+        for ck in args.checkpoints:
+            if perchead(["reconstruct", str(photo), "-o", str(work / "head.ply"), "--checkpoint", str(ck)]) != 0:
+                print(f"{photo.name} {ck}: perchead reconstruct failed (see its message above)")
+                continue
+            classes = render(read_ply(work / "head.ply"), canonical_view().camera(), classes=True).class_map.numpy()
+            true_hair = labels == hair
+            both, either = (classes[true_hair] == hair).sum(), ((classes == hair) | true_hair).sum()
+            iou = both / either if either else float("nan")
+            as_hat = (classes[true_hair] == hat).mean() if true_hair.any() else float("nan")
+            totals[ck].append((iou, as_hat))
+            print(f"{photo.name} {ck}: hair IoU {iou:.3f}, parsed hair labelled hat {as_hat:.3f}")
+    for ck, rows in totals.items():
+        if rows:
+            ious, hats = zip(*rows)
+            print(f"{ck}: mean hair IoU {sum(ious) / len(ious):.3f}, hair as hat {sum(hats) / len(hats):.3f} "
+                  f"({len(rows)} photos)")
 
 
 if __name__ == "__main__":

@@ -194,6 +194,72 @@ def test_transfer_state_drops_the_point_bias_for_a_network_without_one() -> None
     new.load_state_dict(new.transfer_state(old.state_dict()))  # strict: no key left over
 
 
+def test_a_point_bias_without_classes_is_the_one_with_its_class_part_at_zero() -> None:
+    """net.point_bias_classes False: the per-point part has geometry and colour only (14 numbers a point), and a
+    network with the class part moves onto it (transfer_state) as that network with its class part zeroed."""
+    points = torch.randn(128, 3, generator=torch.Generator().manual_seed(4)) * 0.05  # distinct points
+    template = Template(points, torch.full((128,), -5.0), 8)
+    full = PercHeadNet(NetConfig(kind="edit", point_bias=True, **TINY), template).eval()
+    with torch.no_grad():
+        full.head.point_bias.copy_(torch.randn(full.head.point_bias.shape, generator=torch.Generator().manual_seed(3)))
+    narrow = PercHeadNet(NetConfig(kind="edit", point_bias=True, point_bias_classes=False, **TINY), template).eval()
+    assert narrow.head.point_bias.shape[1] == full.head.point_bias.shape[1] - NetConfig().num_classes
+    narrow.load_state_dict(narrow.transfer_state(full.state_dict()))
+    zeroed = PercHeadNet(NetConfig(kind="edit", point_bias=True, **TINY), template).eval()
+    zeroed.load_state_dict(full.state_dict())
+    with torch.no_grad():
+        zeroed.head.point_bias[:, narrow.head.point_bias.shape[1]:] = 0
+        style = torch.randn(1, 16, generator=torch.Generator().manual_seed(1))
+        a, b = zeroed(seg_input(), style), narrow(seg_input(), style)
+    for field in ("means", "quats", "log_scales", "opacity_logits", "sh_dc", "class_logits"):
+        assert torch.equal(getattr(a, field), getattr(b, field)), field
+
+
+def _asset_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A shaped template saved as an asset of a stand-in assets/ folder (the checkpoint module's)."""
+    import models.networks.checkpoint as checkpoint
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    monkeypatch.setattr(checkpoint, "ASSETS_DIR", assets)
+    save_template(assets / "template_t.safetensors", _shaped_template())
+    return assets / "template_t.safetensors"
+
+
+def test_a_checkpoint_on_a_template_asset_names_it_instead_of_holding_its_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trained on an asset's points unchanged: the file holds no template tensors, names the asset and its sha256,
+    and rebuilds the same network; a model whose points differ keeps them in its file."""
+    from models.io.checkpoints import read_header
+    asset = _asset_template(tmp_path, monkeypatch)
+    model = PercHeadNet(NetConfig(kind="edit", point_bias=True, **TINY), load_template(asset)).eval()
+    path = save_checkpoint(tmp_path / "edit.safetensors", model, extra={"note": "n"}, template=asset)
+    _, shapes = read_header(path, "test")
+    assert not {"head.points", "head.base_log_scale", "head.base_quats", "head.shape_log_scales"} & set(shapes)
+    loaded, extra = load_checkpoint(path)
+    assert extra["note"] == "n" and extra["template"]["file"] == "template_t.safetensors"
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(loaded.state_dict()[key], value.to(torch.float16).float(), atol=0, rtol=0)
+    moved = PercHeadNet(NetConfig(kind="edit", **TINY), Template(model.head.points + 0.01, model.head.base_log_scale,
+                                                                 8, model.head.base_quats, model.head.shape_log_scales))
+    _, shapes = read_header(save_checkpoint(tmp_path / "moved.safetensors", moved, template=asset), "test")
+    assert "head.points" in shapes
+
+
+def test_a_checkpoint_whose_template_asset_changed_or_went_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    asset = _asset_template(tmp_path, monkeypatch)
+    model = PercHeadNet(NetConfig(kind="edit", **TINY), load_template(asset))
+    path = save_checkpoint(tmp_path / "edit.safetensors", model, template=asset)
+    t = _shaped_template()
+    save_template(asset, Template(t.points + 0.001, t.base_log_scale, t.points_per_token, t.base_quats,
+                                  t.shape_log_scales))
+    with pytest.raises(PercheadError, match="has changed since"):
+        load_checkpoint(path)
+    asset.unlink()
+    with pytest.raises(PercheadError, match="which is missing"):
+        load_checkpoint(path)
+
+
 def test_checkpoint_round_trip_rebuilds_the_model(tmp_path: Path) -> None:
     model = PercHeadNet(NetConfig(kind="edit", **TINY), tiny_template()).eval()
     path = save_checkpoint(tmp_path / "edit.safetensors", model, extra={"note": "test"})

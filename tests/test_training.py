@@ -509,6 +509,25 @@ def test_retemplate_moves_a_trained_model_onto_a_new_template(tmp_path: Path, ca
     assert torch.allclose(model.state_dict()[name].float(), old.state_dict()[name].float(), atol=3e-3)  # one Adam step
 
 
+def test_init_from_keeps_the_point_bias_geometry_when_the_class_part_goes(tmp_path: Path, capsys) -> None:
+    """A run without the per-point class part (net.point_bias_classes false) started from a checkpoint with it takes
+    that checkpoint's geometry and colour columns."""
+    net = yaml.safe_load(tiny_config(tmp_path).read_text())["net"]
+    first = tiny_config(tmp_path, net={**net, "point_bias": True}, steps=2, lr_scale={"head.point_bias": 1000})
+    assert main(["train", str(first)]) == 0
+    old, _ = load_checkpoint(tmp_path / "run" / "base.safetensors")
+    assert old.head.point_bias.abs().sum() > 0
+    (tmp_path / "b").mkdir()
+    second = tiny_config(tmp_path / "b", steps=1, net={**net, "point_bias": True, "point_bias_classes": False},
+                         init_from=str(tmp_path / "run" / "base.safetensors"), train_only=["decoder."])
+    capsys.readouterr()
+    assert main(["train", str(second)]) == 0
+    model, _ = load_checkpoint(tmp_path / "b" / "run" / "base.safetensors")
+    width = model.head.point_bias.shape[1]
+    assert width < old.head.point_bias.shape[1]
+    assert torch.equal(model.head.point_bias, old.head.point_bias[:, :width])
+
+
 def test_a_shaped_template_trains_shaped_unless_the_recipe_rounds_it(tmp_path: Path, capsys) -> None:
     g = torch.Generator().manual_seed(0)
     cloud = torch.nn.functional.normalize(torch.randn(4000, 3, generator=g), dim=1) * torch.tensor([0.08, 0.11, 0.1])

@@ -1,10 +1,13 @@
 """The input image's own colours on the Gaussians its view sees (after the base model decodes a head).
 
 The base model sees its input through 16 px patch tokens, so a photo's skin tone, eyes and smile come back as
-averages (docs/quality.md, seventeenth session). Here each Gaussian that the input view sees takes the image's
-colour where its centre projects; what the view does not see keeps the decoder's colour. Seen means: inside the
-image and the head's own rendered silhouette there, and no more than about ``SEEN_DEPTH_M`` behind the head's
-rendered depth at that pixel (weight exp(-(behind / SEEN_DEPTH_M)^2)), times the image's alpha there.
+averages (docs/quality.md, seventeenth session). Two ways to give the Gaussians the input view's colours; what the
+view does not see keeps the decoder's colour in both:
+- ``fitted_colour`` (the product's): a few steps solve for the colours whose render reproduces the image;
+- ``seen_colour`` (the first, and ``HeadPipeline(colour_fit_steps=0)``): each seen Gaussian takes the image's
+  colour where its centre projects. Seen means: inside the image and the head's own rendered silhouette there, and
+  no more than about ``SEEN_DEPTH_M`` behind the head's rendered depth at that pixel (weight
+  exp(-(behind / SEEN_DEPTH_M)^2)), times the image's alpha there.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ SILHOUETTE = 0.5      # rendered alpha from which a pixel is the head's
 # the small parts keep the decoder's colour: their Gaussians are few and large, and one that lands a few pixels off
 # the photo's eye or lip takes the skin's colour, so the face loses its features (Biden's eyes and lips, measured)
 KEEP_DECODED = ("eyes", "eyebrows", "upper_lip", "lower_lip", "mouth")
+FIT_STEPS = 4          # fitted_colour's steps in the product (~0.9 s on a 2-core CPU at 256 px)
 
 
 def kept_decoded(head: Gaussians) -> Tensor:
@@ -68,7 +72,7 @@ def seen_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera) -
     return Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels)
 
 
-def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera, steps: int = 4,
+def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera, steps: int = FIT_STEPS,
                   prior_px: float = 2.0, visibility_prior: float = 0.5) -> Gaussians:
     """``head`` with colours fitted to the image in ``camera``'s view: the render is linear in the Gaussians' colours
     (pixel = sum of each Gaussian's blend weight times its colour), so a few row-sum-preconditioned gradient steps
@@ -77,8 +81,9 @@ def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera,
     keeps the decoder's colour, and eyes, brows, lips and mouth keep theirs (KEEP_DECODED). ``prior_px``: the pull to
     the decoder's colour, in pixels of blend weight (a ridge term): a Gaussian that shows through on fewer pixels than
     that moves little; ``visibility_prior``: the same pull in parts of the Gaussian's own footprint, so one seen through
-    others (the back of the head behind a soft face) moves little however large. Off by default in the product
-    (HeadPipeline colour_fit_steps 0; docs/quality.md, eighteenth session). image [3, H, W] 0..1 times its alpha
+    others (the back of the head behind a soft face) moves little however large. The product's step since the
+    nineteenth session (HeadPipeline colour_fit_steps FIT_STEPS; docs/quality.md: on development portraits and the
+    evaluation photos alike it beats seen_colour). image [3, H, W] 0..1 times its alpha
     [H, W] (as the base model reads it), at ``camera``'s size."""
     if len(head) == 0:
         return head

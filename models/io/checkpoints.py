@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Collection, Mapping, TypeVar
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -163,23 +163,28 @@ class ModelFile:
     build: Callable[[Any, Mapping[str, torch.Tensor]], torch.nn.Module]  # config + the required tensors -> model
     required: Mapping[str, str] | None = None             # tensors build reads -> what they are (for the message)
     attach: Callable[[torch.nn.Module, dict[str, str]], None] | None = None  # metadata the model keeps (dictionaries)
+    # tensors the file leaves to another file its extra metadata names (the network's template: an asset), as
+    # (extra, the file's name for messages) -> tensors; their shapes are checked as the file's own
+    supply: Callable[[dict[str, Any], str], Mapping[str, torch.Tensor]] | None = None
 
 
 def model_bytes(model: torch.nn.Module, fmt: str, config: dict[str, Any], extra: dict[str, Any] | None = None,
-                metadata: dict[str, str] | None = None, dtype: torch.dtype = torch.float16) -> bytes:
+                metadata: dict[str, str] | None = None, dtype: torch.dtype = torch.float16,
+                leave_out: Collection[str] = ()) -> bytes:
     """``model``'s weights (floats as ``dtype``) with the format, the config that builds it and ``extra`` (metrics,
-    commands) in the metadata, plus ``metadata`` (strings the model keeps beside its weights)."""
+    commands) in the metadata, plus ``metadata`` (strings the model keeps beside its weights); ``leave_out``: tensors
+    another file holds (ModelFile.supply reads them back)."""
     state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
-             for k, v in clean_state_dict(model.state_dict()).items()}
+             for k, v in clean_state_dict(model.state_dict()).items() if k not in leave_out}
     meta = {"format": fmt, "config": json.dumps(config), "extra": json.dumps(extra or {}), **(metadata or {})}
     return save(state, metadata=meta)
 
 
 def save_model(path: str | Path, model: torch.nn.Module, fmt: str, config: dict[str, Any],
                extra: dict[str, Any] | None = None, metadata: dict[str, str] | None = None,
-               dtype: torch.dtype = torch.float16) -> Path:
+               dtype: torch.dtype = torch.float16, leave_out: Collection[str] = ()) -> Path:
     """``model_bytes`` written atomically (an existing file is replaced whole or not at all)."""
-    return write_bytes_atomic(path, model_bytes(model, fmt, config, extra, metadata, dtype))
+    return write_bytes_atomic(path, model_bytes(model, fmt, config, extra, metadata, dtype, leave_out))
 
 
 def read_metadata(path: str | Path, kind: ModelFile) -> dict[str, str]:
@@ -208,13 +213,15 @@ def load_model(path: str | Path, kind: ModelFile,
         raise PercheadError(f"{name}: {e}; {RESTORE}") from e
     except (TypeError, ValueError) as e:
         raise PercheadError(f"{name}: the config in its metadata is invalid ({one_line(e)}); {RESTORE}") from e
+    supplied = dict(kind.supply(extra, name)) if kind.supply is not None else {}
+    shapes = {**{k: tuple(v.shape) for k, v in supplied.items()}, **shapes}
     check_config_counts(raw, kind.counts(cfg), len(shapes), name)
     required = kind.required or {}
     for key, what in required.items():
         if key not in shapes:
             raise PercheadError(f"{name} has no {key} tensor ({what}); {RESTORE}")
     check_shapes(lambda: kind.build(cfg, {k: torch.empty(shapes[k]) for k in required}), shapes, name)
-    state = load_tensors(p, name)
+    state = {**supplied, **load_tensors(p, name)}
     try:
         model = kind.build(cfg, {k: state[k].float() for k in required})
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})

@@ -39,6 +39,10 @@ class NetConfig:
     # same rows), so a point's own part (an eye point's eye class, a lip point's colour) need not be carried by
     # its token; starts at zero (the network without it)
     point_bias: bool = False
+    # ... with a class part too (True: every file before the nineteenth session); edit run 17h scored better without
+    # it (mIoU yaw 45 0.775 -> 0.796 with its class part zeroed, nothing else moved; docs/quality.md), and it was
+    # 15 of the part's 29 numbers a point (1.5 MB of a 51,200-point checkpoint)
+    point_bias_classes: bool = True
     # edit: a colour offset per class read from the style vector alone (one linear layer, zero at the start), added
     # to each Gaussian's colour by its class probabilities (detached): the prompt's eye, beard or brow colour
     # reaches every Gaussian of that part directly, not through 512 patch tokens and a per-point part that learns

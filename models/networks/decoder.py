@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.gaussians import Gaussians, quat_multiply, rgb_to_sh_dc
@@ -79,7 +80,8 @@ class GaussianHead(nn.Module):
         nn.init.normal_(self.proj.weight, std=1e-3)
         nn.init.zeros_(self.proj.bias)
         if cfg.point_bias:
-            self.point_bias = nn.Parameter(torch.zeros(points.shape[0], _GEOMETRY + cfg.num_classes))
+            width = _GEOMETRY + (cfg.num_classes if cfg.point_bias_classes else 0)
+            self.point_bias = nn.Parameter(torch.zeros(points.shape[0], width))
         # a buffer, not a tensor made per call: a host-to-device copy cannot be captured in a CUDA graph
         self.register_buffer("identity_quat", torch.tensor([1.0, 0.0, 0.0, 0.0]), persistent=False)
 
@@ -90,8 +92,8 @@ class GaussianHead(nn.Module):
         # float32 even under bf16 autocast: positions need sub-pixel precision (one cheap layer)
         with torch.autocast(device_type=tokens.device.type, enabled=False):
             raw = self.proj(tokens.float()).view(b, -1, _GEOMETRY + cfg.num_classes)  # [B, N, 14 + C]
-            if cfg.point_bias:
-                raw = raw + self.point_bias.float()
+            if cfg.point_bias:  # its columns are raw's first ones (without a class part: geometry and colour)
+                raw = raw + F.pad(self.point_bias.float(), (0, raw.shape[-1] - self.point_bias.shape[-1]))
         offset, dscale, rot, opac, col, cls = torch.split(raw, [3, 3, 4, 1, 3, cfg.num_classes], -1)
         identity = self.identity_quat.to(raw.dtype)
         init_logit = math.log(cfg.init_opacity / (1 - cfg.init_opacity))

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from models.cameras import canonical_view
@@ -101,10 +102,16 @@ class PercHeadNet(nn.Module):
             out[name] = w.view(k_old, -1, *w.shape[1:])[slot].reshape(-1, *w.shape[1:])
         if "head.point_bias" in old and "head.point_bias" in own:  # each new point: the nearest old point's own part
             near = _nearest(own["head.points"].float(), old["head.points"].float())
-            out["head.point_bias"] = old["head.point_bias"][near]
+            out["head.point_bias"] = point_bias_width(old["head.point_bias"][near], own["head.point_bias"].shape[1])
         elif "head.point_bias" in old:  # this network has no per-point part: the old one's is dropped
             out.pop("head.point_bias")
         return out
+
+
+def point_bias_width(bias: Tensor, width: int) -> Tensor:
+    """A per-point part [N, W] as one of ``width`` columns: a class part the new network lacks is dropped, one it
+    adds starts at zero (geometry and colour come first in both)."""
+    return F.pad(bias[:, :width], (0, max(0, width - bias.shape[1])))
 
 
 def _nearest(query: Tensor, points: Tensor, chunk: int = 4096) -> Tensor:

@@ -17,7 +17,7 @@ from models.networks.checkpoint import load_checkpoint, save_checkpoint
 from models.networks.config import NetConfig
 from models.networks.decoder import PredictedHeads
 from models.networks.inputs import HeadBatch, model_inputs
-from models.networks.perchead import PercHeadNet
+from models.networks.perchead import PercHeadNet, point_bias_width
 from models.networks.template import load_template
 from models.render import choose_backend, render_views
 from models.render.gsplat_backend import rasterize_gsplat
@@ -167,6 +167,9 @@ class ReconstructionTask:
                 log.warning("moved %s onto the template %s (%d Gaussians)", self.cfg.init_from, self.cfg.template,
                             model.cfg.num_gaussians)
             own = model.state_dict()
+            bias, own_bias = src.get("head.point_bias"), own.get("head.point_bias")
+            if bias is not None and own_bias is not None and len(bias) == len(own_bias):  # with or without classes
+                src["head.point_bias"] = point_bias_width(bias, own_bias.shape[1])
             taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
             model.load_state_dict(taken, strict=False)
             log.warning("initialised %d of %d tensors from %s", len(taken), len(own), self.cfg.init_from)
@@ -244,4 +247,5 @@ class ReconstructionTask:
             close()
 
     def export(self, model: nn.Module, path: Path, metrics: dict[str, Any]) -> None:
-        save_checkpoint(path, model, extra={"metrics": metrics, "train": self.cfg.to_dict()})
+        save_checkpoint(path, model, extra={"metrics": metrics, "train": self.cfg.to_dict()},
+                        template=None if self.cfg.round_template else self.cfg.template)

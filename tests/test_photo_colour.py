@@ -94,3 +94,21 @@ def test_fitted_colours_reproduce_the_view_and_leave_the_hidden_alone() -> None:
     assert torch.allclose(c[2], torch.full((3,), GREY), atol=1e-6)    # an eye keeps the decoder's colour
     assert torch.allclose(c[3], torch.full((3,), GREY), atol=1e-6)    # outside the view
     assert torch.equal(out.means, head.means) and torch.equal(out.labels, head.labels)
+
+
+def test_fitted_colours_are_the_same_under_inference_mode() -> None:
+    """The fit takes gradients; a caller that decodes under torch.inference_mode (the bench) gets the same colours,
+    not an error."""
+    from models.fitting.photo_colour import fitted_colour
+
+    pal = palette()
+    head = Gaussians.from_activated(torch.tensor([[0.0, 0.0, 0.05]]), torch.tensor([[1.0, 0.0, 0.0, 0.0]]),
+                                    torch.tensor([[0.05, 0.05, 0.002]]), torch.tensor([0.99]),
+                                    torch.full((1, 3), GREY), torch.tensor([pal.id_of("skin")]))
+    rgb = RED[:, None, None].expand(3, SIZE, SIZE).clone()
+    camera = canonical_view().camera(SIZE)
+    with torch.no_grad():
+        plain = colours(fitted_colour(head, rgb, torch.ones(SIZE, SIZE), camera, steps=3))
+    with torch.inference_mode():
+        inferred = colours(fitted_colour(head, rgb, torch.ones(SIZE, SIZE), camera, steps=3))
+    assert torch.equal(plain, inferred) and (plain[0] - GREY).abs().max() > 0.1

@@ -87,6 +87,16 @@ def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera,
     [H, W] (as the base model reads it), at ``camera``'s size."""
     if len(head) == 0:
         return head
+    # the steps take gradients, also where the caller decodes under inference mode (the bench does): tensors made
+    # there cannot enter a graph, so the fit works on copies made outside it
+    with torch.inference_mode(False), torch.enable_grad():
+        head = Gaussians(*(t.clone() for t in (head.means, head.quats, head.log_scales, head.opacity_logits, head.sh,
+                                               head.labels)))
+        return _fit_colours(head, image.clone(), alpha.clone(), camera, steps, prior_px, visibility_prior)
+
+
+def _fit_colours(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera, steps: int, prior_px: float,
+                 visibility_prior: float) -> Gaussians:
     keep = kept_decoded(head)
     mask = alpha.to(head.means)
     photo = (image.to(head.means) / mask.clamp_min(1e-6)).permute(1, 2, 0)                       # [H, W, 3]
@@ -98,20 +108,19 @@ def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera,
     fx = camera.K[0, 0].to(head.means)
     footprint = head.activated_opacities() * 2 * math.pi * widest * (fx / z.clamp_min(1e-3)).square()
     rows = None
-    with torch.enable_grad():
-        for _ in range(steps):
-            c = colour.clone().requires_grad_(True)
-            sh = torch.cat([((c - 0.5) / SH_C0)[:, None], head.sh[:, 1:]], 1)
-            out = render_views(Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels),
-                               [camera], classes=False)
-            pred, cover = out.rgb[0], out.alpha[0].detach()
-            residual = mask[..., None] * (pred - cover[..., None] * photo)
-            if rows is None:  # each Gaussian's blend weight summed over the mask's pixels, times their coverage
-                rows = torch.autograd.grad((mask * cover)[..., None].mul(pred).sum(), c, retain_graph=True)[0]
-            grad = torch.autograd.grad((residual.detach() * pred).sum(), c)[0]  # each Gaussian's weighted residuals
-            step = torch.where(keep[:, None], torch.zeros_like(grad),
-                               grad / (rows + prior_px + visibility_prior * footprint[:, None]))
-            colour = (colour - step).clamp(0, 1)
+    for _ in range(steps):
+        c = colour.clone().requires_grad_(True)
+        sh = torch.cat([((c - 0.5) / SH_C0)[:, None], head.sh[:, 1:]], 1)
+        out = render_views(Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels),
+                           [camera], classes=False)
+        pred, cover = out.rgb[0], out.alpha[0].detach()
+        residual = mask[..., None] * (pred - cover[..., None] * photo)
+        if rows is None:  # each Gaussian's blend weight summed over the mask's pixels, times their coverage
+            rows = torch.autograd.grad((mask * cover)[..., None].mul(pred).sum(), c, retain_graph=True)[0]
+        grad = torch.autograd.grad((residual.detach() * pred).sum(), c)[0]  # each Gaussian's weighted residuals
+        step = torch.where(keep[:, None], torch.zeros_like(grad),
+                           grad / (rows + prior_px + visibility_prior * footprint[:, None]))
+        colour = (colour - step).clamp(0, 1)
     sh = head.sh.clone()
     sh[:, 0] = (colour - 0.5) / SH_C0
     return Gaussians(head.means, head.quats, head.log_scales, head.opacity_logits, sh, head.labels)

@@ -16,6 +16,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import skimage.data
 from PIL import Image
 
@@ -57,9 +58,9 @@ def main() -> None:
             print(f"{photo.name} {ck}: hair IoU {iou:.3f}, parsed hair labelled hat {as_hat:.3f}")
     for ck, rows in totals.items():
         if rows:
-            ious, hats = zip(*rows)
-            print(f"{ck}: mean hair IoU {sum(ious) / len(ious):.3f}, hair as hat {sum(hats) / len(hats):.3f} "
-                  f"({len(rows)} photos)")
+            ious, hats = np.array(rows).T
+            print(f"{ck}: mean hair IoU {np.nanmean(ious):.3f}, hair as hat {np.nanmean(hats):.3f} "
+                  f"({len(rows)} photos; a photo without parsed hair counts in neither)")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 EAGER_DECODE_ENV = "PERCHEAD_EAGER_DECODE"
+# on a CPU a head keeps at most this many Gaussians, its strongest (Gaussians.strongest): the 51,200-point edit model
+# shows ~28,000 above the faint threshold, and the fit, every frame and an orbit cost in proportion; the 16,384
+# strongest render a 512 px view within 1/1000 of a level of all of them (docs/quality.md, nineteenth session)
+CPU_GAUSSIANS = 16_384
 # The style used until the artist sets one (the app) or a map comes without a prompt (``perchead eval --maps``):
 # plain, common attributes the style model knows well.
 DEFAULT_STYLE_PROMPT = "dark brown hair, brown eyes, medium skin, grey t-shirt"
@@ -71,7 +75,8 @@ class HeadPipeline:
         self.dino_dir = dino_dir
         # framing "auto": a map framed unlike the engine's maps is decoded in their framing and the head moved back;
         # silhouette "fit": the head fitted to the painted outline and regions (models/fitting/)
-        self.fit = MapFitter(framing, silhouette, remember=True)
+        self.fit = MapFitter(framing, silhouette, remember=True,
+                             budget=None if is_accelerator(self.device) else CPU_GAUSSIANS)
         # a reconstructed head takes its input image's own colours where the input view sees it
         # (models/fitting/photo_colour.py); False: the base model's colours alone
         self.photo_colour = photo_colour
@@ -240,6 +245,8 @@ class HeadPipeline:
         if float(alpha.sum()) == 0:
             raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
         head = prune(net(image.contiguous(), alpha).head(0))
+        if not is_accelerator(self.device):
+            head = head.strongest(CPU_GAUSSIANS)
         if self.photo_colour and self.colour_fit_steps > 0:
             head = fitted_colour(head, image[0], alpha[0], canonical_view().camera(size), self.colour_fit_steps,
                                  self.colour_fit_prior_px)

@@ -236,13 +236,17 @@ def test_a_checkpoint_on_a_template_asset_names_it_instead_of_holding_its_points
     _, shapes = read_header(path, "test")
     assert not {"head.points", "head.base_log_scale", "head.base_quats", "head.shape_log_scales"} & set(shapes)
     loaded, extra = load_checkpoint(path)
-    assert extra["note"] == "n" and extra["template"]["file"] == "template_t.safetensors"
+    assert extra["note"] == "n" and extra["template_asset"]["file"] == "template_t.safetensors"
     for key, value in model.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[key], value.to(torch.float16).float(), atol=0, rtol=0)
     moved = PercHeadNet(NetConfig(kind="edit", **TINY), Template(model.head.points + 0.01, model.head.base_log_scale,
                                                                  8, model.head.base_quats, model.head.shape_log_scales))
     _, shapes = read_header(save_checkpoint(tmp_path / "moved.safetensors", moved, template=asset), "test")
     assert "head.points" in shapes
+    # re-saved with a loaded file's extra after its points moved (scripts/mute_gaussians.py): the stale reference goes
+    again = save_checkpoint(tmp_path / "again.safetensors", moved, extra=extra, template=None)
+    _, again_extra = load_checkpoint(again)
+    assert "template_asset" not in again_extra and again_extra["note"] == "n"
 
 
 def test_a_checkpoint_whose_template_asset_changed_or_went_is_refused(
@@ -258,6 +262,16 @@ def test_a_checkpoint_whose_template_asset_changed_or_went_is_refused(
     asset.unlink()
     with pytest.raises(PercheadError, match="which is missing"):
         load_checkpoint(path)
+    import json
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    for bad in ("../outside.safetensors", "a\x00b"):
+        extra = {**json.loads(meta["extra"]), "template_asset": {"file": bad, "sha256": "0" * 64}}
+        save_file(load_file(str(path)), str(tmp_path / "bad.safetensors"), metadata={**meta, "extra": json.dumps(extra)})
+        with pytest.raises(PercheadError, match="template"):
+            load_checkpoint(tmp_path / "bad.safetensors")
 
 
 def test_checkpoint_round_trip_rebuilds_the_model(tmp_path: Path) -> None:

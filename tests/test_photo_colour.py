@@ -54,8 +54,9 @@ def test_the_image_alpha_weighs_the_colour_and_an_empty_head_passes() -> None:
 
 
 def test_reconstruct_colours_the_seen_head_from_the_image() -> None:
-    """The shipped base model on an engine render: with the step the front view's colours come closer to the
-    image's, and the head's Gaussians sit where they sat without it."""
+    """The shipped base model on an engine render: with either step (the product's fit, or each seen Gaussian
+    taking its pixel: colour_fit_steps 0) the front view's colours come closer to the image's, and the head's
+    Gaussians sit where they sat without it."""
     from models.pipeline import HeadPipeline
     from models.render import render
     from models.synthetic.sampler import HeadSampler
@@ -64,14 +65,16 @@ def test_reconstruct_colours_the_seen_head_from_the_image() -> None:
     alpha = batch.alpha[0, 0]
     straight = batch.rgb[0, 0] / alpha.clamp_min(1e-3)[..., None]  # on black: the head's colour times alpha
     rgba = torch.cat([straight.clamp(0, 1), alpha[..., None]], -1).numpy().astype(np.float32)
-    heads = [HeadPipeline(photo_colour=on, device="cpu").reconstruct(rgba) for on in (False, True)]
-    assert torch.equal(heads[0].means, heads[1].means)
+    heads = [HeadPipeline(photo_colour=False, device="cpu").reconstruct(rgba),
+             HeadPipeline(colour_fit_steps=0, device="cpu").reconstruct(rgba),
+             HeadPipeline(device="cpu").reconstruct(rgba)]
+    assert torch.equal(heads[0].means, heads[1].means) and torch.equal(heads[0].means, heads[2].means)
     inside = alpha > 0.5
     errors = []
     for head in heads:
         view = render(head, canonical_view().camera(256), classes=False).rgb
         errors.append(float((view[inside] - batch.rgb[0, 0][inside]).abs().mean()))
-    assert errors[1] < errors[0]
+    assert errors[1] < errors[0] and errors[2] < errors[0]
 
 
 def test_fitted_colours_reproduce_the_view_and_leave_the_hidden_alone() -> None:
@@ -101,14 +104,15 @@ def test_fitted_colours_are_the_same_under_inference_mode() -> None:
     not an error."""
     from models.fitting.photo_colour import fitted_colour
 
-    pal = palette()
-    head = Gaussians.from_activated(torch.tensor([[0.0, 0.0, 0.05]]), torch.tensor([[1.0, 0.0, 0.0, 0.0]]),
-                                    torch.tensor([[0.05, 0.05, 0.002]]), torch.tensor([0.99]),
-                                    torch.full((1, 3), GREY), torch.tensor([pal.id_of("skin")]))
-    rgb = RED[:, None, None].expand(3, SIZE, SIZE).clone()
-    camera = canonical_view().camera(SIZE)
+    def fit() -> torch.Tensor:  # every input made where the caller is, as a decode under inference mode makes them
+        head = Gaussians.from_activated(torch.tensor([[0.0, 0.0, 0.05]]), torch.tensor([[1.0, 0.0, 0.0, 0.0]]),
+                                        torch.tensor([[0.05, 0.05, 0.002]]), torch.tensor([0.99]),
+                                        torch.full((1, 3), GREY), torch.tensor([palette().id_of("skin")]))
+        rgb = RED[:, None, None].expand(3, SIZE, SIZE).clone()
+        return colours(fitted_colour(head, rgb, torch.ones(SIZE, SIZE), canonical_view().camera(SIZE), steps=3))
+
     with torch.no_grad():
-        plain = colours(fitted_colour(head, rgb, torch.ones(SIZE, SIZE), camera, steps=3))
+        plain = fit()
     with torch.inference_mode():
-        inferred = colours(fitted_colour(head, rgb, torch.ones(SIZE, SIZE), camera, steps=3))
+        inferred = fit()
     assert torch.equal(plain, inferred) and (plain[0] - GREY).abs().max() > 0.1

@@ -130,7 +130,9 @@ def test_shipped_checkpoint_reads_third_pass_words() -> None:
 
     model, extra = load_style_model("checkpoints/style.safetensors")
     # the third pass's dictionaries, and since the fourth pass a head trained on prompts that use them (the ninth
-    # session's head on the same banks, their changed rows re-embedded: text_path_v4s_bank)
-    assert any("text_path_v4s_bank" in b for b in extra["text_path"]["bank"]) and model.hair_lexicon.terms
+    # session's head on the same banks, their changed rows re-embedded: text_path_v4s_bank; since the nineteenth
+    # session the look1 head, distilled on text-path captions made with these dictionaries: tp_v5_bank)
+    assert any(bank in b for b in extra["text_path"]["bank"] for bank in ("text_path_v4s_bank", "tp_v5_bank"))
+    assert model.hair_lexicon.terms
     assert predicted_class("hair in a high tail", model.hair_lexicon, "hair_style") == "ponytail"
     assert _eye_class(model.lexicon, "stormy eyes") == "grey"

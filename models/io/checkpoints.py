@@ -214,6 +214,7 @@ def load_model(path: str | Path, kind: ModelFile,
     except (TypeError, ValueError) as e:
         raise PercheadError(f"{name}: the config in its metadata is invalid ({one_line(e)}); {RESTORE}") from e
     supplied = dict(kind.supply(extra, name)) if kind.supply is not None else {}
+    supplied = {k: v for k, v in supplied.items() if k not in shapes}  # the file's own tensors come first
     shapes = {**{k: tuple(v.shape) for k, v in supplied.items()}, **shapes}
     check_config_counts(raw, kind.counts(cfg), len(shapes), name)
     required = kind.required or {}

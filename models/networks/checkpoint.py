@@ -3,9 +3,9 @@ models/io/checkpoints.py).
 
 The NetConfig travels in the safetensors metadata. The template's points travel in the state dict as buffers, or,
 where the network was trained on a template asset (``assets/template*.safetensors``) and still holds its points
-unchanged, the file names that asset and its sha256 instead (extra metadata "template"): 51,200 points' buffers
-are 1.1 MB of a 20 MB edit checkpoint, and the asset is in the repository anyway. Loading refuses an asset that
-has changed since. fp16 weights; writes are atomic.
+unchanged, the file names that asset and its sha256 instead (extra metadata "template_asset"): 51,200 points'
+buffers are 1.1 MB of an 18 MB edit checkpoint, and the asset is in the repository anyway. Loading refuses an asset
+that has changed since. fp16 weights; writes are atomic.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from models.networks.perchead import PercHeadNet
 from models.networks.template import Template, load_template
 
 FORMAT = "perchead-net-v1"
+TEMPLATE_ASSET = "template_asset"  # the extra metadata's key: {"file": name under assets/, "sha256": hex}
 _TEMPLATE_KEYS = ("head.points", "head.base_log_scale")
 # the template's tensors as a network names them, and as a template file does
 _TEMPLATE_TENSORS = {"head.points": "points", "head.base_log_scale": "base_log_scale",
@@ -56,17 +57,20 @@ def _template_reference(model: PercHeadNet, template: str | Path | None,
     if not same:
         return {}, ()
     ref = {"file": path.relative_to(ASSETS_DIR.resolve()).as_posix(), "sha256": _sha256(path)}
-    return {"template": ref}, tuple(own)
+    return {TEMPLATE_ASSET: ref}, tuple(own)
 
 
 def _supply(extra: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
     """The template tensors of a file that names its template asset (none for a file that holds them)."""
-    ref = extra.get("template")
+    ref = extra.get(TEMPLATE_ASSET)
     if ref is None:
         return {}
     if not (isinstance(ref, dict) and isinstance(ref.get("file"), str) and isinstance(ref.get("sha256"), str)):
         raise PercheadError(f"{name}: its template entry is not a file and a sha256; restore it from the repository")
-    path = (ASSETS_DIR / ref["file"]).resolve()
+    try:
+        path = (ASSETS_DIR / ref["file"]).resolve()
+    except (OSError, ValueError) as e:  # a NUL byte or a path the system cannot take
+        raise PercheadError(f"{name} names a template that is no file name; restore it from the repository") from e
     if not path.is_relative_to(ASSETS_DIR.resolve()):
         raise PercheadError(f"{name} names a template outside assets/ ({ref['file'][:80]!r}); restore it from the "
                             "repository")
@@ -76,6 +80,8 @@ def _supply(extra: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
     if _sha256(path) != ref["sha256"]:
         raise PercheadError(f"{name} was trained on assets/{ref['file']} as it was (sha256 {ref['sha256'][:12]}), "
                             "and that file has changed since; restore it from the repository (or retrain)")
+    # a config that groups the points otherwise (points_per_token) changes the shapes of the token table and the
+    # Gaussian head's rows, which load_model compares with the file's before building anything
     return _template_tensors(load_template(path))
 
 
@@ -98,15 +104,22 @@ def checkpoint_bytes(model: PercHeadNet, extra: dict[str, Any] | None = None,
                      dtype: torch.dtype = torch.float16, template: str | Path | None = None) -> bytes:
     """``template``: the template asset the model was built on (its points left to that file where they match)."""
     ref, leave_out = _template_reference(model, template, dtype)
-    return model_bytes(model, FORMAT, model.cfg.to_dict(), {**(extra or {}), **ref}, dtype=dtype, leave_out=leave_out)
+    return model_bytes(model, FORMAT, model.cfg.to_dict(), _with_reference(extra, ref), dtype=dtype,
+                       leave_out=leave_out)
 
 
 def save_checkpoint(path: str | Path, model: PercHeadNet, extra: dict[str, Any] | None = None,
                     dtype: torch.dtype = torch.float16, template: str | Path | None = None) -> Path:
     """``template``: the template asset the model was built on (its points left to that file where they match)."""
     ref, leave_out = _template_reference(model, template, dtype)
-    return save_model(path, model, FORMAT, model.cfg.to_dict(), {**(extra or {}), **ref}, dtype=dtype,
+    return save_model(path, model, FORMAT, model.cfg.to_dict(), _with_reference(extra, ref), dtype=dtype,
                       leave_out=leave_out)
+
+
+def _with_reference(extra: dict[str, Any] | None, ref: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` with this save's template reference: one copied from a loaded file's extra (whose points may have
+    moved since, as scripts/mute_gaussians.py moves them) never survives."""
+    return {**{k: v for k, v in (extra or {}).items() if k != TEMPLATE_ASSET}, **ref}
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:

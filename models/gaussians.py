@@ -154,8 +154,8 @@ class Gaussians:
     def strongest(self, count: int) -> "Gaussians":
         """The ``count`` Gaussians of largest opacity x the product of their two widest axes (what each can cover),
         in their order; all of them where there are no more. A decoded 51,200-point head keeps its look with its
-        16,384 strongest (a 512 px render changes by under 1/1000 of a level; docs/quality.md, nineteenth session):
-        the rest lie inside or under the surface."""
+        16,384 strongest (a 512 px render moves by about a quarter of an 8-bit level, RMS; docs/quality.md, nineteenth
+        session): the rest lie inside or under the surface."""
         if len(self) <= count:
             return self
         widest = self.activated_scales().sort(-1, descending=True).values[:, :2].prod(-1)

@@ -29,7 +29,8 @@ CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 EAGER_DECODE_ENV = "PERCHEAD_EAGER_DECODE"
 # on a CPU a head keeps at most this many Gaussians, its strongest (Gaussians.strongest): the 51,200-point edit model
 # shows ~28,000 above the faint threshold, and the fit, every frame and an orbit cost in proportion; the 16,384
-# strongest render a 512 px view within 1/1000 of a level of all of them (docs/quality.md, nineteenth session)
+# strongest render a 512 px view within about a quarter of an 8-bit level (RMS) of all of them (docs/quality.md,
+# nineteenth session)
 CPU_GAUSSIANS = 16_384
 # The style used until the artist sets one (the app) or a map comes without a prompt (``perchead eval --maps``):
 # plain, common attributes the style model knows well.

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.usefixtures("one_thread"),
 
 def test_app_and_eval_score_the_same_fitted_head_of_a_reframed_map() -> None:
     pipe = HeadPipeline(device="cpu")
+    pipe.budget = None  # the whole fitted head, as the eval scores it (the CPU budget: tests/test_cpu_budget.py)
     net = pipe.net("edit")
     style = torch.zeros(1, net.cfg.style_dim)
     m = next(m for m in drawn_maps(size=256) if m.kind == "shifted")  # reframed: the head is moved back

@@ -41,7 +41,7 @@ class MapFitter:
     (the benchmark)."""
 
     def __init__(self, framing: FramingMode = "auto", silhouette: SilhouetteMode = "fit",
-                 remember: bool = False, budget: int | None = None) -> None:
+                 remember: bool = False) -> None:
         if framing not in FRAMING_MODES:
             raise PercheadError(f"unknown framing mode {framing!r}; use one of {', '.join(FRAMING_MODES)}")
         # "auto": a seg map framed outside what the engine's maps show is decoded in the engine's framing and the
@@ -49,9 +49,6 @@ class MapFitter:
         self.framing: FramingMode = framing
         self.silhouette: SilhouetteMode = check_silhouette_mode(silhouette)
         self.remember = remember
-        # at most this many Gaussians a head from the decode on (Gaussians.strongest; the CPU's: the fit and every
-        # frame cost in proportion); None: all (a GPU, whose CUDA graphs take the network's count)
-        self.budget = budget
         self.last_framing: Framing | None = None  # what the last decode undid (None: decoded as drawn)
         # the last map seen and its framing, kept for strokes once settled (one thread's: the app's worker)
         self._framed: tuple[str, np.ndarray, Framing | None, bool] | None = None  # (mode, last map, plan, settled)
@@ -81,8 +78,6 @@ class MapFitter:
             decoded = decode(framed, style)
         heads = [chosen[b] if b in chosen else decoded.head(b) if f is None else place_head(decoded.head(b), f)
                  for b, f in enumerate(plans)]
-        if self.budget is not None:
-            heads = [h.strongest(self.budget) for h in heads]
         return [fit_outline(h, p, self.silhouette, graphed=graphed, framing=f)
                 for h, p, f in zip(heads, painted, plans)]
 

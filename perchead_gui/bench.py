@@ -136,8 +136,9 @@ def bench_decode(device: torch.device, frames: int = 30, warmup: int = 3,
 def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
                       checkpoint_dir: str | None = None) -> tuple[list[Timing], str | None]:
     """Photo -> head, as ``perchead reconstruct`` and the app's Open photo run it: ``recon`` = the photo framed
-    (MediaPipe: face, landmarks, person mask, first seg map; on the CPU) and the base model's decode, ``recon-net``
-    = the decode alone, of the first evaluation portrait (assets/eval/photos). Returns the rows and, where MediaPipe
+    (MediaPipe: face, landmarks, person mask, first seg map; on the CPU), the base model's decode and the photo's
+    colours fitted on it, ``recon-net`` = the decode alone (no colour step), of the first evaluation portrait
+    (assets/eval/photos). Returns the rows and, where MediaPipe
     is missing (the GPU machine), a note: the decode is then timed on the sample head's canonical render."""
     from models.evaluation.photos import eval_photos
     from models.io.images import load_rgba
@@ -163,6 +164,8 @@ def bench_reconstruct(device: torch.device, frames: int = 10, warmup: int = 2,
         out = sample_view()
         # in the canonical framing, on black as training inputs are (reconstruct multiplies by alpha as for those)
         framed = torch.cat([out.rgb, out.alpha[..., None]], -1).numpy()
+
+    pipe.photo_colour = False  # the network alone
 
     def decode() -> None:
         with torch.inference_mode():

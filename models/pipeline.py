@@ -20,7 +20,7 @@ from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
 from models.fitting import FramingMode, MapFitter, PaintedFit, SilhouetteMode
-from models.fitting.photo_colour import FIT_STEPS, fitted_colour, seen_colour
+from models.fitting.photo_colour import FIT_PRIOR_PX, FIT_STEPS, fitted_colour, seen_colour
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class HeadPipeline:
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str = "auto",
                  dino_dir: str | Path | None = None, framing: FramingMode = "auto",
                  silhouette: SilhouetteMode = "fit", photo_colour: bool = True, colour_fit_steps: int = FIT_STEPS,
-                 colour_fit_prior_px: float = 2.0) -> None:
+                 colour_fit_prior_px: float = FIT_PRIOR_PX) -> None:
         folder = Path(checkpoint_dir) if checkpoint_dir else CHECKPOINT_DIR
         if not folder.is_dir():
             raise PercheadError(f"checkpoint folder {folder} does not exist; pass --checkpoint DIR")

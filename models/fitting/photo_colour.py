@@ -28,6 +28,7 @@ SILHOUETTE = 0.5      # rendered alpha from which a pixel is the head's
 # the photo's eye or lip takes the skin's colour, so the face loses its features (Biden's eyes and lips, measured)
 KEEP_DECODED = ("eyes", "eyebrows", "upper_lip", "lower_lip", "mouth")
 FIT_STEPS = 4          # fitted_colour's steps in the product (~0.9 s on a 2-core CPU at 256 px)
+FIT_PRIOR_PX = 2.0     # fitted_colour's pull to the decoder's colour, in pixels of footprint (the product's)
 
 
 def kept_decoded(head: Gaussians) -> Tensor:
@@ -73,7 +74,7 @@ def seen_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera) -
 
 
 def fitted_colour(head: Gaussians, image: Tensor, alpha: Tensor, camera: Camera, steps: int = FIT_STEPS,
-                  prior_px: float = 2.0, visibility_prior: float = 0.5) -> Gaussians:
+                  prior_px: float = FIT_PRIOR_PX, visibility_prior: float = 0.5) -> Gaussians:
     """``head`` with colours fitted to the image in ``camera``'s view: the render is linear in the Gaussians' colours
     (pixel = sum of each Gaussian's blend weight times its colour), so a few row-sum-preconditioned gradient steps
     (SART, as in tomography) solve for the colours that reproduce the photo inside its person mask, each Gaussian

@@ -633,11 +633,12 @@ class InferenceEngine:
 # ---- helpers ----------------------------------------------------------------------------------
 def _load_pipeline(checkpoint_dir: str | Path | None, device: str) -> HeadDecoder:
     """The shipped models, refusing a missing or foreign checkpoint now rather than on the first decode."""
-    from models.networks.checkpoint import read_metadata
+    from models.networks.checkpoint import check_template
     from models.pipeline import HeadPipeline
 
     pipe = HeadPipeline(checkpoint_dir, device)
-    read_metadata(pipe.files.edit)  # a cheap header read: missing, corrupt or foreign files say so here
+    # a cheap header read: missing, corrupt or foreign files, or a changed template asset, say so here
+    check_template(pipe.files.edit)
     if not pipe.files.style.is_file():
         raise PercheadError(f"style checkpoint {pipe.files.style} is missing; pass --checkpoint DIR "
                             "with the shipped files or retrain the style model")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from models.errors import PercheadError
-from models.networks.checkpoint import checkpoint_bytes, load_checkpoint, save_checkpoint
+from models.networks.checkpoint import check_template, checkpoint_bytes, load_checkpoint, save_checkpoint
 from models.networks.config import NetConfig
 from models.networks.perchead import PercHeadNet
 from models.networks.template import Template, build_template, load_template, morton_order, save_template
@@ -259,9 +259,14 @@ def test_a_checkpoint_whose_template_asset_changed_or_went_is_refused(
                                   t.shape_log_scales))
     with pytest.raises(PercheadError, match="has changed since"):
         load_checkpoint(path)
+    with pytest.raises(PercheadError, match="has changed since"):
+        check_template(path)  # the app's start-up check says it from the header
     asset.unlink()
     with pytest.raises(PercheadError, match="which is missing"):
         load_checkpoint(path)
+    with pytest.raises(PercheadError, match="which is missing"):
+        check_template(path)
+    check_template(save_checkpoint(tmp_path / "holds.safetensors", model))  # a file with its own points passes
     import json
     from safetensors.torch import load_file, save_file
     from safetensors import safe_open

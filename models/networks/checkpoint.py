@@ -10,6 +10,7 @@ that has changed since. fp16 weights; writes are atomic.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,31 @@ def _template_reference(model: PercHeadNet, template: str | Path | None,
 
 def _supply(extra: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
     """The template tensors of a file that names its template asset (none for a file that holds them)."""
+    path = _template_path(extra, name)
+    # a config that groups the points otherwise (points_per_token) changes the shapes of the token table and the
+    # Gaussian head's rows, which load_model compares with the file's before building anything
+    return {} if path is None else _template_tensors(load_template(path))
+
+
+def check_template(path: str | Path) -> None:
+    """Refuse, from the header alone, a checkpoint whose named template asset is missing or has changed (the app's
+    start-up check: otherwise the first decode would say so)."""
+    path = Path(path)
+    meta = read_metadata(path)
+    try:
+        extra = json.loads(meta.get("extra", "{}"))
+    except ValueError:
+        return  # read_metadata's own checks cover the file; an unreadable extra is load_model's to refuse
+    if isinstance(extra, dict):
+        _template_path(extra, path.name)
+
+
+def _template_path(extra: dict[str, Any], name: str) -> Path | None:
+    """The template asset a file names, checked (present, inside assets/, its sha256 as trained); None for a file
+    that holds its points."""
     ref = extra.get(TEMPLATE_ASSET)
     if ref is None:
-        return {}
+        return None
     if not (isinstance(ref, dict) and isinstance(ref.get("file"), str) and isinstance(ref.get("sha256"), str)):
         raise PercheadError(f"{name}: its template entry is not a file and a sha256; restore it from the repository")
     try:
@@ -80,9 +103,7 @@ def _supply(extra: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
     if _sha256(path) != ref["sha256"]:
         raise PercheadError(f"{name} was trained on assets/{ref['file']} as it was (sha256 {ref['sha256'][:12]}), "
                             "and that file has changed since; restore it from the repository (or retrain)")
-    # a config that groups the points otherwise (points_per_token) changes the shapes of the token table and the
-    # Gaussian head's rows, which load_model compares with the file's before building anything
-    return _template_tensors(load_template(path))
+    return path
 
 
 def _build(cfg: NetConfig, tensors: Mapping[str, torch.Tensor]) -> PercHeadNet:

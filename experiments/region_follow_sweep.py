@@ -33,7 +33,7 @@ from models.render import render_views
 from models.synthetic.sampler import HeadSampler, benchmark_cameras, training_seed
 
 _KEYS = {"res": "resolution", "render": "render_scale", "rounds": "rounds", "iters": "iterations", "smooth": "smooth_px",
-         "move": "max_move_px", "back": "back_falloff", "coarse": "coarse_resolution"}
+         "move": "max_move_px", "back": "back_falloff"}
 
 
 def parse_setting(text: str) -> FollowSettings | None:
@@ -45,8 +45,7 @@ def parse_setting(text: str) -> FollowSettings | None:
     for part in text.split("+") if text != "default" else ():
         key, value = part.split("=")
         field = _KEYS[key]
-        cast = int if field == "coarse_resolution" else type(getattr(DEFAULT_FOLLOW, field) or 1.0)
-        s = replace(s, **{field: None if value == "none" else cast(value)})
+        s = replace(s, **{field: None if value == "none" else type(getattr(DEFAULT_FOLLOW, field) or 1.0)(value)})
     return s
 
 

@@ -41,8 +41,6 @@ class FollowSettings:
     max_move_px: float = 4.0      # cap on one round's move, px at ``resolution``
     back_falloff: float | None = 0.5  # moves fade from the head's mean depth to mean + this x the depth spread;
     #                                   None: the whole column moves
-    coarse_resolution: int | None = None  # the rounds before the last register on this coarser grid (its class
-    #                                   render, smoothing and cap in its own pixels, so they move further, cheaper)
 
     def __post_init__(self) -> None:
         if (min(self.resolution - 8, self.rounds, self.iterations) < 0 or min(self.smooth_px, self.max_move_px) <= 0
@@ -50,13 +48,6 @@ class FollowSettings:
             raise ValueError(f"region following settings out of range: {self}")
         if self.back_falloff is not None and self.back_falloff <= 0:
             raise ValueError("back_falloff is a positive share of the depth spread, or None")
-        if self.coarse_resolution is not None and not 8 <= self.coarse_resolution <= self.resolution:
-            raise ValueError("coarse_resolution is a grid of 8 px up to the resolution, or None")
-
-    def grid(self, round_index: int, size: int) -> int:
-        """The registration grid of round ``round_index`` for a map of ``size`` px."""
-        coarse = self.coarse_resolution is not None and round_index < self.rounds - 1
-        return min(self.coarse_resolution if coarse else self.resolution, size)  # type: ignore[arg-type]
 
 
 DEFAULT_FOLLOW = FollowSettings()
@@ -172,16 +163,13 @@ def follow_painted_regions(g: Gaussians, labels: Tensor, settings: FollowSetting
     if len(g) < 2:
         return g
     size = labels.shape[-1]
+    res = min(settings.resolution, size)
     classes = palette().num_classes
     device = g.means.device
     camera = canonical_camera(size, str(device))
-    labels = labels.to(device)
-    fixed: dict[int, Tensor] = {}
-    for i in range(settings.rounds):
-        res = settings.grid(i, size)
-        if res not in fixed:
-            fixed[res] = class_shares(labels, classes, res)                     # [1, C, R, R]
+    fixed = class_shares(labels.to(device), classes, res)                       # [1, C, R, R]
+    for _ in range(settings.rounds):
         _, rendered = front_class_render(g, min(size, settings.render_scale * res))  # [kR, kR] class ids
-        field = _field(class_shares(rendered, classes, res), fixed[res], settings)  # [2, R, R]
+        field = _field(class_shares(rendered, classes, res), fixed, settings)  # [2, R, R]
         g = _move_across_view(g, field, camera, settings.back_falloff)
     return g

@@ -19,7 +19,7 @@ from torch import Tensor
 from models.cameras import canonical_view
 from models.device import is_accelerator, resolve_device
 from models.errors import PercheadError
-from models.fitting import FramingMode, MapFitter, PaintedFit, SilhouetteMode
+from models.fitting import FramingMode, MapFitter, PaintedFit, SilhouetteMode, fit_silhouette
 from models.fitting.photo_colour import FIT_PRIOR_PX, FIT_STEPS, fitted_colour, seen_colour
 from models.gaussians import PRUNE_OPACITY, TRANSPARENT_LOGIT, Gaussians  # noqa: F401 (re-exported)
 
@@ -84,6 +84,9 @@ class HeadPipeline:
         self.photo_colour = photo_colour
         self.colour_fit_steps = colour_fit_steps  # > 0: colours fitted to the input view (fitted_colour); 0: seen_colour
         self.colour_fit_prior_px = colour_fit_prior_px
+        # a photo's head fitted to the photo's parsed map as a painted map is ("fit": outline and regions; "off": as
+        # the base model decodes it; experiments/photo_silhouette_fit.py)
+        self.photo_fit: SilhouetteMode = "off"
 
     # ---- networks ---------------------------------------------------------------------------
     def net(self, kind: str):
@@ -239,9 +242,10 @@ class HeadPipeline:
         return self._graphed
 
     @torch.no_grad()
-    def reconstruct(self, rgba: np.ndarray) -> Gaussians:
+    def reconstruct(self, rgba: np.ndarray, painted: np.ndarray | None = None) -> Gaussians:
         """An image in the canonical framing, RGBA [H, W, 4] (alpha = foreground) -> one head; with photo_colour,
-        what the input view sees of it takes the image's own colours."""
+        what the input view sees of it takes the image's own colours. ``painted`` [S, S] class ids in the same
+        framing (a photo's parsed map): the head is fitted to it as ``photo_fit`` says before its colours."""
         net = self.net("base")
         t = torch.from_numpy(np.ascontiguousarray(rgba)).float().permute(2, 0, 1)[None].to(self.device)
         size = net.cfg.image_size
@@ -250,6 +254,8 @@ class HeadPipeline:
         if float(alpha.sum()) == 0:
             raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
         head = prune(net(image.contiguous(), alpha).head(0))
+        if painted is not None and self.photo_fit != "off":
+            head = fit_silhouette(head, torch.as_tensor(painted.astype(np.int64), device=self.device), self.photo_fit)
         if self.budget is not None:
             head = head.strongest(self.budget)
         if self.photo_colour and self.colour_fit_steps > 0:
@@ -265,7 +271,7 @@ class HeadPipeline:
         from models.photo import prepare_photo
 
         prepared = prepare_photo(rgba, size, name=name)
-        return self.reconstruct(prepared.rgba_float()), prepared
+        return self.reconstruct(prepared.rgba_float(), prepared.labels), prepared
 
 
 def _fit_square(t: Tensor, size: int) -> Tensor:

@@ -116,3 +116,28 @@ def test_fitted_colours_are_the_same_under_inference_mode() -> None:
     with torch.inference_mode():
         inferred = fit()
     assert torch.equal(plain, inferred) and (plain[0] - GREY).abs().max() > 0.1
+
+
+def test_reconstruct_fits_the_head_to_a_parsed_map_only_when_asked() -> None:
+    """``photo_fit`` (experiments/photo_silhouette_fit.py): off (the default), a painted map changes nothing; "fit"
+    moves the head towards the map's outline (here a map whose head is wider than the engine head's own)."""
+    from models.fitting.front_view import front_class_render
+    from models.pipeline import HeadPipeline
+    from models.synthetic.sampler import HeadSampler
+
+    batch = HeadSampler("train", stream=4244).make_batch(1, views=1, size=256)
+    alpha = batch.alpha[0, 0]
+    straight = batch.rgb[0, 0] / alpha.clamp_min(1e-3)[..., None]
+    rgba = torch.cat([straight.clamp(0, 1), alpha[..., None]], -1).numpy().astype(np.float32)
+    labels = batch.class_map[0, 0].numpy().astype(np.int64)                 # [256, 256] the head's own classes
+    hair = palette().id_of("hair")
+    wide = labels.copy()
+    rows = np.nonzero((labels == hair).any(1))[0]
+    wide[rows.min():rows.max() + 1, 20:236][labels[rows.min():rows.max() + 1, 20:236] == 0] = hair  # hair to the sides
+    pipe = HeadPipeline(device="cpu", photo_colour=False)
+    plain = pipe.reconstruct(rgba)
+    assert torch.equal(pipe.reconstruct(rgba, wide).means, plain.means)      # photo_fit "off": as decoded
+    pipe.photo_fit = "fit"
+    fitted = pipe.reconstruct(rgba, wide)
+    covered = lambda g: float((front_class_render(g, 256)[1].cpu() == hair).float().mean())
+    assert covered(fitted) > covered(plain) + 0.01

@@ -49,7 +49,7 @@ def main() -> None:
                     scores.append(float(delta_e2000(lab[None], ref[None])[0]))
             rows[colour] = round(sum(scores) / len(scores), 2) if scores else None
         found = [v for v in rows.values() if v is not None]
-        out[folder] = {"mean": round(sum(found) / len(found), 2), **rows}
+        out[folder] = {"mean": round(sum(found) / len(found), 2) if found else None, **rows}
         print(folder, json.dumps(out[folder]), flush=True)
 
 

@@ -16,14 +16,15 @@ from pathlib import Path
 import torch
 
 from models.evaluation.photos import eval_photos, evaluate_photos
+from models.fitting.photo_colour import FIT_PRIOR_PX, FIT_STEPS
 from models.pipeline import HeadPipeline
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default="checkpoints")
-    ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--prior-px", type=float, default=2.0)
+    ap.add_argument("--steps", type=int, default=FIT_STEPS)
+    ap.add_argument("--prior-px", type=float, default=FIT_PRIOR_PX)
     ap.add_argument("--pictures", type=Path, help="a folder for seen/<photo>.jpg and fit/<photo>.jpg")
     ap.add_argument("--photos", type=Path, default=None,
                     help="a folder with photos.yaml, its first line '# source: ...; licence: ...' (default: the held-out "

@@ -1,8 +1,8 @@
 """Issue 25: the edit path's fit to the painted map (models/fitting/painted.py: outline fill, region following)
 applied to a reconstructed photo head, against the photo's parsed map (models/photo/parse.py), before the colour
 fit. Why: the base model gives a short-haired man shoulder-length hair and draws its own face outline; the parsed
-map says where hair, face and clothes are in the photo's view. `perchead eval`'s photo metrics with and without,
-the front silhouette's IoU against the person mask, the time, and pictures from four sides.
+map says where hair, face and clothes are in the photo's view. `perchead eval`'s photo metrics per mode (off,
+outline, fit), the time, and pictures from four sides.
 
     python experiments/photo_silhouette_fit.py --photos DEV_FOLDER --pictures OUT   # choose here, report on held-out
 """

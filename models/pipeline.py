@@ -255,6 +255,8 @@ class HeadPipeline:
             raise PercheadError("the image has no foreground (alpha is 0 everywhere)")
         head = prune(net(image.contiguous(), alpha).head(0))
         if painted is not None and self.photo_fit != "off":
+            if painted.ndim != 2 or painted.shape[0] != painted.shape[1]:
+                raise PercheadError(f"the painted map must be square [S, S] in the image's framing, not {painted.shape}")
             head = fit_silhouette(head, torch.as_tensor(painted.astype(np.int64), device=self.device), self.photo_fit)
         if self.budget is not None:
             head = head.strongest(self.budget)
@@ -271,6 +273,8 @@ class HeadPipeline:
         from models.photo import prepare_photo
 
         prepared = prepare_photo(rgba, size, name=name)
+        if self.photo_fit == "off":
+            return self.reconstruct(prepared.rgba_float()), prepared
         return self.reconstruct(prepared.rgba_float(), prepared.labels), prepared
 
 

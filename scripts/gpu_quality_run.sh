@@ -37,6 +37,7 @@ NPROC=${NPROC:-1}
 SKIP_BASE=${SKIP_BASE:-0}
 EVAL_SHIPPED=${EVAL_SHIPPED:-0}
 BENCH=${BENCH:-0}   # 1: after the runs, `perchead bench --device cuda` on the last run's model and on the shipped one
+                    # (bench_<recipe>.json, bench_shipped.json, in logs.tgz)
 EVAL_RUNS=${EVAL_RUNS:-1}   # 0: no `perchead eval` after each run (the runs' own 16-head eval stays; score on the CPU)
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1  # never NVLink multicast here
 if [ "$NPROC" -gt 1 ]; then
@@ -70,7 +71,8 @@ collect() {  # copy what exists into $OUT (device tool: <= 8 files, <= 16 MB eac
   for d in "$Q"/ckpt_*; do  # several edit recipes: one file each
     [ -f "$d/edit.safetensors" ] && cp "$d/edit.safetensors" "$Q/collect/edit_${d##*/ckpt_}.safetensors"
   done
-  for f in "$Q"/eval*.json "$Q"/bench_*.json; do [ -f "$f" ] && cp "$f" "$Q/collect/"; done
+  # bench_*.json travel in logs.tgz (the device tool brings back 8 files at most)
+  for f in "$Q"/eval*.json; do [ -f "$f" ] && cp "$f" "$Q/collect/"; done
   cp "$Q/status.txt" "$Q/collect/" 2>/dev/null
   tar czf "$Q/collect/logs.tgz" --exclude='*.safetensors' --exclude=collect -C "$Q" . 2>/dev/null
   # a file over the device tool's 16 MiB (a 51,200-Gaussian edit model is 16.8 MB) travels in parts:
@@ -160,12 +162,13 @@ have = set(load_bank('.gpu/bank_eval.safetensors').captions); sys.exit(0 if set(
     elif [ "$ckpt" = "$Q/ckpt" ]; then evaluate "$ckpt" "$Q/eval.json" "$drawn"; else evaluate "$ckpt" "$Q/eval_$name.json" "$drawn"; fi
     runs_left=$((runs_left - 1))
   done
-  if [ "$BENCH" = 1 ] && [ "$DEVICE" = cuda ]; then  # the app's speed with the last run's model, then the shipped one
+  if [ "$BENCH" = 1 ] && [ "$DEVICE" = cuda ] && [ -n "${ckpt:-}" ]; then  # the last run's model, then the shipped one
     cp checkpoints/feature_net.safetensors "$ckpt/" 2>/dev/null
-    status "bench start"
-    python3 -m perchead_gui.cli bench --device cuda --json --checkpoint "$ckpt" > "$Q/bench_new.json" 2> "$Q/bench_new.err"
+    status "bench $name start"
+    python3 -m perchead_gui.cli bench --device cuda --json --checkpoint "$ckpt" > "$Q/bench_$name.json" 2> "$Q/bench_$name.err"
+    status "bench $name end rc=$?"
     python3 -m perchead_gui.cli bench --device cuda --json > "$Q/bench_shipped.json" 2> "$Q/bench_shipped.err"
-    status "bench end"
+    status "bench shipped end rc=$?"
   fi
   status "total $(( ($(date +%s) - t0) / 60 )) min"
   touch "$Q/DONE"

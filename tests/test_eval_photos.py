@@ -38,7 +38,9 @@ class OneHead:
     def __init__(self, head: Gaussians) -> None:
         self.head = head
 
-    def reconstruct(self, rgba: np.ndarray) -> Gaussians:
+    photo_fit = "off"
+
+    def reconstruct(self, rgba: np.ndarray, painted: np.ndarray | None = None) -> Gaussians:
         assert rgba.shape == (PHOTO_SIZE, PHOTO_SIZE, 4) and rgba.dtype == np.float32
         return self.head
 

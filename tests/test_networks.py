@@ -272,11 +272,17 @@ def test_a_checkpoint_whose_template_asset_changed_or_went_is_refused(
     from safetensors import safe_open
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
-    for bad in ("../outside.safetensors", "a\x00b"):
+    for bad in ("../outside.safetensors", "a\x00b", "x" * 5000):
         extra = {**json.loads(meta["extra"]), "template_asset": {"file": bad, "sha256": "0" * 64}}
         save_file(load_file(str(path)), str(tmp_path / "bad.safetensors"), metadata={**meta, "extra": json.dumps(extra)})
         with pytest.raises(PercheadError, match="template"):
             load_checkpoint(tmp_path / "bad.safetensors")
+        with pytest.raises(PercheadError, match="template"):
+            check_template(tmp_path / "bad.safetensors")
+    for extra_text in ("[1, 2]", "{not json", "[" * 100_000):  # not an object, not JSON, nested past the recursion limit
+        save_file(load_file(str(path)), str(tmp_path / "bad.safetensors"), metadata={**meta, "extra": extra_text})
+        with pytest.raises(PercheadError, match="extra"):
+            check_template(tmp_path / "bad.safetensors")
 
 
 def test_checkpoint_round_trip_rebuilds_the_model(tmp_path: Path) -> None:

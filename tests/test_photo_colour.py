@@ -4,9 +4,11 @@ or one of the small parts (eyes, lips) keeps the decoder's; places and classes n
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from models.cameras import canonical_view
+from models.errors import PercheadError
 from models.fitting.photo_colour import seen_colour
 from models.gaussians import Gaussians
 from models.palette import palette
@@ -141,3 +143,5 @@ def test_reconstruct_fits_the_head_to_a_parsed_map_only_when_asked() -> None:
     fitted = pipe.reconstruct(rgba, wide)
     covered = lambda g: float((front_class_render(g, 256)[1].cpu() == hair).float().mean())
     assert covered(fitted) > covered(plain) + 0.01
+    with pytest.raises(PercheadError, match="square"):
+        pipe.reconstruct(rgba, wide[:, :200])  # a map that is not the image's square framing is refused, not stretched

@@ -10,7 +10,6 @@ that has changed since. fp16 weights; writes are atomic.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ import torch
 
 from models.assets import ASSETS_DIR
 from models.errors import PercheadError
-from models.io.checkpoints import ModelFile, load_model, model_bytes, read_metadata as _read_metadata, save_model
+from models.io.checkpoints import (RESTORE, ModelFile, json_field, load_model, model_bytes,
+                                   read_metadata as _read_metadata, save_model)
 from models.networks.config import NetConfig
 from models.networks.perchead import PercHeadNet
 from models.networks.template import Template, load_template
@@ -73,13 +73,11 @@ def check_template(path: str | Path) -> None:
     """Refuse, from the header alone, a checkpoint whose named template asset is missing or has changed (the app's
     start-up check: otherwise the first decode would say so)."""
     path = Path(path)
-    meta = read_metadata(path)
-    try:
-        extra = json.loads(meta.get("extra", "{}"))
-    except ValueError:
-        return  # read_metadata's own checks cover the file; an unreadable extra is load_model's to refuse
-    if isinstance(extra, dict):
-        _template_path(extra, path.name)
+    name = f"{NETWORK_FILE.label} {path}"
+    extra = json_field(read_metadata(path), "extra", name, default={})
+    if not isinstance(extra, dict):
+        raise PercheadError(f"{name}: its extra metadata is not a JSON object; {RESTORE}")
+    _template_path(extra, name)
 
 
 def _template_path(extra: dict[str, Any], name: str) -> Path | None:
@@ -92,12 +90,13 @@ def _template_path(extra: dict[str, Any], name: str) -> Path | None:
         raise PercheadError(f"{name}: its template entry is not a file and a sha256; restore it from the repository")
     try:
         path = (ASSETS_DIR / ref["file"]).resolve()
-    except (OSError, ValueError) as e:  # a NUL byte or a path the system cannot take
+        is_file = path.is_file()
+    except (OSError, ValueError) as e:  # a NUL byte, a name too long, or a path the system cannot take
         raise PercheadError(f"{name} names a template that is no file name; restore it from the repository") from e
     if not path.is_relative_to(ASSETS_DIR.resolve()):
         raise PercheadError(f"{name} names a template outside assets/ ({ref['file'][:80]!r}); restore it from the "
                             "repository")
-    if not path.is_file():
+    if not is_file:
         raise PercheadError(f"{name} needs the template assets/{ref['file']}, which is missing; restore assets/ "
                             "from the repository")
     if _sha256(path) != ref["sha256"]:

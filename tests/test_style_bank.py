@@ -59,6 +59,33 @@ def test_styles_travel_with_the_bank_and_merge_only_from_one_model(tmp_path) -> 
         merge_banks([styled, bank])
 
 
+def test_a_bank_carries_the_engine_attribute_rules_and_training_refuses_older_ones(tmp_path) -> None:
+    """A bank is stamped with the attribute rules its captions describe the seeds by; a bank from before the stamp (or
+    from older rules) still loads, but training refuses it, and such banks do not merge with current ones."""
+    from dataclasses import replace
+    from safetensors.torch import load_file, save_file
+    from models.style.train.bank import merge_banks, with_styles
+    from models.synthetic.attributes import ATTRIBUTES_VERSION
+
+    bank, _ = build_bank(training_seeds(3), per_seed=1, embed=_fake_embed)
+    p = save_bank(tmp_path / "bank.safetensors", bank)
+    back = load_bank(p)
+    assert back.engine_attributes == ATTRIBUTES_VERSION
+    back.check_engine_attributes(str(p))
+    from models.style.encoders import PRESETS, StyleModel
+    assert with_styles(back, StyleModel(PRESETS["tiny"]).eval(), "x").engine_attributes == ATTRIBUTES_VERSION
+    with safe_open(str(p), "pt") as f:
+        meta = {k: v for k, v in f.metadata().items() if k != "engine_attributes"}
+    save_file(load_file(str(p)), str(tmp_path / "old.safetensors"), metadata=meta)  # a bank made before the stamp
+    old = load_bank(tmp_path / "old.safetensors")
+    assert old.engine_attributes == 1 and old.captions == bank.captions
+    with pytest.raises(PercheadError, match="make it again with scripts/embed_captions.py"):
+        old.check_engine_attributes("old.safetensors")
+    with pytest.raises(PercheadError, match="attribute rules"):
+        merge_banks([back, old])
+    assert replace(old, engine_attributes=ATTRIBUTES_VERSION).subset(torch.tensor([0])).engine_attributes == ATTRIBUTES_VERSION
+
+
 def test_captions_reproducible_and_not_benchmark() -> None:
     a = captions_for_seeds(training_seeds(3), 3)
     assert a == captions_for_seeds(training_seeds(3), 3)

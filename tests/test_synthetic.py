@@ -191,6 +191,31 @@ def test_fixed_caption_is_stable():
     assert caption(a) == caption(sample_attributes(77))
 
 
+def test_training_beards_may_take_a_colour_of_their_own_and_benchmark_beards_never_do(monkeypatch):
+    """A beard's colour follows the hair's (or is grey on an older head, dark brown under dyed hair), except for a
+    share of training heads, whose beard takes a natural colour of its own (a white beard under black hair), drawn
+    without moving any other draw of the head; the benchmark's heads keep the colours they were measured with."""
+    from models.synthetic.attributes import DYED_HAIR_COLORS, OWN_BEARD_COLOUR_SHARE, sample_attributes
+    from models.synthetic.sampler import training_seed
+
+    def follows_hair(a) -> bool:
+        return a.facial_hair_color in (a.hair_color, "grey", "dark_brown")
+
+    bench = [a for a in map(sample_attributes, BENCHMARK_SEEDS) if a.facial_hair != "none"]
+    assert len(bench) > 100 and all(follows_hair(a) for a in bench)
+    train = [a for a in (sample_attributes(training_seed(3, i)) for i in range(3000)) if a.facial_hair != "none"]
+    own = [a for a in train if not follows_hair(a)]
+    assert 0.1 < len(own) / len(train) < OWN_BEARD_COLOUR_SHARE
+    assert all(a.facial_hair_color not in DYED_HAIR_COLORS for a in own)
+    assert any(a.hair_color == "black" and a.facial_hair_color in ("white", "platinum", "blonde") for a in own)
+    from dataclasses import replace
+    from models.synthetic import attributes
+    monkeypatch.setattr(attributes, "OWN_BEARD_COLOUR_SHARE", 0.0)  # the rule off: every other draw is the same
+    for a in own[:50]:
+        b = sample_attributes(a.seed)
+        assert follows_hair(b) and replace(a, facial_hair_color=b.facial_hair_color) == b
+
+
 @settings(max_examples=300, deadline=None)
 @given(stream=st.integers(0, 2 ** 63), index=st.integers(0, 2 ** 40))
 def test_training_seeds_never_hit_the_benchmark(stream, index):

@@ -27,24 +27,19 @@ from models.device import resolve_device, synchronize
 from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.render import Backend, render_batch
-from models.synthetic.attributes import HeadAttributes, sample_attributes
+from models.synthetic.attributes import (BENCHMARK_SEED_BASE, BENCHMARK_SEED_COUNT, HeadAttributes, is_benchmark_seed,
+                                         sample_attributes)
 from models.synthetic.captions import caption
 from models.synthetic.head import EngineConfig, build_heads
 
 Split = Literal["train", "bench"]
 BackgroundMode = Literal["black", "white", "random"]
 
-BENCHMARK_SEED_BASE = 2_000_000_000
-BENCHMARK_SEED_COUNT = 1000
 BENCHMARK_SEEDS = range(BENCHMARK_SEED_BASE, BENCHMARK_SEED_BASE + BENCHMARK_SEED_COUNT)
 BENCHMARK_YAWS = (0.0, 45.0, -45.0, 90.0, -90.0, 180.0)
 MAX_SEED = (1 << 31) - 1
 MAX_RANDOM_PITCH = 30.0
 _MASK64 = (1 << 64) - 1
-
-
-def is_benchmark_seed(seed: int) -> bool:
-    return BENCHMARK_SEED_BASE <= int(seed) < BENCHMARK_SEED_BASE + BENCHMARK_SEED_COUNT
 
 
 def _splitmix64(x: int) -> int:

@@ -58,6 +58,7 @@ def _train_style(cfg: TrainConfig) -> dict[str, Any]:
 
     device = resolve_device(cfg.device)
     bank = load_bank(_required(cfg, "bank"))
+    bank.check_engine_attributes(cfg.data["bank"])
     para = paraphrase_set()
     table = {c: e for b in [bank] + [load_bank(p) for p in cfg.data.get("eval_banks", [])]
              for c, e in zip(b.captions, b.embeddings)}
@@ -98,6 +99,7 @@ class _EditHeads:
         self.style_model, _ = load_style_model(_required_style(cfg), dist.device)
         self.style_model.requires_grad_(False)
         bank = load_bank(_required(cfg, "bank"))
+        bank.check_engine_attributes(cfg.data["bank"])
         rows = bank.seed_rows()
         self.seeds = bank.seeds[rows]
         self.emb = bank.embeddings[rows].float().to(dist.device)

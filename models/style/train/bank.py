@@ -12,7 +12,8 @@ file (fp16; loading never runs code) holds:
     metadata format "perchead-caption-bank-v1", backbone (text_backbone.BACKBONE_ID),
              backbone_version, dim, count, caption_source (function that wrote the captions),
              captions (JSON list of N strings, same order), created (UTC ISO time), style_source (the
-             style checkpoint the styles came from, when there are styles)
+             style checkpoint the styles came from, when there are styles), engine_attributes (the
+             version of the engine's attribute rules the captions describe the seeds by; absent: 1)
 
 ``load_bank`` needs only torch + safetensors. ~0.8 kB per entry: 40 MB holds ~50k captions.
 """
@@ -35,6 +36,7 @@ from models.io.atomic import write_bytes_atomic
 from models.errors import PercheadError
 from models.style.train.captions import CAPTION_SOURCE, CaptionFn, captions_for_seeds, engine_caption
 from models.style.text_backbone import BACKBONE_DIM, BACKBONE_ID
+from models.synthetic.attributes import ATTRIBUTES_VERSION
 
 if TYPE_CHECKING:
     from models.style.encoders import StyleModel
@@ -55,6 +57,7 @@ class CaptionBank:
     caption_source: str = ""
     styles: Tensor | None = None  # [N, D] text styles made on the CPU with the style model style_source names
     style_source: str = ""
+    engine_attributes: int = ATTRIBUTES_VERSION  # the attribute rules its captions describe the seeds by
 
     def __post_init__(self) -> None:
         n = self.embeddings.shape[0]
@@ -79,7 +82,16 @@ class CaptionBank:
         rows = rows.long()
         return CaptionBank(self.embeddings[rows], self.seeds[rows], self.variants[rows],
                            [self.captions[i] for i in rows.tolist()], self.backbone, self.caption_source,
-                           None if self.styles is None else self.styles[rows], self.style_source)
+                           None if self.styles is None else self.styles[rows], self.style_source,
+                           self.engine_attributes)
+
+    def check_engine_attributes(self, name: str) -> None:
+        """Refuse a bank whose captions describe its seeds by other attribute rules than the engine's now: its heads
+        would be drawn one way and captioned another."""
+        if self.engine_attributes != ATTRIBUTES_VERSION:
+            raise PercheadError(f"caption bank {name} describes its heads by the engine's attribute rules "
+                                f"v{self.engine_attributes}, and the engine now draws them by v{ATTRIBUTES_VERSION}: "
+                                "make it again with scripts/embed_captions.py (README, 'Training on a GPU machine')")
 
 
 def merge_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
@@ -95,9 +107,13 @@ def merge_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
             raise PercheadError("caption banks with and without styles, or with styles of other style models, "
                                 "cannot be merged; give them styles from one model (scripts/bank_styles.py)")
     styles = torch.cat([b.styles for b in banks]) if banks[0].styles is not None else None
+    if len({b.engine_attributes for b in banks}) > 1:
+        raise PercheadError("caption banks made under different engine attribute rules cannot be merged; make the "
+                            "older ones again with scripts/embed_captions.py")
     return CaptionBank(torch.cat([b.embeddings for b in banks]), torch.cat([b.seeds for b in banks]),
                        torch.cat([b.variants for b in banks]), [c for b in banks for c in b.captions],
-                       banks[0].backbone, " + ".join(sources), styles, banks[0].style_source)
+                       banks[0].backbone, " + ".join(sources), styles, banks[0].style_source,
+                       banks[0].engine_attributes)
 
 
 def bank_bytes(bank: CaptionBank) -> bytes:
@@ -108,7 +124,8 @@ def bank_bytes(bank: CaptionBank) -> bytes:
         tensors["styles"] = bank.styles.detach().to("cpu", torch.float16).contiguous()
     meta = {"format": FORMAT, "backbone": bank.backbone, "dim": str(bank.dim), "count": str(len(bank)),
             "caption_source": bank.caption_source, "captions": json.dumps(bank.captions, ensure_ascii=False),
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "engine_attributes": str(bank.engine_attributes)}
     if bank.styles is not None:
         meta["style_source"] = bank.style_source
     try:
@@ -143,7 +160,7 @@ def load_bank(path: str | Path, expect_backbone: str | None = BACKBONE_ID) -> Ca
     try:
         return CaptionBank(tensors["embeddings"], tensors["seeds"], tensors["variants"], json.loads(meta["captions"]),
                            meta["backbone"], meta.get("caption_source", ""), tensors.get("styles"),
-                           meta.get("style_source", ""))
+                           meta.get("style_source", ""), int(meta.get("engine_attributes", "1")))
     except (KeyError, ValueError, json.JSONDecodeError) as e:
         raise PercheadError(f"caption bank {p} is incomplete ({type(e).__name__}: {e}); recreate it") from e
 
@@ -187,5 +204,5 @@ def with_styles(bank: CaptionBank, style_model: "StyleModel", source: str, batch
         styles = torch.cat([style_model.encode_prompts(bank.captions[i:i + batch], bank.embeddings[i:i + batch].float())
                             for i in range(0, len(bank), batch)]).cpu()
     return CaptionBank(bank.embeddings, bank.seeds, bank.variants, bank.captions, bank.backbone, bank.caption_source,
-                       styles, source)
+                       styles, source, bank.engine_attributes)
 

@@ -355,6 +355,13 @@ def held_out_report(model: StyleModel, emb: Tensor, paras: Sequence[Paraphrase])
     return out
 
 
+def _training_bank(path: str) -> CaptionBank:
+    """A bank to train on: its captions describe its seeds as the engine draws them now."""
+    bank = load_bank(path)
+    bank.check_engine_attributes(path)
+    return bank
+
+
 def concat_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
     """One bank from several made with the same backbone (e.g. variants 0-2 and 3-5 of the same heads)."""
     if len({b.backbone for b in banks}) != 1:
@@ -420,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
 
         definitions = TextBackbone().embed(definition_texts())
     hair_lexicon = None if args.no_hair_words else build_hair_lexicon()
-    student, metrics = train_text_path(teacher, concat_banks([load_bank(p) for p in args.bank]), lexicon, cfg,
+    student, metrics = train_text_path(teacher, concat_banks([_training_bank(p) for p in args.bank]), lexicon, cfg,
                                        definitions, hair_lexicon)
     report: dict[str, object] = {"train": metrics}
     for key, path in (("v1", args.eval_bank), ("v2", args.eval_bank_v2)):

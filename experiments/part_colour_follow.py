@@ -27,9 +27,13 @@ from models.synthetic.attributes import DYED_HAIR_COLORS, GARMENT_COLORS, HAIR_C
 SIZE = 512
 # part -> (its colours, the prompt's frame, development drawn maps that show the part)
 PARTS = {
-    "clothes": (GARMENT_COLORS, "a person wearing a {} shirt", "40,41,42,43"),
-    "facial_hair": (tuple(c for c in HAIR_COLORS if c not in DYED_HAIR_COLORS), "a man with a {} beard", "44,55,60,67"),
+    "clothes": (GARMENT_COLORS, "a person wearing {} shirt", "40,41,42,43"),
+    "facial_hair": (tuple(c for c in HAIR_COLORS if c not in DYED_HAIR_COLORS), "a man with {} beard", "44,55,60,67"),
 }
+
+
+def with_article(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def main() -> None:
@@ -47,7 +51,7 @@ def main() -> None:
         camera = canonical_view().camera(SIZE)
         rows = {}
         for colour in colours:
-            style = pipe.style_from_text(frame.format(colour.replace("_", " ")))
+            style = pipe.style_from_text(frame.format(with_article(colour.replace("_", " "))))
             ref = shaded_reference_lab(args.part, colour, REFERENCES_512)
             scores = []
             for labels in maps:

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.style.train.augment import TextPathCaptions
     from models.style.train.bank import CaptionBank, load_bank, save_bank
     from models.style.train.colour_dictionary import build_colour_lexicon
-    from models.synthetic.attributes import sample_attributes
+    from models.synthetic.attributes import ATTRIBUTES_VERSION, sample_attributes
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bank")
@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     emb = bank.embeddings.clone()  # [N, E]
     if changed:
         emb[changed] = TextBackbone().embed([texts[r] for r in changed]).to(emb.dtype)
-    save_bank(args.output, CaptionBank(emb, bank.seeds, bank.variants, texts, bank.backbone, bank.caption_source))
+    # every seed row re-derived from today's sample_attributes: the bank now follows today's attribute rules
+    save_bank(args.output, CaptionBank(emb, bank.seeds, bank.variants, texts, bank.backbone, bank.caption_source,
+                                       engine_attributes=ATTRIBUTES_VERSION))
     print(f"{len(changed)} of {len(texts)} rows re-embedded -> {args.output}")
     return 0
 

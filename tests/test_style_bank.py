@@ -83,6 +83,8 @@ def test_a_bank_carries_the_engine_attribute_rules_and_training_refuses_older_on
         old.check_engine_attributes("old.safetensors")
     with pytest.raises(PercheadError, match="attribute rules"):
         merge_banks([back, old])
+    extras, _ = build_bank([], per_seed=1, extra_prompts=["crimson locks"], embed=_fake_embed)
+    assert merge_banks([replace(extras, engine_attributes=1), back]).engine_attributes == ATTRIBUTES_VERSION  # no seeds
     assert replace(old, engine_attributes=ATTRIBUTES_VERSION).subset(torch.tensor([0])).engine_attributes == ATTRIBUTES_VERSION
 
 

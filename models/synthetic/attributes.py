@@ -2,7 +2,8 @@
 
 ``sample_attributes(seed)`` draws every discrete choice and continuous shape number of one head
 from ``random.Random(seed)`` (pure Python, so the same seed gives the same attributes on any
-machine and device). The geometry builder reads nothing else, so a head is fully described by
+machine and device); a training head's own beard colour comes from a second generator of its seed, so that
+draw moves no other. The geometry builder reads nothing else, so a head is fully described by
 its ``HeadAttributes`` plus the seed-derived noise offset.
 
 ``REFERENCE_COLORS`` is the one table of attribute -> sRGB colour that other modules import
@@ -113,7 +114,7 @@ class HeadAttributes:
     eyebrow_color: str          # a HAIR_COLORS name; tied to the hair unless the hair is dyed
     eye_color: str
     facial_hair: str
-    facial_hair_color: str      # a HAIR_COLORS name (the hair's or grey)
+    facial_hair_color: str      # a HAIR_COLORS name (the hair's, grey, or on some training heads its own)
     glasses: str
     frame_color: str
     hat: str

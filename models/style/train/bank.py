@@ -91,7 +91,8 @@ class CaptionBank:
         if self.engine_attributes != ATTRIBUTES_VERSION:
             raise PercheadError(f"caption bank {name} describes its heads by the engine's attribute rules "
                                 f"v{self.engine_attributes}, and the engine now draws them by v{ATTRIBUTES_VERSION}: "
-                                "make it again with scripts/embed_captions.py (README, 'Training on a GPU machine')")
+                                "make it again with scripts/embed_captions.py (README, 'Training on a GPU machine'; a "
+                                "text-path bank: scripts/refresh_text_path_bank.py)")
 
 
 def merge_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
@@ -107,13 +108,14 @@ def merge_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
             raise PercheadError("caption banks with and without styles, or with styles of other style models, "
                                 "cannot be merged; give them styles from one model (scripts/bank_styles.py)")
     styles = torch.cat([b.styles for b in banks]) if banks[0].styles is not None else None
-    if len({b.engine_attributes for b in banks}) > 1:
+    stamps = {b.engine_attributes for b in banks if len(b.seed_rows())}  # extra prompts alone follow no rules
+    if len(stamps) > 1:
         raise PercheadError("caption banks made under different engine attribute rules cannot be merged; make the "
                             "older ones again with scripts/embed_captions.py")
     return CaptionBank(torch.cat([b.embeddings for b in banks]), torch.cat([b.seeds for b in banks]),
                        torch.cat([b.variants for b in banks]), [c for b in banks for c in b.captions],
                        banks[0].backbone, " + ".join(sources), styles, banks[0].style_source,
-                       banks[0].engine_attributes)
+                       stamps.pop() if stamps else ATTRIBUTES_VERSION)
 
 
 def bank_bytes(bank: CaptionBank) -> bytes:

@@ -366,11 +366,14 @@ def concat_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
     """One bank from several made with the same backbone (e.g. variants 0-2 and 3-5 of the same heads)."""
     if len({b.backbone for b in banks}) != 1:
         raise ValueError("caption banks made with different backbones cannot be mixed")
+    if len({b.engine_attributes for b in banks}) > 1:
+        raise ValueError("caption banks made under different engine attribute rules cannot be mixed")
     if len(banks) == 1:
         return banks[0]
     return CaptionBank(torch.cat([b.embeddings for b in banks]), torch.cat([b.seeds for b in banks]),
                        torch.cat([b.variants for b in banks]), [c for b in banks for c in b.captions],
-                       banks[0].backbone, "+".join(dict.fromkeys(b.caption_source for b in banks)))
+                       banks[0].backbone, "+".join(dict.fromkeys(b.caption_source for b in banks)),
+                       engine_attributes=banks[0].engine_attributes)
 
 
 def _bank_embeddings(path: str, paras: Sequence[Paraphrase]) -> Tensor:

@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         device = resolve_device(args.device)
         bank = load_bank(args.bank)
+        bank.check_engine_attributes(args.bank)
         pe, paras = paraphrase_embeddings(args.paraphrase_bank) if args.paraphrase_bank else (None, None)
         cfg = TrainStyleConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, views=args.views,
                                warmup_steps=min(200, args.steps // 10), eval_every=max(1, args.steps // 10),

@@ -20,8 +20,8 @@ from models.evaluation.drawn_maps import drawn_map
 from models.pipeline import HeadPipeline
 from models.render import render
 from models.synthetic.attributes import DYED_HAIR_COLORS, HAIR_COLOR_WORDS, HAIR_COLORS
+from models.synthetic.captions import article
 from models.palette import palette
-from part_colour_follow import with_article
 
 
 def loo_accuracy(x: torch.Tensor, y: torch.Tensor, classes: int, ridge: float = 1e-2) -> float:
@@ -46,8 +46,8 @@ def main() -> None:
     colours = [c for c in HAIR_COLORS if c not in DYED_HAIR_COLORS]
     word = {c: HAIR_COLOR_WORDS[c][0] for c in colours}
     pairs = [(h, b) for h in colours for b in colours]
-    styles = torch.cat([pipe.style_from_text(f"a man with {word[h]} hair and {with_article(word[b])} beard").float().cpu()
-                        for h, b in pairs])
+    prompt = lambda h, b: f"a man with {word[h]} hair and {article(word[b])} {word[b]} beard"
+    styles = torch.cat([pipe.style_from_text(prompt(h, b)).float().cpu() for h, b in pairs])
     hair = torch.tensor([colours.index(h) for h, _ in pairs])
     beard = torch.tensor([colours.index(b) for _, b in pairs])
     out = {"prompts": len(pairs), "hair_colour_loo": loo_accuracy(styles, hair, len(colours)),
@@ -57,8 +57,7 @@ def main() -> None:
     camera = canonical_view().camera(512)
     beards = {}
     for b in colours:
-        view = render(pipe.edit(labels, pipe.style_from_text(f"a man with black hair and {with_article(word[b])} beard")),
-                      camera, classes=True)
+        view = render(pipe.edit(labels, pipe.style_from_text(prompt("black", b))), camera, classes=True)
         m = view.class_map == fh
         beards[b] = [round(float(v) * 255) for v in view.rgb.clamp(0, 1)[m].mean(0)] if m.any() else None
     out["beard_rgb_black_hair"] = beards

@@ -23,6 +23,7 @@ from models.evaluation.references import region_mean_lab, shaded_reference_lab
 from models.pipeline import HeadPipeline
 from models.render import render
 from models.synthetic.attributes import DYED_HAIR_COLORS, GARMENT_COLORS, HAIR_COLORS
+from models.synthetic.captions import article
 
 SIZE = 512
 # part -> (its colours, the prompt's frame, development drawn maps that show the part)
@@ -30,10 +31,6 @@ PARTS = {
     "clothes": (GARMENT_COLORS, "a person wearing {} shirt", "40,41,42,43"),
     "facial_hair": (tuple(c for c in HAIR_COLORS if c not in DYED_HAIR_COLORS), "a man with {} beard", "44,55,60,67"),
 }
-
-
-def with_article(word: str) -> str:
-    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def main() -> None:
@@ -51,7 +48,7 @@ def main() -> None:
         camera = canonical_view().camera(SIZE)
         rows = {}
         for colour in colours:
-            style = pipe.style_from_text(frame.format(with_article(colour.replace("_", " "))))
+            style = pipe.style_from_text(frame.format(f"{article(colour)} {colour.replace('_', ' ')}"))
             ref = shaded_reference_lab(args.part, colour, REFERENCES_512)
             scores = []
             for labels in maps:

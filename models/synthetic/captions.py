@@ -15,7 +15,8 @@ from models.synthetic.attributes import (BALD_PHRASES, CAPTION_TEMPLATES, EXPRES
                                          PERSON_WORDS, SKIN_WORDS, HeadAttributes)
 
 
-def _article(word: str) -> str:
+def article(word: str) -> str:
+    """"a" or "an" before ``word``."""
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
@@ -26,7 +27,7 @@ def hair_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
     colour = rng.choice(HAIR_COLOR_WORDS[attrs.hair_color])
     style = rng.choice(HAIR_STYLE_WORDS[attrs.hair_style])
     if style.endswith(" of"):
-        return f"{_article(style)} {style} {colour} hair"
+        return f"{article(style)} {style} {colour} hair"
     return f"{style} {colour} hair"
 
 
@@ -35,20 +36,20 @@ def facial_hair_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
     fh = rng.choice(FACIAL_HAIR_WORDS[attrs.facial_hair])
     if attrs.facial_hair_color != attrs.hair_color or rng.random() < 0.3:
         colour = rng.choice(HAIR_COLOR_WORDS[attrs.facial_hair_color])
-        fh = fh.replace("a ", f"{_article(colour)} {colour} ", 1) if fh.startswith("a ") else f"{colour} {fh}"
+        fh = fh.replace("a ", f"{article(colour)} {colour} ", 1) if fh.startswith("a ") else f"{colour} {fh}"
     return fh
 
 
 def hat_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
     hat = rng.choice(HAT_WORDS[attrs.hat])
     colour = rng.choice(GARMENT_WORDS[attrs.hat_color])
-    return hat.replace("a ", f"{_article(colour)} {colour} ", 1)
+    return hat.replace("a ", f"{article(colour)} {colour} ", 1)
 
 
 def garment_phrase(attrs: HeadAttributes, rng: random.Random) -> str:
     garment = rng.choice(NECKLINE_WORDS[attrs.neckline])
     colour = rng.choice(GARMENT_WORDS[attrs.clothes_color])
-    return f"{_article(colour)} {colour} {garment}"
+    return f"{article(colour)} {colour} {garment}"
 
 
 def _extras(attrs: HeadAttributes, rng: random.Random) -> str:
@@ -86,7 +87,7 @@ def caption(attrs: HeadAttributes, rng: random.Random | None = None) -> str:
     hair = hair_phrase(attrs, rng)
     template = rng.choice(CAPTION_TEMPLATES)
     text = template.format(
-        a_person=f"{_article(person)} {person}", A_person=f"{_article(person).capitalize()} {person}", person=person,
+        a_person=f"{article(person)} {person}", A_person=f"{article(person).capitalize()} {person}", person=person,
         hair=hair, Hair=hair[:1].upper() + hair[1:], eyes=rng.choice(EYE_COLOR_WORDS[attrs.eye_color]),
         skin=rng.choice(SKIN_WORDS[attrs.skin_tone]), extras=_extras(attrs, rng))
     return text[:1].upper() + text[1:]
@@ -114,5 +115,5 @@ def short_caption(attrs: HeadAttributes, rng: random.Random) -> str:
     text = ", ".join(chosen) if rng.random() < 0.6 else " and ".join(chosen)
     if rng.random() < 0.3:  # sometimes who it is, first
         person = rng.choice(PERSON_WORDS[(attrs.presentation, attrs.age)])
-        text = f"{_article(person)} {person} with {text}"
+        text = f"{article(person)} {person} with {text}"
     return text

@@ -21,6 +21,7 @@ from models.style.lexicon import ColourLexicon, colour_terms, normalise_name
 from models.style.train.colour_dictionary import CLAMP_DELTA_E
 from models.synthetic.attributes import (EXPRESSION_WORDS, FRECKLE_WORDS, GARMENT_WORDS, HAIR_COLOR_WORDS,
                                          MOUTH_OPEN_PHRASES, NECKLINE_WORDS, PERSON_WORDS, HeadAttributes)
+from models.synthetic.captions import article
 
 _MAX_DELTA_E = CLAMP_DELTA_E  # a dictionary name stands for a class only when this near one of its colours
 # Phrases and sentence frames written for training (assets/style/training_phrases.yaml): template words are
@@ -106,10 +107,6 @@ def _one_insert_apart(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
-
-
 def augmented_prompt(attrs: HeadAttributes, rng: random.Random, names: ColourNames) -> tuple[str, dict[str, str]]:
     """One training prompt for a head and the scored attributes it names."""
     from models.synthetic.attributes import EYE_COLOR_WORDS  # noqa: PLC0415
@@ -126,13 +123,13 @@ def augmented_prompt(attrs: HeadAttributes, rng: random.Random, names: ColourNam
         fh_only = rng.choice(FACIAL_PHRASES[attrs.facial_hair]).format(c=fcol)
     garment = rng.choice(NECKLINE_WORDS[attrs.neckline])
     ccol = names.pick(rng, "garment", attrs.clothes_color, GARMENT_WORDS[attrs.clothes_color])
-    clothes = f"{_article(ccol)} {ccol} {garment}"
+    clothes = f"{article(ccol)} {ccol} {garment}"
     frame = rng.choice(FRAMES)
     if "{fh_only}" in frame and not fh_only:
         frame = FRAMES[0]
     say_fh = bool(fh_only) and ("{fh" in frame) and rng.random() < 0.8
     text = frame.format(
-        person=person, person_a=f"{_article(person)} {person}", hair=hair, eyes=eyes, clothes=clothes, fh_only=fh_only,
+        person=person, person_a=f"{article(person)} {person}", hair=hair, eyes=eyes, clothes=clothes, fh_only=fh_only,
         fh=f", {fh_only}" if say_fh else "", fh_semi=f"; beard: {fh_only}" if say_fh else "",
         fh_sentence=f" {fh_only[:1].upper() + fh_only[1:]}." if say_fh else "")
     text = re.sub(r"\b([aA]) (?=[aeiouAEIOU])", r"\1n ", text)
@@ -390,7 +387,7 @@ class WordPrompts:
         frame = rng.choice(_WORD_FRAMES)
         if hair is None and "{hair}" in frame or fh is None and "{fh_only}" in frame or gl is None and "{gl_only}" in frame:
             frame = "{person} with {fh_only}{gl}" if fh and hair is None else "{person}{fh}{gl}{hat}"
-        text = frame.format(person=person, person_a=f"{_article(person)} {person}", hair=hair or "", eyes=eyes,
+        text = frame.format(person=person, person_a=f"{article(person)} {person}", hair=hair or "", eyes=eyes,
                             fh_only=fh or "", gl_only=gl or "", fh=f", {fh}" if fh else "", gl=f", {gl}" if gl else "",
                             hat=f", {hat}" if hat else "")
         text = re.sub(r"\b([aA]) (?=[aeiouAEIOU])", r"\1n ", text)

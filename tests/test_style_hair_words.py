@@ -225,9 +225,9 @@ def test_distillation_learns_hairstyle_from_word_features(colours: L.ColourLexic
             head.weight.mul_(50)
     # variant 0 rows are required (distillation targets): add them
     tmpl, _ = build_bank(training_seeds(150), 1, embed=lambda t: same.expand(len(t), -1), caption_fn=cap)
-    from models.style.train.distill import concat_banks
+    from models.style.train.bank import merge_banks
 
-    _, m = train_text_path(teacher, concat_banks([tmpl, bank]), colours,
+    _, m = train_text_path(teacher, merge_banks([tmpl, bank]), colours,
                            DistillConfig(steps=400, batch_size=64, lr=3e-3, warmup_steps=10, distill_weight=0.1,
                                          val_fraction=0.2), None, words)
     assert m["val_acc_hair_style"] > 0.4 > m["val_teacher_acc_hair_style"]  # 10 classes; teacher 0.13

@@ -44,7 +44,7 @@ from models.style.hair_words import HairLexicon, find_words, slot_offsets, word_
 from models.style.lexicon import ColourLexicon, colour_features, feature_dim, find_colours
 from models.style.paraphrases import Paraphrase, held_out_set, paraphrase_set, prompt_attribute_accuracy
 from models.style.train.augment import TextPathCaptions
-from models.style.train.bank import CaptionBank, load_bank
+from models.style.train.bank import CaptionBank, load_bank, merge_banks
 from models.style.train.colour_dictionary import build_colour_lexicon
 from models.style.train.hair_dictionary import build_hair_lexicon
 from models.synthetic.attributes import HeadAttributes, sample_attributes
@@ -362,20 +362,6 @@ def _training_bank(path: str) -> CaptionBank:
     return bank
 
 
-def concat_banks(banks: Sequence[CaptionBank]) -> CaptionBank:
-    """One bank from several made with the same backbone (e.g. variants 0-2 and 3-5 of the same heads)."""
-    if len({b.backbone for b in banks}) != 1:
-        raise ValueError("caption banks made with different backbones cannot be mixed")
-    if len({b.engine_attributes for b in banks}) > 1:
-        raise ValueError("caption banks made under different engine attribute rules cannot be mixed")
-    if len(banks) == 1:
-        return banks[0]
-    return CaptionBank(torch.cat([b.embeddings for b in banks]), torch.cat([b.seeds for b in banks]),
-                       torch.cat([b.variants for b in banks]), [c for b in banks for c in b.captions],
-                       banks[0].backbone, "+".join(dict.fromkeys(b.caption_source for b in banks)),
-                       engine_attributes=banks[0].engine_attributes)
-
-
 def _bank_embeddings(path: str, paras: Sequence[Paraphrase]) -> Tensor:
     bank = load_bank(path)
     table = dict(zip(bank.captions, bank.embeddings))
@@ -430,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
 
         definitions = TextBackbone().embed(definition_texts())
     hair_lexicon = None if args.no_hair_words else build_hair_lexicon()
-    student, metrics = train_text_path(teacher, concat_banks([_training_bank(p) for p in args.bank]), lexicon, cfg,
+    student, metrics = train_text_path(teacher, merge_banks([_training_bank(p) for p in args.bank]), lexicon, cfg,
                                        definitions, hair_lexicon)
     report: dict[str, object] = {"train": metrics}
     for key, path in (("v1", args.eval_bank), ("v2", args.eval_bank_v2)):

@@ -32,7 +32,7 @@ from models.pipeline import HeadPipeline
 from models.render import render_views
 from models.synthetic.sampler import HeadSampler, benchmark_cameras, training_seed
 
-_KEYS = {"res": "resolution", "render": "render_scale", "rounds": "rounds", "renders": "renders", "iters": "iterations", "smooth": "smooth_px",
+_KEYS = {"res": "resolution", "render": "render_scale", "rounds": "rounds", "iters": "iterations", "smooth": "smooth_px",
          "move": "max_move_px", "back": "back_falloff"}
 
 

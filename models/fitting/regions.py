@@ -36,10 +36,6 @@ class FollowSettings:
     resolution: int = 128         # registration grid, px
     render_scale: int = 2         # the class render is this many times the grid (at most the map's size)
     rounds: int = 3               # render, register, move; again from where the last round left the head
-    renders: int = 3              # of the rounds, how many render the head afresh; the later ones warp the last
-    #                               round's class shares by its field instead (the head moved across the view is,
-    #                               seen from the front, its render moved the same way: ~31 ms a render saved on
-    #                               a 2-core CPU, at the cost of occlusion changes the warp cannot see)
     iterations: int = 15          # demons iterations per round
     smooth_px: float = 2.0        # Gaussian smoothing of the field per iteration, px at ``resolution``
     max_move_px: float = 4.0      # cap on one round's move, px at ``resolution``
@@ -48,7 +44,7 @@ class FollowSettings:
 
     def __post_init__(self) -> None:
         if (min(self.resolution - 8, self.rounds, self.iterations) < 0 or min(self.smooth_px, self.max_move_px) <= 0
-                or self.render_scale < 1 or self.renders < 1):
+                or self.render_scale < 1):
             raise ValueError(f"region following settings out of range: {self}")
         if self.back_falloff is not None and self.back_falloff <= 0:
             raise ValueError("back_falloff is a positive share of the depth spread, or None")
@@ -172,23 +168,8 @@ def follow_painted_regions(g: Gaussians, labels: Tensor, settings: FollowSetting
     device = g.means.device
     camera = canonical_camera(size, str(device))
     fixed = class_shares(labels.to(device), classes, res)                       # [1, C, R, R]
-    moving = None
-    for r in range(settings.rounds):
-        if r < settings.renders:
-            _, rendered = front_class_render(g, min(size, settings.render_scale * res))  # [kR, kR] class ids
-            moving = class_shares(rendered, classes, res)                       # [1, C, R, R]
-        else:  # the last round's shares moved by its field, as its Gaussians were
-            moving = warp_shares(moving, field)
-        field = _field(moving, fixed, settings)                                 # [2, R, R]
+    for _ in range(settings.rounds):
+        _, rendered = front_class_render(g, min(size, settings.render_scale * res))  # [kR, kR] class ids
+        field = _field(class_shares(rendered, classes, res), fixed, settings)  # [2, R, R]
         g = _move_across_view(g, field, camera, settings.back_falloff)
     return g
-
-
-def warp_shares(shares: Tensor, field: Tensor) -> Tensor:
-    """Class shares [1, C, R, R] sampled at p + ``field`` (p) (the backward field [2, R, R], px): what registering
-    them onto the paint asked for, as a render of the moved head would show it (without its occlusion changes)."""
-    _, _, h, w = shares.shape
-    ys, xs = torch.meshgrid(torch.arange(h, device=shares.device, dtype=torch.float32),
-                            torch.arange(w, device=shares.device, dtype=torch.float32), indexing="ij")
-    grid = torch.stack([(xs + 0.5 + field[0]) / w * 2 - 1, (ys + 0.5 + field[1]) / h * 2 - 1], -1)[None]
-    return F.grid_sample(shares, grid, align_corners=False, padding_mode="border")

@@ -216,6 +216,38 @@ def test_training_beards_may_take_a_colour_of_their_own_and_benchmark_beards_nev
         assert follows_hair(b) and replace(a, facial_hair_color=b.facial_hair_color) == b
 
 
+def test_a_share_of_training_faces_take_a_shape_of_their_own_and_benchmark_faces_never_do(monkeypatch):
+    """The face's ancestry mix leans on the skin tone, except for a share of training heads, whose mix is drawn
+    without regard to it (so a map's shape cannot stand in for the prompt's skin), without moving any other draw;
+    the benchmark's heads keep the shapes they were measured with."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from models.synthetic import attributes
+    from models.synthetic.attributes import ANCESTRIES, OWN_ANCESTRY_SHARE, SKIN_TONES, sample_attributes
+    from models.synthetic.sampler import training_seed
+
+    seeds = [training_seed(3, i) for i in range(2000)]
+    now = [sample_attributes(s) for s in seeds]
+    bench_now = [sample_attributes(s) for s in BENCHMARK_SEEDS[:300]]
+    monkeypatch.setattr(attributes, "OWN_ANCESTRY_SHARE", 0.0)  # the rule off
+    leaning = [sample_attributes(s) for s in seeds]
+    assert [sample_attributes(s) for s in BENCHMARK_SEEDS[:300]] == bench_now
+    moved = [(a, b) for a, b in zip(now, leaning) if a != b]
+    assert abs(len(moved) / len(seeds) - OWN_ANCESTRY_SHARE) < 0.05
+    for a, b in moved:  # only the ancestry mix differs
+        assert replace(a, phenotype={**a.phenotype, **{k: b.phenotype[k] for k in ANCESTRIES}}) == b
+        assert abs(sum(a.phenotype[k] for k in ANCESTRIES) - 1) < 1e-9
+
+    def tone_shape_corr(heads) -> float:
+        tone = np.array([SKIN_TONES.index(h.skin_tone) for h in heads], dtype=float)
+        return float(np.corrcoef(tone, [h.phenotype["african"] for h in heads])[0, 1])
+
+    own = [a for a, _ in moved]
+    assert tone_shape_corr(leaning) > 0.5 and abs(tone_shape_corr(own)) < 0.1  # the own shapes say nothing of the tone
+
+
 @settings(max_examples=300, deadline=None)
 @given(stream=st.integers(0, 2 ** 63), index=st.integers(0, 2 ** 40))
 def test_training_seeds_never_hit_the_benchmark(stream, index):

@@ -226,9 +226,16 @@ BENCHMARK_SEED_COUNT = 1000
 # hair's (a light beard under dark hair: otherwise never seen, so a prompt's beard colour never reached the head;
 # docs/quality.md, twentieth session); benchmark heads keep the colours they were measured with
 OWN_BEARD_COLOUR_SHARE = 0.35
+# of the training heads, the share whose face shape (the head basis's ancestry mix) is drawn without regard to the skin
+# tone (a flat Dirichlet instead of ANCESTRY_LEAN[tone]): with every shape leaning on its tone, the edit model learnt to
+# read the skin from the map's nose and lips and to override the prompt with it ("fair skin" on a map of a
+# dark-toned head came out dark: decoded skin against the head's African share r = -0.87 under a fixed prompt,
+# experiments/skin_from_map.py; docs/quality.md, twenty-first session); benchmark heads keep theirs
+OWN_ANCESTRY_SHARE = 0.35
 # the rules sample_attributes follows, stamped into caption banks (models/style/train/bank.py) so that training
-# refuses a bank whose captions describe its seeds as older rules drew them: 1 engine v2; 2 beards of their own colour
-ATTRIBUTES_VERSION = 2
+# refuses a bank whose captions describe its seeds as older rules drew them: 1 engine v2; 2 beards of their own
+# colour; 3 face shapes of their own (the captions are 2's, the heads they describe differ)
+ATTRIBUTES_VERSION = 3
 
 
 def is_benchmark_seed(seed: int) -> bool:
@@ -315,6 +322,10 @@ def sample_attributes(seed: int) -> HeadAttributes:
     phenotype = {"gender": rng.uniform(lo, hi), "age": rng.uniform(*AGE_RANGES[age])}
     phenotype.update({k: rng.uniform(lo, hi) for k, (lo, hi) in PHENOTYPE_RANGES.items()})
     mix = [rng.gammavariate(c, 1.0) for c in ANCESTRY_LEAN[skin]]
+    if not is_benchmark_seed(seed):  # a generator of its own, as for the beard: every other draw stays as it was
+        own_shape = random.Random(int(seed) * 0x85EBCA77 % (1 << 61) + 4242)
+        if own_shape.random() < OWN_ANCESTRY_SHARE:
+            mix = [own_shape.gammavariate(1.0, 1.0) for _ in ANCESTRIES]
     phenotype.update({a: m / sum(mix) for a, m in zip(ANCESTRIES, mix)})
     phenotype["expression_strength"] = rng.uniform(0.6, 1.0)
     expression = "open_mouth" if mouth_open else _pick(rng, EXPRESSION_WEIGHTS)

@@ -2,9 +2,10 @@
 
 The edit model's hair Gaussians are few and fat (run 13: ~1,300 a head, 1-2 x 3-4 x 5-8 mm; the engine's: 6-11k
 strands of 0.44 x 0.55 x 3-4 mm, docs/quality.md), and half of the truth's missing detail is hair. Here each shown
-hair Gaussian is split, after the decode, into K thin ones side by side across its middle axis (each 1/K of its
-width, its length and turn kept), their luminance varied strand to strand (log-normal, sigma --contrast), from a fixed
-random table so the same Gaussian splits the same way on every decode. Nothing is learned: this asks what such a
+hair Gaussian of the network's raw output (no fit, no CPU budget) is split into K thin ones side by side across its
+middle axis (spread over 1.5 x its middle scale, each 1.5/K of its width, its length x 0.85-1.15, its turn kept), their
+luminance varied strand to strand by a log-normal factor (sigma --contrast; its mean exp(sigma^2 / 2) brightens the hair
+a little before the clamp), from a fixed random table so the same Gaussian splits the same way on every decode. Nothing is learned: this asks what such a
 layer does to the detail ratio and to the picture, on training-stream heads (stream 9,100; never the benchmark).
 
     python experiments/hair_strands.py --heads 4 --k 4 --contrast 0.3 --pictures runs/strands

@@ -2,12 +2,12 @@
 
 The engine leans a head's face shape on its skin tone (``ANCESTRY_LEAN`` in models/synthetic/attributes.py: the
 head basis's ancestry mix is drawn from a Dirichlet that depends on the tone), so a class map's nose and lips say
-something about the skin. Here every head of a training stream no run trains on (9,100; never the benchmark) is
-decoded with one fixed prompt per row (its own caption is not used), as the app decodes it, and the skin's mean
+something about the skin. Here the first ``--heads`` heads of a training stream no run trains on (9,100; never the
+benchmark; drawn as ``sample_attributes`` draws them, without a recipe's ``own_shapes``) are each decoded with one fixed prompt per row (its own caption is not used), as the app decodes it, and the skin's mean
 front colour at 256 px is compared with the head's own tone: if the prompt ruled, the skin would be the same on every
 map; if the map rules, it follows the head's tone whatever the prompt says.
 
-    python experiments/skin_from_map.py --heads 48 --checkpoint checkpoints
+    python experiments/skin_from_map.py --heads 48 --checkpoint checkpoints --out runs/skin.json
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="checkpoints")
     ap.add_argument("--heads", type=int, default=48)
     ap.add_argument("--prompt", action="append", default=None, help="fixed prompts (repeatable)")
+    ap.add_argument("--out", default=None, help="write the report here (JSON)")
     args = ap.parse_args()
     prompts = args.prompt or ["fair skin", "medium skin", "dark skin"]
     torch.set_grad_enabled(False)
@@ -63,6 +64,9 @@ def main() -> None:
                "luma_by_true_tone": by_tone}
         report["prompts"][prompt] = row
         print(json.dumps({"prompt": prompt, **row}), flush=True)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(report, f, indent=1)
 
 
 if __name__ == "__main__":

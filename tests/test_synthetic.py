@@ -216,29 +216,28 @@ def test_training_beards_may_take_a_colour_of_their_own_and_benchmark_beards_nev
         assert follows_hair(b) and replace(a, facial_hair_color=b.facial_hair_color) == b
 
 
-def test_a_share_of_training_faces_take_a_shape_of_their_own_and_benchmark_faces_never_do(monkeypatch):
-    """The face's ancestry mix leans on the skin tone, except for a share of training heads, whose mix is drawn
-    without regard to it (so a map's shape cannot stand in for the prompt's skin), without moving any other draw;
-    the benchmark's heads keep the shapes they were measured with."""
+def test_a_recipe_may_shape_a_share_of_training_faces_without_regard_to_the_skin_tone():
+    """``with_own_shape`` (a training recipe's ``data.own_shapes``): for that share of seeds the face's ancestry mix is
+    drawn without regard to the skin tone, nothing else of the head moves, the benchmark's heads never change, and
+    without the option (assets, tests, measurement streams) every head is as ``sample_attributes`` draws it."""
     from dataclasses import replace
 
     import numpy as np
 
-    from models.synthetic import attributes
-    from models.synthetic.attributes import ANCESTRIES, OWN_ANCESTRY_SHARE, SKIN_TONES, sample_attributes
+    from models.synthetic.attributes import ANCESTRIES, SKIN_TONES, sample_attributes, with_own_shape
     from models.synthetic.sampler import training_seed
 
-    seeds = [training_seed(3, i) for i in range(2000)]
-    now = [sample_attributes(s) for s in seeds]
-    bench_now = [sample_attributes(s) for s in BENCHMARK_SEEDS[:300]]
-    monkeypatch.setattr(attributes, "OWN_ANCESTRY_SHARE", 0.0)  # the rule off
-    leaning = [sample_attributes(s) for s in seeds]
-    assert [sample_attributes(s) for s in BENCHMARK_SEEDS[:300]] == bench_now
+    leaning = [sample_attributes(training_seed(3, i)) for i in range(2000)]
+    assert [with_own_shape(a, 0.0) for a in leaning[:50]] == leaning[:50]
+    bench = [sample_attributes(s) for s in BENCHMARK_SEEDS[:300]]
+    assert [with_own_shape(a, 1.0) for a in bench] == bench
+    now = [with_own_shape(a, 0.35) for a in leaning]
     moved = [(a, b) for a, b in zip(now, leaning) if a != b]
-    assert abs(len(moved) / len(seeds) - OWN_ANCESTRY_SHARE) < 0.05
-    for a, b in moved:  # only the ancestry mix differs
+    assert abs(len(moved) / len(leaning) - 0.35) < 0.05
+    assert [with_own_shape(a, 0.35) for a in leaning[:50]] == now[:50]  # the same seed, the same shape
+    for a, b in moved:  # only the ancestry mix differs, and it is a mix
         assert replace(a, phenotype={**a.phenotype, **{k: b.phenotype[k] for k in ANCESTRIES}}) == b
-        assert abs(sum(a.phenotype[k] for k in ANCESTRIES) - 1) < 1e-9
+        assert abs(sum(a.phenotype[k] for k in ANCESTRIES) - 1) < 1e-9 and min(a.phenotype[k] for k in ANCESTRIES) >= 0
 
     def tone_shape_corr(heads) -> float:
         tone = np.array([SKIN_TONES.index(h.skin_tone) for h in heads], dtype=float)
@@ -246,6 +245,28 @@ def test_a_share_of_training_faces_take_a_shape_of_their_own_and_benchmark_faces
 
     own = [a for a, _ in moved]
     assert tone_shape_corr(leaning) > 0.5 and abs(tone_shape_corr(own)) < 0.1  # the own shapes say nothing of the tone
+    # flat: each ancestry's share averages a third (the lean's means depend on the tone)
+    assert all(abs(np.mean([a.phenotype[k] for a in own]) - 1 / 3) < 0.05 for k in ANCESTRIES)
+
+
+def test_the_sampler_shapes_own_faces_only_when_a_recipe_asks(monkeypatch):
+    """HeadSampler(own_shapes=s) passes each training head through with_own_shape (captions unchanged: they never name
+    the ancestry); the default sampler and the benchmark split leave every head as drawn."""
+    import models.synthetic.sampler as S
+
+    built = []
+    monkeypatch.setattr(S, "build_heads", lambda attrs, device, config: built.append(attrs) or [None] * len(attrs))
+    monkeypatch.setattr(S, "render_batch", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("stop")))
+    seeds = [S.training_seed(3, i) for i in range(40)]
+    for kw in ({}, {"own_shapes": 0.35}):
+        with pytest.raises(RuntimeError, match="stop"):
+            S.HeadSampler("train", device="cpu", **kw).make_batch(seeds, views=1, size=16)
+    plain, own = built
+    assert plain == [S.sample_attributes(s) for s in seeds]
+    assert own == [S.with_own_shape(a, 0.35) for a in plain] and own != plain
+    assert S.HeadSampler("bench", device="cpu", own_shapes=0.35).own_shapes == 0.0
+    with pytest.raises(PercheadError, match="own_shapes"):
+        S.HeadSampler("train", device="cpu", own_shapes=1.5)
 
 
 @settings(max_examples=300, deadline=None)

@@ -326,6 +326,19 @@ def test_prefetched_batches_are_the_ones_made_in_process(tmp_path: Path, one_thr
     assert not ahead.proc.is_alive()
 
 
+def test_a_recipe_s_own_shapes_reach_the_training_sampler(tmp_path: Path) -> None:
+    """data.own_shapes (configs/edit.yaml) is the share the training heads' sampler shapes on its own; absent, none."""
+    from models.training.config import TrainConfig
+    from models.training.distributed import DistInfo
+    from models.training.stages import _sampler
+
+    dist = DistInfo(0, 1, 0, torch.device("cpu"))
+    assert _sampler(TrainConfig(stage="edit"), dist).own_shapes == 0.0
+    assert _sampler(TrainConfig(stage="edit", data={"own_shapes": 0.35}), dist).own_shapes == 0.35
+    recipe = Path(__file__).resolve().parent.parent / "configs" / "edit.yaml"
+    assert yaml.safe_load(recipe.read_text())["data"]["own_shapes"] == 0.35
+
+
 def test_two_prefetch_workers_take_turns_each_with_its_own_stream(tmp_path: Path, one_thread) -> None:
     """data.prefetch_workers: 2 producers, taken in turn; the first makes the in-process batches, the second those
     of the config with its seed moved by WORKER_SEED_STRIDE (its own heads, still reproducible)."""

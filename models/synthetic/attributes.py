@@ -14,7 +14,7 @@ mean sits somewhat darker than the table (see docs/engine.md, "Colours").
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from models.assets import read_data
@@ -226,16 +226,9 @@ BENCHMARK_SEED_COUNT = 1000
 # hair's (a light beard under dark hair: otherwise never seen, so a prompt's beard colour never reached the head;
 # docs/quality.md, twentieth session); benchmark heads keep the colours they were measured with
 OWN_BEARD_COLOUR_SHARE = 0.35
-# of the training heads, the share whose face shape (the head basis's ancestry mix) is drawn without regard to the skin
-# tone (a flat Dirichlet instead of ANCESTRY_LEAN[tone]): with every shape leaning on its tone, the edit model learnt to
-# read the skin from the map's nose and lips and to override the prompt with it ("fair skin" on a map of a
-# dark-toned head came out dark: decoded skin against the head's African share r = -0.87 under a fixed prompt,
-# experiments/skin_from_map.py; docs/quality.md, twenty-first session); benchmark heads keep theirs
-OWN_ANCESTRY_SHARE = 0.35
 # the rules sample_attributes follows, stamped into caption banks (models/style/train/bank.py) so that training
-# refuses a bank whose captions describe its seeds as older rules drew them: 1 engine v2; 2 beards of their own
-# colour; 3 face shapes of their own (the captions are 2's, the heads they describe differ)
-ATTRIBUTES_VERSION = 3
+# refuses a bank whose captions describe its seeds as older rules drew them: 1 engine v2; 2 beards of their own colour
+ATTRIBUTES_VERSION = 2
 
 
 def is_benchmark_seed(seed: int) -> bool:
@@ -322,10 +315,6 @@ def sample_attributes(seed: int) -> HeadAttributes:
     phenotype = {"gender": rng.uniform(lo, hi), "age": rng.uniform(*AGE_RANGES[age])}
     phenotype.update({k: rng.uniform(lo, hi) for k, (lo, hi) in PHENOTYPE_RANGES.items()})
     mix = [rng.gammavariate(c, 1.0) for c in ANCESTRY_LEAN[skin]]
-    if not is_benchmark_seed(seed):  # a generator of its own, as for the beard: every other draw stays as it was
-        own_shape = random.Random(int(seed) * 0x85EBCA77 % (1 << 61) + 4242)
-        if own_shape.random() < OWN_ANCESTRY_SHARE:
-            mix = [own_shape.gammavariate(1.0, 1.0) for _ in ANCESTRIES]
     phenotype.update({a: m / sum(mix) for a, m in zip(ANCESTRIES, mix)})
     phenotype["expression_strength"] = rng.uniform(0.6, 1.0)
     expression = "open_mouth" if mouth_open else _pick(rng, EXPRESSION_WEIGHTS)
@@ -341,3 +330,20 @@ def sample_attributes(seed: int) -> HeadAttributes:
         frame_color=frame, hat=hat, hat_color=hat_colour, neckline=neckline, clothes_color=clothes, lip_color=lip,
         mouth_open=mouth_open, shape=shape, expression=expression, freckles=freckles, phenotype=phenotype,
     )
+
+
+def with_own_shape(a: HeadAttributes, share: float) -> HeadAttributes:
+    """``a``, or for a ``share`` of seeds (never the benchmark's) ``a`` with an ancestry mix drawn without regard to
+    its skin tone (a flat Dirichlet instead of ``ANCESTRY_LEAN[tone]``). A training recipe's option
+    (``data.own_shapes``, models/synthetic/sampler.py), not a rule of ``sample_attributes``: every seed outside the
+    recipes keeps its head (assets, tests, measurement streams). Why: with every face's shape leaning on its tone,
+    the edit model learnt to read the skin from the map's nose and lips over the prompt ("fair skin" on a map of a
+    dark-toned head came out dark; experiments/skin_from_map.py, docs/quality.md, twenty-first session). The
+    captions never name the ancestry, so they stay true."""
+    if share <= 0 or is_benchmark_seed(a.seed):
+        return a
+    rng = random.Random(int(a.seed) * 0x85EBCA77 % (1 << 61) + 4242)  # its own: nothing else of the head moves
+    if rng.random() >= share:
+        return a
+    mix = [rng.gammavariate(1.0, 1.0) for _ in ANCESTRIES]
+    return replace(a, phenotype={**a.phenotype, **{k: m / sum(mix) for k, m in zip(ANCESTRIES, mix)}})

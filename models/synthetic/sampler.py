@@ -28,7 +28,7 @@ from models.errors import PercheadError
 from models.gaussians import Gaussians
 from models.render import Backend, render_batch
 from models.synthetic.attributes import (BENCHMARK_SEED_BASE, BENCHMARK_SEED_COUNT, HeadAttributes, is_benchmark_seed,
-                                         sample_attributes)
+                                         sample_attributes, with_own_shape)
 from models.synthetic.captions import caption
 from models.synthetic.head import EngineConfig, build_heads
 
@@ -90,9 +90,11 @@ class HeadSampler:
 
     def __init__(self, split: Split = "train", *, stream: int = 0, config: EngineConfig = EngineConfig(),
                  device: str | torch.device = "auto", backend: Backend = "auto",
-                 background: BackgroundMode = "black", paraphrase: bool = True) -> None:
+                 background: BackgroundMode = "black", paraphrase: bool = True, own_shapes: float = 0.0) -> None:
         if split not in ("train", "bench"):
             raise PercheadError(f"unknown split {split!r}; use train or bench")
+        if not 0.0 <= own_shapes <= 1.0:
+            raise PercheadError(f"own_shapes is a share of the training heads, 0..1 (got {own_shapes})")
         if background not in ("black", "white", "random"):
             raise PercheadError(f"unknown background {background!r}; use black, white or random")
         self.split = split
@@ -102,6 +104,8 @@ class HeadSampler:
         self.backend = backend
         self.background = background
         self.paraphrase = paraphrase and split == "train"
+        # training heads whose face shape is drawn without regard to the skin tone (attributes.with_own_shape)
+        self.own_shapes = own_shapes if split == "train" else 0.0
         self._next = 0
         self._views_rng = torch.Generator().manual_seed(_splitmix64(self.stream) & ((1 << 62) - 1))
         self._text_rng = random.Random(self.stream)
@@ -164,7 +168,7 @@ class HeadSampler:
         if any(s < 0 or s > MAX_SEED for s in seeds):
             raise PercheadError(f"seeds must lie in 0..{MAX_SEED}")
         t0 = time.perf_counter()
-        attrs = [sample_attributes(s) for s in seeds]
+        attrs = [with_own_shape(sample_attributes(s), self.own_shapes) for s in seeds]
         heads = build_heads(attrs, self.device, self.config)
         synchronize(self.device)
         t1 = time.perf_counter()

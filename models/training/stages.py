@@ -174,7 +174,8 @@ def _sampler(cfg: TrainConfig, dist: DistInfo):
     from models.synthetic.sampler import HeadSampler
 
     return HeadSampler("train", stream=cfg.seed * 1000 + dist.rank + 1, device=dist.device, config=_engine_config(cfg),
-                       background=cfg.data.get("background", "black"))
+                       background=cfg.data.get("background", "black"),
+                       own_shapes=float(cfg.data.get("own_shapes", 0.0)))  # faces whose shape ignores the skin tone
 
 
 def training_heads(cfg: TrainConfig, dist: DistInfo):

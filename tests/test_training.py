@@ -326,7 +326,7 @@ def test_prefetched_batches_are_the_ones_made_in_process(tmp_path: Path, one_thr
     assert not ahead.proc.is_alive()
 
 
-def test_a_recipe_s_own_shapes_reach_the_training_sampler(tmp_path: Path) -> None:
+def test_a_recipe_s_own_shapes_reach_the_training_sampler() -> None:
     """data.own_shapes (configs/edit.yaml) is the share the training heads' sampler shapes on its own; absent, none."""
     from models.training.config import TrainConfig
     from models.training.distributed import DistInfo

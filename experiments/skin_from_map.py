@@ -7,7 +7,12 @@ benchmark; drawn as ``sample_attributes`` draws them, without a recipe's ``own_s
 front colour at 256 px is compared with the head's own tone: if the prompt ruled, the skin would be the same on every
 map; if the map rules, it follows the head's tone whatever the prompt says.
 
-    python experiments/skin_from_map.py --heads 48 --checkpoint checkpoints --out runs/skin.json
+With ``--image-styles N`` it also takes the first N light-toned heads (very light, light) and styles each by its
+own canonical render (the app's reference-image path) and by its own caption, decoded on its own map and on the
+dark-toned heads' maps: whether the style space can carry light skin past the map at all, and whether the text path
+or the decoder loses it.
+
+    python experiments/skin_from_map.py --heads 48 --checkpoint checkpoints --image-styles 4 --out runs/skin.json
 """
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", default="checkpoints")
     ap.add_argument("--heads", type=int, default=48)
     ap.add_argument("--prompt", action="append", default=None, help="fixed prompts (repeatable)")
+    ap.add_argument("--image-styles", type=int, default=0, help="light-toned heads styled by their own render")
     ap.add_argument("--out", default=None, help="write the report here (JSON)")
     args = ap.parse_args()
     prompts = args.prompt or ["fair skin", "medium skin", "dark skin"]
@@ -44,17 +50,19 @@ def main() -> None:
     tones = np.array([SKIN_TONES.index(sample_attributes(int(s)).skin_tone) for s in batch.seeds])
     african = np.array([sample_attributes(int(s)).phenotype["african"] for s in batch.seeds])
     cam = [canonical_view().camera(size)]
-    report = {"checkpoint": args.checkpoint, "heads": args.heads, "prompts": {}}
+
+    def skin_luma(b: int, style: torch.Tensor) -> float:
+        """Head b's map decoded with ``style`` as the app decodes it: the skin's mean front luma (0-255)."""
+        labels = batch.class_map[b, 0].numpy()
+        pipe.fit.forget_framing()
+        out = render_views(pipe.edit(labels, style), cam, background=torch.zeros(3))
+        m = torch.as_tensor(labels) == skin
+        return float((out.rgb[0][m] * torch.tensor(LUMA)).sum(-1).mean() * 255) if m.any() else float("nan")
+
+    report = {"checkpoint": args.checkpoint, "heads": args.heads, "prompts": {}, "image_styles": []}
     for prompt in prompts:
         style = pipe.style_from_text(prompt)
-        lum = []
-        for b in range(args.heads):
-            labels = batch.class_map[b, 0].numpy()
-            pipe.fit.forget_framing()
-            out = render_views(pipe.edit(labels, style), cam, background=torch.zeros(3))
-            m = torch.as_tensor(labels) == skin
-            lum.append(float((out.rgb[0][m] * torch.tensor(LUMA)).sum(-1).mean() * 255) if m.any() else float("nan"))
-        lum = np.array(lum)
+        lum = np.array([skin_luma(b, style) for b in range(args.heads)])
         ok = ~np.isnan(lum)
         by_tone = {SKIN_TONES[t]: round(float(lum[ok & (tones == t)].mean()), 1) for t in range(len(SKIN_TONES))
                    if (ok & (tones == t)).any()}
@@ -64,6 +72,18 @@ def main() -> None:
                "luma_by_true_tone": by_tone}
         report["prompts"][prompt] = row
         print(json.dumps({"prompt": prompt, **row}), flush=True)
+    dark_maps = [b for b in range(args.heads) if SKIN_TONES[tones[b]] in ("dark", "very_dark")][:6]
+    light = [b for b in range(args.heads) if SKIN_TONES[tones[b]] in ("very_light", "light")][:args.image_styles]
+    for b in light:
+        m = batch.class_map[b, 0] == skin
+        truth = float((batch.rgb[b, 0][m] * torch.tensor(LUMA)).sum(-1).mean() * 255)
+        rgba = torch.cat([batch.rgb[b, 0], batch.alpha[b, 0, ..., None]], -1).numpy()
+        row = {"head": b, "tone": SKIN_TONES[tones[b]], "truth_luma": round(truth, 1)}
+        for name, style in (("image", pipe.style_from_image(rgba)), ("caption", pipe.style_from_text(batch.captions[b]))):
+            row[name] = {"own_map": round(skin_luma(b, style), 1),
+                         "dark_maps": round(float(np.mean([skin_luma(d, style) for d in dark_maps])), 1)}
+        report["image_styles"].append(row)
+        print(json.dumps(row), flush=True)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(report, f, indent=1)

@@ -23,7 +23,7 @@ from PIL import Image
 from models.cameras import canonical_view, orbit_camera
 from models.evaluation.metrics import DETAIL_ALPHA, detail_ratio, laplacian_energy
 from models.evaluation.text import TextEmbedder
-from models.gaussians import Gaussians, quat_to_rotmat
+from models.gaussians import Gaussians, quat_to_rotmat, rgb_to_sh_dc
 from models.networks.inputs import HeadBatch, model_inputs
 from models.palette import palette
 from models.pipeline import HeadPipeline
@@ -65,7 +65,7 @@ def split_strands(g: Gaussians, classes: list[int], k: int, contrast: float, see
     child_log[ar[:, None], torch.arange(k)[None], mid_ax[:, None]] += float(np.log(1.5 / k))
     child_log[ar[:, None], torch.arange(k)[None], long_ax[:, None]] += length.log()
     rgb = part.base_rgb().float().clamp(0, 1)[:, None] * torch.exp(contrast * z)[..., None]  # [M, k, 3]
-    sh = ((rgb.clamp(0, 1) - 0.5) / 0.28209479177387814).reshape(-1, 1, 3)
+    sh = rgb_to_sh_dc(rgb.clamp(0, 1)).reshape(-1, 1, 3)
     if part.sh.shape[1] > 1:
         sh = torch.cat([sh, part.sh[:, 1:].float().repeat_interleave(k, 0)], 1)
     children = Gaussians(means, part.quats.float().repeat_interleave(k, 0), child_log.reshape(-1, 3),

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from models.cameras import canonical_view
+from models.evaluation.metrics import LUMA
 from models.palette import palette
 from models.pipeline import HeadPipeline
 from models.render import render_views
@@ -30,7 +31,6 @@ from models.synthetic.attributes import SKIN_TONES, sample_attributes
 from models.synthetic.sampler import HeadSampler
 
 STREAM = 9_100
-LUMA = (0.2126, 0.7152, 0.0722)
 
 
 def main() -> None:
